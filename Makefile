@@ -1,0 +1,35 @@
+# One entry point for people and CI. Only python3 is needed on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck check bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml setup.py
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## demo: set up and run bastion on the example project (exits 1: it has planted findings)
+demo: $(STAMP)
+	-$(BIN)/bastion check examples/shop_api
+
+## test: set up and run the whole test suite, lint and type checks
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src rules tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src rules
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .bastion_cache

@@ -1,0 +1,76 @@
+"""bastion's own diagnostics. The engine reports these; they have ids so that they can be
+selected, ignored and documented like any rule."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from bastion.findings import Severity
+from bastion.rule import Example, Rule
+
+_EVERY_KIND = frozenset(
+    {
+        "python",
+        "dotenv",
+        "dockerfile",
+        "requirements",
+        "pyproject",
+        "toml",
+        "yaml",
+        "compose",
+        "precommit",
+        "procfile",
+        "gitignore",
+        "ini",
+        "json",
+        "lockfile",
+    }
+)
+
+
+class ParseError(Rule):
+    """The file could not be decoded or parsed, so no other rule could check it. bastion keeps
+    going with the other files."""
+
+    id = "BAS001"
+    name = "parse-error"
+    severity = Severity.ERROR
+    summary = "A file bastion cannot decode or parse"
+    why = (
+        "A file that does not parse is not checked at all: every other finding in it is "
+        "invisible until it parses. For Python it usually also means the module cannot be "
+        "imported."
+    )
+    hint = (
+        "Fix the syntax (or the encoding: UTF-8, or a PEP 263 coding cookie); if the file "
+        "targets a newer Python, run bastion with that Python."
+    )
+    kinds: ClassVar[frozenset[str]] = _EVERY_KIND
+    bad = [Example("def broken(:\n    pass\n")]
+    good = ["def fine():\n    pass\n"]
+
+
+class InvalidSuppression(Rule):
+    """A `# bastion: ignore[...]` comment that names no rule, or a rule id bastion does not
+    know. Such a comment silences nothing (or, worse, the reader believes it does)."""
+
+    id = "BAS002"
+    name = "invalid-suppression"
+    severity = Severity.WARNING
+    summary = "A suppression comment that names no rule or an unknown rule id"
+    why = (
+        "A typo in a suppression either silences nothing, or hides that a rule was renamed. "
+        "Naming the rule keeps every suppression reviewable and greppable."
+    )
+    hint = "Name the rule ids to silence, e.g. `# bastion: ignore[ERR001] reason`."
+    kinds: ClassVar[frozenset[str]] = _EVERY_KIND
+    bad = [
+        Example("x = 1  # bastion: ignore\n"),
+        Example("x = 1  # bastion: ignore[NOPE123] typo\n"),
+        Example("# bastion: ignore-file\nx = 1\n"),
+    ]
+    good = [
+        "x = 1  # bastion: ignore[ERR001] reason\n",
+        "# bastion: ignore-file[ERR002]\nx = 1\n",
+        "x = 1  # bastion is great\n",
+    ]

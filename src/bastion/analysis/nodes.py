@@ -1,0 +1,121 @@
+"""Small, pure helpers over stdlib `ast` nodes."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from bastion.imports import ImportMap
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def walk_local(nodes: ast.AST | list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node below `nodes`, without entering nested functions, lambdas or classes (whose
+    bodies run at another time)."""
+    stack: list[ast.AST] = list(reversed(nodes)) if isinstance(nodes, list) else [nodes]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, _SCOPES):
+                stack.append(child)
+
+
+def keyword(call: ast.Call, name: str) -> ast.keyword | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw
+    return None
+
+
+def keyword_value(call: ast.Call, name: str) -> ast.expr | None:
+    kw = keyword(call, name)
+    return kw.value if kw is not None else None
+
+
+def has_kwargs_splat(call: ast.Call) -> bool:
+    """`f(**options)`: anything could be passed, so absence of a keyword proves nothing."""
+    return any(kw.arg is None for kw in call.keywords)
+
+
+def argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
+    """The argument passed at `position` or as keyword `name`."""
+    if position < len(call.args) and not any(
+        isinstance(a, ast.Starred) for a in call.args[: position + 1]
+    ):
+        return call.args[position]
+    return keyword_value(call, name)
+
+
+def is_true(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def is_false(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def string_value(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def string_elements(node: ast.expr | None) -> list[str] | None:
+    """The strings of a list/tuple/set literal of string constants (or a single string); None
+    when the value is not such a literal."""
+    single = string_value(node)
+    if single is not None:
+        return [single]
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        out: list[str] = []
+        for element in node.elts:
+            value = string_value(element)
+            if value is None:
+                return None
+            out.append(value)
+        return out
+    return None
+
+
+def target_names(target: ast.expr) -> list[str]:
+    """Names bound by an assignment target: `a`, `self.a` -> `a`, `x["a"]` -> `a`."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Attribute):
+        return [target.attr]
+    if isinstance(target, ast.Subscript):
+        key = string_value(target.slice)
+        return [key] if key is not None else []
+    if isinstance(target, ast.Tuple | ast.List):
+        return [n for element in target.elts for n in target_names(element)]
+    return []
+
+
+def exception_names(handler: ast.ExceptHandler, imports: ImportMap) -> list[str]:
+    """Qualified names of the exception types a handler catches ([] for a bare `except:`)."""
+    if handler.type is None:
+        return []
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    names: list[str] = []
+    for t in types:
+        name = imports.qualname(t)
+        names.append(name if name is not None else "?")
+    return names
+
+
+BROAD_EXCEPTIONS = frozenset(
+    {"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"}
+)
+
+
+def catches_broadly(handler: ast.ExceptHandler, imports: ImportMap) -> bool:
+    """Bare `except:`, `except Exception` / `BaseException`, or a tuple holding one of them."""
+    if handler.type is None:
+        return True
+    return any(name in BROAD_EXCEPTIONS for name in exception_names(handler, imports))
+
+
+def reraises(body: list[ast.stmt]) -> bool:
+    return any(isinstance(n, ast.Raise) for n in walk_local(body))

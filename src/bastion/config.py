@@ -1,0 +1,375 @@
+"""Configuration: `[tool.bastion]` in the nearest pyproject.toml, overridden by CLI flags.
+
+Every key is validated: an unknown key, an unknown rule id or a value of the wrong type is a
+`ConfigError` naming the offending key (exit 2). Nothing is silently ignored.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+from bastion.findings import Severity
+from bastion.registry import Registry, load_registry
+from bastion.rule import RuleMeta
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+
+class ConfigError(Exception):
+    """A user error in configuration or flags; the message names the key and the fix."""
+
+
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".git/",
+    ".hg/",
+    ".svn/",
+    ".venv/",
+    "venv/",
+    ".tox/",
+    ".nox/",
+    "node_modules/",
+    "__pycache__/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    ".bastion_cache/",
+    "build/",
+    "dist/",
+    "*.egg-info/",
+    "site-packages/",
+)
+
+DEFAULT_TEST_PATHS: tuple[str, ...] = (
+    "tests/",
+    "test/",
+    "test_*.py",
+    "*_test.py",
+    "conftest.py",
+)
+
+FAIL_ON_CHOICES = ("error", "warning", "info", "never")
+
+# key -> (expected type description, validator); values are checked before use.
+_KNOWN_KEYS = {
+    "select",
+    "ignore",
+    "exclude",
+    "extend-exclude",
+    "per-file-ignores",
+    "severity",
+    "fail-on",
+    "test-paths",
+    "respect-gitignore",
+    "rules",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    source: Path | None = None  # the file the settings came from, if any
+    select: tuple[str, ...] | None = None  # None: every rule enabled by default
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDES
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    fail_on: str = "warning"
+    test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
+    respect_gitignore: bool = True
+    rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    # -- derived ------------------------------------------------------------------------------
+    def enabled_rules(self, registry: Registry | None = None) -> list[type[RuleMeta]]:
+        registry = registry or load_registry()
+        selected: list[type[RuleMeta]] = []
+        for rule in registry.rules:
+            if self.select is None:
+                chosen = rule.enabled_by_default
+            else:
+                chosen = any(_selects(s, rule) for s in self.select)
+            if chosen and not any(_selects(s, rule, explicit_only=False) for s in self.ignore):
+                selected.append(rule)
+        return selected
+
+    def severity_for(self, rule: RuleMeta | type[RuleMeta]) -> Severity:
+        return self.severity.get(rule.id, rule.severity)
+
+    def rule_option(self, rule: RuleMeta | type[RuleMeta], key: str) -> Any:
+        if key not in rule.options:
+            raise KeyError(f"{rule.id} has no option {key!r}")
+        return self.rule_options.get(rule.id, {}).get(key, rule.options[key])
+
+    def fail_threshold(self) -> Severity | None:
+        return None if self.fail_on == "never" else Severity.parse(self.fail_on)
+
+    def is_test_path(self, path: str) -> bool:
+        return _spec(self.test_paths).match_file(path)
+
+    def ignored_for_path(self, path: str) -> set[str]:
+        """Rule ids (or selectors) ignored for this path by `per-file-ignores`."""
+        ignored: set[str] = set()
+        for pattern, ids in self.per_file_ignores.items():
+            if _spec((pattern,)).match_file(path):
+                ignored.update(ids)
+        return ignored
+
+    def exclude_spec(self) -> pathspec.PathSpec[Any]:
+        return _spec((*self.exclude, *self.extend_exclude))
+
+
+def _spec(patterns: Sequence[str]) -> pathspec.PathSpec[Any]:
+    return _cached_spec(tuple(patterns))
+
+
+_SPEC_CACHE: dict[tuple[str, ...], pathspec.PathSpec[Any]] = {}
+
+
+def _cached_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any]:
+    spec = _SPEC_CACHE.get(patterns)
+    if spec is None:
+        spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+        _SPEC_CACHE[patterns] = spec
+    return spec
+
+
+def _selects(selector: str, rule: type[RuleMeta], *, explicit_only: bool = True) -> bool:
+    """`ALL`, an id (`ERR001`), an id prefix (`ERR`, `SEC0`) or a rule name (`bare-except`).
+
+    Rules off by default (they need the network) are only chosen by their exact id or name."""
+    sel = selector.strip()
+    exact = sel.upper() == rule.id or sel.lower() == rule.name
+    if exact:
+        return True
+    if explicit_only and not rule.enabled_by_default:
+        return False
+    return sel.upper() == "ALL" or rule.id.startswith(sel.upper())
+
+
+def validate_selector(selector: str, registry: Registry, where: str) -> None:
+    sel = selector.strip()
+    if sel.upper() == "ALL":
+        return
+    if any(_selects(sel, rule, explicit_only=False) for rule in registry.rules):
+        return
+    raise ConfigError(
+        f"{where}: unknown rule id or prefix {selector!r} (see `bastion rules` for the list)"
+    )
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The nearest pyproject.toml (from `start` upwards) that has a [tool.bastion] table."""
+    current = start if start.is_dir() else start.parent
+    for directory in (current, *current.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = _read_toml(candidate)
+            except ConfigError:
+                # a broken pyproject.toml that we would have used is an error; one without
+                # our table is only reported if it is the one we pick
+                raise
+            if "bastion" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_config(
+    paths: Iterable[Path],
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Build the effective config: file settings first, then CLI overrides.
+
+    The project root is the directory of the config file; without one, the current directory
+    when every path is inside it, else the common parent of the paths.
+    """
+    paths = [p.resolve() for p in paths]
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"--config: no such file: {config_file}")
+        data = _read_toml(config_file)
+        table = data.get("tool", {}).get("bastion", data if "tool" not in data else None)
+        if table is None:
+            raise ConfigError(f"{config_file}: no [tool.bastion] table")
+        source: Path | None = config_file.resolve()
+    else:
+        start = paths[0] if paths else Path.cwd()
+        source = find_config_file(start)
+        table = _read_toml(source)["tool"]["bastion"] if source else {}
+    root = source.parent if source else _default_root(paths)
+    config = parse_table(table, root=root, source=source)
+    if overrides:
+        config = apply_overrides(config, overrides)
+    return config
+
+
+def _default_root(paths: Sequence[Path]) -> Path:
+    cwd = Path.cwd().resolve()
+    if all(p == cwd or cwd in p.parents for p in paths):
+        return cwd
+    if len(paths) == 1:
+        return paths[0] if paths[0].is_dir() else paths[0].parent
+    common = Path(*_common_parts(paths))
+    return common
+
+
+def _common_parts(paths: Sequence[Path]) -> list[str]:
+    parts = list(paths[0].parts)
+    for p in paths[1:]:
+        i = 0
+        while i < min(len(parts), len(p.parts)) and parts[i] == p.parts[i]:
+            i += 1
+        parts = parts[:i]
+    return parts or ["/"]
+
+
+def _expect_str_list(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"tool.bastion.{key}: expected a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def parse_table(table: Mapping[str, Any], *, root: Path, source: Path | None = None) -> Config:
+    registry = load_registry()
+    where = f"{source}: " if source else ""
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}unknown key tool.bastion.{unknown[0]} "
+            f"(known keys: {', '.join(sorted(_KNOWN_KEYS))})"
+        )
+    kwargs: dict[str, Any] = {"root": root, "source": source}
+    if "select" in table:
+        kwargs["select"] = _expect_str_list(table["select"], "select")
+        for s in kwargs["select"]:
+            validate_selector(s, registry, f"{where}tool.bastion.select")
+    if "ignore" in table:
+        kwargs["ignore"] = _expect_str_list(table["ignore"], "ignore")
+        for s in kwargs["ignore"]:
+            validate_selector(s, registry, f"{where}tool.bastion.ignore")
+    if "exclude" in table:
+        kwargs["exclude"] = _expect_str_list(table["exclude"], "exclude")
+    if "extend-exclude" in table:
+        kwargs["extend_exclude"] = _expect_str_list(table["extend-exclude"], "extend-exclude")
+    if "test-paths" in table:
+        kwargs["test_paths"] = _expect_str_list(table["test-paths"], "test-paths")
+    if "respect-gitignore" in table:
+        if not isinstance(table["respect-gitignore"], bool):
+            raise ConfigError(f"{where}tool.bastion.respect-gitignore: expected true or false")
+        kwargs["respect_gitignore"] = table["respect-gitignore"]
+    if "fail-on" in table:
+        kwargs["fail_on"] = _check_fail_on(table["fail-on"], f"{where}tool.bastion.fail-on")
+    if "per-file-ignores" in table:
+        pfi = table["per-file-ignores"]
+        if not isinstance(pfi, dict):
+            raise ConfigError(f"{where}tool.bastion.per-file-ignores: expected a table")
+        parsed: dict[str, tuple[str, ...]] = {}
+        for pattern, ids in pfi.items():
+            key = f'per-file-ignores."{pattern}"'
+            parsed[pattern] = _expect_str_list(ids, key)
+            for s in parsed[pattern]:
+                validate_selector(s, registry, f"{where}tool.bastion.{key}")
+        kwargs["per_file_ignores"] = parsed
+    if "severity" in table:
+        sev = table["severity"]
+        if not isinstance(sev, dict):
+            raise ConfigError(f"{where}tool.bastion.severity: expected a table of ID = level")
+        parsed_sev: dict[str, Severity] = {}
+        for rule_id, level in sev.items():
+            rule = registry.by_id(rule_id)
+            if rule is None:
+                raise ConfigError(f"{where}tool.bastion.severity: unknown rule id {rule_id!r}")
+            try:
+                parsed_sev[rule.id] = Severity.parse(str(level))
+            except ValueError as exc:
+                raise ConfigError(f"{where}tool.bastion.severity.{rule_id}: {exc}") from None
+        kwargs["severity"] = parsed_sev
+    if "rules" in table:
+        kwargs["rule_options"] = _parse_rule_options(table["rules"], registry, where)
+    return Config(**kwargs)
+
+
+def _check_fail_on(value: Any, where: str) -> str:
+    if not isinstance(value, str) or value.lower() not in FAIL_ON_CHOICES:
+        raise ConfigError(f"{where}: expected one of {', '.join(FAIL_ON_CHOICES)}, got {value!r}")
+    return value.lower()
+
+
+def _parse_rule_options(value: Any, registry: Registry, where: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}tool.bastion.rules: expected a table of rule tables")
+    out: dict[str, dict[str, Any]] = {}
+    for rule_id, options in value.items():
+        rule = registry.by_id(rule_id)
+        if rule is None:
+            raise ConfigError(f"{where}tool.bastion.rules: unknown rule id {rule_id!r}")
+        if not isinstance(options, dict):
+            raise ConfigError(f"{where}tool.bastion.rules.{rule_id}: expected a table")
+        for key, val in options.items():
+            if key not in rule.options:
+                known = ", ".join(sorted(rule.options)) or "none"
+                raise ConfigError(
+                    f"{where}tool.bastion.rules.{rule_id}: unknown option {key!r} "
+                    f"(options of {rule.id}: {known})"
+                )
+            default = rule.options[key]
+            if not _same_type(default, val):
+                raise ConfigError(
+                    f"{where}tool.bastion.rules.{rule_id}.{key}: expected "
+                    f"{type(default).__name__}, got {val!r}"
+                )
+        out[rule.id] = dict(options)
+    return out
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, list | tuple):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, type(default))
+
+
+def apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
+    """CLI flags: --select replaces, --ignore adds, --fail-on replaces."""
+    registry = load_registry()
+    changes: dict[str, Any] = {}
+    if overrides.get("select"):
+        for s in overrides["select"]:
+            validate_selector(s, registry, "--select")
+        changes["select"] = tuple(overrides["select"])
+    if overrides.get("ignore"):
+        for s in overrides["ignore"]:
+            validate_selector(s, registry, "--ignore")
+        changes["ignore"] = (*config.ignore, *overrides["ignore"])
+    if overrides.get("extend_exclude"):
+        changes["extend_exclude"] = (*config.extend_exclude, *overrides["extend_exclude"])
+    if overrides.get("fail_on"):
+        changes["fail_on"] = _check_fail_on(overrides["fail_on"], "--fail-on")
+    return replace(config, **changes)

@@ -1,0 +1,248 @@
+"""What a rule sees: the file being checked (or, for project rules, the collected facts)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from bastion.findings import Finding
+from bastion.imports import ImportMap
+from bastion.source import SourceText
+
+if TYPE_CHECKING:
+    from bastion.config import Config
+    from bastion.rule import ProjectRule, Rule, RuleMeta
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_COMPOUND = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.ExceptHandler,
+    ast.Try,
+    ast.With,
+    ast.AsyncWith,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.If,
+    ast.Match,
+)
+
+
+def _char_column(line: str, byte_offset: int) -> int:
+    """`ast` columns are UTF-8 byte offsets; users count characters. 1-based result."""
+    if line.isascii():
+        return byte_offset + 1
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1
+
+
+@dataclass
+class FileContext:
+    path: str  # relative to the project root, posix
+    kind: str
+    source: SourceText
+    config: Config
+    tree: ast.Module | None = None
+    document: Any = None  # the parsed form of a non-Python file
+    imports: ImportMap = field(default_factory=ImportMap)
+    stack: list[ast.AST] = field(default_factory=list)  # ancestors of the node being visited
+    facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+    # -- about the file -----------------------------------------------------------------------
+    @property
+    def filename(self) -> str:
+        return PurePosixPath(self.path).name
+
+    @property
+    def module_name(self) -> str:
+        """Dotted module name guessed from the path (`app/api/users.py` -> `app.api.users`)."""
+        parts = list(PurePosixPath(self.path).with_suffix("").parts)
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        return ".".join(parts)
+
+    @property
+    def is_test_file(self) -> bool:
+        return self.config.is_test_path(self.path)
+
+    # -- about the position of the walk -------------------------------------------------------
+    @property
+    def parent(self) -> ast.AST | None:
+        return self.stack[-1] if self.stack else None
+
+    def enclosing_function(self) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | None:
+        for node in reversed(self.stack):
+            if isinstance(node, _FUNCTIONS):
+                return node
+        return None
+
+    def in_async_function(self) -> bool:
+        """True inside `async def`, but not inside a plain `def`/lambda nested in one."""
+        return isinstance(self.enclosing_function(), ast.AsyncFunctionDef)
+
+    def enclosing_class(self) -> ast.ClassDef | None:
+        for node in reversed(self.stack):
+            if isinstance(node, ast.ClassDef):
+                return node
+        return None
+
+    def enclosing(self, *types: type[ast.AST]) -> ast.AST | None:
+        for node in reversed(self.stack):
+            if isinstance(node, types):
+                return node
+        return None
+
+    def at_module_level(self) -> bool:
+        return not any(isinstance(n, (*_FUNCTIONS, ast.ClassDef)) for n in self.stack)
+
+    # -- reporting ----------------------------------------------------------------------------
+    def report(
+        self,
+        rule: Rule,
+        node: ast.AST,
+        message: str,
+        *,
+        hint: str | None = None,
+        redact: tuple[str, ...] = (),
+        fixable: bool | None = None,
+    ) -> None:
+        line = getattr(node, "lineno", 1)
+        end_line = getattr(node, "end_lineno", None) or line
+        text = self.source.line(line)
+        column = _char_column(text, getattr(node, "col_offset", 0))
+        end_offset = getattr(node, "end_col_offset", None)
+        if isinstance(node, _COMPOUND):
+            # a whole `try`/`def`/`except` block is not the problem: point at its header line
+            end_line, end_column = line, len(text) + 1
+        elif end_offset is not None:
+            end_column = _char_column(self.source.line(end_line), end_offset)
+        else:
+            end_column = column
+        statement_line = line
+        for ancestor in reversed([*self.stack, node]):
+            if isinstance(ancestor, ast.stmt):
+                statement_line = ancestor.lineno
+                break
+        self._add(
+            rule,
+            line,
+            column,
+            end_line,
+            end_column,
+            message,
+            hint,
+            redact,
+            statement_line,
+            fixable,
+        )
+
+    def report_at(
+        self,
+        rule: Rule,
+        line: int,
+        column: int,
+        message: str,
+        *,
+        end_line: int | None = None,
+        end_column: int | None = None,
+        hint: str | None = None,
+        redact: tuple[str, ...] = (),
+    ) -> None:
+        end_line = end_line or line
+        if end_column is None:
+            end_column = len(self.source.line(end_line)) + 1
+        self._add(rule, line, column, end_line, end_column, message, hint, redact, line, None)
+
+    def _add(
+        self,
+        rule: RuleMeta | type[RuleMeta],
+        line: int,
+        column: int,
+        end_line: int,
+        end_column: int,
+        message: str,
+        hint: str | None,
+        redact: tuple[str, ...],
+        statement_line: int,
+        fixable: bool | None,
+    ) -> None:
+        self.findings.append(
+            Finding(
+                rule=rule.id,
+                name=rule.name,
+                severity=self.config.severity_for(rule),
+                category=rule.area().value,
+                path=self.path,
+                line=line,
+                column=column,
+                end_line=end_line,
+                end_column=end_column,
+                message=message,
+                fix_hint=hint or rule.hint,
+                fixable=rule.is_fixable() if fixable is None else fixable,
+                redact=redact,
+                statement_line=statement_line,
+                source_line=self.source.line(line),
+            )
+        )
+
+    def rule_option(self, rule: RuleMeta | type[RuleMeta], key: str) -> Any:
+        return self.config.rule_option(rule, key)
+
+
+@dataclass
+class FileFacts:
+    """What the map step keeps of one file for the reduce step."""
+
+    path: str
+    kind: str
+    facts: dict[str, list[dict[str, Any]]]
+
+
+@dataclass
+class ProjectContext:
+    config: Config
+    files: list[FileFacts]
+    findings: list[Finding] = field(default_factory=list)
+
+    def facts(self, key: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every fact of one kind, with the path of the file it came from."""
+        return [(f.path, fact) for f in self.files for fact in f.facts.get(key, [])]
+
+    def paths(self, kind: str | None = None) -> list[str]:
+        return [f.path for f in self.files if kind is None or f.kind == kind]
+
+    def report(
+        self,
+        rule: ProjectRule,
+        path: str,
+        line: int,
+        column: int,
+        message: str,
+        *,
+        hint: str | None = None,
+    ) -> None:
+        self.findings.append(
+            Finding(
+                rule=rule.id,
+                name=rule.name,
+                severity=self.config.severity_for(rule),
+                category=rule.area().value,
+                path=path,
+                line=line,
+                column=column,
+                end_line=line,
+                end_column=column,
+                message=message,
+                fix_hint=hint or rule.hint,
+                fixable=rule.is_fixable(),
+                statement_line=line,
+            )
+        )
+
+    def rule_option(self, rule: RuleMeta, key: str) -> Any:
+        return self.config.rule_option(rule, key)

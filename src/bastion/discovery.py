@@ -1,0 +1,229 @@
+"""Which files to check, and what kind each one is.
+
+- `.gitignore` files are honoured at every level, with git's own semantics (pathspec);
+- default and configured excludes prune whole directories before they are read;
+- symlinked directories are never followed, and a symlinked file is only read when it points
+  inside the root: a scanned repository cannot make bastion read outside itself;
+- every skip that a user might not expect is returned as a notice.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pathspec
+
+from bastion.config import Config
+
+
+@dataclass(frozen=True, order=True)
+class SourceFile:
+    path: str  # relative to the root, posix: what users see
+    abspath: Path = field(compare=False)
+    kind: str = field(compare=False)
+
+
+@dataclass
+class Discovery:
+    files: list[SourceFile]
+    notices: list[str]
+
+
+# Ordered: the first match wins. Names are compared lower-cased.
+_KIND_BY_NAME: tuple[tuple[str, str], ...] = (
+    (".pre-commit-config.yaml", "precommit"),
+    (".pre-commit-config.yml", "precommit"),
+    ("pyproject.toml", "pyproject"),
+    ("procfile", "procfile"),
+    (".gitignore", "gitignore"),
+    ("dockerfile", "dockerfile"),
+    ("containerfile", "dockerfile"),
+    ("dockerfile.*", "dockerfile"),
+    ("*.dockerfile", "dockerfile"),
+    ("docker-compose*.yml", "compose"),
+    ("docker-compose*.yaml", "compose"),
+    ("compose.yml", "compose"),
+    ("compose.yaml", "compose"),
+    ("compose.*.yml", "compose"),
+    ("compose.*.yaml", "compose"),
+    ("requirements*.txt", "requirements"),
+    ("requirements*.in", "requirements"),
+    ("constraints*.txt", "requirements"),
+    (".env", "dotenv"),
+    (".env.*", "dotenv"),
+    ("*.env", "dotenv"),
+    ("setup.cfg", "ini"),
+    ("tox.ini", "ini"),
+    ("mypy.ini", "ini"),
+    (".coveragerc", "ini"),
+    ("pyrightconfig.json", "json"),
+    ("uv.lock", "lockfile"),
+    ("poetry.lock", "lockfile"),
+    ("pdm.lock", "lockfile"),
+    ("pipfile.lock", "lockfile"),
+    ("*.py", "python"),
+    ("*.toml", "toml"),
+    ("*.yml", "yaml"),
+    ("*.yaml", "yaml"),
+)
+
+
+def file_kind(path: str) -> str | None:
+    """The kind of a file from its name (and, for requirements, its folder)."""
+    posix = PurePosixPath(path)
+    name = posix.name.lower()
+    parent = posix.parent.name.lower()
+    if parent == "requirements" and name.endswith((".txt", ".in")):
+        return "requirements"
+    for pattern, kind in _KIND_BY_NAME:
+        if fnmatchcase(name, pattern):
+            return kind
+    return None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+class _Walker:
+    def __init__(self, config: Config, boundary: Path) -> None:
+        self.config = config
+        self.root = config.root
+        self.boundary = boundary
+        self.exclude = config.exclude_spec()
+        self.notices: list[str] = []
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def excluded(self, rel: str, is_dir: bool) -> bool:
+        return self.exclude.match_file(rel + "/" if is_dir else rel)
+
+    def walk(self, top: Path) -> Iterator[SourceFile]:
+        ignores: list[tuple[str, pathspec.PathSpec[Any]]] = []
+        if self.config.respect_gitignore:
+            # .gitignore files above the walked folder, up to the root, apply too
+            for parent in reversed([p for p in top.parents if _inside(p, self.root)]):
+                ignores.extend(self._load_gitignore(parent))
+        yield from self._walk_dir(top, ignores)
+
+    def _load_gitignore(self, directory: Path) -> list[tuple[str, pathspec.PathSpec[Any]]]:
+        gitignore = directory / ".gitignore"
+        if not gitignore.is_file() or gitignore.is_symlink():
+            return []
+        try:
+            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return []
+        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        base = self.rel(directory)
+        return [("" if base == "." else base, spec)]
+
+    def gitignored(
+        self, rel: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec[Any]]]
+    ) -> bool:
+        result = False
+        for base, spec in ignores:
+            if base and not rel.startswith(base + "/"):
+                continue
+            sub = rel[len(base) + 1 :] if base else rel
+            outcome = spec.check_file(sub + "/" if is_dir else sub)
+            if outcome.include is not None:
+                result = outcome.include
+        return result
+
+    def _walk_dir(
+        self, directory: Path, ignores: list[tuple[str, pathspec.PathSpec[Any]]]
+    ) -> Iterator[SourceFile]:
+        if self.config.respect_gitignore:
+            ignores = ignores + self._load_gitignore(directory)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            self.notices.append(f"{self.rel(directory)}: cannot list folder: {exc.strerror}")
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            rel = self.rel(path)
+            try:
+                is_link = entry.is_symlink()
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if self.excluded(rel, is_dir) or self.gitignored(rel, is_dir, ignores):
+                continue
+            if is_link:
+                found = self._symlink(path, rel)
+                if found:
+                    yield found
+                continue
+            if is_dir:
+                yield from self._walk_dir(path, ignores)
+                continue
+            kind = file_kind(rel)
+            if kind is not None and entry.is_file(follow_symlinks=False):
+                yield SourceFile(rel, path, kind)
+
+    def _symlink(self, path: Path, rel: str) -> SourceFile | None:
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            self.notices.append(f"{rel}: skipped: broken or looping symlink")
+            return None
+        if not _inside(target, self.boundary):
+            self.notices.append(f"{rel}: skipped: symlink points outside the scanned root")
+            return None
+        if target.is_dir():
+            # its target is inside the root and is walked there (or excluded there on purpose)
+            return None
+        kind = file_kind(rel)
+        return SourceFile(rel, path, kind) if kind is not None else None
+
+    def explicit_file(self, path: Path) -> SourceFile | None:
+        rel = self.rel(path)
+        if self.excluded(rel, False):
+            return None
+        if path.is_symlink():
+            return self._symlink(path, rel)
+        kind = file_kind(rel)
+        if kind is None:
+            return None
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            self.notices.append(f"{rel}: cannot read: {exc.strerror}")
+            return None
+        if not stat.S_ISREG(mode):
+            self.notices.append(f"{rel}: skipped: not a regular file")
+            return None
+        return SourceFile(rel, path, kind)
+
+
+def discover(paths: Iterable[Path], config: Config) -> Discovery:
+    files: dict[str, SourceFile] = {}
+    notices: list[str] = []
+    for raw in paths:
+        path = Path(os.path.abspath(raw))  # keep symlinks in the given path visible
+        boundary = config.root if _inside(path, config.root) else path
+        walker = _Walker(config, boundary.resolve())
+        if not path.exists() and not path.is_symlink():
+            notices.append(f"{raw}: no such file or folder")
+            continue
+        if path.is_dir() and not path.is_symlink():
+            found: Iterable[SourceFile] = walker.walk(path)
+        else:
+            one = walker.explicit_file(path)
+            found = [one] if one else []
+        for source in found:
+            files.setdefault(source.path, source)
+        notices.extend(walker.notices)
+    return Discovery(sorted(files.values()), notices)

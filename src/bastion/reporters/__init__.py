@@ -1,0 +1,28 @@
+"""Reporters turn a finished run into text. They read the findings; they never re-derive them."""
+
+from __future__ import annotations
+
+from typing import Protocol, TextIO
+
+from bastion.config import Config
+from bastion.engine import RunResult
+
+
+class Reporter(Protocol):
+    def __call__(self, result: RunResult, config: Config, out: TextIO, *, color: bool) -> None: ...
+
+
+def get_reporter(name: str) -> Reporter:
+    # imported lazily: a json run never pays for rich's import
+    if name == "json":
+        from bastion.reporters.json import report_json
+
+        return report_json
+    if name == "text":
+        from bastion.reporters.text import report_text
+
+        return report_text
+    raise ValueError(f"unknown format {name!r}")
+
+
+FORMATS = ("text", "json")

@@ -1,0 +1,244 @@
+"""The rule API.
+
+A rule is a small class that carries its metadata, its documentation and its first tests
+(`bad`/`good` examples) next to a few visitor methods:
+
+    class BareExcept(Rule):
+        id = "ERR001"
+        name = "bare-except"
+        severity = Severity.ERROR
+        summary = "`except:` with no exception type"
+        why = "..."
+        hint = "Catch the exceptions you expect, or at least `except Exception:`."
+        bad = [Example("try:\\n    f()\\nexcept:\\n    raise\\n")]
+        good = ["try:\\n    f()\\nexcept ValueError:\\n    raise\\n"]
+
+        def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+            if node.type is None:
+                self.report(node, "bare `except:` catches SystemExit and KeyboardInterrupt")
+
+Visitor methods are named `visit_<ast node type>` / `leave_<ast node type>` and receive stdlib
+`ast` nodes; the engine walks each file once and dispatches every node to every enabled rule
+that asked for its type. Rules for other file kinds (`.env`, Dockerfile, ...) set `kinds` and
+implement `check()`, reading the parsed document from `self.ctx.document`. A rule never prints:
+it reports.
+
+Fixes (the autofix layer) are libcst transformations declared by the rule with `fix_safety`
+and implemented in `fix(node)`, run only on files that have a fixable finding.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from bastion.findings import Area, FixSafety, Severity
+
+if TYPE_CHECKING:
+    from bastion.context import FileContext, ProjectContext
+
+AREA_BY_PREFIX: dict[str, Area] = {
+    "ERR": Area.ERRORS,
+    "SEC": Area.SECURITY,
+    "API": Area.API,
+    "LOG": Area.LOGGING,
+    "PERF": Area.PERFORMANCE,
+    "ORG": Area.ORGANISATION,
+    "PROD": Area.PRODUCTION,
+    "DEP": Area.DEPENDENCIES,
+    "TEST": Area.TESTING,
+    "WF": Area.WORKFLOW,
+    "BAS": Area.META,
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    """A code example. For `bad` examples, `fixed` is the expected result of the rule's fix.
+
+    `path` names the file the example stands for (`.env`, `settings.py`, `tests/test_x.py`),
+    since several rules depend on the kind or name of the file.
+    """
+
+    code: str
+    fixed: str | None = None
+    path: str = "example.py"
+
+
+def _as_example(value: Example | str) -> Example:
+    return value if isinstance(value, Example) else Example(value)
+
+
+_visitor_cache: dict[type, list[tuple[type[ast.AST], str, str]]] = {}
+
+
+def declared_visitors(cls: type) -> list[tuple[type[ast.AST], str, str]]:
+    """[(ast node type, "visit"|"leave", method name)] declared by a rule or collector class."""
+    cached = _visitor_cache.get(cls)
+    if cached is not None:
+        return cached
+    found: list[tuple[type[ast.AST], str, str]] = []
+    for attr in dir(cls):
+        for phase in ("visit", "leave"):
+            prefix = phase + "_"
+            if attr.startswith(prefix):
+                node_type = getattr(ast, attr[len(prefix) :], None)
+                if not (isinstance(node_type, type) and issubclass(node_type, ast.AST)):
+                    raise TypeError(f"{cls.__name__}.{attr}: no ast node type by that name")
+                found.append((node_type, phase, attr))
+    _visitor_cache[cls] = found
+    return found
+
+
+class RuleMeta:
+    """Class-level metadata accessors shared by file and project rules."""
+
+    id: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.WARNING
+    summary: ClassVar[str] = ""  # one line: what it flags
+    why: ClassVar[str] = ""  # why it is bad (the guide's reasoning)
+    hint: ClassVar[str] = ""  # what to write instead
+    fix_safety: ClassVar[FixSafety] = FixSafety.NONE
+    cwe: ClassVar[tuple[int, ...]] = ()
+    references: ClassVar[tuple[str, ...]] = ()
+    # Options that users may set under [tool.bastion.rules.<ID>]; value = default (its type is
+    # the option's type).
+    options: ClassVar[dict[str, Any]] = {}
+    # Off unless selected explicitly (e.g. rules that need the network).
+    enabled_by_default: ClassVar[bool] = True
+    bad: ClassVar[list[Example | str]] = []
+    good: ClassVar[list[Example | str]] = []
+
+    @classmethod
+    def area(cls) -> Area:
+        prefix = cls.id.rstrip("0123456789")
+        return AREA_BY_PREFIX.get(prefix, Area.META)
+
+    @classmethod
+    def bad_examples(cls) -> list[Example]:
+        return [_as_example(e) for e in cls.bad]
+
+    @classmethod
+    def good_examples(cls) -> list[Example]:
+        return [_as_example(e) for e in cls.good]
+
+    @classmethod
+    def description(cls) -> str:
+        """Longer "what it does": the class docstring, else the summary."""
+        doc = cls.__dict__.get("__doc__")
+        return inspect.cleandoc(doc) if doc else cls.summary
+
+    @classmethod
+    def is_fixable(cls) -> bool:
+        return cls.fix_safety is not FixSafety.NONE
+
+
+class Rule(RuleMeta):
+    """A rule that looks at one file at a time (the map step)."""
+
+    # File kinds this rule reads: "python", "dotenv", "dockerfile", "requirements", "toml",
+    # "yaml", ... For "python" the rule uses visit_/leave_ methods; for the others, `check()`.
+    kinds: ClassVar[frozenset[str]] = frozenset({"python"})
+    # Cheap pre-filter: the rule only runs on files whose text contains one of these strings.
+    # Empty means "always run". A filter must never change results, only save time.
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+
+    # -- reporting ----------------------------------------------------------------------------
+    def report(
+        self,
+        node: ast.AST,
+        message: str,
+        *,
+        hint: str | None = None,
+        redact: Iterable[str] = (),
+        fixable: bool | None = None,
+    ) -> None:
+        self.ctx.report(self, node, message, hint=hint, redact=tuple(redact), fixable=fixable)
+
+    def report_at(
+        self,
+        line: int,
+        column: int,
+        message: str,
+        *,
+        end_line: int | None = None,
+        end_column: int | None = None,
+        hint: str | None = None,
+        redact: Iterable[str] = (),
+    ) -> None:
+        """Report at a 1-based line and column (for non-Python files)."""
+        self.ctx.report_at(
+            self,
+            line,
+            column,
+            message,
+            end_line=end_line,
+            end_column=end_column,
+            hint=hint,
+            redact=tuple(redact),
+        )
+
+    def option(self, key: str) -> Any:
+        return self.ctx.rule_option(self, key)
+
+    # -- hooks --------------------------------------------------------------------------------
+    def check(self) -> None:
+        """For non-Python kinds: inspect `self.ctx.document`."""
+
+    def finish(self) -> None:
+        """Called once after the walk of a Python file."""
+
+
+class ProjectRule(RuleMeta):
+    """A rule over the whole project (the reduce step): it reads the facts that fact collectors
+    gathered per file, never the files themselves."""
+
+    def __init__(self, project: ProjectContext) -> None:
+        self.project = project
+
+    def check_project(self) -> None:
+        raise NotImplementedError
+
+    def report_at(
+        self,
+        path: str,
+        line: int,
+        column: int,
+        message: str,
+        *,
+        hint: str | None = None,
+    ) -> None:
+        self.project.report(self, path, line, column, message, hint=hint)
+
+    def option(self, key: str) -> Any:
+        return self.project.rule_option(self, key)
+
+
+class FactCollector:
+    """Gathers small JSON-serialisable facts per file for project rules (routes seen, apps
+    created, settings modules...). Collectors always run for their kinds; they never report.
+
+    Facts are stored as `ctx.facts[self.key]` (a list of dicts)."""
+
+    key: ClassVar[str] = ""
+    kinds: ClassVar[frozenset[str]] = frozenset({"python"})
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+
+    def add(self, **fact: Any) -> None:
+        self.ctx.facts.setdefault(self.key, []).append(fact)
+
+    def check(self) -> None:
+        """For non-Python kinds."""
+
+    def finish(self) -> None:
+        """After the walk of a Python file."""

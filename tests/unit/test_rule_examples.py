@@ -1,0 +1,48 @@
+"""Every rule's own examples are its first tests: each `bad` example is flagged by that rule,
+each `good` look-alike is not, and the metadata that docs and SARIF need is present."""
+
+from __future__ import annotations
+
+import pytest
+
+from bastion.registry import load_registry
+from bastion.rule import Rule
+from bastion.testing import findings_for
+
+REGISTRY = load_registry()
+FILE_RULES = [r for r in REGISTRY.file_rules]
+
+
+def _cases(which: str) -> list[object]:
+    cases = []
+    for rule in FILE_RULES:
+        examples = rule.bad_examples() if which == "bad" else rule.good_examples()
+        for index, example in enumerate(examples):
+            cases.append(pytest.param(rule, example, id=f"{rule.id}-{which}{index}"))
+    return cases
+
+
+@pytest.mark.parametrize(("rule", "example"), _cases("bad"))
+def test_bad_example_is_flagged(rule: type[Rule], example) -> None:  # type: ignore[no-untyped-def]
+    found = findings_for(example.code, rule.id, example.path)
+    assert found, f"{rule.id} did not flag its bad example:\n{example.code}"
+    for finding in found:
+        assert finding.message and finding.fix_hint
+        assert finding.line >= 1 and finding.column >= 1
+
+
+@pytest.mark.parametrize(("rule", "example"), _cases("good"))
+def test_good_example_is_not_flagged(rule: type[Rule], example) -> None:  # type: ignore[no-untyped-def]
+    found = findings_for(example.code, rule.id, example.path)
+    assert not found, f"{rule.id} flagged its good example:\n{example.code}\n{found}"
+
+
+@pytest.mark.parametrize("rule", REGISTRY.rules, ids=lambda r: r.id)
+def test_rule_metadata_is_complete(rule) -> None:  # type: ignore[no-untyped-def]
+    assert rule.id and rule.name and rule.summary and rule.why and rule.hint
+    assert rule.name == rule.name.lower() and " " not in rule.name
+    if rule.id.startswith("BAS"):
+        return
+    # the catalogue asks for at least three of each for every public rule
+    assert len(rule.bad_examples()) >= 3, f"{rule.id} needs 3 bad examples"
+    assert len(rule.good_examples()) >= 3, f"{rule.id} needs 3 good look-alikes"
