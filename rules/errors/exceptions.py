@@ -63,42 +63,6 @@ class BareExcept(Rule):
             )
 
 
-# Exceptions that are routinely used for control flow: an empty handler for these is a
-# deliberate choice (better spelled `contextlib.suppress`, but not a swallowed error).
-_EXPECTED_CONTROL_FLOW = frozenset(
-    {
-        "ImportError",
-        "ModuleNotFoundError",
-        "StopIteration",
-        "StopAsyncIteration",
-        "GeneratorExit",
-        "KeyboardInterrupt",
-        "CancelledError",
-        "asyncio.CancelledError",
-        "FileNotFoundError",
-        "FileExistsError",
-        "ProcessLookupError",
-        "KeyError",
-        "IndexError",
-        "LookupError",
-        "AttributeError",
-        "NotImplementedError",
-        "UnsupportedOperation",
-        "io.UnsupportedOperation",
-        "queue.Empty",
-        "queue.Full",
-        "asyncio.TimeoutError",
-        "TimeoutError",
-        "ChildProcessError",
-        "InterruptedError",
-        "BrokenPipeError",
-        "ConnectionResetError",
-        "ObjectDoesNotExist",
-        "DoesNotExist",
-    }
-)
-
-
 def _only_passes(body: list[ast.stmt]) -> bool:
     for stmt in body:
         if isinstance(stmt, ast.Pass | ast.Continue):
@@ -109,15 +73,15 @@ def _only_passes(body: list[ast.stmt]) -> bool:
     return True
 
 
-def _is_expected(name: str) -> bool:
-    return name in _EXPECTED_CONTROL_FLOW or name.rpartition(".")[2] in _EXPECTED_CONTROL_FLOW
-
-
 class SwallowedException(Rule):
-    """Flags exception handlers whose body is only `pass`, `...` or `continue`: the error is
-    dropped without a trace. Handlers for exceptions that are routinely used for control flow
-    (`ImportError`, `KeyError`, `StopIteration`, `FileNotFoundError`, `DoesNotExist`, ...) are
-    not flagged: an empty handler there is a deliberate choice."""
+    """Flags broad exception handlers - bare `except:`, `except Exception`, `except
+    BaseException`, or a tuple holding one of them - whose body is only `pass`, `...` or
+    `continue`: every error is dropped without a trace.
+
+    An empty handler for a *specific* exception (`except KeyError: pass`, `except
+    FileNotFoundError: pass`) is not flagged: naming the exception is itself the statement that
+    ignoring it is intended (measured on django's sources, almost all such handlers are
+    deliberate control flow)."""
 
     id = "ERR002"
     name = "swallowed-exception"
@@ -137,8 +101,9 @@ class SwallowedException(Rule):
     bad = [
         "try:\n    charge(order)\nexcept Exception:\n    pass\n",
         "for job in jobs:\n    try:\n        job.run()\n"
-        "    except RuntimeError:\n        continue\n",
-        "try:\n    cache.set(key, value)\nexcept (ConnectionError, ValueError):\n    ...\n",
+        "    except BaseException:\n        continue\n",
+        "try:\n    cache.set(key, value)\nexcept (ConnectionError, Exception):\n    ...\n",
+        "try:\n    cache.set(key, value)\nexcept:\n    pass\n",
     ]
     good = [
         "try:\n    import ujson as json\nexcept ImportError:\n    pass\n",
@@ -150,10 +115,10 @@ class SwallowedException(Rule):
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if not _only_passes(node.body):
             return
-        names = exception_names(node, self.ctx.imports)
-        if names and all(_is_expected(n) for n in names):
+        if not catches_broadly(node, self.ctx.imports):
             return
-        caught = "every exception" if not names else ", ".join(n.rpartition(".")[2] for n in names)
+        names = exception_names(node, self.ctx.imports)
+        caught = ", ".join(n.rpartition(".")[2] for n in names) or "every exception"
         self.report(node, f"handler for {caught} discards the error without logging it")
 
 
