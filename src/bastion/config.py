@@ -137,7 +137,7 @@ _SPEC_CACHE: dict[tuple[str, ...], pathspec.PathSpec[Any]] = {}
 def _cached_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any]:
     spec = _SPEC_CACHE.get(patterns)
     if spec is None:
-        spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+        spec = pathspec.GitIgnoreSpec.from_lines(patterns)
         _SPEC_CACHE[patterns] = spec
     return spec
 

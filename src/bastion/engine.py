@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,7 +139,11 @@ class FileAnalyzer:
     def _parse_python(self, ctx: FileContext, result: FileResult) -> bool:
         text = ctx.source.text
         try:
-            ctx.tree = ast.parse(text, filename=ctx.path, type_comments=False)
+            # the compiler's SyntaxWarnings (invalid escapes, `is` with a literal...) are the
+            # scanned project's business, not lines on bastion's stderr
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ctx.tree = ast.parse(text, filename=ctx.path, type_comments=False)
         except SyntaxError as exc:
             message = f"syntax error: {exc.msg}"
             if _looks_newer(text):
@@ -291,19 +296,23 @@ def _guarded(
     ctx: FileContext,
     result: FileResult,
 ) -> Callable[[Any], None]:
-    """A crashing rule must not take the run down: record it (exit 2) and go on."""
+    """A crashing rule must not take the run down: record it (exit 2), stop running that rule
+    on this file, and go on with the others."""
     name = getattr(visitor, "id", "") or type(visitor).__name__
 
     def call(node: Any) -> None:
+        if getattr(visitor, "_crashed", False):
+            return
         try:
             fn(node)
         except RecursionError:
             raise
         except Exception as exc:  # a bug in a rule; reported, never swallowed
+            visitor._crashed = True  # type: ignore[union-attr]
             where = f"{ctx.path}:{getattr(node, 'lineno', 1)}"
-            message = f"internal error in {name} at {where}: {type(exc).__name__}: {exc}"
-            if message not in result.internal_errors:
-                result.internal_errors.append(message)
+            result.internal_errors.append(
+                f"internal error in {name} at {where}: {type(exc).__name__}: {exc}"
+            )
 
     return call
 

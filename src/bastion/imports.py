@@ -41,7 +41,12 @@ class ImportMap:
             if alias.name == "*":
                 continue
             local = alias.asname or alias.name
-            self.aliases[local] = f"{base}.{alias.name}" if base else alias.name
+            if not base:
+                self.aliases[local] = alias.name
+            elif base.endswith("."):  # `from . import x`
+                self.aliases[local] = base + alias.name
+            else:
+                self.aliases[local] = f"{base}.{alias.name}"
 
     def add_instance(self, name: str, call: ast.Call) -> None:
         qualified = self.qualname(call.func)
