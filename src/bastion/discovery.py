@@ -111,9 +111,13 @@ class _Walker:
     def walk(self, top: Path) -> Iterator[SourceFile]:
         ignores: list[tuple[str, pathspec.PathSpec[Any]]] = []
         if self.config.respect_gitignore:
-            # .gitignore files above the walked folder, up to the root, apply too
+            # .gitignore files above the walked folder, up to the root, apply too - unless they
+            # ignore the folder itself: a folder named on the command line is always checked.
             for parent in reversed([p for p in top.parents if _inside(p, self.root)]):
                 ignores.extend(self._load_gitignore(parent))
+            top_rel = self.rel(top)
+            if top_rel != "." and self.gitignored(top_rel, True, ignores):
+                ignores = []
         yield from self._walk_dir(top, ignores)
 
     def _load_gitignore(self, directory: Path) -> list[tuple[str, pathspec.PathSpec[Any]]]:

@@ -105,3 +105,14 @@ def test_explicit_file_is_checked_and_excludes_still_apply(tmp_path: Path) -> No
     config = Config(root=tmp_path)
     assert [f.path for f in discover([tmp_path / "a.py"], config).files] == ["a.py"]
     assert discover([tmp_path / ".venv" / "b.py"], config).files == []
+
+
+def test_a_named_folder_is_checked_even_if_a_parent_gitignore_ignores_it(tmp_path: Path) -> None:
+    make_tree(
+        tmp_path,
+        {".gitignore": "vendor/\n*.gen.py\n", "vendor/lib/a.py": "", "vendor/lib/b.gen.py": ""},
+    )
+    config = Config(root=tmp_path)
+    found = [f.path for f in discover([tmp_path / "vendor" / "lib"], config).files]
+    assert found == ["vendor/lib/a.py", "vendor/lib/b.gen.py"]
+    assert [f.path for f in discover([tmp_path], config).files] == [".gitignore"]

@@ -30,12 +30,17 @@ def _frame_lines(finding: Finding, root: Path, cache: dict[str, list[str]]) -> l
 def summary_line(result: RunResult) -> str:
     counts = count_by_severity(result.findings)
     total = len(result.findings)
+    files = f"{len(result.files)} file{'s' if len(result.files) != 1 else ''}"
     if not total:
-        return f"No findings in {len(result.files)} files."
-    parts = ", ".join(f"{n} {label}" for label, n in counts.items() if n)
+        return f"No findings in {files}."
+    parts = ", ".join(
+        f"{n} {label}{'s' if n != 1 and label != 'info' else ''}"
+        for label, n in counts.items()
+        if n
+    )
     fixable = sum(1 for f in result.findings if f.fixable)
     plural = "s" if total != 1 else ""
-    text = f"Found {total} finding{plural} ({parts}) in {len(result.files)} files."
+    text = f"Found {total} finding{plural} ({parts}) in {files}."
     if fixable:
         text += f" {fixable} fixable with `bastion fix`."
     if result.suppressed:

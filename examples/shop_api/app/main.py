@@ -1,0 +1,24 @@
+"""The shop API application."""
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware import Middleware
+
+from app.routers import items, orders
+
+app = FastAPI(title="shop")
+
+# planted: SEC003 (any origin, with cookies/credentials)
+app.add_middleware(
+    CORSMiddleware,
+    allow_origins=["*"],
+    allow_credentials=True,
+    allow_methods=["*"],
+)
+
+# planted: SEC002 (the admin sub-application accepts any origin)
+admin = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"])])
+
+app.include_router(items.router)
+app.include_router(orders.router)
+app.mount("/admin", admin)
