@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from bastion.analysis.calls import is_error_report_call, is_logging_call
 from bastion.analysis.nodes import catches_broadly, exception_names, reraises, walk_local
-from bastion.findings import FixSafety, Severity
-from bastion.rule import Example, Rule
+from bastion.findings import Finding, FixSafety, Severity
+from bastion.rule import Example, Fix, Rule
 
 
 def _reraises_directly(body: list[ast.stmt]) -> bool:
@@ -55,12 +56,25 @@ class BareExcept(Rule):
         "try:\n    run()\nexcept Exception:\n    logger.exception('run failed')\n",
     ]
 
+    fix_node = "ExceptHandler"
+
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.type is None and not _reraises_directly(node.body):
             self.report(
                 node,
                 "bare `except:` also catches KeyboardInterrupt, SystemExit and task cancellation",
             )
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        import libcst as cst
+
+        if not isinstance(node, cst.ExceptHandler) or node.type is not None:
+            return None
+        return Fix(
+            node.with_changes(
+                type=cst.Name("Exception"), whitespace_after_except=cst.SimpleWhitespace(" ")
+            )
+        )
 
 
 def _only_passes(body: list[ast.stmt]) -> bool:

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 import click
 
 from bastion import __version__
-from bastion.config import FAIL_ON_CHOICES, ConfigError, load_config
+from bastion.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -69,6 +69,14 @@ def cli() -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only: no notices.")
 @click.option("--no-color", is_flag=True, help="Plain text, no colour or code frames.")
+@click.option("--fix", "apply_fix", is_flag=True, help="Apply safe fixes, then report the rest.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff: also apply unsafe fixes.")
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="Print the fixes as a unified diff and write nothing (exit 1 if any).",
+)
 def check(
     paths: tuple[Path, ...],
     select: tuple[str, ...],
@@ -80,6 +88,9 @@ def check(
     config_file: Path | None,
     quiet: bool,
     no_color: bool,
+    apply_fix: bool = False,
+    unsafe_fixes: bool = False,
+    show_diff: bool = False,
 ) -> None:
     """Check PATHS (default: the current folder) and report findings."""
     from bastion.engine import run
@@ -97,6 +108,11 @@ def check(
     except ConfigError as exc:
         click.echo(f"bastion: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+
+    if show_diff:
+        sys.exit(_print_diff(targets, config, unsafe=unsafe_fixes))
+    if apply_fix:
+        _apply_fixes(targets, config, unsafe=unsafe_fixes, quiet=quiet)
 
     result = run(targets, config)
     reporter = get_reporter(output_format)
@@ -118,6 +134,52 @@ def check(
     sys.exit(result.exit_code(config))
 
 
+def _print_diff(targets: list[Path], config: Config, *, unsafe: bool) -> int:
+    from bastion.fixer import fix_paths
+
+    fix_run = fix_paths(targets, config, unsafe=unsafe)
+    for notice in fix_run.notices:
+        click.echo(f"bastion: {notice}", err=True)
+    for file_fix in fix_run.changed:
+        click.echo(file_fix.diff(), nl=False)
+    count = sum(len(f.applied) for f in fix_run.changed)
+    click.echo(f"{count} fix{'es' if count != 1 else ''} would be applied.", err=True)
+    return EXIT_FINDINGS if fix_run.changed else EXIT_OK
+
+
+def _apply_fixes(targets: list[Path], config: Config, *, unsafe: bool, quiet: bool) -> None:
+    from bastion.fixer import WriteSkipped, fix_paths, write_atomic
+
+    fix_run = fix_paths(targets, config, unsafe=unsafe)
+    for notice in fix_run.notices:
+        click.echo(f"bastion: {notice}", err=True)
+    written = 0
+    for file_fix in fix_run.changed:
+        try:
+            write_atomic(file_fix)
+        except WriteSkipped as exc:
+            click.echo(f"bastion: {exc}", err=True)
+            continue
+        except OSError as exc:
+            click.echo(f"bastion: {file_fix.source.path}: not written: {exc}", err=True)
+            continue
+        written += len(file_fix.applied)
+    if not quiet:
+        click.echo(f"Fixed {written} finding{'s' if written != 1 else ''}.", err=True)
+
+
+@cli.command(name="fix")
+@click.pass_context
+def fix_command(ctx: click.Context, /, **kwargs: Any) -> None:
+    """Apply safe fixes (and unsafe ones with --unsafe-fixes) to PATHS, then report what is
+    left. Same options as `check`."""
+    kwargs["apply_fix"] = True
+    ctx.invoke(check, **kwargs)
+
+
+fix_command.params = [p for p in check.params if p.name != "apply_fix"]
+
+
 @cli.command(name="rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 def list_rules(output_format: str) -> None:
@@ -136,7 +198,7 @@ def list_rules(output_format: str) -> None:
                         "name": r.name,
                         "area": r.area().value,
                         "severity": r.severity.label,
-                        "fix": r.fix_safety.value,
+                        "fix": r.fix_label(),
                         "enabled_by_default": r.enabled_by_default,
                         "summary": r.summary,
                     }
@@ -153,7 +215,7 @@ def list_rules(output_format: str) -> None:
     for column in ("id", "name", "area", "severity", "fix", "summary"):
         table.add_column(column)
     for r in rules:
-        table.add_row(r.id, r.name, r.area().value, r.severity.label, r.fix_safety.value, r.summary)
+        table.add_row(r.id, r.name, r.area().value, r.severity.label, r.fix_label(), r.summary)
     Console(soft_wrap=False).print(table)
 
 

@@ -28,7 +28,7 @@ def render_markdown(rule: type[RuleMeta]) -> str:
         f"# {rule.id} {rule.name}",
         "",
         f"**{rule.summary}** - area: {rule.area().value}, default severity: "
-        f"{rule.severity.label}, fix: {rule.fix_safety.value}"
+        f"{rule.severity.label}, fix: {rule.fix_label()}"
         + (f", CWE: {', '.join(f'CWE-{c}' for c in rule.cwe)}" if rule.cwe else ""),
         "",
         "## What it does",
@@ -54,7 +54,8 @@ def render_markdown(rule: type[RuleMeta]) -> str:
         for ex in good:
             label = f"`{ex.path}`:\n" if ex.path != "example.py" else ""
             parts += [label + _block(ex.code, _lang(ex.path)), ""]
-    parts += ["## Fix safety", _FIX_TEXT[rule.fix_safety], ""]
+    fix_text = _FIX_TEXT[rule.fix_safety if rule.is_fixable() else FixSafety.NONE]
+    parts += ["## Fix safety", fix_text, ""]
     if rule.options:
         parts += ["## Options", ""]
         for key, default in rule.options.items():

@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bastion.findings import Area, FixSafety, Severity
+from bastion.findings import Area, Finding, FixSafety, Severity
 
 if TYPE_CHECKING:
     from bastion.context import FileContext, ProjectContext
@@ -53,6 +53,16 @@ AREA_BY_PREFIX: dict[str, Area] = {
     "WF": Area.WORKFLOW,
     "BAS": Area.META,
 }
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What a rule's `fix` returns: the replacement node, and imports the new code needs
+    (`("datetime", "timezone")` for `from datetime import timezone`, `("asyncio", None)` for
+    `import asyncio`). The fixer adds each import once, in the right place."""
+
+    replacement: Any
+    imports: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,13 @@ class RuleMeta:
 
     @classmethod
     def is_fixable(cls) -> bool:
-        return cls.fix_safety is not FixSafety.NONE
+        """A fix exists: declared safe/unsafe *and* implemented (`fix_node` names its node)."""
+        return cls.fix_safety is not FixSafety.NONE and bool(getattr(cls, "fix_node", ""))
+
+    @classmethod
+    def fix_label(cls) -> str:
+        """`safe`, `unsafe` or `none`: what `bastion rules` and the docs show."""
+        return cls.fix_safety.value if cls.is_fixable() else "none"
 
 
 class Rule(RuleMeta):
@@ -194,6 +210,17 @@ class Rule(RuleMeta):
 
     def finish(self) -> None:
         """Called once after the walk of a Python file."""
+
+    # -- fixing -------------------------------------------------------------------------------
+    # Rules with `fix_safety` SAFE or UNSAFE name the libcst node type their fix rewrites
+    # (`fix_node = "ExceptHandler"`) and implement `fix`. The fixer finds the libcst node of that
+    # type that starts where the finding starts and replaces it with what `fix` returns; libcst
+    # is imported only when a fix is applied.
+    fix_node: ClassVar[str] = ""
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        """Return the replacement for `node` (a libcst node), or None to leave it alone."""
+        return None
 
 
 class ProjectRule(RuleMeta):

@@ -46,3 +46,39 @@ def test_rule_metadata_is_complete(rule) -> None:  # type: ignore[no-untyped-def
     # the catalogue asks for at least three of each for every public rule
     assert len(rule.bad_examples()) >= 3, f"{rule.id} needs 3 bad examples"
     assert len(rule.good_examples()) >= 3, f"{rule.id} needs 3 good look-alikes"
+
+
+def _fix_cases() -> list[object]:
+    cases = []
+    for rule in FILE_RULES:
+        for index, example in enumerate(rule.bad_examples()):
+            if example.fixed is not None:
+                cases.append(pytest.param(rule, example, id=f"{rule.id}-fix{index}"))
+    return cases
+
+
+@pytest.mark.parametrize(("rule", "example"), _fix_cases())
+def test_fix_turns_bad_example_into_fixed(rule: type[Rule], example) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from bastion.config import Config
+    from bastion.discovery import SourceFile, file_kind
+    from bastion.fixer import Fixer
+
+    assert rule.is_fixable(), f"{rule.id} has `fixed` examples but no fix"
+    fixer = Fixer(Config(root=Path("."), select=(rule.id,)), unsafe=True)
+    kind = file_kind(example.path) or "python"
+    result = fixer.fix_bytes(
+        SourceFile(example.path, Path(example.path), kind), example.code.encode()
+    )
+    assert result.fixed.decode() == example.fixed
+    # idempotent: fixing the fixed code changes nothing
+    again = fixer.fix_bytes(SourceFile(example.path, Path(example.path), kind), result.fixed)
+    assert again.fixed == result.fixed
+
+
+@pytest.mark.parametrize("rule", [r for r in FILE_RULES if r.is_fixable()], ids=lambda r: r.id)
+def test_every_fixable_rule_shows_its_fix(rule) -> None:  # type: ignore[no-untyped-def]
+    assert any(e.fixed is not None for e in rule.bad_examples()), (
+        f"{rule.id} has a fix but no bad example with `fixed=` to show and test it"
+    )

@@ -1,0 +1,256 @@
+"""Applying fixes: libcst rewrites of exactly the flagged nodes, nothing else.
+
+Detection stays on `ast`; only files that have a fixable finding are parsed with libcst. Each
+finding's start position locates the libcst node of the type its rule declares (`fix_node`),
+and the rule's `fix` returns the replacement. All fixes of a file are applied together, then the
+file is analysed again and fixed again, up to `MAX_PASSES`, so overlapping fixes settle. A
+result that does not parse is never written: the fixes of that pass are retried one at a time
+and the ones that break the code are dropped and reported.
+
+Writes are atomic (temporary file in the same folder, then rename), keep the file's mode, its
+encoding and its line endings, and are skipped if the file changed on disk since it was read.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bastion.config import Config
+from bastion.context import FileContext
+from bastion.discovery import SourceFile, discover
+from bastion.engine import FileAnalyzer, FileResult
+from bastion.findings import Finding, FixSafety
+from bastion.rule import Fix, Rule
+from bastion.source import SourceText, decode_python
+
+MAX_PASSES = 5
+
+
+@dataclass
+class FileFix:
+    source: SourceFile
+    original: bytes
+    fixed: bytes
+    applied: list[Finding] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed != self.original
+
+    def diff(self) -> str:
+        try:
+            before = decode_python(self.original).splitlines(keepends=True)
+            after = decode_python(self.fixed).splitlines(keepends=True)
+        except Exception:  # undecodable: nothing sensible to show
+            return ""
+        return "".join(
+            difflib.unified_diff(
+                before, after, fromfile=f"a/{self.source.path}", tofile=f"b/{self.source.path}"
+            )
+        )
+
+
+@dataclass
+class FixRun:
+    files: list[FileFix]
+    notices: list[str]
+
+    @property
+    def changed(self) -> list[FileFix]:
+        return [f for f in self.files if f.changed]
+
+
+def _allowed(finding: Finding, rule: type[Rule], unsafe: bool) -> bool:
+    if not finding.fixable or not rule.is_fixable():
+        return False
+    return rule.fix_safety is FixSafety.SAFE or (unsafe and rule.fix_safety is FixSafety.UNSAFE)
+
+
+class _Rewriter:
+    """One libcst pass that replaces the nodes some findings point at."""
+
+    def __init__(self, targets: dict[tuple[str, int, int], tuple[Rule, Finding]]) -> None:
+        self.targets = targets
+        self.applied: list[Finding] = []
+        self.imports: list[tuple[str, str | None]] = []
+
+    def transform(self, code: bytes) -> bytes:
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        wrapper = MetadataWrapper(cst.parse_module(code))
+        positions = wrapper.resolve(PositionProvider)
+        rewriter = self
+
+        class Transformer(cst.CSTTransformer):
+            def on_leave(self, original_node: Any, updated_node: Any) -> Any:
+                position = positions.get(original_node)
+                if position is None:
+                    return updated_node
+                key = (type(original_node).__name__, position.start.line, position.start.column)
+                target = rewriter.targets.get(key)
+                if target is None:
+                    return updated_node
+                rule, finding = target
+                fix: Fix | None = rule.fix(updated_node, finding)
+                if fix is None:
+                    return updated_node
+                rewriter.applied.append(finding)
+                rewriter.imports.extend(fix.imports)
+                return fix.replacement
+
+        module = wrapper.module.visit(Transformer())
+        if self.imports:
+            from libcst.codemod import CodemodContext
+            from libcst.codemod.visitors import AddImportsVisitor
+
+            context = CodemodContext()
+            for module_name, obj in dict.fromkeys(self.imports):
+                AddImportsVisitor.add_needed_import(context, module_name, obj)
+            module = AddImportsVisitor(context).transform_module(module)
+        return module.bytes
+
+
+def _parses(code: bytes) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+class Fixer:
+    def __init__(self, config: Config, *, unsafe: bool = False) -> None:
+        self.config = config
+        self.unsafe = unsafe
+        self.analyzer = FileAnalyzer(config)
+
+    def _targets(
+        self, source: SourceFile, code: bytes, findings: Sequence[Finding]
+    ) -> dict[tuple[str, int, int], tuple[Rule, Finding]]:
+        """Rule instances (with the file's context, for fixes that need imports) per target."""
+        registry = self.analyzer.registry
+        ctx = FileContext(
+            path=source.path,
+            kind=source.kind,
+            source=SourceText(decode_python(code)),
+            config=self.config,
+        )
+        if not self.analyzer._parse_python(ctx, FileResult()):
+            return {}
+        targets: dict[tuple[str, int, int], tuple[Rule, Finding]] = {}
+        for finding in findings:
+            rule_class = registry.by_id(finding.rule)
+            if rule_class is None or not issubclass(rule_class, Rule):
+                continue
+            if not _allowed(finding, rule_class, self.unsafe):
+                continue
+            key = (rule_class.fix_node, finding.line, finding.column - 1)
+            targets.setdefault(key, (rule_class(ctx), finding))
+        return targets
+
+    def fix_bytes(self, source: SourceFile, data: bytes) -> FileFix:
+        result = FileFix(source=source, original=data, fixed=data)
+        if source.kind != "python":
+            return result
+        current = data
+        for _ in range(MAX_PASSES):
+            analysis = FileResult()
+            self.analyzer.analyze_bytes(source, current, analysis)
+            targets = self._targets(source, current, analysis.findings)
+            if not targets:
+                break
+            new, applied = self._apply(current, targets, result)
+            if new == current:
+                break
+            current = new
+            result.applied.extend(applied)
+        result.fixed = current
+        return result
+
+    def _apply(
+        self,
+        code: bytes,
+        targets: dict[tuple[str, int, int], tuple[Rule, Finding]],
+        result: FileFix,
+    ) -> tuple[bytes, list[Finding]]:
+        rewriter = _Rewriter(targets)
+        new = rewriter.transform(code)
+        if _parses(new):
+            return new, rewriter.applied
+        # Together they broke the code: apply them one at a time, keep those that parse.
+        applied: list[Finding] = []
+        for key, target in targets.items():
+            single = _Rewriter({key: target})
+            candidate = single.transform(code)
+            if _parses(candidate):
+                code = candidate
+                applied.extend(single.applied)
+            else:
+                finding = target[1]
+                result.dropped.append(
+                    f"{finding.path}:{finding.line}:{finding.column}: {finding.rule} fix "
+                    "dropped: it would produce code that does not parse (please report this bug)"
+                )
+        return code, applied
+
+
+def fix_paths(paths: Iterable[Path], config: Config, *, unsafe: bool = False) -> FixRun:
+    """Compute the fixes of every Python file under `paths` (nothing is written)."""
+    fixer = Fixer(config, unsafe=unsafe)
+    discovery = discover(list(paths), config)
+    files: list[FileFix] = []
+    notices = list(discovery.notices)
+    for source in discovery.files:
+        if source.kind != "python":
+            continue
+        try:
+            data = source.abspath.read_bytes()
+        except OSError as exc:
+            notices.append(f"{source.path}: cannot read: {exc.strerror}")
+            continue
+        try:
+            file_fix = fixer.fix_bytes(source, data)
+        except Exception as exc:  # libcst failing on a file ast accepted: skip, say so
+            notices.append(f"{source.path}: not fixed: {type(exc).__name__}: {exc}")
+            continue
+        notices.extend(file_fix.dropped)
+        files.append(file_fix)
+    return FixRun(files, notices)
+
+
+class WriteSkipped(Exception):
+    pass
+
+
+def write_atomic(file_fix: FileFix) -> None:
+    """Replace the file's content in one rename; refuse if it changed since it was read."""
+    target = file_fix.source.abspath.resolve()  # write through a symlink, never replace it
+    try:
+        current = target.read_bytes()
+    except OSError as exc:
+        raise WriteSkipped(f"{file_fix.source.path}: not written: {exc.strerror}") from None
+    if current != file_fix.original:
+        raise WriteSkipped(f"{file_fix.source.path}: not written: it changed on disk meanwhile")
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(file_fix.fixed)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, target.stat().st_mode & 0o7777)
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
