@@ -58,8 +58,9 @@ DEFAULT_TEST_PATHS: tuple[str, ...] = (
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
-# key -> (expected type description, validator); values are checked before use.
 _KNOWN_KEYS = {
+    "max-file-bytes",
+    "file-timeout",
     "select",
     "ignore",
     "exclude",
@@ -86,6 +87,8 @@ class Config:
     fail_on: str = "warning"
     test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
     respect_gitignore: bool = True
+    max_file_bytes: int = 10 * 1024 * 1024  # larger files are skipped with a notice
+    file_timeout: float = 20.0  # seconds one file may take before it is skipped
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     # -- derived ------------------------------------------------------------------------------
@@ -283,6 +286,12 @@ def parse_table(table: Mapping[str, Any], *, root: Path, source: Path | None = N
         if not isinstance(table["respect-gitignore"], bool):
             raise ConfigError(f"{where}tool.bastion.respect-gitignore: expected true or false")
         kwargs["respect_gitignore"] = table["respect-gitignore"]
+    for key, attr in (("max-file-bytes", "max_file_bytes"), ("file-timeout", "file_timeout")):
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"{where}tool.bastion.{key}: expected a positive number")
+            kwargs[attr] = int(value) if attr == "max_file_bytes" else float(value)
     if "fail-on" in table:
         kwargs["fail_on"] = _check_fail_on(table["fail-on"], f"{where}tool.bastion.fail-on")
     if "per-file-ignores" in table:

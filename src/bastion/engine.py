@@ -8,10 +8,13 @@ fingerprints together. Nothing here prints.
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
+import signal
 import sys
+import threading
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,12 +30,15 @@ from bastion.rule import FactCollector, ProjectRule, Rule, RuleMeta, declared_vi
 from bastion.source import DecodeError, SourceText, decode_python, decode_text
 from bastion.suppression import Suppressions, parse_suppressions
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
 PARSE_ERROR = "BAS001"
 INVALID_SUPPRESSION = "BAS002"
 
-# Deeply nested expressions are legal Python; the walk is recursive, so leave it headroom.
-_RECURSION_LIMIT = 10_000
+
+class _Leave:
+    """Marks, on the walk's work list, the point where a node's children are done."""
+
+
+_LEAVE = _Leave()
 
 
 @dataclass
@@ -91,13 +97,21 @@ class FileAnalyzer:
     def analyze(self, source: SourceFile) -> FileResult:
         result = FileResult()
         try:
-            data = _read(source, result)
+            data = _read(source, result, self.config.max_file_bytes)
             if data is None:
                 return result
-            self.analyze_bytes(source, data, result)
+            with _time_budget(self.config.file_timeout):
+                self.analyze_bytes(source, data, result)
         except RecursionError:
             result.notices.append(f"{source.path}: skipped: nested too deeply to analyse")
             result.findings.clear()
+        except _Timeout:
+            result.notices.append(
+                f"{source.path}: skipped: analysis took longer than {self.config.file_timeout:g}s "
+                "(raise `file-timeout` in [tool.bastion] to allow more)"
+            )
+            result.findings.clear()
+            result.suppressed.clear()
         return result
 
     def analyze_bytes(self, source: SourceFile, data: bytes, result: FileResult) -> None:
@@ -156,6 +170,10 @@ class FileAnalyzer:
             column = exc.offset or 1
             self._parse_error(ctx.path, ctx.kind, ctx.source, result, message, line, column)
             return False
+        except RecursionError:
+            message = "nested too deeply for Python's parser (the interpreter cannot load it)"
+            self._parse_error(ctx.path, ctx.kind, ctx.source, result, message)
+            return False
         except (ValueError, MemoryError) as exc:  # e.g. NUL bytes in source
             self._parse_error(ctx.path, ctx.kind, ctx.source, result, f"cannot parse: {exc}")
             return False
@@ -187,28 +205,33 @@ class FileAnalyzer:
         stack = ctx.stack
         iter_children = ast.iter_child_nodes
 
-        def walk(node: ast.AST) -> None:
-            node_type = type(node)
-            handlers = enter.get(node_type)
-            if handlers:
-                for handler in handlers:
-                    handler(node)
-            stack.append(node)
-            for child in iter_children(node):
-                walk(child)
-            stack.pop()
-            handlers = leave.get(node_type)
-            if handlers:
-                for handler in handlers:
-                    handler(node)
-
+        # Iterative, not recursive: generated code nests 100,000 deep (a long `a + b + ...`)
+        # and a scanned file must never be able to exhaust the interpreter's stack.
         assert ctx.tree is not None
-        old_limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
+        todo: list[ast.AST | _Leave] = [ctx.tree]
+        pop, push = todo.pop, todo.append
         try:
-            walk(ctx.tree)
+            while todo:
+                item = pop()
+                if type(item) is _Leave:
+                    node = stack.pop()
+                    handlers = leave.get(type(node))
+                    if handlers:
+                        for handler in handlers:
+                            handler(node)
+                    continue
+                node = item  # type: ignore[assignment]
+                handlers = enter.get(type(node))
+                if handlers:
+                    for handler in handlers:
+                        handler(node)
+                stack.append(node)
+                push(_LEAVE)
+                children = list(iter_children(node))
+                if children:
+                    children.reverse()
+                    todo.extend(children)
         finally:
-            sys.setrecursionlimit(old_limit)
             stack.clear()
         for visitor in visitors:
             self._call(visitor.finish, visitor, ctx, result)
@@ -331,13 +354,39 @@ def _looks_newer(text: str) -> bool:
     return sys.version_info < (3, 12) and bool(_NEWER_SYNTAX.search(text))
 
 
-def _read(source: SourceFile, result: FileResult) -> bytes | None:
+class _Timeout(BaseException):
+    """Raised by the alarm inside a file's analysis; a BaseException so that no rule's
+    `except Exception` can swallow it."""
+
+
+@contextlib.contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Interrupt the analysis of one file after `seconds` (POSIX, main thread only; elsewhere
+    the budget is not enforced)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _read(source: SourceFile, result: FileResult, limit: int) -> bytes | None:
     try:
         size = source.abspath.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if size > limit:
             result.notices.append(
-                f"{source.path}: skipped: {size / 1_048_576:.1f} MiB is over the "
-                f"{MAX_FILE_BYTES // 1_048_576} MiB limit"
+                f"{source.path}: skipped: {size:,} bytes is over the {limit:,}-byte limit "
+                "(`max-file-bytes` in [tool.bastion])"
             )
             return None
         return source.abspath.read_bytes()
