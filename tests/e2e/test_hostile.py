@@ -143,7 +143,7 @@ def test_deep_but_parseable_trees_are_walked_fully() -> None:
     from bastion.testing import lint_source
 
     # deeper than Python's default recursion limit, shallower than its parser's limit
-    code = "x = " + " + ".join(["1"] * 2900) + "\ntry:\n    f()\nexcept:\n    g()\n"
+    code = "x = " + " + ".join(["1"] * 1500) + "\ntry:\n    f()\nexcept:\n    g()\n"
     result = lint_source(code, "m.py", select=["ALL"])
     assert result.notices == [] and result.internal_errors == []
     assert [(f.rule, f.line) for f in result.findings if f.rule == "ERR001"] == [("ERR001", 4)]
