@@ -69,6 +69,19 @@ def cli() -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only: no notices.")
 @click.option("--no-color", is_flag=True, help="Plain text, no colour or code frames.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to analyse files in (default: the number of CPUs; 1: in-process).",
+)
+@click.option("--no-cache", is_flag=True, help="Analyse every file, ignore and keep no cache.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to keep the cache (default: .bastion_cache/ at the project root).",
+)
 @click.option("--fix", "apply_fix", is_flag=True, help="Apply safe fixes, then report the rest.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff: also apply unsafe fixes.")
 @click.option(
@@ -88,6 +101,9 @@ def check(
     config_file: Path | None,
     quiet: bool,
     no_color: bool,
+    jobs: int | None = None,
+    no_cache: bool = False,
+    cache_dir: Path | None = None,
     apply_fix: bool = False,
     unsafe_fixes: bool = False,
     show_diff: bool = False,
@@ -114,7 +130,14 @@ def check(
     if apply_fix:
         _apply_fixes(targets, config, unsafe=unsafe_fixes, quiet=quiet)
 
-    result = run(targets, config)
+    import os
+
+    result = run(
+        targets,
+        config,
+        jobs=jobs or os.cpu_count() or 1,
+        cache_dir=None if no_cache else (cache_dir or config.root / ".bastion_cache"),
+    )
     reporter = get_reporter(output_format)
     if output is not None:
         try:

@@ -48,6 +48,7 @@ class FileResult:
     notices: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)
     suppressed: list[Finding] = field(default_factory=list)
+    cacheable: bool = True
 
 
 @dataclass
@@ -58,6 +59,7 @@ class RunResult:
     notices: list[str]
     internal_errors: list[str]
     rules: list[type[RuleMeta]]
+    analyzed: int = 0  # files analysed in this run (the others came from the cache)
 
     def exit_code(self, config: Config) -> int:
         if self.internal_errors:
@@ -96,10 +98,18 @@ class FileAnalyzer:
     # -- the map step -------------------------------------------------------------------------
     def analyze(self, source: SourceFile) -> FileResult:
         result = FileResult()
+        data = _read(source, result, self.config.max_file_bytes)
+        if data is None:
+            return result
+        return self.analyze_data(source, data, result)
+
+    def analyze_data(
+        self, source: SourceFile, data: bytes, result: FileResult | None = None
+    ) -> FileResult:
+        """Analyse content already read, within the file's time budget."""
+        if result is None:
+            result = FileResult()
         try:
-            data = _read(source, result, self.config.max_file_bytes)
-            if data is None:
-                return result
             with _time_budget(self.config.file_timeout):
                 self.analyze_bytes(source, data, result)
         except RecursionError:
@@ -112,6 +122,7 @@ class FileAnalyzer:
             )
             result.findings.clear()
             result.suppressed.clear()
+            result.cacheable = False  # another machine, or another try, may be fast enough
         return result
 
     def analyze_bytes(self, source: SourceFile, data: bytes, result: FileResult) -> None:
@@ -398,13 +409,56 @@ def _read(source: SourceFile, result: FileResult, limit: int) -> bytes | None:
 # -- the whole run --------------------------------------------------------------------------------
 
 
+# -- parallel map ---------------------------------------------------------------------------------
+
+_WORKER: FileAnalyzer | None = None
+PARALLEL_MIN_FILES = 32  # below this, starting processes costs more than it saves
+
+
+def _init_worker(config: Config) -> None:
+    global _WORKER
+    _WORKER = FileAnalyzer(config)
+
+
+def _analyze_in_worker(item: tuple[SourceFile, bytes]) -> FileResult:
+    assert _WORKER is not None
+    return _WORKER.analyze_data(*item)
+
+
+def _analyze_all(
+    analyzer: FileAnalyzer, items: list[tuple[SourceFile, bytes]], jobs: int
+) -> list[FileResult]:
+    """Results in the order of `items`, whatever the number of processes."""
+    if jobs <= 1 or len(items) < PARALLEL_MIN_FILES:
+        return [analyzer.analyze_data(source, data) for source, data in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: workers start with the rules already imported; spawn elsewhere
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_init_worker,
+        initargs=(analyzer.config,),
+    ) as pool:
+        chunk = max(1, min(16, len(items) // (jobs * 4)))
+        return list(pool.map(_analyze_in_worker, items, chunksize=chunk))
+
+
+# -- the whole run --------------------------------------------------------------------------------
+
+
 def run(
     paths: Iterable[Path],
     config: Config,
     *,
     project_rules: bool | None = None,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
 ) -> RunResult:
-    """Discover, analyse every file, run project rules, and fingerprint the findings.
+    """Discover, analyse every file (in `jobs` processes, through the cache in `cache_dir` when
+    given), run project rules, and fingerprint the findings.
 
     Project rules need the whole project: by default they run only when a folder was given
     (a pre-commit run on a handful of files must not report "no tests" or "no health route").
@@ -418,8 +472,44 @@ def run(
     notices = list(discovery.notices)
     internal: list[str] = []
     facts: list[FileFacts] = []
+
+    cache = None
+    if cache_dir is not None:
+        from bastion.cache import Cache, config_salt
+
+        cache = Cache(cache_dir, config_salt(config, sorted(analyzer.enabled_ids)))
+        cache.prepare()
+        if cache.notice:
+            notices.append(cache.notice)
+    results: dict[str, FileResult] = {}
+    misses: list[tuple[SourceFile, bytes]] = []
+    keys: dict[str, str] = {}
     for source in files:
-        file_result = analyzer.analyze(source)
+        result = FileResult()
+        data = _read(source, result, config.max_file_bytes)
+        if data is None:
+            results[source.path] = result
+            continue
+        if cache is not None:
+            key = keys[source.path] = cache.key(source.path, source.kind, data)
+            hit = cache.load(key)
+            if hit is not None:
+                result.findings, result.suppressed, result.facts, result.notices = hit
+                results[source.path] = result
+                continue
+        misses.append((source, data))
+    for (source, _), result in zip(misses, _analyze_all(analyzer, misses, jobs), strict=True):
+        results[source.path] = result
+        if cache is not None and result.cacheable and not result.internal_errors:
+            cache.store(
+                keys[source.path],
+                result.findings,
+                result.suppressed,
+                result.facts,
+                result.notices,
+            )
+    for source in files:
+        file_result = results[source.path]
         findings.extend(file_result.findings)
         suppressed.extend(file_result.suppressed)
         notices.extend(file_result.notices)
@@ -446,6 +536,7 @@ def run(
         notices=notices,
         internal_errors=internal,
         rules=config.enabled_rules(analyzer.registry),
+        analyzed=len(misses),
     )
 
 

@@ -1,0 +1,111 @@
+"""The cache and the process pool change speed, never results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bastion import engine
+from bastion.config import Config
+from bastion.engine import run
+
+BARE = "try:\n    f()\nexcept:\n    g()\n"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    for i in range(40):
+        package = root / f"pkg{i % 4}"
+        package.mkdir(parents=True, exist_ok=True)
+        body = BARE if i % 3 == 0 else "try:\n    f()\nexcept Exception:\n    x = 1\n"
+        (package / f"m{i}.py").write_text(f"# module {i}\n" + body)
+    (root / "broken.py").write_text("def f(:\n")
+    return root
+
+
+def as_json(result: engine.RunResult) -> list[dict[str, object]]:
+    return [f.to_json() for f in result.findings]
+
+
+def test_same_findings_whatever_the_number_of_processes(tree: Path) -> None:
+    config = Config(root=tree)
+    serial = run([tree], config, jobs=1)
+    parallel = run([tree], config, jobs=2)
+    assert len(serial.findings) > 20
+    assert as_json(serial) == as_json(parallel)
+
+
+def test_cold_and_warm_cache_give_identical_results(tree: Path, tmp_path: Path) -> None:
+    config = Config(root=tree)
+    cache = tmp_path / "cache"
+    cold = run([tree], config, cache_dir=cache)
+    warm = run([tree], config, cache_dir=cache)
+    assert cold.analyzed == 41 and warm.analyzed == 0
+    assert as_json(cold) == as_json(warm)
+    assert (cache / ".gitignore").read_text().strip().endswith("*")
+    # touching one file re-analyses that file only
+    (tree / "pkg1" / "m1.py").write_text(BARE)
+    touched = run([tree], config, cache_dir=cache)
+    assert touched.analyzed == 1
+    assert ("pkg1/m1.py", "ERR001") in {(f.path, f.rule) for f in touched.findings}
+
+
+def test_corrupted_or_forged_entries_are_ignored_and_rewritten(tree: Path, tmp_path: Path) -> None:
+    config = Config(root=tree)
+    cache = tmp_path / "cache"
+    expected = as_json(run([tree], config, cache_dir=cache))
+    entries = sorted(cache.rglob("*.json"))
+    entries[0].write_text("{not json")
+    entries[1].write_text(json.dumps({"findings": [{"rule": "X"}], "suppressed": []}))
+    entries[2].write_bytes(b"\x80\x04\x95 pickle-looking bytes")
+    again = run([tree], config, cache_dir=cache)
+    assert again.analyzed == 3
+    assert as_json(again) == expected
+    assert run([tree], config, cache_dir=cache).analyzed == 0
+
+
+def test_config_change_invalidates_the_cache(tree: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    run([tree], Config(root=tree), cache_dir=cache)
+    other = run([tree], Config(root=tree, select=("ERR001",)), cache_dir=cache)
+    assert other.analyzed == 41
+    assert {f.rule for f in other.findings} == {"ERR001"}
+    # entries of the old configuration were pruned
+    assert len(list((cache / "v1").iterdir())) == 1
+
+
+def test_unwritable_cache_is_a_notice_not_a_failure(tree: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("")
+    result = run([tree], Config(root=tree), cache_dir=blocker / "cache")
+    assert any("cache disabled" in n for n in result.notices)
+    assert len(result.findings) > 20
+
+
+def test_findings_with_secrets_are_never_cached(tmp_path: Path) -> None:
+    from bastion.cache import Cache
+    from bastion.findings import Finding, Severity
+
+    cache = Cache(tmp_path / "c", "salt")
+    cache.prepare()
+    secret = Finding(
+        "SEC001",
+        "hardcoded-secret",
+        Severity.ERROR,
+        "security",
+        "a.py",
+        1,
+        1,
+        1,
+        9,
+        "secret assigned to `KEY`",
+        "read it from the environment",
+        redact=("hunter2hunter2",),
+        source_line='KEY = "hunter2hunter2"',
+    )
+    cache.store("k" * 64, [secret], [], None, [])
+    assert cache.load("k" * 64) is None
+    assert not any("hunter2" in p.read_text() for p in (tmp_path / "c").rglob("*.json"))
