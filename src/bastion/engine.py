@@ -80,8 +80,13 @@ class FileAnalyzer:
     """Everything about one configuration that does not depend on the file: the enabled rules,
     grouped by kind, so each file only pays for what applies to it."""
 
-    def __init__(self, config: Config, registry: Registry | None = None) -> None:
+    def __init__(
+        self, config: Config, registry: Registry | None = None, *, prefilter: bool = True
+    ) -> None:
         self.config = config
+        # Text pre-filters (`Rule.requires`) only skip work; turning them off must never change
+        # a result (tests compare both ways).
+        self.prefilter = prefilter
         self.registry = registry or load_registry()
         enabled = config.enabled_rules(self.registry)
         self.enabled_ids = {r.id for r in enabled}
@@ -138,8 +143,9 @@ class FileAnalyzer:
         ctx = FileContext(
             path=source.path, kind=source.kind, source=source_text, config=self.config
         )
-        rules = [r for r in self.file_rules if source.kind in r.kinds and _wanted(r, text)]
-        collectors = [c for c in self.collectors if source.kind in c.kinds and _wanted(c, text)]
+        wanted = _wanted if self.prefilter else _always
+        rules = [r for r in self.file_rules if source.kind in r.kinds and wanted(r, text)]
+        collectors = [c for c in self.collectors if source.kind in c.kinds and wanted(c, text)]
         if source.kind == "python":
             if not self._parse_python(ctx, result):
                 return
@@ -349,6 +355,10 @@ def _guarded(
             )
 
     return call
+
+
+def _always(rule: type[Rule] | type[FactCollector], text: str) -> bool:
+    return True
 
 
 def _wanted(rule: type[Rule] | type[FactCollector], text: str) -> bool:
