@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 ## test: set up and run the whole test suite, lint and type checks
 test: $(STAMP) lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -rs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src rules tests bench

@@ -8,5 +8,9 @@ package_dir = {"bastion": "src/bastion", "bastion.rules": "rules"}
 setup(
     packages=find_packages("src") + rule_packages,
     package_dir=package_dir,
-    package_data={"bastion": ["py.typed"], "bastion.rules": ["py.typed"]},
+    package_data={
+        "bastion": ["py.typed"],
+        "bastion.reporters": ["templates/*.j2"],
+        "bastion.rules": ["py.typed"],
+    },
 )

@@ -6,8 +6,10 @@ internal error.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,8 +27,6 @@ def _split(values: Sequence[str]) -> list[str]:
 
 
 def _use_color(out: TextIO, no_color: bool) -> bool:
-    import os
-
     if no_color or os.environ.get("NO_COLOR"):
         return False
     return hasattr(out, "isatty") and out.isatty()
@@ -46,7 +46,7 @@ def cli() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "html"]),
     default="text",
     show_default=True,
 )
@@ -82,6 +82,9 @@ def cli() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to keep the cache (default: .bastion_cache/ at the project root).",
 )
+@click.option(
+    "--statistics", is_flag=True, help="Print the number of findings per rule instead of them."
+)
 @click.option("--fix", "apply_fix", is_flag=True, help="Apply safe fixes, then report the rest.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff: also apply unsafe fixes.")
 @click.option(
@@ -104,6 +107,7 @@ def check(
     jobs: int | None = None,
     no_cache: bool = False,
     cache_dir: Path | None = None,
+    statistics: bool = False,
     apply_fix: bool = False,
     unsafe_fixes: bool = False,
     show_diff: bool = False,
@@ -130,15 +134,15 @@ def check(
     if apply_fix:
         _apply_fixes(targets, config, unsafe=unsafe_fixes, quiet=quiet)
 
-    import os
-
-    result = run(
-        targets,
-        config,
-        jobs=jobs or os.cpu_count() or 1,
-        cache_dir=None if no_cache else (cache_dir or config.root / ".bastion_cache"),
-    )
-    reporter = get_reporter(output_format)
+    with _progress_bar(enabled=output_format == "text" and not quiet) as progress:
+        result = run(
+            targets,
+            config,
+            jobs=jobs or os.cpu_count() or 1,
+            cache_dir=None if no_cache else (cache_dir or config.root / ".bastion_cache"),
+            progress=progress,
+        )
+    reporter = get_reporter("statistics" if statistics else output_format)
     if output is not None:
         try:
             with output.open("w", encoding="utf-8") as handle:
@@ -155,6 +159,37 @@ def check(
     for error in result.internal_errors:
         click.echo(f"bastion: {error} (please report this bug)", err=True)
     sys.exit(result.exit_code(config))
+
+
+PROGRESS_MIN_FILES = 200
+
+
+@contextlib.contextmanager
+def _progress_bar(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr for long runs on a terminal; nothing otherwise."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=_stderr_console()) as bar:
+        task = None
+
+        def update(done: int, total: int) -> None:
+            nonlocal task
+            if total < PROGRESS_MIN_FILES:
+                return
+            if task is None:
+                task = bar.add_task("Checking files", total=total)
+            bar.update(task, completed=done)
+
+        yield update
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def _print_diff(targets: list[Path], config: Config, *, unsafe: bool) -> int:
@@ -253,7 +288,14 @@ def show_rule(rule_id: str) -> None:
     if rule is None:
         click.echo(f"bastion: error: unknown rule {rule_id!r} (see `bastion rules`)", err=True)
         sys.exit(EXIT_ERROR)
-    click.echo(render_markdown(rule), nl=False)
+    text = render_markdown(rule)
+    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text, code_theme="monokai"))
+    else:
+        click.echo(text, nl=False)
 
 
 def main() -> None:

@@ -436,11 +436,20 @@ def _analyze_in_worker(item: tuple[SourceFile, bytes]) -> FileResult:
 
 
 def _analyze_all(
-    analyzer: FileAnalyzer, items: list[tuple[SourceFile, bytes]], jobs: int
+    analyzer: FileAnalyzer,
+    items: list[tuple[SourceFile, bytes]],
+    jobs: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[FileResult]:
     """Results in the order of `items`, whatever the number of processes."""
-    if jobs <= 1 or len(items) < PARALLEL_MIN_FILES:
-        return [analyzer.analyze_data(source, data) for source, data in items]
+    total = len(items)
+    results: list[FileResult] = []
+    if jobs <= 1 or total < PARALLEL_MIN_FILES:
+        for source, data in items:
+            results.append(analyzer.analyze_data(source, data))
+            if progress:
+                progress(len(results), total)
+        return results
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -452,8 +461,12 @@ def _analyze_all(
         initializer=_init_worker,
         initargs=(analyzer.config,),
     ) as pool:
-        chunk = max(1, min(16, len(items) // (jobs * 4)))
-        return list(pool.map(_analyze_in_worker, items, chunksize=chunk))
+        chunk = max(1, min(16, total // (jobs * 4)))
+        for result in pool.map(_analyze_in_worker, items, chunksize=chunk):
+            results.append(result)
+            if progress:
+                progress(len(results), total)
+        return results
 
 
 # -- the whole run --------------------------------------------------------------------------------
@@ -466,12 +479,14 @@ def run(
     project_rules: bool | None = None,
     jobs: int = 1,
     cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     """Discover, analyse every file (in `jobs` processes, through the cache in `cache_dir` when
     given), run project rules, and fingerprint the findings.
 
     Project rules need the whole project: by default they run only when a folder was given
     (a pre-commit run on a handful of files must not report "no tests" or "no health route").
+    `progress(done, total)` is called as files are analysed (the CLI draws a bar with it).
     """
     paths = list(paths)
     analyzer = FileAnalyzer(config)
@@ -508,7 +523,8 @@ def run(
                 results[source.path] = result
                 continue
         misses.append((source, data))
-    for (source, _), result in zip(misses, _analyze_all(analyzer, misses, jobs), strict=True):
+    analysed = _analyze_all(analyzer, misses, jobs, progress)
+    for (source, _), result in zip(misses, analysed, strict=True):
         results[source.path] = result
         if cache is not None and result.cacheable and not result.internal_errors:
             cache.store(

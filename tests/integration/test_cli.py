@@ -164,3 +164,18 @@ def test_fix_applies_and_reports_the_rest(project: Path) -> None:
 def test_check_fix_flag_is_the_same_as_fix(project: Path) -> None:
     code, _, err = invoke("check", str(project), "--fix", "--select", "ERR001")
     assert code == 0 and "Fixed 1 finding." in err
+
+
+def test_statistics_and_area_summary(project: Path) -> None:
+    (project / "app" / "more.py").write_text(BARE + "try:\n    f()\nexcept Exception:\n    pass\n")
+    code, out, _ = invoke("check", str(project), "--statistics")
+    assert code == 1
+    assert out.splitlines() == [
+        "     2  ERR001   [*] bare-except",
+        "     1  ERR002       swallowed-exception",
+    ]
+    code, out, _ = invoke("check", str(project), "--no-color")
+    assert "  errors: 2 errors, 1 warning\n" in out
+    assert out.endswith(
+        "Found 3 findings (2 errors, 1 warning) in 4 files. 2 fixable with `bastion fix`.\n"
+    )

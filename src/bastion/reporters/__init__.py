@@ -18,6 +18,14 @@ def get_reporter(name: str) -> Reporter:
         from bastion.reporters.json import report_json
 
         return report_json
+    if name == "html":
+        from bastion.reporters.html import report_html
+
+        return report_html
+    if name == "statistics":
+        from bastion.reporters.text import report_statistics
+
+        return report_statistics
     if name == "text":
         from bastion.reporters.text import report_text
 
@@ -25,4 +33,4 @@ def get_reporter(name: str) -> Reporter:
     raise ValueError(f"unknown format {name!r}")
 
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "html")

@@ -4,7 +4,7 @@ terminal; plain lines, no colour and no frames, when piped or with `--no-color`)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bastion.config import Config
 from bastion.engine import RunResult, count_by_severity
@@ -27,17 +27,22 @@ def _frame_lines(finding: Finding, root: Path, cache: dict[str, list[str]]) -> l
     return [redact_text(lines[n - 1], finding.redact) for n in range(start, end + 1)]
 
 
+def _counts_text(counts: dict[str, int]) -> str:
+    """`1 error, 2 warnings, 3 info`."""
+    return ", ".join(
+        f"{n} {label}{'s' if n != 1 and label != 'info' else ''}"
+        for label, n in counts.items()
+        if n
+    )
+
+
 def summary_line(result: RunResult) -> str:
     counts = count_by_severity(result.findings)
     total = len(result.findings)
     files = f"{len(result.files)} file{'s' if len(result.files) != 1 else ''}"
     if not total:
         return f"No findings in {files}."
-    parts = ", ".join(
-        f"{n} {label}{'s' if n != 1 and label != 'info' else ''}"
-        for label, n in counts.items()
-        if n
-    )
+    parts = _counts_text(counts)
     fixable = sum(1 for f in result.findings if f.fixable)
     plural = "s" if total != 1 else ""
     text = f"Found {total} finding{plural} ({parts}) in {files}."
@@ -48,13 +53,48 @@ def summary_line(result: RunResult) -> str:
     return text
 
 
+def area_counts(result: RunResult) -> list[tuple[str, dict[str, int]]]:
+    """Per area of the guide (in the guide's order), counts per severity; areas with findings."""
+    from bastion.findings import Area
+
+    rows = []
+    for area in Area:
+        counts = count_by_severity(f for f in result.findings if f.category == area.value)
+        if sum(counts.values()):
+            rows.append((area.value, counts))
+    return rows
+
+
+def statistics(result: RunResult) -> list[tuple[int, str, str, bool]]:
+    """(count, rule id, name, fixable) per rule, most frequent first (like `ruff --statistics`)."""
+    counts: dict[str, tuple[int, str, bool]] = {}
+    for f in result.findings:
+        n, _, fixable = counts.get(f.rule, (0, f.name, False))
+        counts[f.rule] = (n + 1, f.name, fixable or f.fixable)
+    return sorted(
+        ((n, rule, name, fixable) for rule, (n, name, fixable) in counts.items()),
+        key=lambda row: (-row[0], row[1]),
+    )
+
+
+def _plain_summary(result: RunResult, out: TextIO) -> None:
+    for area, counts in area_counts(result):
+        out.write(f"  {area}: {_counts_text(counts)}\n")
+    out.write(summary_line(result) + "\n")
+
+
+def report_statistics(result: RunResult, config: Config, out: TextIO, *, color: bool) -> None:
+    for count, rule, name, fixable in statistics(result):
+        out.write(f"{count:>6}  {rule:<8} {'[*]' if fixable else '   '} {name}\n")
+
+
 def report_text(result: RunResult, config: Config, out: TextIO, *, color: bool) -> None:
     if not color:
         for f in result.findings:
             message = redact_text(f.message, f.redact)
             out.write(f"{f.path}:{f.line}:{f.column} {f.rule} {message}\n")
             out.write(f"  hint: {redact_text(f.fix_hint, f.redact)}\n")
-        out.write(summary_line(result) + "\n")
+        _plain_summary(result, out)
         return
 
     from rich.console import Console
@@ -75,4 +115,22 @@ def report_text(result: RunResult, config: Config, out: TextIO, *, color: bool) 
             marker = ">" if number == f.line else " "
             console.print(f"  [dim]{marker}{number:>5} |[/dim] {escape(text)}")
         console.print(f"  [green]hint:[/green] {escape(redact_text(f.fix_hint, f.redact))}\n")
+    _rich_summary(result, console)
+
+
+def _rich_summary(result: RunResult, console: Any) -> None:
+    from rich.table import Table
+
+    rows = area_counts(result)
+    if rows:
+        table = Table(title="Findings by area", title_justify="left", box=None, padding=(0, 2))
+        table.add_column("area")
+        for label, style in (("error", "bold red"), ("warning", "yellow"), ("info", "cyan")):
+            table.add_column(label, justify="right", style=style)
+        for area, counts in rows:
+            table.add_row(area, *(str(counts[k] or "") for k in ("error", "warning", "info")))
+        console.print(table)
     console.print(summary_line(result))
+    fixable = sum(1 for f in result.findings if f.fixable)
+    if fixable:
+        console.print(f"[green]Run `bastion fix` to fix {fixable} of them automatically.[/green]")
