@@ -1,13 +1,19 @@
 """Benchmark bastion on real code: the sources of popular projects, downloaded from PyPI.
 
-    python bench/run.py                      # django only (the foundation's reference corpus)
-    python bench/run.py django fastapi flask # several corpora
-    python bench/run.py --runs 5 --json out.json
+    python bench/run.py                    # the whole corpus, every scenario, 3 runs each
+    python bench/run.py --corpus django    # one project
+    python bench/run.py --peers            # also bandit and Fixit (installed in bench/.venv)
+    python bench/run.py --json results.json
 
-For each corpus it reports, as the median of `--runs` runs: the floor (`ast.parse` of every
-Python file, in this process), bastion's wall and CPU time as a subprocess over the same tree
-(cold: no cache exists yet), files/second, and the findings per rule of the last run. Nothing
-here is asserted: numbers go in bench/RESULTS.md and the issue notes.
+Scenarios (median of `--runs`; wall and CPU seconds, peak RSS, files/second):
+  floor-1 / floor-N  `ast.parse` of every Python file, in 1 and N processes (the lower bound)
+  cold-1 / cold-N    `bastion check --no-cache --jobs 1|N --select ALL`
+  warm               `bastion check` again over the unchanged tree (cache filled)
+  warm-touch-1       the same after one file was modified (re-analyses that file)
+  three-files        `bastion check a.py b.py c.py` as a subprocess (the pre-commit case)
+  bandit / fixit     peers on the same files (with --peers)
+
+Nothing here is asserted: the numbers go in bench/RESULTS.md and the issue notes.
 """
 
 from __future__ import annotations
@@ -16,39 +22,42 @@ import argparse
 import ast
 import contextlib
 import json
-import resource
+import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 import zipfile
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
+TIME = shutil.which("time") or "/usr/bin/time"
 
 # Pinned so that numbers are comparable across runs and sessions.
 CORPORA: dict[str, str] = {
     "django": "django==5.2.8",
     "fastapi": "fastapi==0.115.6",
-    "flask": "flask==3.1.0",
     "starlette": "starlette==0.41.3",
     "sqlalchemy": "sqlalchemy==2.0.36",
+    "flask": "flask==3.1.0",
     "werkzeug": "werkzeug==3.1.3",
     "pydantic": "pydantic==2.10.4",
     "celery": "celery==5.4.0",
-    "djangorestframework": "djangorestframework==3.15.2",
-    "httpx": "httpx==0.28.1",
 }
 
 
 def fetch(name: str) -> Path:
-    """Download the pinned wheel (sources included) once and unpack it under bench/.cache."""
-    target = CACHE / name
+    """Download the pinned wheel (it holds the sources) once and unpack it under bench/.cache."""
+    target = CACHE / "corpus" / name
     if target.is_dir() and any(target.iterdir()):
         return target
-    download = CACHE / "_downloads"
+    download = CACHE / "downloads"
     download.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
@@ -58,18 +67,14 @@ def fetch(name: str) -> Path:
             "download",
             "--quiet",
             "--no-deps",
-            "--only-binary",
-            ":all:",
             "--dest",
             str(download),
             CORPORA[name],
         ],
         check=True,
     )
-    wanted = CORPORA[name].split("==")[0].replace("-", "_").lower()
-    wheel = next(
-        w for w in sorted(download.glob("*.whl")) if w.name.lower().startswith(wanted + "-")
-    )
+    stem = CORPORA[name].split("==")[0].replace("-", "_").lower()
+    wheel = next(w for w in sorted(download.glob("*.whl")) if w.name.lower().startswith(stem + "-"))
     target.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(target)
@@ -80,89 +85,179 @@ def python_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.py") if p.is_file())
 
 
-def floor_seconds(files: list[Path]) -> float:
-    start = time.perf_counter()
+def _parse(path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for path in files:
-            with contextlib.suppress(SyntaxError, ValueError):
-                ast.parse(path.read_bytes())
-    return time.perf_counter() - start
+        with contextlib.suppress(SyntaxError, ValueError, RecursionError):
+            ast.parse(path.read_bytes())
 
 
-def run_bastion(root: Path) -> tuple[float, float, dict[str, object]]:
-    """Wall and CPU seconds of one `bastion check` subprocess, and its JSON report."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bastion",
-            "check",
-            str(root),
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--select",
-            "ALL",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"bastion failed on {root}: {proc.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, json.loads(proc.stdout)
+def _parse_many(paths: list[Path]) -> None:
+    for path in paths:
+        _parse(path)
+
+
+def floor(files: list[Path], jobs: int) -> tuple[float, float]:
+    """Wall and CPU seconds to `ast.parse` every file, in `jobs` processes."""
+    start, cpu_start = time.perf_counter(), _cpu()
+    if jobs == 1:
+        _parse_many(files)
+    else:
+        chunks = [files[i::jobs] for i in range(jobs)]
+        with ProcessPoolExecutor(jobs) as pool:
+            list(pool.map(_parse_many, chunks))
+    return time.perf_counter() - start, _cpu() - cpu_start
+
+
+def _cpu() -> float:
+    own = os.times()
+    return own.user + own.system + own.children_user + own.children_system
+
+
+def timed(command: Sequence[str], cwd: Path) -> tuple[float, float, float, str]:
+    """Wall s, CPU s and peak RSS (MB) of one command, measured by GNU time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [TIME, "-f", "%U %S %M", "-o", report.name, *command],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        wall = time.perf_counter() - start
+        user, system, rss_kb = report.read().split()[-3:]
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{command[0]} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return wall, float(user) + float(system), int(rss_kb) / 1024, proc.stdout
+
+
+def bastion(*args: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "bastion",
+        "check",
+        *args,
+        "--select",
+        "ALL",
+        "--fail-on",
+        "never",
+        "--quiet",
+    ]
+
+
+def peers_venv() -> Path:
+    venv = HERE / ".venv"
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "--quiet", "bandit", "fixit"], check=True
+        )
+    return venv / "bin"
+
+
+def median_row(name: str, runs: list[tuple[float, float, float]], files: int) -> dict[str, object]:
+    wall = statistics.median(r[0] for r in runs)
+    return {
+        "scenario": name,
+        "wall_s": round(wall, 3),
+        "cpu_s": round(statistics.median(r[1] for r in runs), 3),
+        "peak_rss_mb": round(max(r[2] for r in runs), 1),
+        "files": files,
+        "files_per_s": round(files / wall, 1) if wall else None,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("corpora", nargs="*", default=["django"], choices=sorted(CORPORA))
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        choices=sorted(CORPORA),
+        help="only these projects (default: all)",
+    )
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--peers", action="store_true", help="also time bandit and Fixit")
+    parser.add_argument("--json", type=Path, help="write the results as JSON")
     args = parser.parse_args()
 
-    results = []
-    for name in args.corpora:
-        root = fetch(name)
-        files = python_files(root)
-        floors = [floor_seconds(files) for _ in range(args.runs)]
-        walls, cpus = [], []
-        report: dict[str, object] = {}
+    names = args.corpus or sorted(CORPORA)
+    work = Path(tempfile.mkdtemp(prefix="bastion-bench-"))
+    for name in names:
+        shutil.copytree(fetch(name), work / name)
+    files = python_files(work)
+    n = len(files)
+    jobs = args.jobs
+    rows: list[dict[str, object]] = []
+    print(f"corpus: {', '.join(CORPORA[x] for x in names)} - {n} Python files, {jobs} CPUs")
+
+    def scenario(name: str, command: list[str], prepare: object = None) -> dict[str, object]:
+        runs = []
         for _ in range(args.runs):
-            wall, cpu, report = run_bastion(root)
-            walls.append(wall)
-            cpus.append(cpu)
-        summary = report["summary"]
-        assert isinstance(summary, dict)
-        wall = statistics.median(walls)
-        row = {
-            "corpus": CORPORA[name],
-            "python_files": len(files),
-            "files_checked": summary["files"],
-            "floor_ast_parse_s": round(statistics.median(floors), 3),
-            "bastion_wall_s": round(wall, 3),
-            "bastion_cpu_s": round(statistics.median(cpus), 3),
-            "files_per_s": round(int(summary["files"]) / wall, 1),
-            "ratio_to_floor": round(wall / statistics.median(floors), 1),
-            "findings": summary["findings"],
-            "by_rule": summary["by_rule"],
-        }
-        results.append(row)
+            if callable(prepare):
+                prepare()
+            wall, cpu, rss, _ = timed(command, work)
+            runs.append((wall, cpu, rss))
+        row = median_row(name, runs, n)
+        rows.append(row)
         print(
-            f"{row['corpus']:<32} {row['files_checked']:>5} files  floor "
-            f"{row['floor_ast_parse_s']:.2f}s  bastion {row['bastion_wall_s']:.2f}s wall "
-            f"{row['bastion_cpu_s']:.2f}s cpu  {row['files_per_s']:.0f} files/s  "
-            f"x{row['ratio_to_floor']} floor  {row['findings']} findings"
+            f"  {name:<14} {row['wall_s']:>7.2f}s wall {row['cpu_s']:>7.2f}s cpu "
+            f"{row['peak_rss_mb']:>7.1f} MB  {row['files_per_s']:>8} files/s"
         )
-        print(f"    by rule: {row['by_rule']}")
+        return row
+
+    for jobs_n, label in ((1, "floor-1"), (jobs, f"floor-{jobs}")):
+        runs = [(*floor(files, jobs_n), 0.0) for _ in range(args.runs)]
+        row = median_row(label, runs, n)
+        rows.append(row)
+        print(
+            f"  {label:<14} {row['wall_s']:>7.2f}s wall {row['cpu_s']:>7.2f}s cpu "
+            f"{'':>10}  {row['files_per_s']:>8} files/s"
+        )
+
+    cache_dir = work / ".bench_cache"
+    scenario("cold-1", bastion(".", "--no-cache", "--jobs", "1"))
+    cold = scenario(f"cold-{jobs}", bastion(".", "--no-cache", "--jobs", str(jobs)))
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    timed(bastion(".", "--cache-dir", str(cache_dir), "--jobs", str(jobs)), work)  # fill
+    warm = scenario("warm", bastion(".", "--cache-dir", str(cache_dir), "--jobs", str(jobs)))
+    victim = files[len(files) // 2]
+
+    def touch() -> None:
+        with victim.open("a") as handle:
+            handle.write("\n# touched\n")
+
+    scenario(
+        "warm-touch-1",
+        bastion(".", "--cache-dir", str(cache_dir), "--jobs", str(jobs)),
+        prepare=touch,
+    )
+    three = [str(p.relative_to(work)) for p in files[:: max(1, n // 3)][:3]]
+    scenario("three-files", bastion(*three, "--no-cache"))
+
+    peer_rows: dict[str, dict[str, object]] = {}
+    if args.peers:
+        bin_dir = peers_venv()
+        peer_rows["bandit"] = scenario("bandit", [str(bin_dir / "bandit"), "-r", "-q", "."])
+        peer_rows["fixit"] = scenario("fixit", [str(bin_dir / "fixit"), "lint", "."])
+
+    def ratio(a: dict[str, object], b: dict[str, object]) -> float:
+        return round(float(str(a["wall_s"])) / float(str(b["wall_s"])), 2)
+
+    floor_n = next(r for r in rows if r["scenario"] == f"floor-{jobs}")
+    print(
+        f"ratios: cold-{jobs}/floor-{jobs} = {ratio(cold, floor_n)}, "
+        f"warm/cold = {ratio(warm, cold)}",
+        end="",
+    )
+    for peer, row in peer_rows.items():
+        print(f", {peer}/bastion = {ratio(row, cold)}", end="")
+    print()
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        args.json.write_text(json.dumps({"files": n, "jobs": jobs, "rows": rows}, indent=2) + "\n")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
