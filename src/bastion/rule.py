@@ -39,6 +39,7 @@ from bastion.findings import Area, FixSafety, Severity
 
 if TYPE_CHECKING:
     from bastion.context import FileContext, ProjectContext
+    from bastion.findings import Finding
 
 AREA_BY_PREFIX: dict[str, Area] = {
     "ERR": Area.ERRORS,
@@ -194,6 +195,14 @@ class Rule(RuleMeta):
 
     def finish(self) -> None:
         """Called once after the walk of a Python file."""
+
+    @classmethod
+    def review(cls, findings: list[Finding], project: ProjectContext) -> list[Finding]:
+        """Revisit this rule's findings once the whole run's facts are known (e.g. drop those a
+        project setting makes moot). Runs after the map step of `engine.run`, with the facts of
+        every analysed file; return the findings to keep (only this rule's own may be dropped).
+        A rule that overrides it makes the fact collectors run."""
+        return findings
 
 
 class ProjectRule(RuleMeta):
