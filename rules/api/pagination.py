@@ -125,7 +125,7 @@ def _is_query_result(node: ast.expr, assigned: dict[str, ast.expr], depth: int =
         if func.attr == "fetchall":
             return True
         if func.attr == "all" and isinstance(func.value, ast.Call | ast.Attribute | ast.Name):
-            return not _is_bounded_chain(func.value)
+            return not _is_bounded_chain(func.value, assigned)
     if isinstance(func, ast.Name) and func.id == "list" and len(node.args) == 1:
         arg = node.args[0]
         if isinstance(arg, ast.Name) and arg.id in assigned:
@@ -137,45 +137,50 @@ def _is_query_result(node: ast.expr, assigned: dict[str, ast.expr], depth: int =
             and isinstance(arg.func, ast.Attribute)
             and arg.func.attr in _QUERY_METHODS
         ):
-            return not _is_bounded_chain(arg)
+            return not _is_bounded_chain(arg, assigned)
     return False
 
 
-def _is_bounded_chain(node: ast.expr) -> bool:
-    """A query chain that already limits its size: `.limit(n)`, `[:n]`, `.paginate(...)`."""
-    while True:
-        if isinstance(node, ast.Subscript):
+_BOUNDING_CALLS = frozenset(
+    {"limit", "paginate", "slice", "first", "one", "one_or_none", "get", "fetchmany", "scalar"}
+)
+
+
+def _is_bounded_chain(
+    node: ast.expr, assigned: dict[str, ast.expr] | None = None, depth: int = 0
+) -> bool:
+    """A query that already limits its size: `.limit(n)`, `[:n]`, `.paginate(...)`, also
+    through names assigned earlier in the handler (`result = await s.scalars(q.limit(10))`)."""
+    if depth > 4:
+        return False
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Slice):
             return True
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in (
-                "limit",
-                "paginate",
-                "first",
-                "one",
-                "slice",
-                "get",
-            ):
-                return True
-            node = func
-        elif isinstance(node, ast.Attribute):
-            node = node.value
-        else:
-            return False
+        if (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Attribute)
+            and sub.func.attr in _BOUNDING_CALLS
+        ):
+            return True
+        if (
+            assigned is not None
+            and isinstance(sub, ast.Name)
+            and sub.id in assigned
+            and _is_bounded_chain(assigned[sub.id], assigned, depth + 1)
+        ):
+            return True
+    return False
 
 
 def _returned_collection(handler: FunctionNode) -> ast.expr | None:
     """The `return` value that is a whole query result, also inside a comprehension or a
     `jsonify(...)`/`{"items": ...}` wrapper."""
-    assigned: dict[str, ast.expr] = {}
-    returns: list[ast.Return] = []
-    for node in walk_local(handler.body):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
-                assigned[target.id] = node.value
-        elif isinstance(node, ast.Return) and node.value is not None:
-            returns.append(node)
+    assigned = _handler_assignments(handler)
+    returns = [
+        node
+        for node in walk_local(handler.body)
+        if isinstance(node, ast.Return) and node.value is not None
+    ]
     for ret in returns:
         value = ret.value
         assert value is not None
@@ -285,18 +290,25 @@ def _pages_in_body(handler: FunctionNode) -> bool:
     return False
 
 
+def _handler_assignments(handler: FunctionNode) -> dict[str, ast.expr]:
+    assigned: dict[str, ast.expr] = {}
+    for node in walk_local(handler.body):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                assigned[target.id] = node.value
+    return assigned
+
+
 def _returns_bounded(handler: FunctionNode) -> bool:
     """Some `return` hands back a query that is already limited (`.limit(10).all()`)."""
-    for node in walk_local(handler.body):
-        if isinstance(node, ast.Return) and node.value is not None:
-            for sub in ast.walk(node.value):
-                if (
-                    isinstance(sub, ast.Call)
-                    and isinstance(sub.func, ast.Attribute)
-                    and sub.func.attr in ("limit", "paginate", "slice")
-                ):
-                    return True
-    return False
+    assigned = _handler_assignments(handler)
+    return any(
+        isinstance(node, ast.Return)
+        and node.value is not None
+        and _is_bounded_chain(node.value, assigned)
+        for node in walk_local(handler.body)
+    )
 
 
 def _returns_collection(handler: FunctionNode, route: Route | None, ctx: FileContext) -> bool:

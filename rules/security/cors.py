@@ -39,22 +39,26 @@ DJANGO_ALLOW_ALL = ("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL")
 DJANGO_REGEXES = ("CORS_ALLOWED_ORIGIN_REGEXES", "CORS_ORIGIN_REGEX_WHITELIST")
 DJANGO_CREDENTIALS = "CORS_ALLOW_CREDENTIALS"
 
-# Origins no allow-list would let in together: a pattern that accepts all of them accepts any.
-_PROBE_ORIGINS = (
-    "https://attacker.example",
-    "http://evil.test:8080",
-    "https://a.b.c.d.invalid",
-)
+# Hosts no allow-list would let in together: a pattern that accepts all of them under one
+# scheme accepts any origin (an attacker picks the scheme).
+_PROBE_HOSTS = ("attacker.example", "evil.test:8443", "a.b.c.d.invalid")
 _REGEX_CHARS = re.compile(r"[\\^$*+?()\[\]{}|]")
 
 
-def is_match_all_regex(pattern: str) -> bool:
-    """True when `pattern` accepts unrelated origins (`.*`, `https?://.*`, `^.+$`)."""
+def is_match_all_regex(pattern: str, *, full: bool = False) -> bool:
+    """True when `pattern` accepts unrelated origins (`.*`, `https?://.*`, `^.+$`). Starlette
+    matches the whole origin (`full`); flask-cors and django-cors-headers only its start."""
     try:
         compiled = re.compile(pattern)
     except (re.error, RecursionError, OverflowError):
         return False
-    return all(compiled.match(origin) for origin in _PROBE_ORIGINS)
+    return any(
+        all(
+            (compiled.fullmatch if full else compiled.match)(f"{scheme}://{host}")
+            for host in _PROBE_HOSTS
+        )
+        for scheme in ("https", "http")
+    )
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ def _starlette_config(call: ast.Call, construct: str, ctx: FileContext) -> CorsC
         origins = f"allow_origins={wildcard}"
     else:
         regex = string_value(_literal(keyword_value(call, "allow_origin_regex"), ctx))
-        if regex is None or not is_match_all_regex(regex):
+        if regex is None or not is_match_all_regex(regex, full=True):
             return None
         origins = f"allow_origin_regex={regex!r}"
     return CorsConfig(call, construct, origins, credentials)
@@ -166,7 +170,7 @@ def _flask_config(call: ast.Call, construct: str, ctx: FileContext) -> CorsConfi
         return None
     for origins, credentials in option_sets:
         if origins is None:
-            described = "the default origins (any)"
+            described = 'no `origins` (flask-cors then allows "*")'
         else:
             wildcard = _origin_wildcard(origins, ctx, flask=True)
             if wildcard is None:

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from bastion.analysis.nodes import keyword_value, string_elements, string_value
-from bastion.context import FileContext
+from bastion.context import FileContext, ProjectContext
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 
@@ -217,25 +217,25 @@ HEALTH_WORDS = frozenset(
         "_health",
         "livez",
         "readyz",
-        "live",
-        "ready",
         "liveness",
         "readiness",
         "ping",
         "alive",
         "heartbeat",
-        "status",
-        "_status",
-        "up",
     }
 )
+# Only a health route when they are the whole path (`/status`, `/ready`): `/orders/{id}/status`
+# is not one.
+WEAK_HEALTH_WORDS = frozenset({"status", "_status", "live", "ready", "up"})
 _VERSION_SEGMENT = re.compile(r"^v\d+(\.\d+)*$", re.IGNORECASE)
 _VERSION_TEXT = re.compile(r"(^|[^a-z])v\d|version", re.IGNORECASE)
 
 
 def is_health_path(path: str) -> bool:
     segments = [s for s in path.lower().split("/") if s]
-    return any(s in HEALTH_WORDS for s in segments)
+    if any(s in HEALTH_WORDS for s in segments):
+        return True
+    return len(segments) == 1 and segments[0] in WEAK_HEALTH_WORDS
 
 
 def has_version_segment(path: str) -> bool:
@@ -409,3 +409,17 @@ class WebProject:
 
     def is_app(self, obj: tuple[str, str]) -> bool:
         return any(path == obj[0] and fact["var"] == obj[1] for path, fact in self.apps)
+
+
+def web_project(project: ProjectContext) -> WebProject:
+    return WebProject.from_facts(project.facts(WEB_FACTS))
+
+
+def served_apps(project: ProjectContext, web: WebProject) -> list[tuple[str, dict[str, Any]]]:
+    """Apps that serve traffic: created outside test files and not as the argument of another
+    call (`TestClient(FastAPI())`)."""
+    return [
+        (path, fact)
+        for path, fact in web.apps
+        if not fact.get("nested") and not project.config.is_test_path(path)
+    ]
