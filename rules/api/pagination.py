@@ -311,25 +311,57 @@ def _returns_bounded(handler: FunctionNode) -> bool:
     )
 
 
+_DATA_WORDS = ("db", "session", "conn", "repo", "database", "collection", "uow", "cursor")
+_DATA_TYPES = ("Session", "Database", "Repository", "Connection", "Collection", "Engine")
+
+
+def _touches_data(handler: FunctionNode) -> bool:
+    """The handler reads a data store: it takes a db/session/repository, or queries one in
+    its body. A route typed `list[...]` that only returns an in-memory or configuration list
+    (available models, enum values) is not what pagination is about."""
+    args = handler.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        name = arg.arg.lower()
+        if any(word in name for word in _DATA_WORDS):
+            return True
+        if arg.annotation is not None and any(
+            word in ast.unparse(arg.annotation) for word in _DATA_TYPES
+        ):
+            return True
+    for node in walk_local(handler.body):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _QUERY_METHODS | {"fetchall"}:
+                return True
+            if isinstance(func, ast.Name) and func.id == "select":
+                return True
+        elif isinstance(node, ast.Attribute) and node.attr in ("objects", "query"):
+            return True
+    return False
+
+
 def _returns_collection(handler: FunctionNode, route: Route | None, ctx: FileContext) -> bool:
     if _returns_bounded(handler):
         return False
+    if _returned_collection(handler) is not None:
+        return True
+    declared = handler.returns
     if route is not None and route.call is not None:
         response_model = keyword_value(route.call, "response_model")
         if response_model is not None:
-            return _is_list_type(response_model, ctx)
-    if _is_list_type(handler.returns, ctx):
-        return True
-    return _returned_collection(handler) is not None
+            declared = response_model
+    return _is_list_type(declared, ctx) and _touches_data(handler)
 
 
 class MissingPagination(Rule):
     """Flags GET endpoints that return a whole collection and take no pagination parameter:
 
-    - FastAPI routes (app or `APIRouter`) and Flask routes (app or blueprint) whose
-      `response_model` or return annotation is `list[...]`/`List[...]`, or that return a whole
-      query (`.all()`, `.fetchall()`, `scalars(...).all()`, `list(<query>)`), and Flask
-      `MethodView.get` methods that return a whole query;
+    - FastAPI routes (app or `APIRouter`) and Flask routes (app or blueprint) that return a
+      whole query (`.all()`, `.fetchall()`, `scalars(...).all()`, `list(<query>)`), or whose
+      `response_model` or return annotation is `list[...]`/`List[...]` while the handler reads
+      a data store (takes a db/session/repository, or queries in its body: an in-memory or
+      configuration list is left alone); and Flask `MethodView.get` methods that return a
+      whole query;
     - Django REST Framework `ListAPIView`, `ListCreateAPIView`, `ModelViewSet`,
       `ReadOnlyModelViewSet` (and `ListModelMixin`) subclasses with no `pagination_class`.
 

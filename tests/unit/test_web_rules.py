@@ -114,11 +114,14 @@ def test_pagination_from_a_same_module_dependency() -> None:
         def paging(skip: int = 0, limit: int = 50):
             return {"skip": skip, "limit": limit}
         @app.get("/users", response_model=list[User])
-        def users(p: dict = Depends(paging)):
+        def users(p: dict = Depends(paging), db: Session = Depends(get_db)):
             return []
         @app.get("/orders", response_model=list[Order])
-        def orders(p: dict = Depends(other)):
+        def orders(p: dict = Depends(other), db: Session = Depends(get_db)):
             return []
+        @app.get("/models", response_model=list[ModelInfo])
+        def models():
+            return [ModelInfo(name=n) for n in CONFIGURED_MODELS]
     """
     assert rules_found(code, "API001") == [9]
 
