@@ -390,7 +390,14 @@ class MissingPagination(Rule):
         "Take `limit`/`offset` (or `page`/`size`, or a cursor) with a default and a maximum, "
         "e.g. `limit: int = Query(50, ge=1, le=100)`, and apply them to the query."
     )
-    requires = ("get", "route", "ListAPIView", "ModelViewSet", "ListModelMixin")
+    requires = (
+        "get",
+        "route",
+        "ListAPIView",
+        "ListCreateAPIView",
+        "ModelViewSet",
+        "ListModelMixin",
+    )
     bad = [
         "from fastapi import APIRouter\n\nrouter = APIRouter(prefix='/api')\n\n"
         "@router.get('/users', response_model=list[User])\n"
@@ -463,7 +470,8 @@ class MissingPagination(Rule):
                 defined.add(stmt.target.id)
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 defined.add(stmt.name)
-        if defined & {"pagination_class", "list", "paginate_queryset", "paginator"}:
+        # a view that writes its own `list`/`get` decides its response itself
+        if defined & {"pagination_class", "list", "get", "paginate_queryset", "paginator"}:
             return
         self.ctx.facts.setdefault(DRF_CANDIDATES, []).append({"line": node.lineno})
         self.report(

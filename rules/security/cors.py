@@ -169,6 +169,8 @@ def _flask_config(call: ast.Call, construct: str, ctx: FileContext) -> CorsConfi
     else:
         return None
     for origins, credentials in option_sets:
+        if origins is None and _config_loaded_elsewhere(ctx):
+            continue  # the defaults may be overridden by `CORS_ORIGINS` in that config
         if origins is None:
             described = 'no `origins` (flask-cors then allows "*")'
         else:
@@ -178,6 +180,14 @@ def _flask_config(call: ast.Call, construct: str, ctx: FileContext) -> CorsConfi
             described = f"origins={wildcard}"
         return CorsConfig(call, construct, described, credentials)
     return None
+
+
+_CONFIG_LOADERS = ("config.from_", "config.update(", "config.setdefault(")
+
+
+def _config_loaded_elsewhere(ctx: FileContext) -> bool:
+    """`app.config.from_object(...)` and friends: flask-cors reads `CORS_ORIGINS` from there."""
+    return any(loader in ctx.source.text for loader in _CONFIG_LOADERS)
 
 
 def _call_config(call: ast.Call, ctx: FileContext) -> CorsConfig | None:
@@ -288,7 +298,9 @@ class CorsWildcardOrigin(_CorsRule):
     A list of origins assigned to a variable earlier in the same block is followed
     (`origins = ["*"]` then `allow_origins=origins`). Origins read from settings or the
     environment, explicit lists, flask-cors origins set in the app config (`CORS_ORIGINS`), and
-    Django settings inside `if DEBUG:` are not flagged.
+    Django settings inside `if DEBUG:` are not flagged; nor is flask-cors left at its default
+    origins in a module that loads the app config from elsewhere (`app.config.from_object`,
+    `from_pyfile`, `config.update(...)`), which may set `CORS_ORIGINS`.
 
     When the same configuration also allows credentials, SEC003 reports it instead (as an
     error), and this rule stays silent on it."""

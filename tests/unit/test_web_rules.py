@@ -97,6 +97,18 @@ def test_flask_cors_origins_from_app_config_are_not_flagged() -> None:
     assert rules_found(code, "SEC002") == []
 
 
+def test_flask_cors_defaults_with_config_loaded_from_an_object() -> None:
+    code = """
+        from flask import Flask
+        from flask_cors import CORS
+        app = Flask(__name__)
+        app.config.from_object("settings.Production")
+        CORS(app)
+        CORS(app, origins="*")
+    """
+    assert rules_found(code, "SEC002") == [7]
+
+
 def test_django_settings_credentials_elsewhere_in_module() -> None:
     code = "CORS_ALLOW_CREDENTIALS = True\nX = 1\nCORS_ORIGIN_ALLOW_ALL = True\n"
     assert rules_found(code, "SEC003", "settings/prod.py") == [3]
@@ -340,3 +352,15 @@ def test_health_paths() -> None:
     assert is_health_path("/status")
     assert not is_health_path("/orders/{id}/status")
     assert not is_health_path("/users")
+
+
+def test_drf_list_create_view_alone_in_a_module() -> None:
+    code = """
+        from rest_framework.generics import ListCreateAPIView
+        class Products(ListCreateAPIView):
+            queryset = Product.objects.all()
+        class Custom(ListCreateAPIView):
+            def get(self, request):
+                return Response(summary())
+    """
+    assert rules_found(code, "API001") == [3]
