@@ -184,10 +184,35 @@ def _returned_collection(handler: FunctionNode) -> ast.expr | None:
     for ret in returns:
         value = ret.value
         assert value is not None
-        for sub in ast.walk(value):
-            if isinstance(sub, ast.expr) and _is_query_result(sub, assigned):
+        for sub in _returned_parts(value):
+            if _is_query_result(sub, assigned):
                 return sub
     return None
+
+
+_AGGREGATES = frozenset({"len", "sum", "any", "all", "max", "min", "bool", "int", "str", "float"})
+
+
+def _returned_parts(value: ast.expr) -> list[ast.expr]:
+    """The sub-expressions whose items end up in the response: not those only counted or
+    indexed (`len(q.all())`, `q.all()[0]`), nor the targets of a lambda."""
+    out: list[ast.expr] = []
+    stack: list[ast.AST] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else ""
+            if name in _AGGREGATES:
+                continue
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.expr):
+            out.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return out
 
 
 # -- how a handler pages -----------------------------------------------------------------------

@@ -364,3 +364,20 @@ def test_drf_list_create_view_alone_in_a_module() -> None:
                 return Response(summary())
     """
     assert rules_found(code, "API001") == [3]
+
+
+def test_counted_or_indexed_queries_are_not_collections() -> None:
+    code = """
+        from flask import Flask, jsonify
+        app = Flask(__name__)
+        @app.route("/stats")
+        def stats():
+            return jsonify(users=len(User.query.all()))
+        @app.route("/latest")
+        def latest():
+            return jsonify(User.query.order_by(User.id).all()[-1].to_dict())
+        @app.route("/users")
+        def users():
+            return jsonify(users=[u.to_dict() for u in User.query.all()])
+    """
+    assert rules_found(code, "API001") == [10]
