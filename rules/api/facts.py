@@ -195,6 +195,7 @@ class WebFacts(FactCollector):
                 router=route.router,
                 handler=node.name,
                 line=route.node.lineno if hasattr(route.node, "lineno") else node.lineno,
+                html=_serves_html(node, route.call),
             )
         for decorator in node.decorator_list:
             if not isinstance(decorator, ast.Call) or not isinstance(decorator.func, ast.Attribute):
@@ -211,6 +212,27 @@ class WebFacts(FactCollector):
                 self.add(kind="handler", target=target, exception="middleware", line=node.lineno)
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+
+_HTML_CALLS = frozenset(
+    {"render_template", "render_template_string", "render", "TemplateResponse", "redirect"}
+)
+
+
+def _serves_html(node: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call | None) -> bool:
+    """A page, not an API endpoint: renders a template, redirects, or declares an HTML
+    response class."""
+    if call is not None:
+        response_class = keyword_value(call, "response_class")
+        if response_class is not None and "HTML" in ast.unparse(response_class):
+            return True
+    for sub in walk_local(node.body):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _HTML_CALLS:
+                return True
+    return False
 
 
 def _catches_everything(node: ast.FunctionDef | ast.AsyncFunctionDef, c: FactCollector) -> bool:

@@ -181,16 +181,40 @@ def _returned_collection(handler: FunctionNode) -> ast.expr | None:
         for node in walk_local(handler.body)
         if isinstance(node, ast.Return) and node.value is not None
     ]
+    filled = _names_filled_from_queries(handler, assigned)
     for ret in returns:
         value = ret.value
         assert value is not None
         for sub in _returned_parts(value):
             if _is_query_result(sub, assigned):
                 return sub
+            if isinstance(sub, ast.Name) and sub.id in filled:
+                return sub
     return None
 
 
+def _names_filled_from_queries(handler: FunctionNode, assigned: dict[str, ast.expr]) -> set[str]:
+    """`out = []; for row in Model.query.all(): out.append(...)`: `out` holds the whole query."""
+    filled: set[str] = set()
+    for node in walk_local(handler.body):
+        if not isinstance(node, ast.For | ast.AsyncFor):
+            continue
+        if not _is_query_result(node.iter, assigned):
+            continue
+        for inner in walk_local(node.body):
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Attribute)
+                and inner.func.attr in ("append", "extend")
+                and isinstance(inner.func.value, ast.Name)
+            ):
+                filled.add(inner.func.value.id)
+    return filled
+
+
 _AGGREGATES = frozenset({"len", "sum", "any", "all", "max", "min", "bool", "int", "str", "float"})
+# Server-rendered pages: a template listing rows is not an API collection.
+_TEMPLATES = frozenset({"render_template", "render", "TemplateResponse", "render_to_response"})
 
 
 def _returned_parts(value: ast.expr) -> list[ast.expr]:
@@ -203,7 +227,8 @@ def _returned_parts(value: ast.expr) -> list[ast.expr]:
         if isinstance(node, ast.Call):
             func = node.func
             name = func.id if isinstance(func, ast.Name) else ""
-            if name in _AGGREGATES:
+            called = func.attr if isinstance(func, ast.Attribute) else name
+            if name in _AGGREGATES or called in _TEMPLATES:
                 continue
         if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
             continue

@@ -19,6 +19,8 @@ _NOT_API = frozenset(
 
 
 def _is_api_route(route: ResolvedRoute) -> bool:
+    if route.html:
+        return False
     path = route.full_path if route.full_path is not None else route.local_path
     if path.rstrip("/") in _NOT_API or path in _NOT_API:
         return False
@@ -35,7 +37,8 @@ class UnversionedApi(ProjectRule):
 
     Deliberately silent when any route of the project is versioned (the unversioned rest is
     usually health, docs or legacy), when a prefix is not a literal (`settings.API_V1_STR`:
-    it cannot be read statically), and for apps with no API routes (health, docs, `/` only).
+    it cannot be read statically), and for apps with no API routes (health, docs, `/` only,
+    or pages that render templates or redirect).
     When the project has a single app, routers whose mounting could not be followed are
     counted for it."""
 

@@ -103,6 +103,11 @@ def _last_assignment(name: str, ctx: FileContext) -> ast.expr | None:
     return None
 
 
+def _truthy(node: ast.expr | None) -> bool:
+    """`True`, `"true"`, `1`: the libraries test the option's truth, not `is True`."""
+    return isinstance(node, ast.Constant) and bool(node.value) and node.value is not Ellipsis
+
+
 def _literal(node: ast.expr | None, ctx: FileContext) -> ast.expr | None:
     """Follow a name to the literal assigned to it earlier in the same block."""
     if isinstance(node, ast.Name):
@@ -127,7 +132,7 @@ def _origin_wildcard(value: ast.expr | None, ctx: FileContext, *, flask: bool) -
 def _starlette_config(call: ast.Call, construct: str, ctx: FileContext) -> CorsConfig | None:
     if has_kwargs_splat(call):
         return None
-    credentials = is_true(_literal(keyword_value(call, "allow_credentials"), ctx))
+    credentials = _truthy(_literal(keyword_value(call, "allow_credentials"), ctx))
     wildcard = _origin_wildcard(keyword_value(call, "allow_origins"), ctx, flask=False)
     if wildcard is not None:
         origins = f"allow_origins={wildcard}"
@@ -145,7 +150,7 @@ def _flask_config(call: ast.Call, construct: str, ctx: FileContext) -> CorsConfi
     if has_kwargs_splat(call):
         return None
     top_origins = keyword_value(call, "origins")
-    top_credentials = is_true(_literal(keyword_value(call, "supports_credentials"), ctx))
+    top_credentials = _truthy(_literal(keyword_value(call, "supports_credentials"), ctx))
     resources = _literal(keyword_value(call, "resources"), ctx)
     option_sets: list[tuple[ast.expr | None, bool]] = []
     if isinstance(resources, ast.Dict):
@@ -159,7 +164,7 @@ def _flask_config(call: ast.Call, construct: str, ctx: FileContext) -> CorsConfi
             by_key = dict(zip(keys, options.values, strict=True))
             origins = by_key.get("origins", top_origins)
             credentials = (
-                is_true(by_key["supports_credentials"])
+                _truthy(by_key["supports_credentials"])
                 if "supports_credentials" in by_key
                 else top_credentials
             )

@@ -381,3 +381,40 @@ def test_counted_or_indexed_queries_are_not_collections() -> None:
             return jsonify(users=[u.to_dict() for u in User.query.all()])
     """
     assert rules_found(code, "API001") == [10]
+
+
+def test_lists_built_from_a_query_and_template_pages() -> None:
+    code = """
+        from flask import Flask, jsonify, render_template
+        app = Flask(__name__)
+        @app.route("/reports", methods=["GET"])
+        def reports():
+            out = []
+            for report in Report.query.all():
+                out.append(report.to_dict())
+            return jsonify(out), 200
+        @app.route("/page")
+        def page():
+            users = User.query.all()
+            return render_template("users.html", users=users)
+    """
+    assert rules_found(code, "API001") == [4]
+
+
+def test_flask_cors_string_credentials_count() -> None:
+    code = """
+        from flask_cors import cross_origin
+        @admin.route("/observation", methods=["GET"])
+        @cross_origin(origin="http://127.0.0.1:8000/", supports_credentials="true")
+        def observations():
+            return []
+    """
+    assert rules_found(code, "SEC003") == [4]
+
+
+def test_api005_ignores_server_rendered_pages(tmp_path: Path) -> None:
+    site = (
+        "from flask import Flask, render_template\n\napp = Flask(__name__)\n\n"
+        "@app.route('/users')\ndef users():\n    return render_template('users.html')\n"
+    )
+    assert project_findings(tmp_path, {"site.py": site}, "API005") == set()

@@ -196,7 +196,7 @@ def parameter_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
 #   module   {name, package}                        dotted name from the path, is it __init__
 #   app      {framework, var, line, column}         `app = FastAPI()` / `Flask(__name__)`
 #   router   {framework, var, prefix, prefix_text, line}   `APIRouter(prefix=...)`, `Blueprint`
-#   route    {framework, methods, path, router, handler, line}
+#   route    {framework, methods, path, router, handler, line, html}
 #   include  {parent, child, prefix, prefix_text, replaces, line}
 #            `include_router(users.router, prefix=...)`, `register_blueprint(bp, url_prefix=)`,
 #            `mount("/v1", sub_app)`; `child` is the dotted name as imported ("app.api.users.
@@ -268,6 +268,7 @@ class ResolvedRoute:
     unknown_prefixes: tuple[str, ...]  # source text of the prefixes that are not literals
     root: tuple[str, str]  # (file, variable) at the top of the chain: an app when attached
     handler: str
+    html: bool = False  # a page (template, redirect), not an API endpoint
 
 
 @dataclass
@@ -367,6 +368,7 @@ class WebProject:
                         unknown_prefixes=unknown,
                         root=root,
                         handler=fact.get("handler", ""),
+                        html=bool(fact.get("html")),
                     )
                 )
         return out
