@@ -177,7 +177,7 @@ def _flask_config(call: ast.Call, construct: str, ctx: FileContext) -> CorsConfi
         if origins is None and _config_loaded_elsewhere(ctx):
             continue  # the defaults may be overridden by `CORS_ORIGINS` in that config
         if origins is None:
-            described = 'no `origins` (flask-cors then allows "*")'
+            described = 'no `origins` given: flask-cors allows "*"'
         else:
             wildcard = _origin_wildcard(origins, ctx, flask=True)
             if wildcard is None:
@@ -418,8 +418,5 @@ class CorsCredentialsWithWildcard(_CorsRule):
     ]
 
     def _report(self, config: CorsConfig) -> None:
-        what = f" ({config.origins})" if config.origins else ""
-        self.report(
-            config.node,
-            f"{config.construct} allows any origin{what} together with credentials",
-        )
+        what = f" ({config.origins})" if config.origins else " (`CORS_ALLOW_CREDENTIALS = True`)"
+        self.report(config.node, f"{config.construct} allows credentials from any origin{what}")
