@@ -358,7 +358,7 @@ class CorsWildcardOrigin(_CorsRule):
 
     def _report(self, config: CorsConfig) -> None:
         if config.origins:
-            message = f"{config.construct} allows any origin: {config.origins}"
+            message = f"{config.construct} allows any origin ({config.origins})"
         else:
             message = f"{config.construct} allows any origin"
         self.report(config.node, message)
