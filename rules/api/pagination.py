@@ -17,7 +17,7 @@ from bastion.analysis.web import (
 )
 from bastion.context import FileContext, ProjectContext
 from bastion.findings import Finding, Severity
-from bastion.rule import Rule
+from bastion.rule import Example, Rule
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -607,7 +607,9 @@ class UnboundedPageSize(Rule):
     - a Flask route reading such a value from `request.args` without a clamp or a paginator
       maximum (`max_per_page=`);
     - a DRF `PageNumberPagination` subclass that sets `page_size_query_param` without
-      `max_page_size`, and a `LimitOffsetPagination` subclass without `max_limit`."""
+      `max_page_size`, a `LimitOffsetPagination` subclass without `max_limit`, and the stock
+      `LimitOffsetPagination` used as is (`pagination_class = LimitOffsetPagination`, or as
+      `DEFAULT_PAGINATION_CLASS` in the `REST_FRAMEWORK` settings)."""
 
     id = "API002"
     name = "unbounded-page-size"
@@ -637,8 +639,18 @@ class UnboundedPageSize(Rule):
         "    page_size_query_param = 'page_size'\n",
         "from rest_framework.pagination import LimitOffsetPagination\n\n"
         "class Pages(LimitOffsetPagination):\n    default_limit = 50\n",
+        Example(
+            'REST_FRAMEWORK = {\n    "DEFAULT_PAGINATION_CLASS": '
+            '"rest_framework.pagination.LimitOffsetPagination",\n    "PAGE_SIZE": 20,\n}\n',
+            path="settings.py",
+        ),
     ]
     good = [
+        Example(
+            'REST_FRAMEWORK = {\n    "DEFAULT_PAGINATION_CLASS": '
+            '"rest_framework.pagination.PageNumberPagination",\n    "PAGE_SIZE": 20,\n}\n',
+            path="settings.py",
+        ),
         "from fastapi import FastAPI, Query\n\napp = FastAPI()\n\n@app.get('/users')\n"
         "def users(skip: int = 0, limit: int = Query(100, le=500)):\n    return []\n",
         "from typing import Annotated\nfrom fastapi import FastAPI, Query\n\napp = FastAPI()\n\n"
@@ -713,6 +725,20 @@ class UnboundedPageSize(Rule):
             )
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for stmt in node.body:
+            # a view paginated by the stock `LimitOffsetPagination` (its `max_limit` is None)
+            if (
+                isinstance(stmt, ast.Assign)
+                and any(
+                    isinstance(t, ast.Name) and t.id == "pagination_class" for t in stmt.targets
+                )
+                and self.ctx.imports.qualname(stmt.value) == _LIMIT_OFFSET
+            ):
+                self.report(
+                    stmt.value,
+                    f"`{node.name}` uses `LimitOffsetPagination` as is: no `max_limit`",
+                    hint=_LIMIT_OFFSET_HINT,
+                )
         for base in base_names(node, self.ctx):
             if base not in _DRF_PAGINATION:
                 continue
@@ -734,6 +760,28 @@ class UnboundedPageSize(Rule):
                 hint=f"Set `{ceiling} = 100` (or your own ceiling) on `{node.name}`.",
             )
             return
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        """`REST_FRAMEWORK = {"DEFAULT_PAGINATION_CLASS": "...LimitOffsetPagination"}`."""
+        for key, value in zip(node.keys, node.values, strict=True):
+            if (
+                key is not None
+                and string_value(key) == "DEFAULT_PAGINATION_CLASS"
+                and string_value(value) == _LIMIT_OFFSET
+            ):
+                self.report(
+                    value,
+                    "`DEFAULT_PAGINATION_CLASS` is `LimitOffsetPagination` as is: no "
+                    "`max_limit`, so every list endpoint takes any `?limit=`",
+                    hint=_LIMIT_OFFSET_HINT,
+                )
+
+
+_LIMIT_OFFSET = "rest_framework.pagination.LimitOffsetPagination"
+_LIMIT_OFFSET_HINT = (
+    "Subclass it with a ceiling (`class Pages(LimitOffsetPagination): max_limit = 100`) and use "
+    "that class instead."
+)
 
 
 def _query_arg_read(value: ast.expr, ctx: FileContext) -> str | None:
