@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ast
+import re
+from dataclasses import replace
 from typing import ClassVar
 
 from bastion.analysis.nodes import keyword_value, string_value, walk_local
 from bastion.analysis.web import (
     DJANGO_SETTINGS_FACTS,
     DRF_LIST_VIEWS,
+    WEB_FACTS,
     Route,
+    WebProject,
     base_names,
     method_view_of,
     parameter_names,
@@ -536,15 +540,36 @@ class MissingPagination(Rule):
 
     @classmethod
     def review(cls, findings: list[Finding], project: ProjectContext) -> list[Finding]:
-        """Drop DRF findings unless the project's settings were seen and page nothing."""
+        """Drop DRF findings unless the project's settings were seen and page nothing; name
+        routes by their full path when the prefixes added in other modules are known."""
         candidates = {(path, fact["line"]) for path, fact in project.facts(DRF_CANDIDATES)}
-        if not candidates:
+        if candidates:
+            settings = project.facts(DJANGO_SETTINGS_FACTS)
+            paged = any(fact.get("default_pagination") for _, fact in settings)
+            if not settings or paged:
+                findings = [
+                    f for f in findings if f.rule != cls.id or (f.path, f.line) not in candidates
+                ]
+        mine = {(f.path, f.line) for f in findings if f.rule == cls.id}
+        if not mine:
             return findings
-        settings = project.facts(DJANGO_SETTINGS_FACTS)
-        paged = any(fact.get("default_pagination") for _, fact in settings)
-        if settings and not paged:
-            return findings
-        return [f for f in findings if f.rule != cls.id or (f.path, f.line) not in candidates]
+        full: dict[tuple[str, int], set[str | None]] = {}
+        for route in WebProject.from_facts(project.facts(WEB_FACTS)).resolved_routes():
+            if (route.path, route.line) in mine:
+                full.setdefault((route.path, route.line), set()).add(route.full_path)
+        out: list[Finding] = []
+        for finding in findings:
+            paths = full.get((finding.path, finding.line), set())
+            match = _ROUTE_IN_MESSAGE.match(finding.message)
+            if finding.rule == cls.id and match and len(paths) == 1 and None not in paths:
+                (path,) = paths
+                message = f"`GET {path}`" + finding.message[match.end() :]
+                finding = replace(finding, message=message)
+            out.append(finding)
+        return out
+
+
+_ROUTE_IN_MESSAGE = re.compile(r"`GET [^`]*`")
 
 
 DRF_CANDIDATES = "api001_drf_views"

@@ -51,3 +51,11 @@ def test_each_rule_alone_gives_the_same_findings() -> None:
         want = expected(root)
         for rule in WEB_RULES:
             assert actual(root, (rule,)) == {w for w in want if w[0] == rule}, (name, rule)
+
+
+def test_api001_names_the_route_by_its_full_path() -> None:
+    root = FIXTURES / "fastapi_app"
+    config = load_config([root], overrides={"select": ["API001"]})
+    messages = {(f.path, f.line): f.message for f in run([root], config).findings}
+    assert messages[("app/api/users.py", 9)] == "`GET /api/users` returns a list without pagination"
+    assert messages[("app/api/items.py", 22)].startswith("`GET /api/items/export`")
