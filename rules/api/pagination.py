@@ -57,6 +57,9 @@ PAGINATION_PARAMS = frozenset(
 SIZE_PARAMS = frozenset(
     {"limit", "size", "per_page", "perpage", "page_size", "pagesize", "take", "max_results"}
 )
+# Names that are page sizes only beside other paging (`page`, `offset`...) or on a list route.
+AMBIGUOUS_SIZE_PARAMS = frozenset({"size", "take"})
+_PAGE_COMPANIONS = frozenset({"page", "offset", "skip", "cursor", "page_number", "start"})
 _QUERY_METHODS = frozenset(
     {
         "all",
@@ -717,6 +720,8 @@ class UnboundedPageSize(Rule):
         for arg, default in pairs:
             if arg.arg.lower() not in SIZE_PARAMS:
                 continue
+            if arg.arg.lower() in AMBIGUOUS_SIZE_PARAMS and not _pages(node, route, self.ctx):
+                continue  # `size=128` of a thumbnail is not a page size
             if not _is_int_like(arg.annotation, default):
                 continue
             if arg.annotation is not None and _has_upper_bound(arg.annotation, self.ctx):
@@ -740,6 +745,8 @@ class UnboundedPageSize(Rule):
                 continue
             read = _query_arg_read(stmt.value, self.ctx)
             if read is None or read.lower() not in SIZE_PARAMS:
+                continue
+            if read.lower() in AMBIGUOUS_SIZE_PARAMS and not _pages(node, route, self.ctx):
                 continue
             if _clamped_in_body(node, target.id):
                 continue
@@ -807,6 +814,19 @@ _LIMIT_OFFSET_HINT = (
     "Subclass it with a ceiling (`class Pages(LimitOffsetPagination): max_limit = 100`) and use "
     "that class instead."
 )
+
+
+def _pages(node: FunctionNode, route: Route, ctx: FileContext) -> bool:
+    """The handler pages through something: another paging parameter (or query-string key)
+    beside the size, or it returns a collection."""
+    if any(p.lower() in _PAGE_COMPANIONS for p in parameter_names(node)):
+        return True
+    for sub in walk_local(node.body):
+        if isinstance(sub, ast.Call) and sub.args:
+            key = string_value(sub.args[0])
+            if key is not None and key.lower() in _PAGE_COMPANIONS:
+                return True
+    return _returns_collection(node, route, ctx)
 
 
 def _query_arg_read(value: ast.expr, ctx: FileContext) -> str | None:

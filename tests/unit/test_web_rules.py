@@ -418,3 +418,15 @@ def test_api005_ignores_server_rendered_pages(tmp_path: Path) -> None:
         "@app.route('/users')\ndef users():\n    return render_template('users.html')\n"
     )
     assert project_findings(tmp_path, {"site.py": site}, "API005") == set()
+
+
+def test_size_is_a_page_size_only_when_the_route_pages() -> None:
+    code = """
+        from fastapi import FastAPI
+        app = FastAPI()
+        @app.get("/images/{image_id}/thumbnail")
+        def thumbnail(image_id: int, size: int = 128): ...
+        @app.get("/images")
+        def images(page: int = 1, size: int = 20): ...
+    """
+    assert rules_found(code, "API002") == [7]
