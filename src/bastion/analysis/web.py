@@ -222,11 +222,12 @@ HEALTH_WORDS = frozenset(
         "ping",
         "alive",
         "heartbeat",
+        "probe",
     }
 )
 # Only a health route when they are the whole path (`/status`, `/ready`): `/orders/{id}/status`
 # is not one.
-WEAK_HEALTH_WORDS = frozenset({"status", "_status", "live", "ready", "up"})
+WEAK_HEALTH_WORDS = frozenset({"status", "_status", "live", "ready", "up", "hc"})
 _VERSION_SEGMENT = re.compile(r"^v\d+(\.\d+)*$", re.IGNORECASE)
 _VERSION_TEXT = re.compile(r"(^|[^a-z])v\d|version", re.IGNORECASE)
 
