@@ -420,7 +420,9 @@ class MissingPagination(Rule):
       configuration list is left alone); and Flask `MethodView.get` methods that return a
       whole query;
     - Django REST Framework `ListAPIView`, `ListCreateAPIView`, `ModelViewSet`,
-      `ReadOnlyModelViewSet` (and `ListModelMixin`) subclasses with no `pagination_class`.
+      `ReadOnlyModelViewSet` (and `ListModelMixin`) subclasses with no `pagination_class`
+      (views that set it, even to None - an explicit choice - or that write their own
+      `list`/`get` are left alone).
 
     Paging is recognised from parameters (`limit`/`offset`, `skip`, `page`/`size`/`per_page`,
     `cursor`, ...), fastapi-pagination (`Page`, `Params`, `paginate`), a same-module dependency
