@@ -30,6 +30,16 @@ _HANDLED = frozenset(
         "werkzeug.exceptions.HTTPException",
     }
 )
+_REGISTRATIONS = frozenset(
+    {
+        "exception_handler",
+        "add_exception_handler",
+        "errorhandler",
+        "app_errorhandler",
+        "register_error_handler",
+    }
+)
+_HOOK_VERBS = ("register", "handler", "init", "setup", "install", "add", "configure", "attach")
 _STARLETTE_ROUTES = frozenset(
     {"starlette.routing.Route", "fastapi.routing.APIRoute", "starlette.routing.WebSocketRoute"}
 )
@@ -62,7 +72,7 @@ class WebFacts(FactCollector):
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
-        self._creations: dict[int, str] = {}
+        self._apps: set[str] = set()
 
     def visit_Module(self, node: ast.Module) -> None:
         name, package = module_name_of(self.ctx.path)
@@ -116,12 +126,31 @@ class WebFacts(FactCollector):
                     line=node.lineno,
                 )
             return
+        self._hook(node)
         if not isinstance(node.func, ast.Attribute):
             return
         self._method_call(node, node.func)
 
+    def _hook(self, node: ast.Call) -> None:
+        """`register_error_handlers(app)`, `setup_health(app)`: a helper (often in another
+        module, or a library) that the app is handed to, named for what it installs."""
+        if not node.args or not isinstance(node.args[0], ast.Name):
+            return
+        handed = node.args[0].id
+        if handed not in self._apps and "app" not in handed.lower():
+            return  # `exception_handler(HTTPException)` hands over an exception, not the app
+        func = node.func
+        name = (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")).lower()
+        if name in _REGISTRATIONS:
+            return  # `app.exception_handler(AppError)`: handled where registrations are read
+        if ("error" in name or "exception" in name) and any(verb in name for verb in _HOOK_VERBS):
+            self.add(kind="handler", target=node.args[0].id, exception="helper", line=node.lineno)
+        elif "health" in name:
+            self.add(kind="health", name=name, line=node.lineno)
+
     def _app(self, node: ast.Call, framework: str) -> None:
         var = self._assigned_name(node) or ""
+        self._apps.add(var)
         parent = self.ctx.parent
         root_path, root_path_text = _prefix(keyword_value(node, "root_path"))
         self.add(

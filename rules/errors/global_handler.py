@@ -13,7 +13,8 @@ class NoGlobalExceptionHandler(ProjectRule):
     / `add_exception_handler(Exception, ...)` / `FastAPI(exception_handlers={Exception: ...})`,
     no Flask `@app.errorhandler(500)` / `errorhandler(Exception)` / `register_error_handler`
     / blueprint `app_errorhandler`, and no HTTP middleware that wraps the call in `except
-    Exception`. Reported at the line that creates the app.
+    Exception`, and no helper named for it that the app is handed to
+    (`register_error_handlers(app)`). Reported at the line that creates the app.
 
     The check is project-wide: handlers are often registered by a helper in another module
     (`register_error_handlers(app)`), so one anywhere in the project silences it."""

@@ -12,7 +12,10 @@ _HEALTH_NAMES = ("health", "ping", "alive", "liveness", "readiness", "heartbeat"
 def has_health_route(web: WebProject) -> bool:
     """A health route anywhere in the project: by path (`/health`, `/healthz`, `/livez`,
     `/readyz`, `/ping`, `/status`...), by handler name, or a router/module about health that is
-    mounted (`include_router(health.router)`)."""
+    mounted (`include_router(health.router)`), or a helper named for health that the app is
+    handed to (`setup_health(app)`)."""
+    if web.health_hooks:
+        return True
     for _, route in web.routes:
         if is_health_path(route["path"]):
             return True

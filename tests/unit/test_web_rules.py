@@ -430,3 +430,21 @@ def test_size_is_a_page_size_only_when_the_route_pages() -> None:
         def images(page: int = 1, size: int = 20): ...
     """
     assert rules_found(code, "API002") == [7]
+
+
+def test_helpers_named_for_errors_or_health_count(tmp_path: Path) -> None:
+    main = (
+        "from flask import Flask\nfrom app.errors import register_error_handlers\n\n"
+        "def create_app():\n    app = Flask(__name__)\n    register_error_handlers(app)\n"
+        "    init_healthcheck(app)\n    return app\n"
+    )
+    assert project_findings(tmp_path, {"main.py": main}, "ERR007") == set()
+    assert project_findings(tmp_path, {"main.py": main}, "LOG004") == set()
+
+
+def test_a_specific_handler_named_like_app_is_not_a_catch_all(tmp_path: Path) -> None:
+    main = (
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n"
+        "@app.exception_handler(AppError)\nasync def on_app_error(request, exc): ...\n"
+    )
+    assert project_findings(tmp_path, {"main.py": main}, "ERR007") == {("main.py", 3)}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -201,7 +201,10 @@ def parameter_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
 #            `include_router(users.router, prefix=...)`, `register_blueprint(bp, url_prefix=)`,
 #            `mount("/v1", sub_app)`; `child` is the dotted name as imported ("app.api.users.
 #            router", ".users.router" for relative imports, "router" for a local name)
-#   handler  {target, exception, line}              exception handlers for Exception/500...
+#   handler  {target, exception, line}              exception handlers for Exception/500...,
+#            also "helper" for `register_error_handlers(app)` and "middleware" for an HTTP
+#            middleware that catches everything
+#   health   {name, line}                           `setup_health(app)`: a health helper
 # `prefix` is None when the prefix is not a string literal (then `prefix_text` is its source).
 
 WEB_FACTS = "web"
@@ -282,6 +285,7 @@ class WebProject:
     routes: list[tuple[str, dict[str, Any]]]
     includes: list[tuple[str, dict[str, Any]]]
     handlers: list[tuple[str, dict[str, Any]]]
+    health_hooks: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @classmethod
     def from_facts(cls, facts: list[tuple[str, dict[str, Any]]]) -> WebProject:
@@ -300,6 +304,8 @@ class WebProject:
                 project.includes.append((path, fact))
             elif kind == "handler":
                 project.handlers.append((path, fact))
+            elif kind == "health":
+                project.health_hooks.append((path, fact))
         for path in {p for p, _ in facts}:
             project.modules.setdefault(path, module_name_of(path))
         return project
