@@ -153,6 +153,18 @@ _BOUNDING_CALLS = frozenset(
 )
 
 
+def _is_sized_to_list(node: ast.AST) -> bool:
+    """Motor/Beanie `cursor.to_list(length=100)` / `to_list(100)`: at most that many."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "to_list"
+    ):
+        return False
+    size = node.args[0] if node.args else keyword_value(node, "length")
+    return isinstance(size, ast.Constant) and isinstance(size.value, int) and size.value > 0
+
+
 def _is_bounded_chain(
     node: ast.expr, assigned: dict[str, ast.expr] | None = None, depth: int = 0
 ) -> bool:
@@ -168,6 +180,8 @@ def _is_bounded_chain(
             and isinstance(sub.func, ast.Attribute)
             and sub.func.attr in _BOUNDING_CALLS
         ):
+            return True
+        if _is_sized_to_list(sub):
             return True
         if (
             assigned is not None

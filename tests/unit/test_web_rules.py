@@ -448,3 +448,17 @@ def test_a_specific_handler_named_like_app_is_not_a_catch_all(tmp_path: Path) ->
         "@app.exception_handler(AppError)\nasync def on_app_error(request, exc): ...\n"
     )
     assert project_findings(tmp_path, {"main.py": main}, "ERR007") == {("main.py", 3)}
+
+
+def test_motor_to_list_with_a_length_is_bounded() -> None:
+    code = """
+        from fastapi import FastAPI
+        app = FastAPI()
+        @app.get("/a", response_model=list[Doc])
+        async def a(db=Depends(get_db)):
+            return await db.docs.find().to_list(length=100)
+        @app.get("/b", response_model=list[Doc])
+        async def b(db=Depends(get_db)):
+            return await db.docs.find().to_list(None)
+    """
+    assert rules_found(code, "API001") == [7]
