@@ -15,6 +15,7 @@ from bastion.analysis.web import (
     FLASK_APPS,
     FLASK_BLUEPRINTS,
     WEB_FACTS,
+    join_paths,
     module_name_of,
     routes_of,
 )
@@ -115,14 +116,31 @@ class WebFacts(FactCollector):
         if qualified in _STARLETTE_ROUTES and node.args:
             path = string_value(node.args[0])
             if path is not None:
+                mounts, unknown = self._mount_prefixes()
                 methods = keyword_value(node, "methods")
                 self.add(
                     kind="route",
                     framework="starlette",
                     methods=_methods(methods),
-                    path=path,
+                    path=join_paths(*mounts, path) if mounts else path,
                     router="",
                     handler="",
+                    line=node.lineno,
+                    unknown_prefix=unknown,
+                )
+            return
+        if qualified in _STARLETTE_MOUNT and node.args:
+            mounted = keyword_value(node, "app")
+            child = self.ctx.imports.qualname(mounted) if mounted is not None else None
+            if child is not None:  # `Mount("/v1", app=v1_app)`
+                prefix, text = _prefix(node.args[0])
+                self.add(
+                    kind="include",
+                    parent="",
+                    child=child,
+                    prefix=prefix,
+                    prefix_text=text,
+                    replaces=False,
                     line=node.lineno,
                 )
             return
@@ -130,6 +148,24 @@ class WebFacts(FactCollector):
         if not isinstance(node.func, ast.Attribute):
             return
         self._method_call(node, node.func)
+
+    def _mount_prefixes(self) -> tuple[list[str], str]:
+        """The paths of the `Mount(...)` calls a `Route(...)` is nested in, outermost first,
+        and the source of the first one that is not a literal ("" when all are)."""
+        prefixes: list[str] = []
+        unknown = ""
+        for ancestor in self.ctx.stack:
+            if (
+                isinstance(ancestor, ast.Call)
+                and ancestor.args
+                and self.ctx.imports.qualname(ancestor.func) in _STARLETTE_MOUNT
+            ):
+                prefix, text = _prefix(ancestor.args[0])
+                if prefix is None:
+                    unknown = unknown or text
+                else:
+                    prefixes.append(prefix)
+        return prefixes, unknown
 
     def _hook(self, node: ast.Call) -> None:
         """`register_error_handlers(app)`, `setup_health(app)`: a helper (often in another

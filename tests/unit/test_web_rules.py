@@ -188,6 +188,7 @@ def test_bounded_queries_are_not_flagged() -> None:
 
 
 def project_findings(tmp_path: Path, files: dict[str, str], select: str) -> set[tuple[str, int]]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "pyproject.toml").write_text("[tool.bastion]\n")
     for name, code in files.items():
         target = tmp_path / name
@@ -462,3 +463,21 @@ def test_motor_to_list_with_a_length_is_bounded() -> None:
             return await db.docs.find().to_list(None)
     """
     assert rules_found(code, "API001") == [7]
+
+
+def test_starlette_mounts_carry_the_version(tmp_path: Path) -> None:
+    app = """
+        from starlette.applications import Starlette
+        from starlette.routing import Mount, Route
+
+        app = Starlette(routes=[
+            Route("/health", health),
+            Mount("{prefix}", routes=[Route("/users", users), Route("/orders", orders)]),
+        ])
+    """
+    assert (
+        project_findings(tmp_path / "a", {"main.py": app.format(prefix="/v1")}, "API005") == set()
+    )
+    assert project_findings(tmp_path / "b", {"main.py": app.format(prefix="/api")}, "API005") == {
+        ("main.py", 5)
+    }

@@ -196,7 +196,8 @@ def parameter_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
 #   module   {name, package}                        dotted name from the path, is it __init__
 #   app      {framework, var, line, column}         `app = FastAPI()` / `Flask(__name__)`
 #   router   {framework, var, prefix, prefix_text, line}   `APIRouter(prefix=...)`, `Blueprint`
-#   route    {framework, methods, path, router, handler, line, html}
+#   route    {framework, methods, path, router, handler, line, html, unknown_prefix}
+#            (Starlette `Route`s inside `Mount`s have the mount paths joined to `path`)
 #   include  {parent, child, prefix, prefix_text, replaces, line}
 #            `include_router(users.router, prefix=...)`, `register_blueprint(bp, url_prefix=)`,
 #            `mount("/v1", sub_app)`; `child` is the dotted name as imported ("app.api.users.
@@ -364,6 +365,8 @@ class WebProject:
         for path, fact in self.routes:
             obj = (path, fact.get("router", ""))
             for prefix_parts, unknown, root in self._chains(obj, parents, frozenset()):
+                if fact.get("unknown_prefix"):  # inside `Mount(<not a literal>, ...)`
+                    unknown = (*unknown, fact["unknown_prefix"])
                 full = None if unknown else join_paths(*prefix_parts, fact["path"])
                 out.append(
                     ResolvedRoute(
