@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import replace
-from typing import ClassVar
 
 from bastion.analysis.nodes import keyword_value, string_value, walk_local
 from bastion.analysis.web import (
@@ -711,8 +710,6 @@ class UnboundedPageSize(Rule):
         # a font size, not a page size: not a route
         "def render(size: int = 12):\n    return size\n",
     ]
-
-    _flask_getters: ClassVar[tuple[str, ...]] = ("get", "getlist")
 
     def visit_FunctionDef(self, node: FunctionNode) -> None:
         routes = routes_of(node, self.ctx)
