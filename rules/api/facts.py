@@ -354,7 +354,7 @@ class DjangoSettingsFacts(FactCollector):
 
 def _sets_pagination(value: ast.expr) -> bool:
     """`{"DEFAULT_PAGINATION_CLASS": "...", ...}` or `dict(DEFAULT_PAGINATION_CLASS=...)`:
-    anything but an explicit None counts."""
+    anything but an explicit None counts, and so does a value that cannot be read."""
     if isinstance(value, ast.Dict):
         for key, item in zip(value.keys, value.values, strict=True):
             if key is None:
@@ -362,4 +362,8 @@ def _sets_pagination(value: ast.expr) -> bool:
             if string_value(key) == "DEFAULT_PAGINATION_CLASS":
                 return not (isinstance(item, ast.Constant) and item.value is None)
         return False
-    return "DEFAULT_PAGINATION_CLASS" in ast.unparse(value)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
+        if any(kw.arg is None for kw in value.keywords) or value.args:
+            return True
+        return any(kw.arg == "DEFAULT_PAGINATION_CLASS" for kw in value.keywords)
+    return True  # built elsewhere (`get_rest_config()`): cannot tell, assume paged
