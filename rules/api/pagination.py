@@ -620,24 +620,48 @@ def _is_int_like(annotation: ast.expr | None, default: ast.expr | None) -> bool:
 
 
 def _clamped_in_body(handler: FunctionNode, name: str) -> bool:
-    """`min(limit, 100)`, `if limit > 100: ...`, `limit = clamp(limit, ...)`."""
+    """`min(limit, 100)`, `if limit > 100: ...`, `limit = clamp(limit, ...)`,
+    `.paginate(..., max_per_page=100)`. Lower bounds (`max(limit, 1)`, `if limit < 1:`) are
+    not ceilings."""
     for node in walk_local(handler.body):
-        if isinstance(node, ast.Call) and any(
-            isinstance(a, ast.Name) and a.id == name for a in node.args
-        ):
-            func = node.func
-            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if called in ("min", "clamp", "clip") or "max" in called.lower():
-                return True
-        if isinstance(node, ast.Compare):
-            operands = [node.left, *node.comparators]
-            if any(isinstance(o, ast.Name) and o.id == name for o in operands):
-                return True
         if isinstance(node, ast.Call):
-            for kw in node.keywords:
-                if kw.arg and kw.arg.startswith("max_"):
-                    return True  # `.paginate(..., max_per_page=100)`
+            if any(isinstance(a, ast.Name) and a.id == name for a in node.args):
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                lowered = called.lower()
+                if (
+                    called == "min"
+                    or any(w in lowered for w in ("clamp", "clip"))
+                    or lowered.startswith("cap")
+                    or lowered.endswith("_cap")
+                ):
+                    return True
+            if any(kw.arg and kw.arg.startswith("max_") for kw in node.keywords):
+                return True
+        elif isinstance(node, ast.Compare) and _compares_to_ceiling(node, name):
+            return True
     return False
+
+
+_ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+def _compares_to_ceiling(node: ast.Compare, name: str) -> bool:
+    """`limit > 100`, `limit <= MAX_LIMIT`, `1 <= limit <= 100`; not `limit < 1`."""
+    operands = [node.left, *node.comparators]
+    for index, op in enumerate(node.ops):
+        if not isinstance(op, _ORDERINGS):
+            continue
+        left, right = operands[index], operands[index + 1]
+        for mine, other in ((left, right), (right, left)):
+            if isinstance(mine, ast.Name) and mine.id == name and not _is_floor(other):
+                return True
+    return False
+
+
+def _is_floor(node: ast.expr) -> bool:
+    """0 or 1: what a lower-bound check compares with."""
+    return isinstance(node, ast.Constant) and node.value in (0, 1) and node.value is not True
 
 
 class UnboundedPageSize(Rule):

@@ -481,3 +481,24 @@ def test_starlette_mounts_carry_the_version(tmp_path: Path) -> None:
     assert project_findings(tmp_path / "b", {"main.py": app.format(prefix="/api")}, "API005") == {
         ("main.py", 5)
     }
+
+
+def test_lower_bounds_are_not_ceilings() -> None:
+    code = """
+        from flask import Flask, request
+        app = Flask(__name__)
+        @app.route("/a")
+        def a():
+            per_page = request.args.get("per_page", 10, type=int)
+            if per_page < 1:
+                per_page = 10
+            per_page = max(per_page, 1)
+            return []
+        @app.route("/b")
+        def b():
+            per_page = request.args.get("per_page", 10, type=int)
+            if not 1 <= per_page <= 100:
+                abort(400)
+            return []
+    """
+    assert rules_found(code, "API002") == [6]
