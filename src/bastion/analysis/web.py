@@ -12,10 +12,13 @@ only known to project rules: the `routes` and `router_mounts` facts (see
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
 
 from bastion.analysis.nodes import keyword_value, string_elements, string_value
-from bastion.context import FileContext
+from bastion.context import FileContext, ProjectContext
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 
@@ -184,3 +187,251 @@ def method_view_of(
 def parameter_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     args = node.args
     return [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+
+
+# -- project facts: apps, routers, routes, mounts, error handlers ------------------------------
+#
+# The `WebFacts` collector (`bastion.rules.api.facts`) records, per module, small dicts under
+# the fact key `WEB_FACTS`, each with a "kind":
+#   module   {name, package}                        dotted name from the path, is it __init__
+#   app      {framework, var, line, column}         `app = FastAPI()` / `Flask(__name__)`
+#   router   {framework, var, prefix, prefix_text, line}   `APIRouter(prefix=...)`, `Blueprint`
+#   route    {framework, methods, path, router, handler, line, html, unknown_prefix}
+#            (Starlette `Route`s inside `Mount`s have the mount paths joined to `path`)
+#   include  {parent, child, prefix, prefix_text, replaces, line}
+#            `include_router(users.router, prefix=...)`, `register_blueprint(bp, url_prefix=)`,
+#            `mount("/v1", sub_app)`; `child` is the dotted name as imported ("app.api.users.
+#            router", ".users.router" for relative imports, "router" for a local name)
+#   handler  {target, exception, line}              exception handlers for Exception/500...,
+#            also "helper" for `register_error_handlers(app)` and "middleware" for an HTTP
+#            middleware that catches everything
+#   health   {name, line}                           `setup_health(app)`: a health helper
+# `prefix` is None when the prefix is not a string literal (then `prefix_text` is its source).
+
+WEB_FACTS = "web"
+DJANGO_SETTINGS_FACTS = "django_settings"
+
+HEALTH_WORDS = frozenset(
+    {
+        "health",
+        "healthz",
+        "healthcheck",
+        "health-check",
+        "health_check",
+        "_health",
+        "livez",
+        "readyz",
+        "liveness",
+        "readiness",
+        "ping",
+        "alive",
+        "heartbeat",
+        "probe",
+    }
+)
+# Only a health route when they are the whole path (`/status`, `/ready`): `/orders/{id}/status`
+# is not one.
+WEAK_HEALTH_WORDS = frozenset({"status", "_status", "live", "ready", "up", "hc"})
+_VERSION_SEGMENT = re.compile(r"^v\d+(\.\d+)*$", re.IGNORECASE)
+_VERSION_TEXT = re.compile(r"(^|[^a-z])v\d|version", re.IGNORECASE)
+
+
+def is_health_path(path: str) -> bool:
+    segments = [s for s in path.lower().split("/") if s]
+    if any(s in HEALTH_WORDS for s in segments):
+        return True
+    return len(segments) == 1 and segments[0] in WEAK_HEALTH_WORDS
+
+
+def has_version_segment(path: str) -> bool:
+    return any(_VERSION_SEGMENT.match(s) for s in path.split("/") if s)
+
+
+def mentions_version(text: str) -> bool:
+    """`settings.API_V1_STR`, `f"/api/{version}"`: a prefix we cannot evaluate that names a
+    version."""
+    return bool(_VERSION_TEXT.search(text))
+
+
+def module_name_of(path: str) -> tuple[str, bool]:
+    """(`app.api.users`, is_package) for `app/api/users.py`; `src/` layouts keep their `src`
+    (references are matched by suffix, see `WebProject.find_module`)."""
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    package = bool(parts) and parts[-1] == "__init__"
+    if package:
+        parts.pop()
+    return ".".join(parts), package
+
+
+@dataclass(frozen=True)
+class ResolvedRoute:
+    path: str  # the file
+    line: int
+    methods: tuple[str, ...]
+    local_path: str
+    full_path: str | None  # None when a prefix on the way is not a literal
+    unknown_prefixes: tuple[str, ...]  # source text of the prefixes that are not literals
+    root: tuple[str, str]  # (file, variable) at the top of the chain: an app when attached
+    handler: str
+    html: bool = False  # a page (template, redirect), not an API endpoint
+
+
+@dataclass
+class WebProject:
+    """The web facts of a whole project, joined across modules."""
+
+    modules: dict[str, tuple[str, bool]]  # file -> (module name, is package)
+    apps: list[tuple[str, dict[str, Any]]]
+    routers: dict[tuple[str, str], dict[str, Any]]
+    routes: list[tuple[str, dict[str, Any]]]
+    includes: list[tuple[str, dict[str, Any]]]
+    handlers: list[tuple[str, dict[str, Any]]]
+    health_hooks: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @classmethod
+    def from_facts(cls, facts: list[tuple[str, dict[str, Any]]]) -> WebProject:
+        project = cls({}, [], {}, [], [], [])
+        for path, fact in facts:
+            kind = fact.get("kind")
+            if kind == "module":
+                project.modules[path] = (fact["name"], fact["package"])
+            elif kind == "app":
+                project.apps.append((path, fact))
+            elif kind == "router":
+                project.routers[(path, fact["var"])] = fact
+            elif kind == "route":
+                project.routes.append((path, fact))
+            elif kind == "include":
+                project.includes.append((path, fact))
+            elif kind == "handler":
+                project.handlers.append((path, fact))
+            elif kind == "health":
+                project.health_hooks.append((path, fact))
+        for path in {p for p, _ in facts}:
+            project.modules.setdefault(path, module_name_of(path))
+        return project
+
+    # -- names ------------------------------------------------------------------------------
+    def find_module(self, dotted: str) -> str | None:
+        """The file of module `dotted` (`app.api.users`), matched on whole trailing name parts
+        so that a project checked from above its import root still resolves."""
+        exact = [p for p, (name, _) in self.modules.items() if name == dotted]
+        if len(exact) == 1:
+            return exact[0]
+        suffix = "." + dotted
+        found = [p for p, (name, _) in self.modules.items() if name.endswith(suffix)]
+        if len(found) == 1:
+            return found[0]
+        if found:  # the shortest name is the likeliest import root
+            found.sort(key=lambda p: len(self.modules[p][0]))
+            if len(self.modules[found[0]][0]) < len(self.modules[found[1]][0]):
+                return found[0]
+        return None
+
+    def resolve_object(self, path: str, reference: str) -> tuple[str, str] | None:
+        """(file, variable) for a reference made in file `path`: `router` (local),
+        `app.api.users.router`, `.users.router` (relative)."""
+        if "." not in reference:
+            return (path, reference)
+        if reference.startswith("."):
+            level = len(reference) - len(reference.lstrip("."))
+            name, package = self.modules.get(path, module_name_of(path))
+            parts = name.split(".") if name else []
+            base = parts if package else parts[:-1]
+            if level > 1:
+                base = base[: len(base) - (level - 1)]
+            reference = ".".join([*base, reference.lstrip(".")])
+        module, _, var = reference.rpartition(".")
+        file = self.find_module(module)
+        if file is not None:
+            return (file, var)
+        # `import app.api.users as users; users.router` resolved above; `from app.api import
+        # users` then `users.router` too. A package re-exporting a router is not followed.
+        return None
+
+    # -- the joined view ----------------------------------------------------------------------
+    def _parents(self) -> dict[tuple[str, str], list[tuple[tuple[str, str], dict[str, Any]]]]:
+        parents: dict[tuple[str, str], list[tuple[tuple[str, str], dict[str, Any]]]] = {}
+        for path, fact in self.includes:
+            child = self.resolve_object(path, fact["child"])
+            if child is None:
+                continue
+            parents.setdefault(child, []).append(((path, fact["parent"]), fact))
+        return parents
+
+    def resolved_routes(self) -> list[ResolvedRoute]:
+        parents = self._parents()
+        out: list[ResolvedRoute] = []
+        for path, fact in self.routes:
+            obj = (path, fact.get("router", ""))
+            for prefix_parts, unknown, root in self._chains(obj, parents, frozenset()):
+                if fact.get("unknown_prefix"):  # inside `Mount(<not a literal>, ...)`
+                    unknown = (*unknown, fact["unknown_prefix"])
+                full = None if unknown else join_paths(*prefix_parts, fact["path"])
+                out.append(
+                    ResolvedRoute(
+                        path=path,
+                        line=fact["line"],
+                        methods=tuple(fact.get("methods", ())),
+                        local_path=fact["path"],
+                        full_path=full,
+                        unknown_prefixes=unknown,
+                        root=root,
+                        handler=fact.get("handler", ""),
+                        html=bool(fact.get("html")),
+                    )
+                )
+        return out
+
+    def _chains(
+        self,
+        obj: tuple[str, str],
+        parents: dict[tuple[str, str], list[tuple[tuple[str, str], dict[str, Any]]]],
+        seen: frozenset[tuple[str, str]],
+    ) -> list[tuple[list[str], tuple[str, ...], tuple[str, str]]]:
+        """Every way `obj` is mounted: (prefixes from the top, unknown prefix texts, root)."""
+        own = self.routers.get(obj)
+        own_prefix: list[str] = []
+        own_unknown: tuple[str, ...] = ()
+        step_unknown: tuple[str, ...]
+        mine_unknown: tuple[str, ...]
+        if own is not None:
+            if own.get("prefix") is not None:
+                own_prefix = [own["prefix"]]
+            elif own.get("prefix_text"):
+                own_unknown = (own["prefix_text"],)
+        mounts = parents.get(obj, []) if obj not in seen else []
+        if not mounts:
+            return [(own_prefix, own_unknown, obj)]
+        chains: list[tuple[list[str], tuple[str, ...], tuple[str, str]]] = []
+        for parent, include in mounts:
+            if include.get("prefix") is not None:
+                step, step_unknown = [include["prefix"]], ()
+            elif include.get("prefix_text"):
+                step, step_unknown = [], (include["prefix_text"],)
+            else:
+                step, step_unknown = [], ()
+            if include.get("replaces") and (step or step_unknown):
+                mine, mine_unknown = step, step_unknown  # Flask: url_prefix replaces the bp's
+            else:
+                mine, mine_unknown = step + own_prefix, step_unknown + own_unknown
+            for above, above_unknown, root in self._chains(parent, parents, seen | {obj}):
+                chains.append((above + mine, above_unknown + mine_unknown, root))
+        return chains
+
+    def is_app(self, obj: tuple[str, str]) -> bool:
+        return any(path == obj[0] and fact["var"] == obj[1] for path, fact in self.apps)
+
+
+def web_project(project: ProjectContext) -> WebProject:
+    return WebProject.from_facts(project.facts(WEB_FACTS))
+
+
+def served_apps(project: ProjectContext, web: WebProject) -> list[tuple[str, dict[str, Any]]]:
+    """Apps that serve traffic: created outside test files and not as the argument of another
+    call (`TestClient(FastAPI())`)."""
+    return [
+        (path, fact)
+        for path, fact in web.apps
+        if not fact.get("nested") and not project.config.is_test_path(path)
+    ]

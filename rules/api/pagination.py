@@ -1,0 +1,891 @@
+"""API001-API002: list endpoints without pagination, page sizes without a ceiling."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import replace
+
+from bastion.analysis.nodes import keyword_value, string_value, walk_local
+from bastion.analysis.web import (
+    DJANGO_SETTINGS_FACTS,
+    DRF_LIST_VIEWS,
+    WEB_FACTS,
+    Route,
+    WebProject,
+    base_names,
+    method_view_of,
+    parameter_names,
+    routes_of,
+)
+from bastion.context import FileContext, ProjectContext
+from bastion.findings import Finding, Severity
+from bastion.rule import Example, Rule
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+# Parameter names that page through a collection.
+PAGINATION_PARAMS = frozenset(
+    {
+        "limit",
+        "offset",
+        "skip",
+        "page",
+        "size",
+        "per_page",
+        "perpage",
+        "page_size",
+        "pagesize",
+        "page_number",
+        "page_token",
+        "next_token",
+        "cursor",
+        "after",
+        "before",
+        "start",
+        "first",
+        "last",
+        "take",
+        "max_results",
+        "pagination",
+        "paginator",
+        "params",  # fastapi-pagination's `params: Params = Depends()`
+    }
+)
+# Parameters that set how many items one page holds (API002).
+SIZE_PARAMS = frozenset(
+    {"limit", "size", "per_page", "perpage", "page_size", "pagesize", "take", "max_results"}
+)
+# Names that are page sizes only beside other paging (`page`, `offset`...) or on a list route.
+AMBIGUOUS_SIZE_PARAMS = frozenset({"size", "take"})
+_PAGE_COMPANIONS = frozenset({"page", "offset", "skip", "cursor", "page_number", "start"})
+_QUERY_METHODS = frozenset(
+    {
+        "all",
+        "filter",
+        "filter_by",
+        "scalars",
+        "execute",
+        "query",
+        "order_by",
+        "where",
+        "select_related",
+        "prefetch_related",
+        "exclude",
+        "values",
+        "values_list",
+        "find",
+    }
+)
+_LIST_TYPES = frozenset(
+    {
+        "list",
+        "builtins.list",
+        "typing.List",
+        "typing.Sequence",
+        "collections.abc.Sequence",
+    }
+)
+_BOUND_KEYWORDS = ("le", "lt", "max_value", "maximum")
+_DRF_PAGINATION = {
+    "rest_framework.pagination.PageNumberPagination": ("page_size_query_param", "max_page_size"),
+    "rest_framework.pagination.LimitOffsetPagination": ("", "max_limit"),
+}
+
+
+# -- what a handler returns ------------------------------------------------------------------
+
+
+def _is_list_type(node: ast.expr | None, ctx: FileContext) -> bool:
+    """`list[User]`, `List[User]`, `Sequence[User]` (also inside `Optional`/`Annotated`)."""
+    if node is None:
+        return False
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return False
+    if isinstance(node, ast.Subscript):
+        base = ctx.imports.qualname(node.value)
+        if base in _LIST_TYPES:
+            return True
+        if base in ("typing.Annotated", "typing_extensions.Annotated"):
+            first = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
+            return _is_list_type(first, ctx)
+    return False
+
+
+def _is_query_result(node: ast.expr, assigned: dict[str, ast.expr], depth: int = 0) -> bool:
+    """An expression that materialises a whole query: `q.all()`, `cur.fetchall()`,
+    `session.scalars(stmt).all()`, `list(Model.objects.filter(...))`, or a name assigned one."""
+    if depth > 4:
+        return False
+    if isinstance(node, ast.Name) and node.id in assigned:
+        return _is_query_result(assigned[node.id], assigned, depth + 1)
+    if isinstance(node, ast.Await):
+        return _is_query_result(node.value, assigned, depth + 1)
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and not node.args and not node.keywords:
+        if func.attr == "fetchall":
+            return True
+        if func.attr == "all" and isinstance(func.value, ast.Call | ast.Attribute | ast.Name):
+            return not _is_bounded_chain(func.value, assigned)
+    if isinstance(func, ast.Name) and func.id == "list" and len(node.args) == 1:
+        arg = node.args[0]
+        if isinstance(arg, ast.Name) and arg.id in assigned:
+            arg = assigned[arg.id]
+        if isinstance(arg, ast.Await):
+            arg = arg.value
+        if (
+            isinstance(arg, ast.Call)
+            and isinstance(arg.func, ast.Attribute)
+            and arg.func.attr in _QUERY_METHODS
+        ):
+            return not _is_bounded_chain(arg, assigned)
+    return False
+
+
+_BOUNDING_CALLS = frozenset(
+    {"limit", "paginate", "slice", "first", "one", "one_or_none", "get", "fetchmany", "scalar"}
+)
+
+
+def _is_sized_to_list(node: ast.AST) -> bool:
+    """Motor/Beanie `cursor.to_list(length=100)` / `to_list(100)`: at most that many."""
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "to_list"
+    ):
+        return False
+    size = node.args[0] if node.args else keyword_value(node, "length")
+    return isinstance(size, ast.Constant) and isinstance(size.value, int) and size.value > 0
+
+
+def _is_bounded_chain(
+    node: ast.expr, assigned: dict[str, ast.expr] | None = None, depth: int = 0
+) -> bool:
+    """A query that already limits its size: `.limit(n)`, `[:n]`, `.paginate(...)`, also
+    through names assigned earlier in the handler (`result = await s.scalars(q.limit(10))`)."""
+    if depth > 4:
+        return False
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Slice):
+            return True
+        if (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Attribute)
+            and sub.func.attr in _BOUNDING_CALLS
+        ):
+            return True
+        if _is_sized_to_list(sub):
+            return True
+        if (
+            assigned is not None
+            and isinstance(sub, ast.Name)
+            and sub.id in assigned
+            and _is_bounded_chain(assigned[sub.id], assigned, depth + 1)
+        ):
+            return True
+    return False
+
+
+def _returned_collection(handler: FunctionNode) -> ast.expr | None:
+    """The `return` value that is a whole query result, also inside a comprehension or a
+    `jsonify(...)`/`{"items": ...}` wrapper."""
+    assigned = _handler_assignments(handler)
+    returns = [
+        node
+        for node in walk_local(handler.body)
+        if isinstance(node, ast.Return) and node.value is not None
+    ]
+    filled = _names_filled_from_queries(handler, assigned)
+    for ret in returns:
+        value = ret.value
+        assert value is not None
+        for sub in _returned_parts(value):
+            if _is_query_result(sub, assigned):
+                return sub
+            if isinstance(sub, ast.Name) and sub.id in filled:
+                return sub
+    return None
+
+
+def _names_filled_from_queries(handler: FunctionNode, assigned: dict[str, ast.expr]) -> set[str]:
+    """`out = []; for row in Model.query.all(): out.append(...)`: `out` holds the whole query."""
+    filled: set[str] = set()
+    for node in walk_local(handler.body):
+        if not isinstance(node, ast.For | ast.AsyncFor):
+            continue
+        if not _is_query_result(node.iter, assigned):
+            continue
+        for inner in walk_local(node.body):
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Attribute)
+                and inner.func.attr in ("append", "extend")
+                and isinstance(inner.func.value, ast.Name)
+            ):
+                filled.add(inner.func.value.id)
+    return filled
+
+
+_AGGREGATES = frozenset({"len", "sum", "any", "all", "max", "min", "bool", "int", "str", "float"})
+# Server-rendered pages: a template listing rows is not an API collection.
+_TEMPLATES = frozenset({"render_template", "render", "TemplateResponse", "render_to_response"})
+
+
+def _returned_parts(value: ast.expr) -> list[ast.expr]:
+    """The sub-expressions whose items end up in the response: not those only counted or
+    indexed (`len(q.all())`, `q.all()[0]`), nor the targets of a lambda."""
+    out: list[ast.expr] = []
+    stack: list[ast.AST] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else ""
+            called = func.attr if isinstance(func, ast.Attribute) else name
+            if name in _AGGREGATES or called in _TEMPLATES:
+                continue
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.expr):
+            out.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return out
+
+
+# -- how a handler pages -----------------------------------------------------------------------
+
+
+def _mentions_pagination(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        name = ""
+        if isinstance(sub, ast.Name):
+            name = sub.id
+        elif isinstance(sub, ast.Attribute):
+            name = sub.attr
+        lowered = name.lower()
+        if "pagin" in lowered or lowered == "page" or lowered.endswith(("page", "params")):
+            return True
+    return False
+
+
+def _local_definitions(ctx: FileContext) -> dict[str, ast.AST]:
+    tree = ctx.tree
+    if tree is None:
+        return {}
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+
+
+def _defines_pagination(definition: ast.AST) -> bool:
+    """A dependency function or a parameter model with pagination fields."""
+    if isinstance(definition, ast.FunctionDef | ast.AsyncFunctionDef):
+        return any(p.lower() in PAGINATION_PARAMS for p in parameter_names(definition))
+    if isinstance(definition, ast.ClassDef):
+        for stmt in definition.body:
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and stmt.target.id.lower() in PAGINATION_PARAMS
+            ):
+                return True
+            if (
+                isinstance(stmt, ast.FunctionDef)
+                and stmt.name == "__init__"
+                and _defines_pagination(stmt)
+            ):
+                return True
+    return False
+
+
+def _annotations_and_defaults(handler: FunctionNode) -> list[ast.expr]:
+    args = handler.args
+    out: list[ast.expr] = [a.annotation for a in (*args.args, *args.kwonlyargs) if a.annotation]
+    out += [d for d in (*args.defaults, *args.kw_defaults) if d is not None]
+    return out
+
+
+def _takes_pagination(handler: FunctionNode, ctx: FileContext) -> bool:
+    names = [p.lower() for p in parameter_names(handler)]
+    if any(n in PAGINATION_PARAMS or "page" in n or "cursor" in n for n in names):
+        return True
+    if handler.args.kwarg is not None:
+        return True  # `**params`: anything may come in
+    definitions = _local_definitions(ctx)
+    for expr in _annotations_and_defaults(handler):
+        if _mentions_pagination(expr):
+            return True
+        for sub in ast.walk(expr):
+            if (
+                isinstance(sub, ast.Name)
+                and sub.id in definitions
+                and _defines_pagination(definitions[sub.id])
+            ):
+                return True
+            qualified = ctx.imports.qualname(sub) if isinstance(sub, ast.expr) else None
+            if qualified and qualified.startswith("fastapi_pagination"):
+                return True
+    return _pages_in_body(handler)
+
+
+def _pages_in_body(handler: FunctionNode) -> bool:
+    """Flask and friends read paging from the query string or call a paginator:
+    `request.args.get("page")`, `query.paginate(...)`, `paginate(...)`."""
+    for node in walk_local(handler.body):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if "paginat" in name.lower():
+                return True
+            if name in ("get", "getlist", "get_argument", "get_query_argument") and node.args:
+                key = string_value(node.args[0])
+                if key is not None and key.lower() in PAGINATION_PARAMS:
+                    return True
+        elif isinstance(node, ast.Subscript):
+            key = string_value(node.slice)
+            if key is not None and key.lower() in PAGINATION_PARAMS:
+                return True
+        elif isinstance(node, ast.Name) and "paginat" in node.id.lower():
+            return True
+    return False
+
+
+def _handler_assignments(handler: FunctionNode) -> dict[str, ast.expr]:
+    assigned: dict[str, ast.expr] = {}
+    for node in walk_local(handler.body):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                assigned[target.id] = node.value
+    return assigned
+
+
+def _returns_bounded(handler: FunctionNode) -> bool:
+    """Some `return` hands back a query that is already limited (`.limit(10).all()`)."""
+    assigned = _handler_assignments(handler)
+    return any(
+        isinstance(node, ast.Return)
+        and node.value is not None
+        and _is_bounded_chain(node.value, assigned)
+        for node in walk_local(handler.body)
+    )
+
+
+_DATA_WORDS = ("db", "session", "conn", "repo", "database", "collection", "uow", "cursor")
+_DATA_TYPES = ("Session", "Database", "Repository", "Connection", "Collection", "Engine")
+
+
+def _touches_data(handler: FunctionNode) -> bool:
+    """The handler reads a data store: it takes a db/session/repository, or queries one in
+    its body. A route typed `list[...]` that only returns an in-memory or configuration list
+    (available models, enum values) is not what pagination is about."""
+    args = handler.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        name = arg.arg.lower()
+        if any(word in name for word in _DATA_WORDS):
+            return True
+        if arg.annotation is not None and any(
+            word in ast.unparse(arg.annotation) for word in _DATA_TYPES
+        ):
+            return True
+    for node in walk_local(handler.body):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _QUERY_METHODS | {"fetchall"}:
+                return True
+            if isinstance(func, ast.Name) and func.id == "select":
+                return True
+        elif isinstance(node, ast.Attribute) and node.attr in ("objects", "query"):
+            return True
+    return False
+
+
+def _returns_collection(handler: FunctionNode, route: Route | None, ctx: FileContext) -> bool:
+    if _returns_bounded(handler):
+        return False
+    if _returned_collection(handler) is not None:
+        return True
+    declared = handler.returns
+    if route is not None and route.call is not None:
+        response_model = keyword_value(route.call, "response_model")
+        if response_model is not None:
+            declared = response_model
+    return _is_list_type(declared, ctx) and _touches_data(handler)
+
+
+class MissingPagination(Rule):
+    """Flags GET endpoints that return a whole collection and take no pagination parameter:
+
+    - FastAPI routes (app or `APIRouter`) and Flask routes (app or blueprint) that return a
+      whole query (`.all()`, `.fetchall()`, `scalars(...).all()`, `list(<query>)`), or whose
+      `response_model` or return annotation is `list[...]`/`List[...]` while the handler reads
+      a data store (takes a db/session/repository, or queries in its body: an in-memory or
+      configuration list is left alone); and Flask `MethodView.get` methods that return a
+      whole query;
+    - Django REST Framework `ListAPIView`, `ListCreateAPIView`, `ModelViewSet`,
+      `ReadOnlyModelViewSet` (and `ListModelMixin`) subclasses with no `pagination_class`
+      (views that set it, even to None - an explicit choice - or that write their own
+      `list`/`get` are left alone).
+
+    Paging is recognised from parameters (`limit`/`offset`, `skip`, `page`/`size`/`per_page`,
+    `cursor`, ...), fastapi-pagination (`Page`, `Params`, `paginate`), a same-module dependency
+    or parameter model with such fields, and, for Flask, `request.args.get("page")` or
+    `.paginate(...)` in the body. A query already bounded (`.limit(n)`, `[:n]`) is not flagged.
+
+    DRF views are paginated globally by `REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"]` in the
+    settings. When bastion checks a whole project it keeps a DRF finding only if it saw a Django
+    settings module (one that sets `INSTALLED_APPS` or `REST_FRAMEWORK`) and none of the
+    settings modules sets `DEFAULT_PAGINATION_CLASS`; when it checks single files, where the
+    settings cannot be seen, DRF findings are dropped rather than guessed."""
+
+    id = "API001"
+    name = "missing-pagination"
+    severity = Severity.WARNING
+    summary = "GET endpoint returns a whole collection without pagination"
+    why = (
+        "A list endpoint that returns every row works in development and falls over in "
+        "production: as the table grows, each call loads it all into memory, serialises it and "
+        "ships it, and one client can take the service down. Paginate every collection from the "
+        "start (limit/offset, page/size or cursors) - adding it later breaks the clients."
+    )
+    hint = (
+        "Take `limit`/`offset` (or `page`/`size`, or a cursor) with a default and a maximum, "
+        "e.g. `limit: int = Query(50, ge=1, le=100)`, and apply them to the query."
+    )
+    requires = (
+        "get",
+        "route",
+        "ListAPIView",
+        "ListCreateAPIView",
+        "ModelViewSet",
+        "ListModelMixin",
+    )
+    bad = [
+        "from fastapi import APIRouter\n\nrouter = APIRouter(prefix='/api')\n\n"
+        "@router.get('/users', response_model=list[User])\n"
+        "def list_users(db: Session = Depends(get_db)):\n    return db.query(User).all()\n",
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get('/orders')\n"
+        "async def orders(session: AsyncSession = Depends(get_session)) -> list[Order]:\n"
+        "    result = await session.scalars(select(Order))\n    return result.all()\n",
+        "from flask import Blueprint, jsonify\n\nbp = Blueprint('users', __name__)\n\n"
+        "@bp.route('/users')\ndef users():\n"
+        "    return jsonify([u.to_dict() for u in User.query.all()])\n",
+        "from flask.views import MethodView\n\nclass Users(MethodView):\n"
+        "    def get(self):\n        return [u.to_dict() for u in User.query.all()]\n",
+        "from rest_framework import viewsets\n\nclass UserViewSet(viewsets.ModelViewSet):\n"
+        "    queryset = User.objects.all()\n    serializer_class = UserSerializer\n",
+    ]
+    good = [
+        "from fastapi import FastAPI, Query\n\napp = FastAPI()\n\n"
+        "@app.get('/users', response_model=list[User])\n"
+        "def users(limit: int = Query(50, le=100), offset: int = 0):\n"
+        "    return db.query(User).offset(offset).limit(limit).all()\n",
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get('/users/{user_id}')\n"
+        "def user(user_id: int) -> User:\n    return db.get(User, user_id)\n",
+        "from fastapi import FastAPI\nfrom fastapi_pagination import Page, paginate\n\n"
+        "app = FastAPI()\n\n@app.get('/users', response_model=Page[User])\n"
+        "def users():\n    return paginate(db.query(User).all())\n",
+        "from flask import Flask, request\n\napp = Flask(__name__)\n\n@app.route('/users')\n"
+        "def users():\n    page = request.args.get('page', 1, type=int)\n"
+        "    return User.query.paginate(page=page, per_page=20).items\n",
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.post('/users/bulk')\n"
+        "def create(users: list[User]) -> list[User]:\n    return db.query(User).all()\n",
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get('/top')\n"
+        "def top() -> list[User]:\n    return db.query(User).limit(10).all()\n",
+        "from rest_framework import generics\n\nclass Users(generics.ListAPIView):\n"
+        "    queryset = User.objects.all()\n    pagination_class = StandardPagination\n",
+    ]
+
+    def _check(self, handler: FunctionNode, route: Route | None) -> bool:
+        if not _returns_collection(handler, route, self.ctx):
+            return False
+        return not _takes_pagination(handler, self.ctx)
+
+    def visit_FunctionDef(self, node: FunctionNode) -> None:
+        for route in routes_of(node, self.ctx):
+            if "GET" in route.methods and self._check(node, route):
+                self.report(
+                    route.node, f"`GET {route.path or '/'}` returns a list without pagination"
+                )
+                return
+        if node.name == "get":
+            view = method_view_of(node, self.ctx)
+            if (
+                view is not None
+                and _returned_collection(node) is not None
+                and not _takes_pagination(node, self.ctx)
+            ):
+                self.report(node, f"`{view.name}.get` returns a whole query without pagination")
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        bases = base_names(node, self.ctx)
+        kind = next((b for b in bases if b in DRF_LIST_VIEWS), None)
+        if kind is None:
+            return
+        defined = set()
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign):
+                defined |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                defined.add(stmt.target.id)
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                defined.add(stmt.name)
+        # a view that writes its own `list`/`get` decides its response itself
+        if defined & {"pagination_class", "list", "get", "paginate_queryset", "paginator"}:
+            return
+        self.ctx.facts.setdefault(DRF_CANDIDATES, []).append({"line": node.lineno})
+        self.report(
+            node,
+            f"`{node.name}` ({kind.rpartition('.')[2]}) lists without pagination: no "
+            "`pagination_class`",
+            hint=(
+                "Set `pagination_class` on the view, or `DEFAULT_PAGINATION_CLASS` (with a "
+                "`PAGE_SIZE`) in `REST_FRAMEWORK` settings."
+            ),
+        )
+
+    @classmethod
+    def review(cls, findings: list[Finding], project: ProjectContext) -> list[Finding]:
+        """Drop DRF findings unless the project's settings were seen and page nothing; name
+        routes by their full path when the prefixes added in other modules are known."""
+        candidates = {(path, fact["line"]) for path, fact in project.facts(DRF_CANDIDATES)}
+        if candidates:
+            settings = project.facts(DJANGO_SETTINGS_FACTS)
+            paged = any(fact.get("default_pagination") for _, fact in settings)
+            if not settings or paged:
+                findings = [
+                    f for f in findings if f.rule != cls.id or (f.path, f.line) not in candidates
+                ]
+        mine = {(f.path, f.line) for f in findings if f.rule == cls.id}
+        if not mine:
+            return findings
+        full: dict[tuple[str, int], set[str | None]] = {}
+        for route in WebProject.from_facts(project.facts(WEB_FACTS)).resolved_routes():
+            if (route.path, route.line) in mine:
+                full.setdefault((route.path, route.line), set()).add(route.full_path)
+        out: list[Finding] = []
+        for finding in findings:
+            paths = full.get((finding.path, finding.line), set())
+            match = _ROUTE_IN_MESSAGE.match(finding.message)
+            if finding.rule == cls.id and match and len(paths) == 1 and None not in paths:
+                (path,) = paths
+                message = f"`GET {path}`" + finding.message[match.end() :]
+                finding = replace(finding, message=message)
+            out.append(finding)
+        return out
+
+
+_ROUTE_IN_MESSAGE = re.compile(r"`GET [^`]*`")
+
+
+DRF_CANDIDATES = "api001_drf_views"
+
+
+def _has_upper_bound(expr: ast.expr, ctx: FileContext) -> bool:
+    """`Query(50, le=100)`, `Annotated[int, Query(le=100)]`, `conint(le=100)`, `Le(100)`,
+    `Literal[10, 20]`."""
+    for sub in ast.walk(expr):
+        if isinstance(sub, ast.Call):
+            if any(kw.arg in _BOUND_KEYWORDS for kw in sub.keywords):
+                return True
+            name = ctx.imports.qualname(sub.func) or ""
+            if name.rpartition(".")[2] in ("Le", "Lt", "Interval"):
+                return True
+        if isinstance(sub, ast.Subscript):
+            name = ctx.imports.qualname(sub.value) or ""
+            if name.rpartition(".")[2] == "Literal":
+                return True
+    return False
+
+
+def _is_int_like(annotation: ast.expr | None, default: ast.expr | None) -> bool:
+    if annotation is None:
+        if isinstance(default, ast.Constant):
+            return isinstance(default.value, int) and not isinstance(default.value, bool)
+        return isinstance(default, ast.Call)  # `limit=Query(50)`
+    text = ast.unparse(annotation)
+    return "int" in text
+
+
+def _clamped_in_body(handler: FunctionNode, name: str) -> bool:
+    """`min(limit, 100)`, `if limit > 100: ...`, `limit = clamp(limit, ...)`,
+    `.paginate(..., max_per_page=100)`. Lower bounds (`max(limit, 1)`, `if limit < 1:`) are
+    not ceilings."""
+    for node in walk_local(handler.body):
+        if isinstance(node, ast.Call):
+            if any(isinstance(a, ast.Name) and a.id == name for a in node.args):
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                lowered = called.lower()
+                if (
+                    called == "min"
+                    or any(w in lowered for w in ("clamp", "clip"))
+                    or lowered.startswith("cap")
+                    or lowered.endswith("_cap")
+                ):
+                    return True
+            if any(kw.arg and kw.arg.startswith("max_") for kw in node.keywords):
+                return True
+        elif isinstance(node, ast.Compare) and _compares_to_ceiling(node, name):
+            return True
+    return False
+
+
+_ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+def _compares_to_ceiling(node: ast.Compare, name: str) -> bool:
+    """`limit > 100`, `limit <= MAX_LIMIT`, `1 <= limit <= 100`; not `limit < 1`."""
+    operands = [node.left, *node.comparators]
+    for index, op in enumerate(node.ops):
+        if not isinstance(op, _ORDERINGS):
+            continue
+        left, right = operands[index], operands[index + 1]
+        for mine, other in ((left, right), (right, left)):
+            if isinstance(mine, ast.Name) and mine.id == name and not _is_floor(other):
+                return True
+    return False
+
+
+def _is_floor(node: ast.expr) -> bool:
+    """0 or 1: what a lower-bound check compares with."""
+    return isinstance(node, ast.Constant) and node.value in (0, 1) and node.value is not True
+
+
+class UnboundedPageSize(Rule):
+    """Flags page-size parameters a client can set as high as it likes:
+
+    - a FastAPI route parameter named `limit`, `size`, `per_page`, `page_size`, ... with no
+      upper bound: no `le=`/`lt=` in `Query(...)`, `Annotated[int, Query(le=...)]`,
+      `Field(le=...)`, `conint(le=...)`, no `Literal[...]`, and no clamp in the body
+      (`min(limit, 100)`, `if limit > 100:`);
+    - a Flask route reading such a value from `request.args` without a clamp or a paginator
+      maximum (`max_per_page=`);
+    - a DRF `PageNumberPagination` subclass that sets `page_size_query_param` without
+      `max_page_size`, a `LimitOffsetPagination` subclass without `max_limit`, and the stock
+      `LimitOffsetPagination` used as is (`pagination_class = LimitOffsetPagination`, or as
+      `DEFAULT_PAGINATION_CLASS` in the `REST_FRAMEWORK` settings)."""
+
+    id = "API002"
+    name = "unbounded-page-size"
+    severity = Severity.WARNING
+    summary = "Page-size parameter without an upper bound"
+    why = (
+        "Pagination only protects the service if the page size has a ceiling: with "
+        "`?limit=1000000` a client gets the whole table in one call, the same memory and "
+        "latency blow-up as no pagination at all."
+    )
+    hint = (
+        "Cap it where it is declared, e.g. `limit: int = Query(50, ge=1, le=100)`, or clamp "
+        "it (`limit = min(limit, 100)`); for DRF set `max_page_size`/`max_limit`."
+    )
+    requires = ("limit", "size", "page", "take", "max_results", "Pagination")
+    bad = [
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get('/users')\n"
+        "def users(skip: int = 0, limit: int = 100):\n"
+        "    return db.query(User).offset(skip).limit(limit).all()\n",
+        "from fastapi import APIRouter, Query\n\nrouter = APIRouter()\n\n@router.get('/items')\n"
+        "async def items(page: int = 1, size: int = Query(20, ge=1)):\n    return []\n",
+        "from flask import Flask, request\n\napp = Flask(__name__)\n\n@app.route('/users')\n"
+        "def users():\n    per_page = request.args.get('per_page', 20, type=int)\n"
+        "    return User.query.limit(per_page).all()\n",
+        "from rest_framework.pagination import PageNumberPagination\n\n"
+        "class Pages(PageNumberPagination):\n    page_size = 50\n"
+        "    page_size_query_param = 'page_size'\n",
+        "from rest_framework.pagination import LimitOffsetPagination\n\n"
+        "class Pages(LimitOffsetPagination):\n    default_limit = 50\n",
+        Example(
+            'REST_FRAMEWORK = {\n    "DEFAULT_PAGINATION_CLASS": '
+            '"rest_framework.pagination.LimitOffsetPagination",\n    "PAGE_SIZE": 20,\n}\n',
+            path="settings.py",
+        ),
+    ]
+    good = [
+        Example(
+            'REST_FRAMEWORK = {\n    "DEFAULT_PAGINATION_CLASS": '
+            '"rest_framework.pagination.PageNumberPagination",\n    "PAGE_SIZE": 20,\n}\n',
+            path="settings.py",
+        ),
+        "from fastapi import FastAPI, Query\n\napp = FastAPI()\n\n@app.get('/users')\n"
+        "def users(skip: int = 0, limit: int = Query(100, le=500)):\n    return []\n",
+        "from typing import Annotated\nfrom fastapi import FastAPI, Query\n\napp = FastAPI()\n\n"
+        "@app.get('/users')\ndef users(limit: Annotated[int, Query(ge=1, le=100)] = 50):\n"
+        "    return []\n",
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get('/users')\n"
+        "def users(limit: int = 50):\n    limit = min(limit, 100)\n    return []\n",
+        "from flask import Flask, request\n\napp = Flask(__name__)\n\n@app.route('/users')\n"
+        "def users():\n    per_page = min(request.args.get('per_page', 20, type=int), 100)\n"
+        "    return []\n",
+        "from rest_framework.pagination import PageNumberPagination\n\n"
+        "class Pages(PageNumberPagination):\n    page_size = 50\n"
+        "    page_size_query_param = 'page_size'\n    max_page_size = 100\n",
+        # a font size, not a page size: not a route
+        "def render(size: int = 12):\n    return size\n",
+    ]
+
+    def visit_FunctionDef(self, node: FunctionNode) -> None:
+        routes = routes_of(node, self.ctx)
+        if not routes:
+            return
+        route = routes[0]
+        if route.framework == "fastapi":
+            self._check_parameters(node, route)
+        elif route.framework == "flask":
+            self._check_flask(node, route)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def _check_parameters(self, node: FunctionNode, route: Route) -> None:
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+        defaults += list(args.defaults)
+        pairs = list(zip(positional, defaults, strict=True))
+        pairs += list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
+        for arg, default in pairs:
+            if arg.arg.lower() not in SIZE_PARAMS:
+                continue
+            if arg.arg.lower() in AMBIGUOUS_SIZE_PARAMS and not _pages(node, route, self.ctx):
+                continue  # `size=128` of a thumbnail is not a page size
+            if not _is_int_like(arg.annotation, default):
+                continue
+            if arg.annotation is not None and _has_upper_bound(arg.annotation, self.ctx):
+                continue
+            if default is not None and _has_upper_bound(default, self.ctx):
+                continue
+            if _clamped_in_body(node, arg.arg):
+                continue
+            self.report(
+                arg,
+                f"`{arg.arg}` of `{route.describe()}` has no upper bound: a client can ask "
+                "for every row at once",
+            )
+
+    def _check_flask(self, node: FunctionNode, route: Route) -> None:
+        for stmt in walk_local(node.body):
+            if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+                continue
+            target = stmt.targets[0]
+            if not isinstance(target, ast.Name):
+                continue
+            read = _query_arg_read(stmt.value, self.ctx)
+            if read is None or read.lower() not in SIZE_PARAMS:
+                continue
+            if read.lower() in AMBIGUOUS_SIZE_PARAMS and not _pages(node, route, self.ctx):
+                continue
+            if _clamped_in_body(node, target.id):
+                continue
+            self.report(
+                stmt.value,
+                f"`{read}` of `{route.describe()}` is read from the query string with no upper "
+                "bound",
+            )
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for stmt in node.body:
+            # a view paginated by the stock `LimitOffsetPagination` (its `max_limit` is None)
+            if (
+                isinstance(stmt, ast.Assign)
+                and any(
+                    isinstance(t, ast.Name) and t.id == "pagination_class" for t in stmt.targets
+                )
+                and self.ctx.imports.qualname(stmt.value) == _LIMIT_OFFSET
+            ):
+                self.report(
+                    stmt.value,
+                    f"`{node.name}` uses `LimitOffsetPagination` as is: no `max_limit`",
+                    hint=_LIMIT_OFFSET_HINT,
+                )
+        for base in base_names(node, self.ctx):
+            if base not in _DRF_PAGINATION:
+                continue
+            switch, ceiling = _DRF_PAGINATION[base]
+            defined = {
+                t.id
+                for stmt in node.body
+                if isinstance(stmt, ast.Assign)
+                for t in stmt.targets
+                if isinstance(t, ast.Name)
+            }
+            if switch and switch not in defined:
+                return  # clients cannot choose the page size
+            if ceiling in defined:
+                return
+            self.report(
+                node,
+                f"`{node.name}` lets clients choose the page size without `{ceiling}`",
+                hint=f"Set `{ceiling} = 100` (or your own ceiling) on `{node.name}`.",
+            )
+            return
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        """`REST_FRAMEWORK = {"DEFAULT_PAGINATION_CLASS": "...LimitOffsetPagination"}`."""
+        for key, value in zip(node.keys, node.values, strict=True):
+            if (
+                key is not None
+                and string_value(key) == "DEFAULT_PAGINATION_CLASS"
+                and string_value(value) == _LIMIT_OFFSET
+            ):
+                self.report(
+                    value,
+                    "`DEFAULT_PAGINATION_CLASS` is `LimitOffsetPagination` as is: no "
+                    "`max_limit`, so every list endpoint takes any `?limit=`",
+                    hint=_LIMIT_OFFSET_HINT,
+                )
+
+
+_LIMIT_OFFSET = "rest_framework.pagination.LimitOffsetPagination"
+_LIMIT_OFFSET_HINT = (
+    "Subclass it with a ceiling (`class Pages(LimitOffsetPagination): max_limit = 100`) and use "
+    "that class instead."
+)
+
+
+def _pages(node: FunctionNode, route: Route, ctx: FileContext) -> bool:
+    """The handler pages through something: another paging parameter (or query-string key)
+    beside the size, or it returns a collection."""
+    if any(p.lower() in _PAGE_COMPANIONS for p in parameter_names(node)):
+        return True
+    for sub in walk_local(node.body):
+        if isinstance(sub, ast.Call) and sub.args:
+            key = string_value(sub.args[0])
+            if key is not None and key.lower() in _PAGE_COMPANIONS:
+                return True
+    return _returns_collection(node, route, ctx)
+
+
+def _query_arg_read(value: ast.expr, ctx: FileContext) -> str | None:
+    """`request.args.get("per_page", ...)`, `int(request.args["limit"])` -> the key."""
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "int"
+        and value.args
+    ):
+        value = value.args[0]
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in ("get", "getlist")
+        and value.args
+    ):
+        source = ctx.imports.qualname(value.func.value) or ""
+        if source.endswith(("request.args", "request.values")):
+            return string_value(value.args[0])
+    if isinstance(value, ast.Subscript):
+        source = ctx.imports.qualname(value.value) or ""
+        if source.endswith("request.args"):
+            return string_value(value.slice)
+    return None

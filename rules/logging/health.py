@@ -1,0 +1,86 @@
+"""LOG004: a web app with no health-check route (project-level)."""
+
+from __future__ import annotations
+
+from bastion.analysis.web import WebProject, is_health_path, served_apps, web_project
+from bastion.findings import Severity
+from bastion.rule import ProjectRule
+
+_HEALTH_NAMES = ("health", "ping", "alive", "liveness", "readiness", "heartbeat")
+
+
+def has_health_route(web: WebProject) -> bool:
+    """A health route anywhere in the project: by path (`/health`, `/healthz`, `/livez`,
+    `/readyz`, `/ping`, `/status`...), by handler name, or a router/module about health that is
+    mounted (`include_router(health.router)`), or a helper named for health that the app is
+    handed to (`setup_health(app)`)."""
+    if web.health_hooks:
+        return True
+    for _, route in web.routes:
+        if is_health_path(route["path"]):
+            return True
+        if any(word in route.get("handler", "").lower() for word in _HEALTH_NAMES):
+            return True
+    for _, include in web.includes:
+        if any(word in include["child"].lower() for word in _HEALTH_NAMES):
+            return True
+        if include.get("prefix") and is_health_path(include["prefix"]):
+            return True
+    return any(r.get("prefix") and is_health_path(r["prefix"]) for r in web.routers.values())
+
+
+class MissingHealthEndpoint(ProjectRule):
+    """Flags each FastAPI/Starlette/Flask app (created outside test files) in a project where no
+    module declares a health-check route: a path segment such as `health`, `healthz`, `livez`,
+    `readyz`, `ping`, `status` or `heartbeat`, a handler named like one, or a mounted router or
+    blueprint about health. Reported at the line that creates the app.
+
+    The check is project-wide (any health route anywhere silences it): a health router in
+    another module is usually mounted on the app in ways a static reading cannot always
+    follow. Django projects are not checked (their URLconfs are not collected yet)."""
+
+    id = "LOG004"
+    name = "missing-health-endpoint"
+    severity = Severity.INFO
+    summary = "Web app without a health-check endpoint"
+    why = (
+        "Load balancers, Kubernetes probes and uptime monitors need a cheap endpoint that says "
+        "whether this instance can serve: without one they probe a real page (slow, noisy, "
+        "with side effects) or nothing at all, and a broken instance keeps receiving traffic."
+    )
+    hint = (
+        "Add a cheap `GET /health` (liveness) route, and a `/health/ready` that checks the "
+        "database and other dependencies, and point your probes at them."
+    )
+    bad = [
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get('/users')\ndef users(): ...\n",
+        "from flask import Flask\n\napp = Flask(__name__)\n",
+        "from starlette.applications import Starlette\n\napp = Starlette(routes=[])\n",
+    ]
+    good = [
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get('/health')\n"
+        "def health():\n    return {'status': 'ok'}\n",
+        "from flask import Flask\n\napp = Flask(__name__)\n\n@app.route('/healthz')\n"
+        "def healthz():\n    return 'ok'\n",
+        "from fastapi import FastAPI\nfrom app.api import health\n\napp = FastAPI()\n"
+        "app.include_router(health.router)\n",
+    ]
+
+    def check_project(self) -> None:
+        web = web_project(self.project)
+        apps = served_apps(self.project, web)
+        if not apps or has_health_route(web):
+            return
+        for path, app in apps:
+            name = f" `{app['var']}`" if app.get("var") else ""
+            self.report_at(
+                path,
+                app["line"],
+                app.get("column", 1),
+                f"{_framework_label(app)} app{name} has no health-check route "
+                "(`/health`, `/healthz`, `/livez`, `/readyz`)",
+            )
+
+
+def _framework_label(app: dict[str, object]) -> str:
+    return "Flask" if app.get("framework") == "flask" else "FastAPI/Starlette"
