@@ -1,0 +1,383 @@
+"""API003, API008: how route paths are named (nouns, plural collections)."""
+
+from __future__ import annotations
+
+import ast
+
+from bastion.analysis.api_design import (
+    Handler,
+    is_html_view,
+    is_param_segment,
+    literal_segments,
+    segments,
+    words,
+)
+from bastion.analysis.web import Route, routes_of
+from bastion.context import FileContext
+from bastion.findings import Severity
+from bastion.rule import Rule
+
+# Verbs that name CRUD operations the HTTP method already says. Deliberately absent: action
+# endpoints that are conventional and have no CRUD method to stand for them (`login`, `logout`,
+# `register`, `search`, `refresh`, `verify`, `reset`, `upload`, `download`, `export`,
+# `import`, `send`, `submit`, `check`, `validate`, `subscribe`...).
+VERBS = frozenset(
+    {
+        "get",
+        "fetch",
+        "retrieve",
+        "list",
+        "create",
+        "add",
+        "insert",
+        "update",
+        "edit",
+        "modify",
+        "delete",
+        "remove",
+        "destroy",
+        "save",
+        "set",
+    }
+)
+# `delete-requests`, `update-jobs`, `add-ons`: a verb followed by one of these is a compound
+# noun naming a resource (GDPR deletion requests, update jobs), not an action.
+_NOUN_AFTER_VERB = frozenset(
+    {
+        "request",
+        "requests",
+        "job",
+        "jobs",
+        "task",
+        "tasks",
+        "history",
+        "log",
+        "logs",
+        "queue",
+        "queues",
+        "policy",
+        "policies",
+        "ons",
+        "on",
+        "event",
+        "events",
+    }
+)
+# Path segments after which the router is RPC-style by design: verbs are its vocabulary.
+_RPC_SEGMENTS = frozenset({"rpc", "jsonrpc", "json-rpc", "actions", "commands", "command"})
+
+
+def _verb_of(segment: str) -> str | None:
+    if ":" in segment or "." in segment:
+        return None  # `/users/{id}:activate` (custom method), `/file.get`
+    parts = words(segment)
+    if not parts or parts[0] not in VERBS:
+        return None
+    if len(parts) > 1 and parts[1] in _NOUN_AFTER_VERB:
+        return None
+    # `getUsers` / `create_user` / `delete` (a bare verb after a resource: `/users/delete/1`)
+    return parts[0]
+
+
+class VerbInPath(Rule):
+    """Flags route paths with a segment that starts with a CRUD verb: `/getUsers`,
+    `/create_user`, `/users/delete/{id}`, `/items/list`. The word split is on case and
+    `-`/`_`, so nouns that merely start like a verb are left alone (`/settings`, `/updates`,
+    `/getaway`, `/address`), as are compound nouns (`/delete-requests`, `/update-jobs`).
+
+    Not flagged: conventional action endpoints that have no CRUD method to stand for them
+    (`/login`, `/logout`, `/register`, `/search`, `/refresh`, `/verify`, `/upload`...),
+    custom methods (`/users/{id}:activate`), RPC-style routers (a path under `/rpc`,
+    `/jsonrpc`, `/actions`, `/commands`), and server-rendered Flask views (handlers that
+    `render_template` or `redirect`): HTML forms can only send GET and POST, so
+    `/posts/<id>/delete` is the convention there."""
+
+    id = "API003"
+    name = "verb-in-path"
+    severity = Severity.WARNING
+    summary = "Route path names an action (`/getUsers`, `/users/delete/{id}`) instead of a resource"
+    why = (
+        "In a REST API the path names the resource and the HTTP method names the action: "
+        "`GET /users`, `POST /users`, `DELETE /users/{id}`. A verb in the path duplicates the "
+        "method (and can contradict it: `GET /deleteUser`), multiplies endpoints for one "
+        "resource, and defeats caches, proxies and clients that rely on method semantics "
+        "(GET is safe and idempotent, DELETE is idempotent)."
+    )
+    hint = (
+        "Name the resource and let the method carry the action: `GET /users` instead of "
+        "`/getUsers`, `POST /users` instead of `/create_user`, `DELETE /users/{id}` instead of "
+        "`/users/delete/{id}`."
+    )
+    requires = ("route", ".get", ".post", ".put", ".patch", ".delete")
+    bad = [
+        "from fastapi import APIRouter\nrouter = APIRouter()\n\n"
+        "@router.get('/getUsers')\ndef users():\n    return []\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.post('/create_user')\ndef create(user: User):\n    return user\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.delete('/users/delete/{user_id}')\ndef remove(user_id: int):\n    return None\n",
+        "from flask import Flask, jsonify\napp = Flask(__name__)\n\n"
+        "@app.route('/api/items/list')\ndef items():\n    return jsonify([])\n",
+    ]
+    good = [
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/settings')\ndef settings():\n    return {}\n\n"
+        "@app.get('/updates')\ndef updates():\n    return []\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.post('/login')\ndef login(form: Form):\n    return token(form)\n\n"
+        "@app.get('/search')\ndef search(q: str):\n    return []\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/getaway/{id}')\ndef trip(id: int):\n    return {}\n\n"
+        "@app.post('/delete-requests')\ndef request_deletion(body: Req):\n    return body\n",
+        "from flask import Flask, redirect, url_for\napp = Flask(__name__)\n\n"
+        "@app.route('/<int:id>/delete', methods=['POST'])\ndef delete(id):\n"
+        "    db.delete(id)\n    return redirect(url_for('index'))\n",
+        "from fastapi import APIRouter\nrpc = APIRouter(prefix='/rpc')\n\n"
+        "@rpc.post('/getBalance')\ndef balance(req: Req):\n    return {}\n",
+        "class Client:\n    def get(self, path):\n        ...\n\n"
+        "@client.get('/getUsers')\ndef f():\n    ...\n",
+    ]
+
+    def visit_FunctionDef(self, node: Handler) -> None:
+        self._check(node)
+
+    def visit_AsyncFunctionDef(self, node: Handler) -> None:
+        self._check(node)
+
+    def _check(self, node: Handler) -> None:
+        routes = routes_of(node, self.ctx)
+        if not routes:
+            return
+        if routes[0].framework == "flask" and is_html_view(node, self.ctx.imports):
+            return
+        for route in routes:
+            if any(s.lower() in _RPC_SEGMENTS for s in literal_segments(route.path)):
+                continue
+            for segment in segments(route.local_path):
+                if is_param_segment(segment):
+                    continue
+                verb = _verb_of(segment)
+                if verb is not None:
+                    self.report(
+                        route.node,
+                        f"path segment `{segment}` of {route.describe()} names the action `{verb}`",
+                    )
+                    break
+
+
+# Words that look singular but name no collection: singletons, mass nouns, actions and
+# infrastructure paths.
+_NOT_COLLECTIONS = frozenset(
+    {
+        "me",
+        "self",
+        "current",
+        "health",
+        "healthz",
+        "status",
+        "auth",
+        "token",
+        "login",
+        "logout",
+        "search",
+        "admin",
+        "api",
+        "config",
+        "configuration",
+        "metadata",
+        "info",
+        "data",
+        "media",
+        "static",
+        "docs",
+        "openapi",
+        "version",
+        "profile",
+        "download",
+        "upload",
+        "export",
+        "import",
+        "preview",
+        "callback",
+        "webhook",
+        "redirect",
+        "proxy",
+        "raw",
+        "file",
+        "path",
+        "lang",
+        "locale",
+        "page",
+        "feed",
+        "stream",
+        "history",
+        "news",
+        "feedback",
+        "software",
+        "content",
+        "by",
+        "ws",
+        "graphql",
+        "rpc",
+        "jsonrpc",
+        "latest",
+        "detail",
+        "details",
+        "view",
+        "edit",
+        "debug",
+        "i18n",
+        "v",
+    }
+)
+# Irregular plurals (and Latin ones) that do not end in `s`.
+_IRREGULAR_PLURALS = frozenset(
+    {"people", "children", "men", "women", "mice", "geese", "feet", "teeth", "criteria", "data"}
+)
+_SINGULAR_S_ENDINGS = ("ss", "us", "is", "ics")
+
+
+def _singular_noun(segment: str) -> str | None:
+    """The segment's head noun when it is a singular countable noun, else None."""
+    parts = words(segment)
+    if not parts or not all(p.isalpha() for p in parts):
+        return None
+    if "by" in parts:
+        return None  # `/users/by-email/{email}`: a lookup, not a collection
+    head = parts[-1]
+    if len(head) < 3 or head in _NOT_COLLECTIONS or head in _IRREGULAR_PLURALS:
+        return None
+    if parts[0] in VERBS:
+        return None  # an action segment: API003's business
+    if head.endswith("s") and not head.endswith(_SINGULAR_S_ENDINGS):
+        return None
+    if head.endswith(_SINGULAR_S_ENDINGS[1:]):
+        return None  # `status`, `analysis`, `analytics`: mass or ambiguous
+    if head.endswith(("ing", "ed")):
+        return None  # `billing`, `pricing`, `shipping`, `archived`: not countable resources
+    return head
+
+
+def _returns_list(route: Route) -> bool:
+    candidates: list[ast.expr | None] = []
+    if route.call is not None:
+        candidates += [kw.value for kw in route.call.keywords if kw.arg == "response_model"]
+    handler = route.handler
+    if isinstance(handler, ast.FunctionDef | ast.AsyncFunctionDef):
+        candidates.append(handler.returns)
+    for ann in candidates:
+        if isinstance(ann, ast.Subscript):
+            base = ann.value
+            name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+            if name in ("list", "List", "Sequence"):
+                return True
+    return False
+
+
+class SingularCollectionPath(Rule):
+    """Flags a collection named by a singular noun: a path segment that is followed by an item
+    parameter in some route of the module (`/user` beside `/user/{id}`, or `/user/{id}` alone),
+    or a GET route declared to return a list (`response_model=list[User]`) whose last segment is
+    singular. Reported once per collection, on its collection route when there is one.
+
+    Not flagged: singletons and mass nouns (`/me`, `/health`, `/status`, `/auth/token`,
+    `/search`, `/profile`, `/config`, `/metadata`...), lookups (`/users/by-email/{email}`),
+    words ending in `-ing`/`-ed` (`/billing/{id}`), segments led by a verb (API003's), and
+    server-rendered Flask views (`/post/<id>` pages are the convention for HTML)."""
+
+    id = "API008"
+    name = "singular-collection-path"
+    severity = Severity.INFO
+    summary = "Collection path named with a singular noun (`/user/{id}` instead of `/users/{id}`)"
+    why = (
+        "A collection is named by a plural noun so that the path reads the same way for the "
+        "collection and its items (`GET /users`, `GET /users/{id}`). Mixing `/user/{id}` with "
+        "`/orders/{id}` makes clients guess each resource's spelling and is hard to change once "
+        "clients depend on it."
+    )
+    hint = "Use the plural noun for the collection and its items: `/users` and `/users/{user_id}`."
+    requires = ("route", ".get", ".post", ".put", ".patch", ".delete")
+    bad = [
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/user')\ndef list_users():\n    return []\n\n"
+        "@app.get('/user/{user_id}')\ndef get_user(user_id: int):\n    return {}\n",
+        "from fastapi import APIRouter\nrouter = APIRouter(prefix='/order')\n\n"
+        "@router.get('/{order_id}')\ndef order(order_id: int):\n    return {}\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/product', response_model=list[Product])\ndef products():\n    return []\n",
+        "from flask import Blueprint, jsonify\nbp = Blueprint('x', __name__)\n\n"
+        "@bp.route('/api/book/<int:book_id>')\ndef book(book_id):\n    return jsonify({})\n",
+    ]
+    good = [
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/users')\ndef list_users():\n    return []\n\n"
+        "@app.get('/users/{user_id}')\ndef get_user(user_id: int):\n    return {}\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/me')\ndef me():\n    return {}\n\n"
+        "@app.get('/health')\ndef health():\n    return {}\n\n"
+        "@app.post('/auth/token')\ndef token():\n    return {}\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/users/{user_id}/profile')\ndef profile(user_id: int):\n    return {}\n\n"
+        "@app.get('/users/by-email/{email}')\ndef by_email(email: str):\n    return {}\n",
+        "from flask import Flask, render_template\napp = Flask(__name__)\n\n"
+        "@app.route('/post/<int:post_id>')\ndef show(post_id):\n"
+        "    return render_template('post.html')\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/status', response_model=list[Check])\ndef status():\n    return []\n",
+    ]
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        # collection path (as written, prefix included) -> (singular noun, routes)
+        self._collections: dict[str, tuple[str, list[Route]]] = {}
+        self._plain: dict[str, list[Route]] = {}
+        self._order: list[str] = []
+
+    def visit_FunctionDef(self, node: Handler) -> None:
+        self._collect(node)
+
+    def visit_AsyncFunctionDef(self, node: Handler) -> None:
+        self._collect(node)
+
+    def _collect(self, node: Handler) -> None:
+        routes = routes_of(node, self.ctx)
+        if not routes:
+            return
+        if routes[0].framework == "flask" and is_html_view(node, self.ctx.imports):
+            return
+        for route in routes:
+            parts = segments(route.path)
+            self._plain.setdefault("/" + "/".join(parts), []).append(route)
+            for index, part in enumerate(parts):
+                if is_param_segment(part) or index + 1 >= len(parts):
+                    continue
+                if not is_param_segment(parts[index + 1]):
+                    continue
+                noun = _singular_noun(part)
+                if noun is None:
+                    continue
+                key = "/" + "/".join(parts[: index + 1])
+                if key not in self._collections:
+                    self._collections[key] = (part, [])
+                    self._order.append(key)
+                self._collections[key][1].append(route)
+            if (
+                parts
+                and not is_param_segment(parts[-1])
+                and "GET" in route.methods
+                and _returns_list(route)
+                and _singular_noun(parts[-1]) is not None
+            ):
+                key = "/" + "/".join(parts)
+                if key not in self._collections:
+                    self._collections[key] = (parts[-1], [route])
+                    self._order.append(key)
+
+    def finish(self) -> None:
+        for key in self._order:
+            segment, routes = self._collections[key]
+            target = (self._plain.get(key) or routes)[0]
+            self.report(
+                target.node,
+                f"collection `{key}` ({target.describe()}) is named with the singular `{segment}`",
+            )
