@@ -9,6 +9,7 @@ from bastion.analysis.api_design import (
     is_html_view,
     is_param_segment,
     literal_segments,
+    path_params,
     segments,
     words,
 )
@@ -258,6 +259,22 @@ def _singular_noun(segment: str) -> str | None:
     return head
 
 
+_ID_WORDS = ("id", "pk", "uuid", "slug", "key", "name", "code", "number", "no", "ref")
+
+
+def _names_an_item(segment: str, noun_segment: str) -> bool:
+    """`{user_id}`, `<int:pk>`, `{username}` after `user`: the parameter picks one item of a
+    collection (`/invoice/{fmt}` picks a format, not an invoice)."""
+    if not is_param_segment(segment):
+        return False
+    names = path_params(segment, "flask" if "<" in segment else "fastapi")
+    if len(names) != 1:
+        return False
+    name = names[0].lower()
+    noun = "".join(words(noun_segment))
+    return name.startswith(noun) or any(w in _ID_WORDS or w.endswith("id") for w in words(names[0]))
+
+
 def _returns_list(route: Route) -> bool:
     candidates: list[ast.expr | None] = []
     if route.call is not None:
@@ -276,7 +293,8 @@ def _returns_list(route: Route) -> bool:
 
 class SingularCollectionPath(Rule):
     """Flags a collection named by a singular noun: a path segment that is followed by an item
-    parameter in some route of the module (`/user` beside `/user/{id}`, or `/user/{id}` alone),
+    parameter (`{user_id}`, `<int:pk>`, `{slug}`, `{username}` after `user`; not `{fmt}`) in
+    some route of the module (`/user` beside `/user/{id}`, or `/user/{id}` alone),
     or a GET route declared to return a list (`response_model=list[User]`) whose last segment is
     singular. Reported once per collection, on its collection route when there is one.
 
@@ -351,7 +369,7 @@ class SingularCollectionPath(Rule):
             for index, part in enumerate(parts):
                 if is_param_segment(part) or index + 1 >= len(parts):
                     continue
-                if not is_param_segment(parts[index + 1]):
+                if not _names_an_item(parts[index + 1], part):
                     continue
                 noun = _singular_noun(part)
                 if noun is None:

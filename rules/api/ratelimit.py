@@ -33,7 +33,6 @@ _AUTH_TAILS = frozenset({("password", "reset"), ("password", "forgot"), ("passwo
 # a rate limit (slowapi/flask-limiter `limiter.limit`, fastapi-limiter `RateLimiter`,
 # django-ratelimit `ratelimit`, `limits`' `sleep_and_retry`, custom `throttle`s).
 _LIMIT_WORDS = ("limit", "throttl")
-_LIMIT_MODULES = ("slowapi", "flask_limiter", "fastapi_limiter", "django_ratelimit", "ratelimit")
 
 
 def _is_auth_route(route: Route) -> str | None:
@@ -131,13 +130,23 @@ class AuthRouteWithoutRateLimit(Rule):
                 "default_limits" in text
                 or "SlowAPIMiddleware" in text
                 or "application_limits" in text
-                or (
-                    any(self.ctx.imports.is_imported(m) for m in _LIMIT_MODULES)
-                    and ".limit(" in text
-                    and ")(" in text
-                )
+                or self._limits_applied_to_objects()
             )
         return self._module_limit
+
+    def _limits_applied_to_objects(self) -> bool:
+        """`limiter.limit("10/minute")(bp)`: a limit applied to a whole blueprint/router."""
+        if self.ctx.tree is None or ".limit(" not in self.ctx.source.text:
+            return False
+        for node in ast.walk(self.ctx.tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Call)
+                and isinstance(node.func.func, ast.Attribute)
+                and node.func.func.attr in ("limit", "shared_limit")
+            ):
+                return True
+        return False
 
     def _check(self, node: Handler) -> None:
         routes = routes_of(node, self.ctx)
