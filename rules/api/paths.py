@@ -172,6 +172,13 @@ _NOT_COLLECTIONS = frozenset(
     {
         "me",
         "self",
+        "cart",
+        "basket",
+        "checkout",
+        "dashboard",
+        "home",
+        "inbox",
+        "wallet",
         "current",
         "health",
         "healthz",
@@ -259,20 +266,30 @@ def _singular_noun(segment: str) -> str | None:
     return head
 
 
-_ID_WORDS = ("id", "pk", "uuid", "slug", "key", "name", "code", "number", "no", "ref")
+_ID_WORDS = frozenset({"id", "pk", "uuid", "guid", "slug", "key", "code", "number", "no", "ref"})
 
 
 def _names_an_item(segment: str, noun_segment: str) -> bool:
-    """`{user_id}`, `<int:pk>`, `{username}` after `user`: the parameter picks one item of a
-    collection (`/invoice/{fmt}` picks a format, not an invoice)."""
+    """The parameter picks one item of the collection the segment names: a generic identifier
+    (`{id}`, `<int:pk>`, `{slug}`) or the noun's own (`{user_id}` / `{userId}` after `user`).
+    `/invoice/{fmt}`, `/checkout/{user_id}` and `/platform/{platform}` pick something else."""
     if not is_param_segment(segment):
         return False
     names = path_params(segment, "flask" if "<" in segment else "fastapi")
     if len(names) != 1:
         return False
-    name = names[0].lower()
-    noun = "".join(words(noun_segment))
-    return name.startswith(noun) or any(w in _ID_WORDS or w.endswith("id") for w in words(names[0]))
+    parts = words(names[0])
+    if not parts:
+        return False
+    if all(p in _ID_WORDS for p in parts):
+        return True
+    head, last = parts[:-1], parts[-1]
+    if last not in _ID_WORDS:
+        if last.endswith("id") and len(parts) == 1:  # `userid`
+            head, last = [last[:-2]], "id"
+        else:
+            return False
+    return "".join(head) == "".join(words(noun_segment))
 
 
 def _returns_list(route: Route) -> bool:

@@ -9,6 +9,7 @@ from bastion.analysis.api_design import (
     docstring_first_word,
     handler_params,
     is_html_view,
+    status_code_value,
     words,
 )
 from bastion.analysis.nodes import has_kwargs_splat, keyword, walk_local
@@ -78,10 +79,11 @@ class WrongSuccessStatus(Rule):
     `insert_*` or its docstring starts with "Create"/"Add" - and answers with the default 200,
     and a DELETE route that returns an undeclared body (`{"ok": True}`) with the default 200
     instead of 204. FastAPI routes
-    without `status_code=` and Flask API routes that return no explicit status.
+    without `status_code=`; Flask API routes whose successful returns all answer 200 (no status,
+    or an explicit `, 200`).
 
-    Not flagged: any explicit `status_code=` (200 or 202 can be deliberate), handlers that set
-    their own status (return a `Response`, a `(body, status)` tuple, or assign
+    Not flagged: any explicit FastAPI `status_code=` (200 or 202 can be deliberate), handlers
+    that set their own status (return a `Response`, a `(body, status)` tuple, or assign
     `response.status_code`), token/login/session endpoints (OAuth2 token responses are 200),
     DELETE handlers that return nothing or declare what they return (`response_model=` or a
     return annotation: answering 200 with the deleted representation is valid HTTP), and
@@ -146,8 +148,8 @@ class WrongSuccessStatus(Rule):
         routes = routes_of(node, self.ctx)
         if not routes or self.ctx.enclosing_class() is not None:
             return
-        flask = routes[0].framework == "flask"
-        if flask and is_html_view(node, self.ctx.imports):
+        if routes[0].framework == "flask":
+            self._check_flask(node, routes)
             return
         if _sets_status_itself(node) or _has_response_param(node):
             return
@@ -163,7 +165,7 @@ class WrongSuccessStatus(Rule):
                     self.report(
                         route.node,
                         f"{route.describe()} answers 200 although {reason} a resource",
-                        hint=_hint(flask, 201),
+                        hint=_hint(False, 201),
                     )
             elif route.methods == ("DELETE",):
                 returned = _returns_body(node)
@@ -173,8 +175,72 @@ class WrongSuccessStatus(Rule):
                         route.node,
                         f"{route.describe()} answers 200 with a body "
                         f"(`return {_short(returned)}`) instead of 204 No Content",
-                        hint=_hint(flask, 204),
+                        hint=_hint(False, 204),
                     )
+
+    def _check_flask(self, node: Handler, routes: list[Route]) -> None:
+        """Flask: the status is the second item of a returned tuple (200 when absent)."""
+        if is_html_view(node, self.ctx.imports):
+            return
+        success = _flask_success_returns(node)
+        if not success:
+            return
+        for route in routes:
+            if route.methods == ("POST",):
+                reason = _creates(node, route)
+                if reason is not None and all(status == 200 for _, status in success):
+                    self.report(
+                        route.node,
+                        f"{route.describe()} answers 200 although {reason} a resource",
+                        hint=_hint(True, 201),
+                    )
+            elif route.methods == ("DELETE",):
+                if any(status == 204 for _, status in success):
+                    continue
+                with_body = [r for r, status in success if status == 200 and _has_body(r)]
+                if with_body:
+                    self.report(
+                        route.node,
+                        f"{route.describe()} answers 200 with a body "
+                        f"(`return {_short(with_body[0])}`) instead of 204 No Content",
+                        hint=_hint(True, 204),
+                    )
+
+
+def _flask_success_returns(func: Handler) -> list[tuple[ast.Return, int]]:
+    """The handler's successful returns with their status (200 when none is given); [] when
+    any return builds its own response (`make_response`, `Response(...)`, `redirect`) or has a
+    status that cannot be read."""
+    out: list[tuple[ast.Return, int]] = []
+    for node in walk_local(func.body):
+        if not isinstance(node, ast.Return) or node.value is None:
+            continue
+        value = node.value
+        status: int | None = 200
+        if isinstance(value, ast.Tuple) and len(value.elts) >= 2:
+            status = status_code_value(value.elts[1])
+            value = value.elts[0]
+        if isinstance(value, ast.Call):
+            func_node = value.func
+            name = (
+                func_node.attr
+                if isinstance(func_node, ast.Attribute)
+                else getattr(func_node, "id", "")
+            )
+            if "Response" in name or name in ("make_response", "redirect", "abort", "send_file"):
+                return []
+        if status is None:
+            return []
+        if 200 <= status < 300:
+            out.append((node, status))
+    return out
+
+
+def _has_body(node: ast.Return) -> bool:
+    value = node.value
+    if isinstance(value, ast.Tuple) and value.elts:
+        value = value.elts[0]
+    return not (isinstance(value, ast.Constant) and value.value in ("", None))
 
 
 def _has_response_param(func: Handler) -> bool:
@@ -189,7 +255,10 @@ def _has_response_param(func: Handler) -> bool:
 
 def _short(node: ast.Return) -> str:
     assert node.value is not None
-    text = ast.unparse(node.value)
+    value = node.value
+    if isinstance(value, ast.Tuple) and value.elts:
+        value = value.elts[0]
+    text = ast.unparse(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
