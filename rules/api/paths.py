@@ -149,7 +149,7 @@ class VerbInPath(Rule):
         routes = routes_of(node, self.ctx)
         if not routes:
             return
-        if routes[0].framework == "flask" and is_html_view(node, self.ctx.imports):
+        if is_html_view(node, self.ctx.imports):
             return
         for route in routes:
             if any(s.lower() in _RPC_SEGMENTS for s in literal_segments(route.path)):
@@ -378,7 +378,7 @@ class SingularCollectionPath(Rule):
         routes = routes_of(node, self.ctx)
         if not routes:
             return
-        if routes[0].framework == "flask" and is_html_view(node, self.ctx.imports):
+        if is_html_view(node, self.ctx.imports):
             return
         for route in routes:
             parts = segments(route.path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from bastion.analysis.api_design import Handler, handler_params, literal_segments, words
 from bastion.analysis.nodes import keyword_value
@@ -35,11 +36,39 @@ _AUTH_TAILS = frozenset({("password", "reset"), ("password", "forgot"), ("passwo
 _LIMIT_WORDS = ("limit", "throttl")
 
 
+# A bare `token` segment is an OAuth2/JWT login only under an auth-ish path (`/token`,
+# `/api/v1/token`, `/auth/jwt/token`); `/devices/token` registers a push token.
+_TOKEN_SEGMENTS = frozenset({"token", "accesstoken"})
+_AUTH_CONTEXT = frozenset(
+    {
+        "api",
+        "auth",
+        "oauth",
+        "oauth2",
+        "jwt",
+        "login",
+        "user",
+        "users",
+        "account",
+        "accounts",
+        "identity",
+        "security",
+        "session",
+        "sessions",
+    }
+)
+
+
 def _is_auth_route(route: Route) -> str | None:
     parts = literal_segments(route.path)
     if not parts:
         return None
     last = "".join(words(parts[-1]))
+    if last in _TOKEN_SEGMENTS:
+        before = ["".join(words(p)) for p in parts[:-1]]
+        if all(p in _AUTH_CONTEXT or re.fullmatch(r"v\d+", p) for p in before):
+            return parts[-1]
+        return None
     if last in _AUTH_SEGMENTS:
         return parts[-1]
     if len(parts) >= 2 and ("".join(words(parts[-2])), last) in _AUTH_TAILS:
@@ -56,7 +85,8 @@ def _mentions_limit(node: ast.AST | None) -> bool:
 
 class AuthRouteWithoutRateLimit(Rule):
     """Flags POST routes for login, token, and password-reset endpoints (`/login`, `/signin`,
-    `/token`, `/auth/jwt/login`, `/forgot-password`, `/password/reset`...) that carry no rate
+    `/token` under an auth path, `/auth/jwt/login`, `/forgot-password`, `/password/reset`...)
+    that carry no rate
     limit: no limiter decorator (slowapi/flask-limiter `@limiter.limit(...)`, django-ratelimit
     `@ratelimit`), no `RateLimiter` dependency in the handler's parameters, the decorator's or
     the router's `dependencies=`.
@@ -109,7 +139,9 @@ class AuthRouteWithoutRateLimit(Rule):
         "from flask import Flask\napp = Flask(__name__)\n\n"
         "@app.route('/login')\ndef login_form():\n    return page()\n",
         "from fastapi import FastAPI\napp = FastAPI()\n\n"
-        "@app.post('/token/refresh')\ndef refresh(body: Refresh):\n    return renew(body)\n",
+        "@app.post('/token/refresh')\ndef refresh(body: Refresh):\n    return renew(body)\n\n"
+        "@app.post('/devices/{device_id}/token')\ndef push(device_id: int, body: Push):\n"
+        "    return save(body)\n",
     ]
 
     def __init__(self, ctx: FileContext) -> None:

@@ -152,12 +152,17 @@ _HTML_VIEW_CALLS = frozenset(
 
 
 def is_html_view(func: Handler, imports: ImportMap) -> bool:
-    """A server-rendered page handler (Flask `render_template` / `redirect`): HTML forms can only
+    """A server-rendered page handler (Flask `render_template` / `redirect`, Starlette
+    `TemplateResponse`): HTML forms can only
     send GET and POST, so `/posts/<id>/delete` and singular page paths are the convention
     there, and REST resource rules do not apply."""
     for node in walk_local(func.body):
-        if isinstance(node, ast.Call) and imports.qualname(node.func) in _HTML_VIEW_CALLS:
-            return True
+        if isinstance(node, ast.Call):
+            if imports.qualname(node.func) in _HTML_VIEW_CALLS:
+                return True
+            # Starlette/FastAPI `templates.TemplateResponse(...)`
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "TemplateResponse":
+                return True
     return False
 
 
