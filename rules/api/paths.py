@@ -211,7 +211,6 @@ _NOT_COLLECTIONS = frozenset(
         "redirect",
         "proxy",
         "raw",
-        "file",
         "path",
         "lang",
         "locale",

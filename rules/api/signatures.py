@@ -266,7 +266,8 @@ class RedundantResponseModel(Rule):
     """Flags `response_model=X` on a FastAPI route whose handler is annotated `-> X` with
     literally the same type expression. Different expressions (`response_model=UserOut` with
     `-> User`, used to filter fields) are the documented way to narrow the output and are left
-    alone, as are `list[User]` vs `List[User]` (not literally the same)."""
+    alone, as are `list[User]` vs `List[User]` (not literally the same). Relies on FastAPI >=
+    0.89, which reads the response model from the return annotation."""
 
     id = "API010"
     name = "redundant-response-model"
@@ -331,7 +332,8 @@ class NonAnnotatedDependency(Rule):
     `Header`, `Cookie`, `Form`, `File`) used as a parameter's default value, in any function of
     a module (route handlers and dependencies alike), resolved through imports. The same call
     inside `Annotated[...]` is the documented style and is not flagged; neither are
-    `dependencies=[Depends(...)]` lists."""
+    `dependencies=[Depends(...)]` lists. `Annotated` parameters need FastAPI >= 0.95: a project
+    pinned below that should turn the rule off."""
 
     id = "API011"
     name = "non-annotated-dependency"
