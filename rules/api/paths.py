@@ -84,7 +84,8 @@ class VerbInPath(Rule):
     """Flags route paths with a segment that starts with a CRUD verb: `/getUsers`,
     `/create_user`, `/users/delete/{id}`, `/items/list`. The word split is on case and
     `-`/`_`, so nouns that merely start like a verb are left alone (`/settings`, `/updates`,
-    `/getaway`, `/address`), as are compound nouns (`/delete-requests`, `/update-jobs`).
+    `/getaway`, `/address`), as are compound nouns (`/delete-requests`, `/update-jobs`) and a
+    verb-spelled noun followed by its own id (`/list/{list_id}`, `/set/{set_id}`).
 
     Not flagged: conventional action endpoints that have no CRUD method to stand for them
     (`/login`, `/logout`, `/register`, `/search`, `/refresh`, `/verify`, `/upload`...),
@@ -154,10 +155,14 @@ class VerbInPath(Rule):
         for route in routes:
             if any(s.lower() in _RPC_SEGMENTS for s in literal_segments(route.path)):
                 continue
-            for segment in segments(route.local_path):
+            parts = segments(route.local_path)
+            for index, segment in enumerate(parts):
                 if is_param_segment(segment):
                     continue
                 verb = _verb_of(segment)
+                following = parts[index + 1] if index + 1 < len(parts) else ""
+                if verb == segment.lower() and _names_an_item(following, segment) == "own":
+                    continue  # `/list/{list_id}`, `/set/{set_id}`: the word is a noun here
                 if verb is not None:
                     self.report(
                         route.node,
@@ -268,27 +273,28 @@ def _singular_noun(segment: str) -> str | None:
 _ID_WORDS = frozenset({"id", "pk", "uuid", "guid", "slug", "key", "code", "number", "no", "ref"})
 
 
-def _names_an_item(segment: str, noun_segment: str) -> bool:
-    """The parameter picks one item of the collection the segment names: a generic identifier
-    (`{id}`, `<int:pk>`, `{slug}`) or the noun's own (`{user_id}` / `{userId}` after `user`).
-    `/invoice/{fmt}`, `/checkout/{user_id}` and `/platform/{platform}` pick something else."""
+def _names_an_item(segment: str, noun_segment: str) -> str | None:
+    """How the parameter picks one item of the collection the segment names: "own" for the
+    noun's own identifier (`{user_id}` / `{userId}` after `user`), "generic" for `{id}`,
+    `<int:pk>`, `{slug}`; None otherwise (`/invoice/{fmt}`, `/checkout/{user_id}` and
+    `/platform/{platform}` pick something else)."""
     if not is_param_segment(segment):
-        return False
+        return None
     names = path_params(segment, "flask" if "<" in segment else "fastapi")
     if len(names) != 1:
-        return False
+        return None
     parts = words(names[0])
     if not parts:
-        return False
+        return None
     if all(p in _ID_WORDS for p in parts):
-        return True
+        return "generic"
     head, last = parts[:-1], parts[-1]
     if last not in _ID_WORDS:
         if last.endswith("id") and len(parts) == 1:  # `userid`
             head, last = [last[:-2]], "id"
         else:
-            return False
-    return "".join(head) == "".join(words(noun_segment))
+            return None
+    return "own" if "".join(head) == "".join(words(noun_segment)) else None
 
 
 def _returns_list(route: Route) -> bool:
@@ -308,9 +314,10 @@ def _returns_list(route: Route) -> bool:
 
 
 class SingularCollectionPath(Rule):
-    """Flags a collection named by a singular noun: a path segment that is followed by an item
-    parameter (`{user_id}`, `<int:pk>`, `{slug}`, `{username}` after `user`; not `{fmt}`) in
-    some route of the module (`/user` beside `/user/{id}`, or `/user/{id}` alone),
+    """Flags a collection named by a singular noun: a path segment followed, in some route of
+    the module, by the noun's own identifier (`/user/{user_id}`), or by a generic one
+    (`{id}`, `<int:pk>`, `{slug}`) when the bare collection route exists too (`/user` beside
+    `/user/{id}`; `/blog/{slug}` alone is left alone),
     or a GET route declared to return a list (`response_model=list[User]`) whose last segment is
     singular. Reported once per collection, on its collection route when there is one.
 
@@ -366,6 +373,8 @@ class SingularCollectionPath(Rule):
         self._collections: dict[str, tuple[str, list[Route]]] = {}
         self._plain: dict[str, list[Route]] = {}
         self._order: list[str] = []
+        # collections proven by the noun's own id (`/user/{user_id}`) or a list response
+        self._certain: set[str] = set()
 
     def visit_FunctionDef(self, node: Handler) -> None:
         self._collect(node)
@@ -385,7 +394,8 @@ class SingularCollectionPath(Rule):
             for index, part in enumerate(parts):
                 if is_param_segment(part) or index + 1 >= len(parts):
                     continue
-                if not _names_an_item(parts[index + 1], part):
+                how = _names_an_item(parts[index + 1], part)
+                if how is None:
                     continue
                 noun = _singular_noun(part)
                 if noun is None:
@@ -395,6 +405,8 @@ class SingularCollectionPath(Rule):
                     self._collections[key] = (part, [])
                     self._order.append(key)
                 self._collections[key][1].append(route)
+                if how == "own":
+                    self._certain.add(key)
             if (
                 parts
                 and not is_param_segment(parts[-1])
@@ -406,9 +418,12 @@ class SingularCollectionPath(Rule):
                 if key not in self._collections:
                     self._collections[key] = (parts[-1], [route])
                     self._order.append(key)
+                self._certain.add(key)
 
     def finish(self) -> None:
         for key in self._order:
+            if key not in self._certain and key not in self._plain:
+                continue  # `/blog/{slug}` alone: no sign that `blog` names a collection
             segment, routes = self._collections[key]
             target = (self._plain.get(key) or routes)[0]
             self.report(

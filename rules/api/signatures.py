@@ -152,8 +152,9 @@ class PathParamNotInSignature(Rule):
     of the router) that is defined in another module or takes the name itself, a `Request`
     parameter whose `path_params` are read, Flask views with decorators that may rewrite the
     arguments, modules with a Flask `url_value_preprocessor`, and methods of classes
-    (class-based views bind path values elsewhere). Router prefixes from the same module are
-    included (`APIRouter(prefix="/orgs/{org_id}")`)."""
+    (class-based views bind path values elsewhere), and parameters of a router's prefix
+    (`APIRouter(prefix="/orgs/{org_id}")`): a dependency attached where the router is included
+    may consume them."""
 
     id = "API009"
     name = "path-param-not-in-signature"
@@ -174,8 +175,9 @@ class PathParamNotInSignature(Rule):
     bad = [
         "from fastapi import FastAPI\napp = FastAPI()\n\n"
         "@app.get('/items/{item_id}')\ndef read_item(id: int):\n    return {'id': id}\n",
-        "from fastapi import APIRouter\nrouter = APIRouter(prefix='/orgs/{org_id}')\n\n"
-        "@router.get('/members')\nasync def members(limit: int = 10):\n    return []\n",
+        "from fastapi import APIRouter as Router\nrouter = Router(prefix='/orgs')\n\n"
+        "@router.get('/{org_id}/members/{member_id}')\n"
+        "async def member(org_id: int, id: int):\n    return {}\n",
         "from flask import Flask, jsonify\napp = Flask(__name__)\n\n"
         "@app.route('/users/<int:user_id>')\ndef user(id):\n    return jsonify({})\n",
         "from fastapi import FastAPI\napp = FastAPI()\n\n"
@@ -194,6 +196,8 @@ class PathParamNotInSignature(Rule):
         "@app.route('/users/<int:user_id>')\ndef user(**kwargs):\n    return jsonify(kwargs)\n",
         "from fastapi import FastAPI\napp = FastAPI()\n\n"
         "@app.get('/files/{file_path:path}')\ndef read(file_path: str):\n    return file_path\n",
+        "from fastapi import APIRouter\nrouter = APIRouter(prefix='/orgs/{org_id}')\n\n"
+        "@router.get('/members')\nasync def members(limit: int = 10):\n    return []\n",
     ]
 
     def __init__(self, ctx: FileContext) -> None:
@@ -222,7 +226,11 @@ class PathParamNotInSignature(Rule):
             return
         taken = _names_taken(params, self)
         for route in routes:
-            missing = [n for n in path_params(route.path, route.framework) if n not in taken]
+            # Parameters of the router's prefix are left out: a dependency given where the
+            # router is included (`include_router(r, dependencies=[...])`, elsewhere) or an
+            # app-wide `url_value_preprocessor` may consume them.
+            declared = path_params(route.local_path, route.framework)
+            missing = [n for n in declared if n not in taken]
             if not missing:
                 continue
             if route.framework == "flask":

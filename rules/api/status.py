@@ -21,8 +21,37 @@ _CREATE_WORDS = frozenset({"create", "add", "insert"})
 _CREATE_DOC_WORDS = frozenset({"create", "creates", "add", "adds", "insert", "inserts"})
 # Issuing a token or starting a session is not creating a resource the client can GET back
 # (OAuth2 token endpoints must answer 200).
+# Likewise computed answers that are not stored (OpenAI-style `create_chat_completion` must
+# answer 200 like the API it mimics).
 _NOT_RESOURCES = frozenset(
-    {"token", "tokens", "session", "sessions", "login", "auth", "jwt", "otp", "signature"}
+    {
+        "token",
+        "tokens",
+        "session",
+        "sessions",
+        "login",
+        "auth",
+        "jwt",
+        "otp",
+        "signature",
+        "completion",
+        "completions",
+        "embedding",
+        "embeddings",
+        "chat",
+        "prediction",
+        "predictions",
+        "inference",
+        "summary",
+        "translation",
+        "transcription",
+        "speech",
+        "moderation",
+        "moderations",
+        "answer",
+        "estimate",
+        "preview",
+    }
 )
 
 
@@ -85,6 +114,7 @@ class WrongSuccessStatus(Rule):
     Not flagged: any explicit FastAPI `status_code=` (200 or 202 can be deliberate), handlers
     that set their own status (return a `Response`, a `(body, status)` tuple, or assign
     `response.status_code`), token/login/session endpoints (OAuth2 token responses are 200),
+    computed answers (`create_chat_completion`, `create_embedding`: nothing is stored),
     DELETE handlers that return nothing or declare what they return (`response_model=` or a
     return annotation: answering 200 with the deleted representation is valid HTTP), and
     server-rendered Flask views."""
