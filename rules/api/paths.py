@@ -315,16 +315,16 @@ def _returns_list(route: Route) -> bool:
 
 class SingularCollectionPath(Rule):
     """Flags a collection named by a singular noun: a path segment followed, in some route of
-    the module, by the noun's own identifier (`/user/{user_id}`), or by a generic one
-    (`{id}`, `<int:pk>`, `{slug}`) when the bare collection route exists too (`/user` beside
-    `/user/{id}`; `/blog/{slug}` alone is left alone),
-    or a GET route declared to return a list (`response_model=list[User]`) whose last segment is
-    singular. Reported once per collection, on its collection route when there is one.
+    the module, by the noun's own identifier (`/user/{user_id}`), or by a generic one (`{id}`,
+    `<int:pk>`, `{slug}`) when the bare collection route exists too (`/user` beside
+    `/user/{id}`; `/blog/{slug}` alone is left alone), or a GET route declared to return a
+    list (`response_model=list[User]`) whose last segment is singular. Reported once per
+    collection, on its collection route when there is one.
 
     Not flagged: singletons and mass nouns (`/me`, `/health`, `/status`, `/auth/token`,
     `/search`, `/profile`, `/config`, `/metadata`...), lookups (`/users/by-email/{email}`),
     words ending in `-ing`/`-ed` (`/billing/{id}`), segments led by a verb (API003's), and
-    server-rendered Flask views (`/post/<id>` pages are the convention for HTML)."""
+    server-rendered views (`/post/<id>` pages are the convention for HTML)."""
 
     id = "API008"
     name = "singular-collection-path"
