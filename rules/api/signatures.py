@@ -154,7 +154,9 @@ class PathParamNotInSignature(Rule):
     arguments, modules with a Flask `url_value_preprocessor`, and methods of classes
     (class-based views bind path values elsewhere), and parameters of a router's prefix
     (`APIRouter(prefix="/orgs/{org_id}")`): a dependency attached where the router is included
-    may consume them."""
+    may consume them. The exception is a Flask blueprint prefix (`url_prefix="/<lang>"`) whose
+    other views in the module do receive the parameter: then nothing pops it, and a view
+    without it fails."""
 
     id = "API009"
     name = "path-param-not-in-signature"
@@ -203,6 +205,7 @@ class PathParamNotInSignature(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._value_preprocessor: bool | None = None
+        self._received: dict[str, set[str]] | None = None
 
     def visit_FunctionDef(self, node: Handler) -> None:
         self._check(node)
@@ -226,10 +229,18 @@ class PathParamNotInSignature(Rule):
             return
         taken = _names_taken(params, self)
         for route in routes:
-            # Parameters of the router's prefix are left out: a dependency given where the
-            # router is included (`include_router(r, dependencies=[...])`, elsewhere) or an
-            # app-wide `url_value_preprocessor` may consume them.
+            # Parameters of the router's prefix are checked only for Flask blueprints whose
+            # other views in this module receive them (then no preprocessor pops them): a
+            # dependency given where a FastAPI router is included, or an app-wide
+            # `url_value_preprocessor`, may consume them.
             declared = path_params(route.local_path, route.framework)
+            if route.framework == "flask":
+                received = self._prefix_params_received().get(route.router, set())
+                declared += [
+                    p
+                    for p in path_params(route.path, "flask")
+                    if p in received and p not in declared
+                ]
             missing = [n for n in declared if n not in taken]
             if not missing:
                 continue
@@ -257,6 +268,22 @@ class PathParamNotInSignature(Rule):
                 route.node,
                 f"path parameter {names} of {route.describe()} is not a parameter of `{node.name}`",
             )
+
+    def _prefix_params_received(self) -> dict[str, set[str]]:
+        """Blueprint name -> parameters of its prefix that some module-level view accepts."""
+        if self._received is None:
+            self._received = {}
+            for stmt in self.ctx.tree.body if self.ctx.tree is not None else []:
+                if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                for route in routes_of(stmt, self.ctx):
+                    if route.framework != "flask":
+                        continue
+                    local = set(path_params(route.local_path, "flask"))
+                    prefix = set(path_params(route.path, "flask")) - local
+                    accepted = _names_taken(handler_params(stmt), self) & prefix
+                    self._received.setdefault(route.router, set()).update(accepted)
+        return self._received
 
     def _flask_decorated(self, node: Handler, routes: list[Route]) -> bool:
         route_nodes = {id(r.node) for r in routes}
