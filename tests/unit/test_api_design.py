@@ -208,3 +208,74 @@ def test_error_leak_http_exception_reraised_detail_is_not_a_leak() -> None:
         "        raise HTTPException(status_code=e.status_code, detail=e.detail)\n"
     )
     assert lines(code, "ERR004") == []
+
+
+# -- refinements measured on real code ------------------------------------------------------
+def test_singular_with_generic_id_needs_the_bare_collection_route() -> None:
+    alone = FASTAPI + "@app.get('/blog/{slug}')\ndef post(slug: str):\n    ...\n"
+    assert lines(alone, "API008") == []
+    beside = alone + "\n@app.get('/blog')\ndef posts():\n    ...\n"
+    assert lines(beside, "API008") == [8]
+
+
+def test_singletons_followed_by_other_ids_are_not_collections() -> None:
+    code = (
+        "from flask import Blueprint, jsonify\nbp = Blueprint('cart', __name__)\n\n"
+        "@bp.route('/cart/<int:item_id>', methods=['DELETE'])\ndef rm(item_id):\n"
+        "    return '', 204\n\n"
+        "@bp.route('/checkout/<int:user_id>', methods=['POST'])\ndef pay(user_id):\n"
+        "    return jsonify({}), 201\n"
+    )
+    assert lines(code, "API008") == []
+
+
+def test_verb_spelled_noun_with_its_own_id() -> None:
+    code = FASTAPI + "@app.get('/list/{list_id}')\ndef a(list_id: int):\n    ...\n"
+    assert lines(code, "API003") == []
+    code = FASTAPI + "@app.get('/list/{user_id}')\ndef a(user_id: int):\n    ...\n"
+    assert lines(code, "API003") == [4]
+
+
+def test_flask_delete_with_explicit_200_and_body() -> None:
+    code = (
+        "from flask import Flask, jsonify\napp = Flask(__name__)\n\n"
+        "@app.route('/items/<int:id>', methods=['DELETE'])\ndef delete(id):\n"
+        "    if missing(id):\n        return jsonify({'error': 'nope'}), 404\n"
+        "    return jsonify({'message': 'deleted'}), 200\n"
+    )
+    assert lines(code, "API004") == [4]
+
+
+def test_flask_delete_returning_a_response_object_is_left_alone() -> None:
+    code = (
+        "from flask import Flask\napp = Flask(__name__)\n\n"
+        "@app.route('/items/<int:id>', methods=['DELETE'])\ndef delete(id):\n"
+        "    return ApiResponse(204, 'deleted')\n"
+    )
+    assert lines(code, "API004") == []
+
+
+def test_openai_style_completion_is_not_a_created_resource() -> None:
+    code = FASTAPI + (
+        "@app.post('/v1/chat/completions')\ndef create_chat_completion(req: Req):\n"
+        "    return run(req)\n"
+    )
+    assert lines(code, "API004") == []
+
+
+def test_token_route_needs_an_auth_context() -> None:
+    push = FASTAPI + "@app.post('/devices/token')\ndef register_push(t: T):\n    return t\n"
+    assert lines(push, "API007") == []
+    login = FASTAPI + "@app.post('/api/v1/token')\ndef login(f: F):\n    return f\n"
+    assert lines(login, "API007") == [4]
+
+
+def test_error_leak_in_nested_handlers_names_the_inner_exception() -> None:
+    code = (
+        "from fastapi import HTTPException\n\ndef f():\n    try:\n        try:\n            run()\n"
+        "        except Exception as db_error:\n"
+        "            raise HTTPException(500, detail=f'failed: {db_error}')\n"
+        "    except HTTPException:\n        raise\n"
+    )
+    [finding] = findings_for(code, "ERR004")
+    assert finding.line == 8 and "Exception" in finding.message
