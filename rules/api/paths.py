@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from bastion.analysis.api_design import (
     Handler,
@@ -13,7 +14,7 @@ from bastion.analysis.api_design import (
     segments,
     words,
 )
-from bastion.analysis.web import Route, routes_of
+from bastion.analysis.web import FASTAPI_APPS, FLASK_APPS, Route, router_prefix, routes_of
 from bastion.context import FileContext
 from bastion.findings import Severity
 from bastion.rule import Rule
@@ -297,6 +298,23 @@ def _names_an_item(segment: str, noun_segment: str) -> str | None:
     return "own" if "".join(head) == "".join(words(noun_segment)) else None
 
 
+_NAMESPACES = frozenset({"api", "admin", "internal", "public", "private", "rest", "v"})
+
+
+def _heads_a_resource(parts: list[str], index: int) -> bool:
+    """The segment at `index` starts a resource path: it comes first, after a namespace
+    (`/api`, `/v1`, `/admin`), or after an item (`/users/{user_id}/post/...`). After another
+    literal it qualifies that one (`/orders/user/{user_id}`: orders filtered by user)."""
+    if index == 0:
+        return True
+    before = parts[index - 1]
+    return (
+        is_param_segment(before)
+        or before.lower() in _NAMESPACES
+        or re.fullmatch(r"v\d+(\.\d+)?", before.lower()) is not None
+    )
+
+
 def _returns_list(route: Route) -> bool:
     candidates: list[ast.expr | None] = []
     if route.call is not None:
@@ -320,6 +338,12 @@ class SingularCollectionPath(Rule):
     `/user/{id}`; `/blog/{slug}` alone is left alone), or a GET route declared to return a
     list (`response_model=list[User]`) whose last segment is singular. Reported once per
     collection, on its collection route when there is one.
+
+    The segment must start a resource path: first, after a namespace (`/api`, `/v1`,
+    `/admin`) or after an item (`/users/{user_id}/post/{post_id}`). `/orders/user/{user_id}`
+    filters orders by user and is left alone, and so is `/user/{user_id}` on a router whose
+    prefix is set where it is included (it may be `/orders`) unless every route of that router
+    in the module lives under the collection.
 
     Not flagged: singletons and mass nouns (`/me`, `/health`, `/status`, `/auth/token`,
     `/search`, `/profile`, `/config`, `/metadata`...), lookups (`/users/by-email/{email}`),
@@ -375,6 +399,9 @@ class SingularCollectionPath(Rule):
         self._order: list[str] = []
         # collections proven by the noun's own id (`/user/{user_id}`) or a list response
         self._certain: set[str] = set()
+        # collections on routers whose prefix is set elsewhere -> that router's name
+        self._unknown_prefix: dict[str, str] = {}
+        self._router_paths: dict[str, list[str]] = {}
 
     def visit_FunctionDef(self, node: Handler) -> None:
         self._collect(node)
@@ -391,20 +418,19 @@ class SingularCollectionPath(Rule):
         for route in routes:
             parts = segments(route.path)
             self._plain.setdefault("/" + "/".join(parts), []).append(route)
+            unknown = "" if self._prefix_known(route) else (route.router or "?")
+            if unknown:
+                self._router_paths.setdefault(unknown, []).append("/" + "/".join(parts))
             for index, part in enumerate(parts):
                 if is_param_segment(part) or index + 1 >= len(parts):
                     continue
                 how = _names_an_item(parts[index + 1], part)
-                if how is None:
+                if how is None or not _heads_a_resource(parts, index):
                     continue
-                noun = _singular_noun(part)
-                if noun is None:
+                if _singular_noun(part) is None:
                     continue
                 key = "/" + "/".join(parts[: index + 1])
-                if key not in self._collections:
-                    self._collections[key] = (part, [])
-                    self._order.append(key)
-                self._collections[key][1].append(route)
+                self._add(key, part, route, unknown)
                 if how == "own":
                     self._certain.add(key)
             if (
@@ -412,18 +438,46 @@ class SingularCollectionPath(Rule):
                 and not is_param_segment(parts[-1])
                 and "GET" in route.methods
                 and _returns_list(route)
+                and _heads_a_resource(parts, len(parts) - 1)
                 and _singular_noun(parts[-1]) is not None
             ):
                 key = "/" + "/".join(parts)
-                if key not in self._collections:
-                    self._collections[key] = (parts[-1], [route])
-                    self._order.append(key)
+                self._add(key, parts[-1], route, unknown)
                 self._certain.add(key)
+
+    def _add(self, key: str, segment: str, route: Route, unknown_router: str) -> None:
+        if key not in self._collections:
+            self._collections[key] = (segment, [])
+            self._order.append(key)
+        self._collections[key][1].append(route)
+        if unknown_router:
+            self._unknown_prefix[key] = unknown_router
+
+    def _prefix_known(self, route: Route) -> bool:
+        """The whole path is known: the route hangs on an app, or on a router/blueprint created
+        here with its prefix. A router without one gets it where it is included, maybe
+        `/orders`, which turns `/user/{user_id}` into the lookup `/orders/user/{user_id}`."""
+        if route.call is None or not isinstance(route.call.func, ast.Attribute):
+            return False
+        receiver = route.call.func.value
+        factory = self.ctx.imports.instance_of(receiver)
+        if factory in FASTAPI_APPS or factory in FLASK_APPS:
+            return True
+        return self.ctx.imports.instance_call(receiver) is not None and bool(
+            router_prefix(receiver, self.ctx)
+        )
 
     def finish(self) -> None:
         for key in self._order:
             if key not in self._certain and key not in self._plain:
                 continue  # `/blog/{slug}` alone: no sign that `blog` names a collection
+            router = self._unknown_prefix.get(key)
+            if router is not None and not all(
+                p == key or p.startswith(key + "/") for p in self._router_paths.get(router, [])
+            ):
+                # a router whose prefix is set elsewhere and that also serves other paths
+                # (`/`, `/{order_id}`): `/user/{user_id}` there filters its own resource
+                continue
             segment, routes = self._collections[key]
             target = (self._plain.get(key) or routes)[0]
             self.report(

@@ -279,3 +279,36 @@ def test_error_leak_in_nested_handlers_names_the_inner_exception() -> None:
     )
     [finding] = findings_for(code, "ERR004")
     assert finding.line == 8 and "Exception" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        # `/user/{user_id}` on a router mounted elsewhere beside its own `/`: orders by user
+        (
+            "from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.get('/')\n"
+            "def a():\n    ...\n\n@router.get('/user/{user_id}')\ndef b(user_id: int):\n    ...\n",
+            [],
+        ),
+        # a router that only serves `/user/...`: the collection is `user`
+        (
+            "from fastapi import APIRouter\nrouter = APIRouter()\n\n"
+            "@router.get('/user/{user_id}')\ndef b(user_id: int):\n    ...\n\n"
+            "@router.post('/user/{user_id}')\ndef c(user_id: int):\n    ...\n",
+            [4],
+        ),
+        (
+            "from fastapi import APIRouter\nrouter = APIRouter(prefix='/orders')\n\n"
+            "@router.get('/user/{user_id}')\ndef b(user_id: int):\n    ...\n",
+            [],
+        ),
+        (
+            "from fastapi import FastAPI\napp = FastAPI()\n\n"
+            "@app.get('/api/v1/users/{user_id}/post/{post_id}')\n"
+            "def b(user_id: int, post_id: int):\n    ...\n",
+            [4],
+        ),
+    ],
+)
+def test_singular_collection_must_head_a_resource_path(code: str, expected: list[int]) -> None:
+    assert lines(code, "API008") == expected
