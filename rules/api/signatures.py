@@ -100,7 +100,7 @@ def _dependency_takes(
         return None
     target = call.args[0] if call.args else keyword_value(call, "dependency")
     if target is None:
-        return set()  # `Depends()` with the type from the annotation: a class, unknown
+        return None  # `Depends()` builds the annotated class: it may take any of them
     if not isinstance(target, ast.Name):
         return None
     definition = route_module_functions(rule.ctx).get(target.id)

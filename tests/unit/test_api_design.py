@@ -312,3 +312,11 @@ def test_error_leak_in_nested_handlers_names_the_inner_exception() -> None:
 )
 def test_singular_collection_must_head_a_resource_path(code: str, expected: list[int]) -> None:
     assert lines(code, "API008") == expected
+
+
+def test_path_param_may_be_taken_by_a_class_dependency() -> None:
+    code = FASTAPI + (
+        "@app.get('/items/{item_id}')\n"
+        "def read(params: ItemParams = Depends()):\n    return params\n"
+    )
+    assert lines(code, "API009") == []
