@@ -320,3 +320,11 @@ def test_path_param_may_be_taken_by_a_class_dependency() -> None:
         "def read(params: ItemParams = Depends()):\n    return params\n"
     )
     assert lines(code, "API009") == []
+
+
+def test_error_leak_returned_as_text_from_a_flask_view() -> None:
+    code = (
+        "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/run')\ndef run_it():\n"
+        "    try:\n        return work()\n    except Exception as e:\n        return str(e), 500\n"
+    )
+    assert lines(code, "ERR004") == [9]
