@@ -81,12 +81,25 @@ def _verb_of(segment: str) -> str | None:
     return parts[0]
 
 
+def _run_together_verb(segment: str, handler_name: str) -> str | None:
+    """`/addgame` served by `add_game`, `/getusers` by `getUsers`: a lower-case segment that
+    spells the handler's verb-led name without separators. Without that evidence a run-together
+    word is left alone (`/address`, `/settings`, `/getaway`)."""
+    name_words = words(handler_name)
+    if len(name_words) < 2 or name_words[0] not in VERBS:
+        return None
+    if segment.lower() == "".join(name_words) and name_words[1] not in _NOUN_AFTER_VERB:
+        return name_words[0]
+    return None
+
+
 class VerbInPath(Rule):
     """Flags route paths with a segment that starts with a CRUD verb: `/getUsers`,
     `/create_user`, `/users/delete/{id}`, `/items/list`. The word split is on case and
     `-`/`_`, so nouns that merely start like a verb are left alone (`/settings`, `/updates`,
-    `/getaway`, `/address`), as are compound nouns (`/delete-requests`, `/update-jobs`) and a
-    verb-spelled noun followed by its own id (`/list/{list_id}`, `/set/{set_id}`).
+    `/getaway`, `/address`) unless the segment spells the handler's verb-led name
+    (`/addgame` served by `add_game`), as are compound nouns (`/delete-requests`,
+    `/update-jobs`) and a verb-spelled noun followed by its own id (`/list/{list_id}`).
 
     Not flagged: conventional action endpoints that have no CRUD method to stand for them
     (`/login`, `/logout`, `/register`, `/search`, `/refresh`, `/verify`, `/upload`...),
@@ -160,7 +173,7 @@ class VerbInPath(Rule):
             for index, segment in enumerate(parts):
                 if is_param_segment(segment):
                     continue
-                verb = _verb_of(segment)
+                verb = _verb_of(segment) or _run_together_verb(segment, node.name)
                 following = parts[index + 1] if index + 1 < len(parts) else ""
                 if verb == segment.lower() and _names_an_item(following, segment) == "own":
                     continue  # `/list/{list_id}`, `/set/{set_id}`: the word is a noun here

@@ -328,3 +328,10 @@ def test_error_leak_returned_as_text_from_a_flask_view() -> None:
         "    try:\n        return work()\n    except Exception as e:\n        return str(e), 500\n"
     )
     assert lines(code, "ERR004") == [9]
+
+
+def test_run_together_verb_spelled_like_the_handler() -> None:
+    code = FASTAPI + "@app.post('/addgame')\ndef add_game(g: G):\n    return g\n"
+    assert lines(code, "API003") == [4]
+    code = FASTAPI + "@app.get('/address')\ndef get_address():\n    return 1\n"
+    assert lines(code, "API003") == []
