@@ -187,6 +187,8 @@ class WrongSuccessStatus(Rule):
             call = route.call
             if call is None or keyword(call, "status_code") is not None:
                 continue
+            if keyword(call, "response_class") is not None:
+                continue  # an HTML page or a redirect: not a JSON resource
             if has_kwargs_splat(call):
                 continue
             if route.methods == ("POST",):
