@@ -81,6 +81,16 @@ def _verb_of(segment: str) -> str | None:
     return parts[0]
 
 
+def _serves_html(route: Route, rule: Rule) -> bool:
+    """`response_class=HTMLResponse` / `RedirectResponse`: a page or a form target."""
+    value = route.call.keywords if route.call is not None else []
+    for kw in value:
+        if kw.arg == "response_class":
+            name = rule.ctx.imports.qualname(kw.value) or ""
+            return name.endswith(("HTMLResponse", "RedirectResponse"))
+    return False
+
+
 def _run_together_verb(segment: str, handler_name: str) -> str | None:
     """`/addgame` served by `add_game`, `/getusers` by `getUsers`: a lower-case segment that
     spells the handler's verb-led name without separators. Without that evidence a run-together
@@ -104,9 +114,10 @@ class VerbInPath(Rule):
     Not flagged: conventional action endpoints that have no CRUD method to stand for them
     (`/login`, `/logout`, `/register`, `/search`, `/refresh`, `/verify`, `/upload`...),
     custom methods (`/users/{id}:activate`), RPC-style routers (a path under `/rpc`,
-    `/jsonrpc`, `/actions`, `/commands`), and server-rendered Flask views (handlers that
-    `render_template` or `redirect`): HTML forms can only send GET and POST, so
-    `/posts/<id>/delete` is the convention there."""
+    `/jsonrpc`, `/actions`, `/commands`), and server-rendered views (handlers that
+    `render_template`, `redirect` or return a `TemplateResponse`, routes declared with
+    `response_class=HTMLResponse`/`RedirectResponse`): HTML forms can only send GET and POST,
+    so `/posts/<id>/delete` is the convention there."""
 
     id = "API003"
     name = "verb-in-path"
@@ -168,6 +179,8 @@ class VerbInPath(Rule):
             return
         for route in routes:
             if any(s.lower() in _RPC_SEGMENTS for s in literal_segments(route.path)):
+                continue
+            if _serves_html(route, self):
                 continue
             parts = segments(route.local_path)
             for index, segment in enumerate(parts):
