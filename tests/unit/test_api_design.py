@@ -335,3 +335,12 @@ def test_run_together_verb_spelled_like_the_handler() -> None:
     assert lines(code, "API003") == [4]
     code = FASTAPI + "@app.get('/address')\ndef get_address():\n    return 1\n"
     assert lines(code, "API003") == []
+
+
+def test_html_form_targets_may_name_actions() -> None:
+    code = (
+        "from fastapi import FastAPI\nfrom fastapi.responses import RedirectResponse\n"
+        "app = FastAPI()\n\n@app.post('/update/{record_id}', response_class=RedirectResponse)\n"
+        "def update(record_id: int):\n    return go(record_id)\n"
+    )
+    assert lines(code, "API003") == []
