@@ -1,0 +1,444 @@
+"""API009-API011: how a route handler's signature matches its route (FastAPI, Flask)."""
+
+from __future__ import annotations
+
+import ast
+
+from bastion.analysis.api_design import (
+    Handler,
+    Param,
+    fastapi_param_function,
+    handler_params,
+    path_params,
+    route_module_functions,
+    same_expression,
+    string_of,
+)
+from bastion.analysis.nodes import keyword, keyword_value, walk_local
+from bastion.analysis.web import Route, routes_of
+from bastion.context import FileContext
+from bastion.findings import FixSafety, Severity
+from bastion.rule import Rule
+
+_REQUEST_TYPES = frozenset(
+    {
+        "fastapi.Request",
+        "fastapi.requests.Request",
+        "starlette.requests.Request",
+        "starlette.requests.HTTPConnection",
+        "fastapi.WebSocket",
+        "starlette.websockets.WebSocket",
+    }
+)
+# Flask decorators known to pass the view's keyword arguments through unchanged.
+_TRANSPARENT_FLASK_DECORATORS = frozenset(
+    {
+        "login_required",
+        "fresh_login_required",
+        "jwt_required",
+        "auth_required",
+        "roles_required",
+        "permission_required",
+        "admin_required",
+        "cached",
+        "memoize",
+        "limit",
+        "exempt",
+        "csrf_exempt",
+        "cross_origin",
+    }
+)
+
+
+def _names_taken(params: list[Param], rule: Rule) -> set[str]:
+    """Names a handler accepts from the path: parameter names and `Path(alias=...)`."""
+    taken = {p.name for p in params if p.kind in ("positional", "keyword")}
+    for param in params:
+        for name, call in param.param_functions(rule.ctx.imports):
+            if name == "Path":
+                alias = string_of(keyword_value(call, "alias"))
+                if alias:
+                    taken.add(alias)
+    return taken
+
+
+def _dependency_calls(route: Route, params: list[Param], rule: Rule) -> list[ast.Call] | None:
+    """Every `Depends(...)`/`Security(...)` of the handler, of its decorator's
+    `dependencies=[...]` and of the router's `dependencies=[...]` in this module; None when a
+    `dependencies=` value is not a literal list (it could hold anything)."""
+    imports = rule.ctx.imports
+    calls: list[ast.Call] = []
+    for param in params:
+        calls += [c for n, c in param.param_functions(imports) if n in ("Depends", "Security")]
+    sources: list[ast.expr | None] = []
+    if route.call is not None:
+        sources.append(keyword_value(route.call, "dependencies"))
+        if isinstance(route.call.func, ast.Attribute):
+            router_call = imports.instance_call(route.call.func.value)
+            if router_call is not None:
+                sources.append(keyword_value(router_call, "dependencies"))
+    for source in sources:
+        if source is None:
+            continue
+        if not isinstance(source, ast.List | ast.Tuple):
+            return None
+        for element in source.elts:
+            if fastapi_param_function(element, imports) in ("Depends", "Security"):
+                assert isinstance(element, ast.Call)
+                calls.append(element)
+            else:
+                return None
+    return calls
+
+
+def _dependency_takes(
+    call: ast.Call, missing: set[str], rule: Rule, depth: int = 0
+) -> set[str] | None:
+    """Which of `missing` a dependency consumes; None when the dependency cannot be read here
+    (defined in another module, a class instance, a lambda...): it might take any of them."""
+    if depth > 4:
+        return None
+    target = call.args[0] if call.args else keyword_value(call, "dependency")
+    if target is None:
+        return None  # `Depends()` builds the annotated class: it may take any of them
+    if not isinstance(target, ast.Name):
+        return None
+    definition = route_module_functions(rule.ctx).get(target.id)
+    if isinstance(definition, ast.ClassDef):
+        init = next(
+            (s for s in definition.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"),
+            None,
+        )
+        if init is None:
+            return None  # a dataclass/pydantic model: fields are the parameters
+        definition = init
+    if not isinstance(definition, ast.FunctionDef | ast.AsyncFunctionDef):
+        return None
+    params = handler_params(definition)
+    if any(p.kind == "varkw" for p in params):
+        return None
+    taken = _names_taken(params, rule) & missing
+    for param in params:
+        for name, sub in param.param_functions(rule.ctx.imports):
+            if name in ("Depends", "Security"):
+                deeper = _dependency_takes(sub, missing, rule, depth + 1)
+                if deeper is None:
+                    return None
+                taken |= deeper
+    return taken
+
+
+def _reads_path_params(func: Handler, params: list[Param], rule: Rule) -> bool:
+    imports = rule.ctx.imports
+    if not any(
+        p.annotation is not None and imports.qualname(p.annotation) in _REQUEST_TYPES
+        for p in params
+    ):
+        return False
+    return any(
+        isinstance(n, ast.Attribute) and n.attr in ("path_params", "url") for n in walk_local(func)
+    )
+
+
+class PathParamNotInSignature(Rule):
+    """Flags a route whose path declares a parameter the handler does not accept: FastAPI
+    `{item_id}` (also `{path:path}`) with no `item_id` parameter nor `Path(alias="item_id")`,
+    Flask `<int:item_id>` with no `item_id` argument. Flask then fails every request with a
+    `TypeError`; FastAPI serves the route but the value is silently dropped, which is always a
+    mistake in the handler or the path.
+
+    Not flagged when something else may consume the value: a `**kwargs` parameter, a FastAPI
+    dependency (`Depends`/`Security` on a parameter, in `dependencies=[...]` of the decorator or
+    of the router) that is defined in another module or takes the name itself, a `Request`
+    parameter whose `path_params` are read, Flask views with decorators that may rewrite the
+    arguments, modules with a Flask `url_value_preprocessor`, and methods of classes
+    (class-based views bind path values elsewhere), and parameters of a router's prefix
+    (`APIRouter(prefix="/orgs/{org_id}")`): a dependency attached where the router is included
+    may consume them. The exception is a Flask blueprint prefix (`url_prefix="/<lang>"`) whose
+    other views in the module do receive the parameter: then nothing pops it, and a view
+    without it fails."""
+
+    id = "API009"
+    name = "path-param-not-in-signature"
+    severity = Severity.ERROR
+    summary = "Route path parameter with no matching handler parameter"
+    why = (
+        "A path parameter the handler does not accept cannot work as written: Flask calls the "
+        "view with an unexpected keyword argument and every request fails with a 500, and "
+        "FastAPI matches the URL but throws the value away, so the handler acts on the wrong "
+        "object or none. Usually the parameter was renamed on one side only."
+    )
+    hint = (
+        "Add a parameter with the same name to the handler (`def read_item(item_id: int)`), "
+        "or rename the path parameter to match; use `Path(alias=...)` when the names must differ."
+    )
+    fix_safety = FixSafety.UNSAFE
+    requires = ("{", "<")
+    bad = [
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/items/{item_id}')\ndef read_item(id: int):\n    return {'id': id}\n",
+        "from fastapi import APIRouter as Router\nrouter = Router(prefix='/orgs')\n\n"
+        "@router.get('/{org_id}/members/{member_id}')\n"
+        "async def member(org_id: int, id: int):\n    return {}\n",
+        "from flask import Flask, jsonify\napp = Flask(__name__)\n\n"
+        "@app.route('/users/<int:user_id>')\ndef user(id):\n    return jsonify({})\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/files/{file_path:path}')\ndef read(path: str):\n    return path\n",
+    ]
+    good = [
+        "from fastapi import FastAPI, Path\napp = FastAPI()\n\n"
+        "@app.get('/items/{item-id}')\n"
+        "def read_item(item_id: int = Path(alias='item-id')):\n    return {}\n",
+        "from fastapi import FastAPI, Depends\nfrom .deps import get_item\napp = FastAPI()\n\n"
+        "@app.get('/items/{item_id}')\ndef read_item(item=Depends(get_item)):\n    return item\n",
+        "from fastapi import FastAPI, Depends\napp = FastAPI()\n\n"
+        "def get_item(item_id: int):\n    return load(item_id)\n\n"
+        "@app.get('/items/{item_id}')\ndef read_item(item=Depends(get_item)):\n    return item\n",
+        "from flask import Flask, jsonify\napp = Flask(__name__)\n\n"
+        "@app.route('/users/<int:user_id>')\ndef user(**kwargs):\n    return jsonify(kwargs)\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/files/{file_path:path}')\ndef read(file_path: str):\n    return file_path\n",
+        "from fastapi import APIRouter\nrouter = APIRouter(prefix='/orgs/{org_id}')\n\n"
+        "@router.get('/members')\nasync def members(limit: int = 10):\n    return []\n",
+    ]
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._value_preprocessor: bool | None = None
+        self._received: dict[str, set[str]] | None = None
+
+    def visit_FunctionDef(self, node: Handler) -> None:
+        self._check(node)
+
+    def visit_AsyncFunctionDef(self, node: Handler) -> None:
+        self._check(node)
+
+    def _has_value_preprocessor(self) -> bool:
+        if self._value_preprocessor is None:
+            self._value_preprocessor = "url_value_preprocessor" in self.ctx.source.text
+        return self._value_preprocessor
+
+    def _check(self, node: Handler) -> None:
+        if self.ctx.enclosing_class() is not None:
+            return
+        routes = routes_of(node, self.ctx)
+        if not routes:
+            return
+        params = handler_params(node)
+        if any(p.kind == "varkw" for p in params):
+            return
+        taken = _names_taken(params, self)
+        for route in routes:
+            # Parameters of the router's prefix are checked only for Flask blueprints whose
+            # other views in this module receive them (then no preprocessor pops them): a
+            # dependency given where a FastAPI router is included, or an app-wide
+            # `url_value_preprocessor`, may consume them.
+            declared = path_params(route.local_path, route.framework)
+            if route.framework == "flask":
+                received = self._prefix_params_received().get(route.router, set())
+                declared += [
+                    p
+                    for p in path_params(route.path, "flask")
+                    if p in received and p not in declared
+                ]
+            missing = [n for n in declared if n not in taken]
+            if not missing:
+                continue
+            if route.framework == "flask":
+                if self._has_value_preprocessor() or self._flask_decorated(node, routes):
+                    return
+                if route.call is not None and keyword(route.call, "defaults") is not None:
+                    continue
+            else:
+                if _reads_path_params(node, params, self):
+                    return
+                calls = _dependency_calls(route, params, self)
+                still = set(missing) if calls is not None else set()
+                for call in calls or []:
+                    consumed = _dependency_takes(call, still, self)
+                    if consumed is None:
+                        still = set()
+                        break
+                    still -= consumed
+                missing = [m for m in missing if m in still]
+                if not missing:
+                    continue
+            names = ", ".join(f"`{m}`" for m in missing)
+            self.report(
+                route.node,
+                f"path parameter {names} of {route.describe()} is not a parameter of `{node.name}`",
+            )
+
+    def _prefix_params_received(self) -> dict[str, set[str]]:
+        """Blueprint name -> parameters of its prefix that some module-level view accepts."""
+        if self._received is None:
+            self._received = {}
+            for stmt in self.ctx.tree.body if self.ctx.tree is not None else []:
+                if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                for route in routes_of(stmt, self.ctx):
+                    if route.framework != "flask":
+                        continue
+                    local = set(path_params(route.local_path, "flask"))
+                    prefix = set(path_params(route.path, "flask")) - local
+                    accepted = _names_taken(handler_params(stmt), self) & prefix
+                    self._received.setdefault(route.router, set()).update(accepted)
+        return self._received
+
+    def _flask_decorated(self, node: Handler, routes: list[Route]) -> bool:
+        route_nodes = {id(r.node) for r in routes}
+        for decorator in node.decorator_list:
+            if id(decorator) in route_nodes:
+                continue
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            name = self.ctx.imports.qualname(target) or ""
+            if name.rpartition(".")[2] not in _TRANSPARENT_FLASK_DECORATORS:
+                return True
+        return False
+
+
+class RedundantResponseModel(Rule):
+    """Flags `response_model=X` on a FastAPI route whose handler is annotated `-> X` with
+    literally the same type expression. Different expressions (`response_model=UserOut` with
+    `-> User`, used to filter fields) are the documented way to narrow the output and are left
+    alone, as are `list[User]` vs `List[User]` (not literally the same). Relies on FastAPI >=
+    0.89, which reads the response model from the return annotation."""
+
+    id = "API010"
+    name = "redundant-response-model"
+    severity = Severity.INFO
+    summary = "`response_model=` repeats the handler's return annotation"
+    why = (
+        "Since FastAPI 0.89 the return annotation is the response model: it validates, filters "
+        "and documents the response. Repeating it in `response_model=` is a second place to "
+        "update, and the two drift apart (the annotation changes, the decorator silently wins)."
+    )
+    hint = "Drop `response_model=` and keep the return annotation (`-> X`)."
+    fix_safety = FixSafety.SAFE
+    requires = ("response_model",)
+    bad = [
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/users/{id}', response_model=User)\ndef get_user(id: int) -> User:\n"
+        "    return load(id)\n",
+        "from fastapi import APIRouter\nrouter = APIRouter()\n\n"
+        "@router.get('/users', response_model=list[User])\n"
+        "async def users() -> list[User]:\n    return []\n",
+        "import fastapi\napp = fastapi.FastAPI()\n\n"
+        "@app.post('/orders', response_model=schemas.Order, status_code=201)\n"
+        "def create(order: schemas.OrderIn) -> schemas.Order:\n    return save(order)\n",
+    ]
+    good = [
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/users/{id}', response_model=UserOut)\ndef get_user(id: int) -> User:\n"
+        "    return load(id)\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/users', response_model=list[User])\ndef users() -> List[User]:\n"
+        "    return []\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/users/{id}', response_model=User)\ndef get_user(id: int):\n"
+        "    return load(id)\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/users/{id}')\ndef get_user(id: int) -> User:\n    return load(id)\n",
+    ]
+
+    def visit_FunctionDef(self, node: Handler) -> None:
+        self._check(node)
+
+    def visit_AsyncFunctionDef(self, node: Handler) -> None:
+        self._check(node)
+
+    def _check(self, node: Handler) -> None:
+        if node.returns is None:
+            return
+        for route in routes_of(node, self.ctx):
+            if route.framework != "fastapi" or route.call is None:
+                continue
+            model = keyword_value(route.call, "response_model")
+            if model is not None and same_expression(model, node.returns):
+                self.report(
+                    model,
+                    f"`response_model={ast.unparse(model)}` of {route.describe()} repeats the "
+                    f"return annotation of `{node.name}`",
+                )
+
+
+class NonAnnotatedDependency(Rule):
+    """Flags FastAPI parameter functions (`Depends`, `Security`, `Query`, `Path`, `Body`,
+    `Header`, `Cookie`, `Form`, `File`) used as a parameter's default value, in any function of
+    a module (route handlers and dependencies alike), resolved through imports. The same call
+    inside `Annotated[...]` is the documented style and is not flagged; neither are
+    `dependencies=[Depends(...)]` lists. `Annotated` parameters need FastAPI >= 0.95: a project
+    pinned below that should turn the rule off."""
+
+    id = "API011"
+    name = "non-annotated-dependency"
+    severity = Severity.INFO
+    summary = "FastAPI `Depends()`/`Query()`/... used as a default value instead of `Annotated`"
+    why = (
+        "FastAPI documents `Annotated[T, Depends(dep)]` since 0.95: the parameter keeps a real "
+        "default (or none), the function stays callable with plain arguments in tests and other "
+        "code, type checkers see the true type, and one `Annotated` alias can be reused across "
+        "handlers instead of repeating `= Depends(dep)`."
+    )
+    hint = (
+        "Move the call into the annotation: `user: Annotated[User, Depends(get_user)]`, "
+        "`q: Annotated[str | None, Query(max_length=50)] = None`."
+    )
+    fix_safety = FixSafety.UNSAFE
+    requires = ("fastapi",)
+    bad = [
+        "from fastapi import Depends, FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/me')\ndef me(user: User = Depends(current_user)):\n    return user\n",
+        "from fastapi import Query\n\n"
+        "def search(q: str | None = Query(None, max_length=50)):\n    return q\n",
+        "import fastapi\n\nasync def get_db(token: str = fastapi.Header(...)):\n    yield token\n",
+        "from fastapi import params\n\n"
+        "def paging(*, limit: int = params.Query(10)):\n    return limit\n",
+    ]
+    good = [
+        "from typing import Annotated\nfrom fastapi import Depends\n\n"
+        "def me(user: Annotated[User, Depends(current_user)]):\n    return user\n",
+        "from typing import Annotated\nfrom fastapi import Query\n\n"
+        "def search(q: Annotated[str | None, Query(max_length=50)] = None):\n    return q\n",
+        "from fastapi import APIRouter, Depends\n"
+        "router = APIRouter(dependencies=[Depends(verify_token)])\n",
+        "from fastapi import FastAPI\nfrom injector import Depends\n\n"
+        "def me(user=Depends(current_user)):\n    return user\n",
+    ]
+
+    def visit_FunctionDef(self, node: Handler) -> None:
+        self._check(node)
+
+    def visit_AsyncFunctionDef(self, node: Handler) -> None:
+        self._check(node)
+
+    def _check(self, node: Handler) -> None:
+        for param in handler_params(node):
+            name = fastapi_param_function(param.default, self.ctx.imports)
+            if name is None or not isinstance(param.default, ast.Call):
+                continue
+            self.report(
+                param.default,
+                f"parameter `{param.name}` of `{node.name}` uses `{name}()` as its default value",
+                hint=_annotated_hint(param, name, param.default),
+            )
+
+
+def _annotated_hint(param: Param, name: str, call: ast.Call) -> str:
+    """`Write `q: Annotated[str | None, Query(max_length=50)] = None``: the default moves out
+    of the call (FastAPI rejects a default inside `Annotated`)."""
+    type_text = ast.unparse(param.annotation) if param.annotation is not None else "Any"
+    if len(type_text) > 40:
+        type_text = "T"
+    default: ast.expr | None = None
+    args = list(call.args)
+    keywords = [kw for kw in call.keywords if kw.arg != "default"]
+    if name not in ("Depends", "Security"):
+        default = args.pop(0) if args else keyword_value(call, "default")
+    inner = ast.Call(func=call.func, args=args, keywords=keywords)
+    text = f"{param.name}: Annotated[{type_text}, {ast.unparse(inner)}]"
+    if default is not None and not (
+        isinstance(default, ast.Constant) and default.value is Ellipsis
+    ):
+        text += f" = {ast.unparse(default)}"
+    return f"Write `{text}` (`from typing import Annotated`)."
