@@ -138,3 +138,31 @@ def test_parse_diff_reads_hunks_deletions_and_quoted_paths() -> None:
     assert parse_diff(diff) == {"a.py": {3, 11, 12}, "sp ace\txé.py": {1}}
     assert unquote_path('"a\\"b\\\\c"') == 'a"b\\c'
     assert unquote_path("plain.py") == "plain.py"
+
+
+def test_project_level_findings_are_kept_when_their_file_changed(repo: Path) -> None:
+    from bastion.engine import RunResult
+    from bastion.findings import Finding, Severity
+    from bastion.gitdiff import changed_lines, filter_changed
+    from bastion.rule import ProjectRule
+
+    class NoHealthRoute(ProjectRule):  # stands for any project rule; never registered
+        id = "PROD999"
+        name = "test-no-health-route"
+
+        def check_project(self) -> None:  # pragma: no cover - not run
+            pass
+
+    def finding(rule: str, path: str, line: int) -> Finding:
+        return Finding(rule, "n", Severity.INFO, "c", path, line, 1, line, 2, "m", "h")
+
+    (repo / "app" / "jobs.py").write_text(OLD + "\n# touched\n", encoding="utf-8")
+    findings = [
+        finding("PROD999", "app/jobs.py", 1),  # project finding on a changed file, line as-is
+        finding("PROD999", "app/other.py", 1),  # project finding on an unchanged file
+        finding("ERR001", "app/jobs.py", 4),  # file finding on an unchanged line
+    ]
+    result = RunResult(findings, [], [], [], [], [NoHealthRoute])
+    kept, dropped = filter_changed(result, changed_lines("base", repo), repo)
+    assert [(f.rule, f.path) for f in kept.findings] == [("PROD999", "app/jobs.py")]
+    assert dropped == 2
