@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,8 +22,10 @@ from bastion.reporters.github import annotation, escape_data, escape_property
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "cigate" / "project"
 
 
-def test_github_annotations_for_the_fixture_project() -> None:
-    result = CliRunner().invoke(cli, ["check", str(FIXTURE), "--format", "github"])
+def test_github_annotations_for_the_fixture_project(tmp_path: Path) -> None:
+    project = tmp_path / "project"  # outside any git work tree
+    shutil.copytree(FIXTURE, project)
+    result = CliRunner().invoke(cli, ["check", str(project), "--format", "github"])
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     err001 = [line for line in lines if "title=ERR001" in line]

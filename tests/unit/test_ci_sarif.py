@@ -137,8 +137,16 @@ def test_driver_and_rule_descriptors_carry_what_code_scanning_reads(
             assert "security-severity" not in props
 
 
-def test_results_point_at_relative_paths_with_regions_and_hints() -> None:
-    log = sarif_of(FIXTURE, "--sarif-category", "backend")
+@pytest.fixture
+def fixture_copy(tmp_path: Path) -> Path:
+    """The fixture project outside any git work tree: paths start at the project root."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+def test_results_point_at_relative_paths_with_regions_and_hints(fixture_copy: Path) -> None:
+    log = sarif_of(fixture_copy, "--sarif-category", "backend")
     run = log["runs"][0]
     assert run["automationDetails"] == {"id": "backend/"}
     rules = run["tool"]["driver"]["rules"]
@@ -289,11 +297,11 @@ def test_the_cut_is_announced_on_stderr(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 @pytest.mark.e2e
-def test_sarif_from_a_real_process_to_a_file(tmp_path: Path) -> None:
+def test_sarif_from_a_real_process_to_a_file(fixture_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "bastion.sarif"
     done = subprocess.run(
         [sys.executable, "-m", "bastion", "check", ".", "--format", "sarif", "-o", str(out)],
-        cwd=FIXTURE,
+        cwd=fixture_copy,
         capture_output=True,
         text=True,
         timeout=120,
@@ -308,3 +316,26 @@ def test_sarif_from_a_real_process_to_a_file(tmp_path: Path) -> None:
         for r in log["runs"][0]["results"]
     }
     assert uris == {"app/jobs.py", "app/broken.py", "app/suppress.py"}
+
+
+def test_paths_start_at_the_repository_root_in_a_monorepo(tmp_path: Path) -> None:
+    """Code scanning reads paths relative to the repository: a project in a subfolder (its own
+    pyproject.toml) still gets `services/api/...` paths."""
+    repo = tmp_path / "repo"
+    service = repo / "services" / "api"
+    shutil.copytree(FIXTURE, service)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True, timeout=60)
+    log = sarif_of(service)
+    validate(log)
+    run = log["runs"][0]
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == repo.resolve().as_uri() + "/"
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
+    }
+    assert "services/api/app/jobs.py" in uris
+    assert all(uri.startswith("services/api/app/") for uri in uris)
+    result = CliRunner().invoke(cli, ["check", str(service), "--format", "github"])
+    assert "::error file=services/api/app/jobs.py,line=11," in result.stdout
+    # the JSON contract keeps project-relative paths
+    result = CliRunner().invoke(cli, ["check", str(service), "--format", "json"])
+    assert {f["path"] for f in json.loads(result.stdout)["findings"]} >= {"app/jobs.py"}

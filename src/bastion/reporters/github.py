@@ -3,18 +3,20 @@
     ::error file=app/api.py,line=12,endLine=12,col=5,endColumn=11,title=ERR001 bare-except::msg
 
 Values are escaped as the Actions runner expects: in the message `%`, CR and LF; in properties
-also `:` and `,`. Paths are relative to the project root: run bastion from the repository root
-so that they match the checkout.
+also `:` and `,`. Paths are relative to the repository root (the git work tree around the
+project), as the checkout has them.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TextIO
 
 from bastion.config import Config
 from bastion.engine import RunResult
 from bastion.findings import Finding, Severity
 from bastion.reporters.json import redacted
+from bastion.reporters.paths import repo_path
 from bastion.reporters.text import summary_line
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -28,10 +30,11 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(finding: Finding) -> str:
+def annotation(finding: Finding, root: Path | None = None) -> str:
     shown = redacted(finding)
+    path = repo_path(root, shown.path) if root is not None else None
     props = {
-        "file": shown.path,
+        "file": path or shown.path,
         "line": str(shown.line),
         "endLine": str(max(shown.line, shown.end_line)),
         "col": str(shown.column),
@@ -49,5 +52,5 @@ def annotation(finding: Finding) -> str:
 
 def report_github(result: RunResult, config: Config, out: TextIO, *, color: bool) -> None:
     for finding in result.findings:
-        out.write(annotation(finding) + "\n")
+        out.write(annotation(finding, config.root) + "\n")
     out.write(summary_line(result) + "\n")

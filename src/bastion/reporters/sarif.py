@@ -24,6 +24,7 @@ from bastion.docs import render_markdown
 from bastion.engine import RunResult
 from bastion.findings import Area, Finding, Severity
 from bastion.reporters.json import redacted
+from bastion.reporters.paths import repo_path, source_root
 from bastion.rule import RuleMeta
 
 SARIF_VERSION = "2.1.0"
@@ -149,7 +150,14 @@ def _region(finding: Finding) -> dict[str, int]:
     }
 
 
-def result_object(finding: Finding, rule_index: int) -> dict[str, Any]:
+def _artifact(finding: Finding, root: Path) -> dict[str, str]:
+    path = repo_path(root, finding.path)
+    if path is None:  # a file outside the project: absolute
+        return {"uri": Path(finding.path).as_uri()}
+    return {"uri": _uri(path), "uriBaseId": "%SRCROOT%"}
+
+
+def result_object(finding: Finding, rule_index: int, root: Path) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
@@ -158,7 +166,7 @@ def result_object(finding: Finding, rule_index: int) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(finding.path), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": _artifact(finding, root),
                     "region": _region(finding),
                 }
             }
@@ -227,9 +235,9 @@ def build_sarif(
             }
         },
         "invocations": [invocation],
-        "originalUriBaseIds": {"%SRCROOT%": {"uri": _root_uri(config.root)}},
+        "originalUriBaseIds": {"%SRCROOT%": {"uri": _root_uri(source_root(config.root))}},
         "columnKind": "unicodeCodePoints",
-        "results": [result_object(f, index[f.rule]) for f in findings],
+        "results": [result_object(f, index[f.rule], config.root) for f in findings],
     }
     if category:
         run["automationDetails"] = {"id": automation_id(category)}
