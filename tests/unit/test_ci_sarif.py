@@ -339,3 +339,14 @@ def test_paths_start_at_the_repository_root_in_a_monorepo(tmp_path: Path) -> Non
     # the JSON contract keeps project-relative paths
     result = CliRunner().invoke(cli, ["check", str(service), "--format", "json"])
     assert {f["path"] for f in json.loads(result.stdout)["findings"]} >= {"app/jobs.py"}
+
+
+@pytest.mark.parametrize("name", ["shop_api", "shop_api_clean"])
+def test_sarif_of_the_example_projects_is_valid(name: str) -> None:
+    example = Path(__file__).resolve().parent.parent.parent / "examples" / name
+    if not example.is_dir():
+        pytest.skip(f"examples/{name} is not in this build")
+    log = sarif_of(example)
+    validate(log)
+    if name == "shop_api":
+        assert log["runs"][0]["results"]
