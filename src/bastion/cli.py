@@ -108,7 +108,18 @@ def check(
     from bastion.reporters import get_reporter
 
     targets = list(paths) or [Path(".")]
-    config = _load(targets, select, ignore, extend_exclude, fail_on, config_file)
+    overrides: dict[str, Any] = {
+        "select": _split(select),
+        "ignore": _split(ignore),
+        "extend_exclude": list(extend_exclude),
+        "fail_on": fail_on,
+    }
+    try:
+        config = load_config(targets, config_file, overrides)
+    except ConfigError as exc:
+        click.echo(f"bastion: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
     baseline = _read_baseline(baseline_file) if baseline_file is not None else None
     changes = None
     if diff_base is not None:
@@ -119,7 +130,6 @@ def check(
         except GitError as exc:
             click.echo(f"bastion: error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
-
     result = run(targets, config)
     everything = result.findings
     if changes is not None:
