@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bastion.config import load_config
-from bastion.discovery import file_kind
+from bastion.discovery import _KIND_BY_NAME, file_kind
 from bastion.engine import run
 from bastion.registry import load_registry
 
@@ -76,10 +76,22 @@ def test_the_hooks_are_declared() -> None:
         assert hook["files"] == HOOKS[0]["files"]
 
 
+FIX = "update `files:` in .pre-commit-hooks.yaml to match bastion's file kinds"
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_the_files_pattern_matches_what_bastion_checks(name: str) -> None:
     pattern = re.compile(HOOKS[0]["files"])
-    assert bool(pattern.search(name)) == (file_kind(name) is not None), name
+    assert bool(pattern.search(name)) == (file_kind(name) is not None), f"{name}: {FIX}"
+
+
+@pytest.mark.parametrize("glob", [pattern for pattern, _ in _KIND_BY_NAME])
+def test_every_file_kind_reaches_the_hook(glob: str) -> None:
+    """One sample name per discovery pattern, so that a new file kind cannot be forgotten."""
+    pattern = re.compile(HOOKS[0]["files"])
+    for name in (glob.replace("*", "x"), glob.replace("*", ""), glob.upper().replace("*", "x")):
+        if file_kind(name) is not None:
+            assert pattern.search(f"some/dir/{name}"), f"{name}: {FIX}"
 
 
 _PART = st.sampled_from(
@@ -121,7 +133,7 @@ def test_the_files_pattern_agrees_with_file_kind_on_generated_names(name: str) -
     if not name or name.endswith("/") or "//" in name or name.startswith("/"):
         return
     pattern = re.compile(HOOKS[0]["files"])
-    assert bool(pattern.search(name)) == (file_kind(name) is not None), name
+    assert bool(pattern.search(name)) == (file_kind(name) is not None), f"{name}: {FIX}"
 
 
 def test_project_rules_never_run_on_a_list_of_files(tmp_path: Path) -> None:
