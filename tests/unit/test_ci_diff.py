@@ -15,6 +15,7 @@ from bastion.gitdiff import parse_diff, unquote_path
 
 OLD = "def old(job):\n    try:\n        job()\n    except:\n        job.failed = True\n"
 NEW = "\n\ndef new(job):\n    try:\n        job()\n    except:\n        job.failed = True\n"
+CONFIG = '[tool.bastion]\nselect = ["ERR001"]\n'  # exact expectations as rules are added
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@example.invalid",
@@ -42,7 +43,7 @@ def git(cwd: Path, *args: str) -> str:
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     (root / "app").mkdir(parents=True)
-    (root / "pyproject.toml").write_text("[tool.bastion]\n", encoding="utf-8")
+    (root / "pyproject.toml").write_text(CONFIG, encoding="utf-8")
     (root / "app" / "jobs.py").write_text(OLD, encoding="utf-8")
     (root / "app" / "other.py").write_text(OLD, encoding="utf-8")
     git(root, "init", "-q")
@@ -105,7 +106,7 @@ def test_untracked_files_are_new_in_full_and_renames_are_not(repo: Path) -> None
 
 def test_checking_a_subfolder_maps_paths_to_the_repository(repo: Path) -> None:
     (repo / "app" / "jobs.py").write_text(OLD + NEW, encoding="utf-8")
-    (repo / "app" / "pyproject.toml").write_text("[tool.bastion]\n", encoding="utf-8")
+    (repo / "app" / "pyproject.toml").write_text(CONFIG, encoding="utf-8")
     result = check(repo / "app", "--diff-base", "base")
     assert places(result) == [("ERR001", "jobs.py", 11)]
 

@@ -200,7 +200,7 @@ def _fingerprints(log: dict[str, Any]) -> dict[tuple[str, str], str]:
 
 def test_fingerprints_survive_unrelated_lines_added_above(tmp_path: Path) -> None:
     project = tmp_path / "p"
-    shutil.copytree(FIXTURE / "app", project / "app")
+    shutil.copytree(FIXTURE, project)
     before = sarif_of(project)
     jobs = project / "app" / "jobs.py"
     text = jobs.read_text(encoding="utf-8")
