@@ -10,6 +10,7 @@ git runs as a subprocess with a timeout; nothing here writes to the repository.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections.abc import Sequence
@@ -158,8 +159,10 @@ def changed_lines(base: str, where: Path) -> ChangedLines:
 
 
 def _repo_path(root: Path, path: str, top: Path) -> str | None:
+    # the folder is resolved like git's top level; the file is not (a symlink is its own path)
+    full = Path(os.path.normpath(root.resolve() / path))
     try:
-        return (root / path).resolve().relative_to(top).as_posix()
+        return full.relative_to(top).as_posix()
     except ValueError:
         return None
 
