@@ -350,3 +350,23 @@ def test_sarif_of_the_example_projects_is_valid(name: str) -> None:
     validate(log)
     if name == "shop_api":
         assert log["runs"][0]["results"]
+
+
+def test_long_descriptions_are_cut_at_a_word_within_githubs_limit() -> None:
+    from bastion.reporters.sarif import reflow, truncate
+
+    text = "word " * 400
+    cut = truncate(text)
+    assert len(cut) <= MAX_DESCRIPTION and cut.endswith("\u2026") and not cut.endswith(" \u2026")
+    assert truncate("short") == "short"
+    assert reflow("a docstring\n  wrapped here.\n\nSecond  paragraph.") == (
+        "a docstring wrapped here.\n\nSecond paragraph."
+    )
+
+
+def test_category_keeps_the_whole_name() -> None:
+    from bastion.reporters.sarif import automation_id
+
+    assert automation_id("bastion") == "bastion/"
+    assert automation_id("bastion/backend") == "bastion/backend/"
+    assert automation_id("bastion/") == "bastion/"
