@@ -6,11 +6,11 @@ rule_packages = ["bastion.rules"] + [f"bastion.rules.{p}" for p in find_packages
 package_dir = {"bastion": "src/bastion", "bastion.rules": "rules"}
 
 setup(
-    packages=find_packages("src") + rule_packages,
+    packages=find_packages("src") + ["bastion.reporters.templates"] + rule_packages,
     package_dir=package_dir,
     package_data={
         "bastion": ["py.typed"],
-        "bastion.reporters": ["templates/*.j2"],
+        "bastion.reporters.templates": ["*.j2"],
         "bastion.rules": ["py.typed"],
     },
 )

@@ -11,12 +11,15 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from bastion import __version__
 from bastion.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from bastion.baseline import Baseline
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -46,9 +49,25 @@ def cli() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json", "html"]),
+    type=click.Choice(["text", "json", "sarif", "github", "html"]),
     default="text",
     show_default=True,
+)
+@click.option(
+    "--sarif-category",
+    metavar="NAME",
+    help="SARIF runs[].automationDetails.id: tells code scanning apart several uploads.",
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report and fail only on findings not listed in this baseline file.",
+)
+@click.option(
+    "--diff-base",
+    metavar="REV",
+    help="Report only findings on lines added or changed since REV (git).",
 )
 @click.option(
     "--output",
@@ -99,6 +118,9 @@ def check(
     ignore: tuple[str, ...],
     extend_exclude: tuple[str, ...],
     output_format: str,
+    sarif_category: str | None,
+    baseline_file: Path | None,
+    diff_base: str | None,
     output: Path | None,
     fail_on: str | None,
     config_file: Path | None,
@@ -134,6 +156,16 @@ def check(
     if apply_fix:
         _apply_fixes(targets, config, unsafe=unsafe_fixes, quiet=quiet)
 
+    baseline = _read_baseline(baseline_file) if baseline_file is not None else None
+    changes = None
+    if diff_base is not None:
+        from bastion.gitdiff import GitError, changed_lines
+
+        try:
+            changes = changed_lines(diff_base, config.root)
+        except GitError as exc:
+            click.echo(f"bastion: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
     with _progress_bar(enabled=output_format == "text" and not quiet) as progress:
         result = run(
             targets,
@@ -142,7 +174,30 @@ def check(
             cache_dir=None if no_cache else (cache_dir or config.root / ".bastion_cache"),
             progress=progress,
         )
-    reporter = get_reporter("statistics" if statistics else output_format)
+    everything = result.findings
+    if changes is not None:
+        from bastion.gitdiff import filter_changed
+
+        result, outside = filter_changed(result, changes, config.root)
+        result.notices.append(
+            f"--diff-base {diff_base}: {len(result.findings)} findings on changed lines, "
+            f"{outside} elsewhere not reported"
+        )
+    if baseline is not None:
+        from bastion.baseline import apply_baseline
+
+        outcome = apply_baseline(result, baseline, all_findings=everything)
+        result = outcome.result
+        note = f"baseline {baseline_file}: {outcome.baselined} findings baselined"
+        if outcome.stale:
+            note += (
+                f", {outcome.stale} entries stale (fixed or moved): refresh with "
+                f"`bastion baseline update {baseline_file}`"
+            )
+        result.notices.append(note)
+    reporter = get_reporter(
+        "statistics" if statistics else output_format, sarif_category=sarif_category
+    )
     if output is not None:
         try:
             with output.open("w", encoding="utf-8") as handle:
@@ -236,6 +291,145 @@ def fix_command(ctx: click.Context, /, **kwargs: Any) -> None:
 
 
 fix_command.params = [p for p in check.params if p.name != "apply_fix"]
+
+
+def _load(
+    targets: list[Path],
+    select: Sequence[str],
+    ignore: Sequence[str],
+    extend_exclude: Sequence[str],
+    fail_on: str | None,
+    config_file: Path | None,
+) -> Config:
+    overrides: dict[str, Any] = {
+        "select": _split(select),
+        "ignore": _split(ignore),
+        "extend_exclude": list(extend_exclude),
+        "fail_on": fail_on,
+    }
+    try:
+        return load_config(targets, config_file, overrides)
+    except ConfigError as exc:
+        click.echo(f"bastion: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _read_baseline(path: Path) -> Baseline:
+    from bastion.baseline import BaselineError, load_baseline
+
+    try:
+        return load_baseline(path)
+    except BaselineError as exc:
+        click.echo(f"bastion: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@cli.group()
+def baseline() -> None:
+    """Record today's findings so that the gate fails only on new ones."""
+
+
+def _baseline_options(fn: Any) -> Any:
+    fn = click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Read settings from this TOML file instead of the nearest pyproject.toml.",
+    )(fn)
+    fn = click.option("--extend-exclude", multiple=True, help="More paths to skip.")(fn)
+    fn = click.option("--ignore", multiple=True, help="Rules to skip.")(fn)
+    fn = click.option("--select", multiple=True, help="Rules to run.")(fn)
+    fn = click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))(fn)
+    fn = click.argument("file", type=click.Path(dir_okay=False, path_type=Path))(fn)
+    return fn
+
+
+def _current_findings(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    config_file: Path | None,
+) -> Baseline:
+    from bastion.baseline import Baseline
+    from bastion.engine import run
+
+    targets = list(paths) or [Path(".")]
+    config = _load(targets, select, ignore, extend_exclude, None, config_file)
+    result = run(targets, config)
+    for error in result.internal_errors:
+        click.echo(f"bastion: {error} (please report this bug)", err=True)
+    if result.internal_errors:
+        sys.exit(EXIT_ERROR)
+    return Baseline.from_findings(result.findings)
+
+
+def _write_baseline(data: Baseline, file: Path) -> None:
+    from bastion.baseline import BaselineError
+
+    try:
+        data.write(file)
+    except BaselineError as exc:
+        click.echo(f"bastion: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@baseline.command(name="create")
+@_baseline_options
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def baseline_create(
+    file: Path,
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    config_file: Path | None,
+    force: bool,
+) -> None:
+    """Write FILE listing the current findings of PATHS (default: the current folder)."""
+    if file.exists() and not force:
+        click.echo(
+            f"bastion: error: {file} exists: use `bastion baseline update {file}` (or --force)",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    data = _current_findings(paths, select, ignore, extend_exclude, config_file)
+    _write_baseline(data, file)
+    click.echo(f"bastion: wrote {file} with {len(data.entries)} findings", err=True)
+
+
+@baseline.command(name="update")
+@_baseline_options
+@click.option(
+    "--prune-only",
+    is_flag=True,
+    help="Only drop entries that no longer match a finding; never add new findings.",
+)
+def baseline_update(
+    file: Path,
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    config_file: Path | None,
+    prune_only: bool,
+) -> None:
+    """Rewrite FILE with the current findings of PATHS (fixed ones leave, new ones join)."""
+    from bastion.baseline import Baseline
+
+    old = _read_baseline(file)
+    current = _current_findings(paths, select, ignore, extend_exclude, config_file)
+    if prune_only:
+        keep = current.fingerprints
+        current = Baseline(tuple(e for e in old.entries if e.fingerprint in keep))
+    added = len(current.fingerprints - old.fingerprints)
+    removed = len(old.fingerprints - current.fingerprints)
+    _write_baseline(current, file)
+    click.echo(
+        f"bastion: updated {file}: {len(current.entries)} findings ({added} added, "
+        f"{removed} removed)",
+        err=True,
+    )
 
 
 @cli.command(name="rules")

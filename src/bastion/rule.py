@@ -114,6 +114,12 @@ class RuleMeta:
     hint: ClassVar[str] = ""  # what to write instead
     fix_safety: ClassVar[FixSafety] = FixSafety.NONE
     cwe: ClassVar[tuple[int, ...]] = ()
+    # How often a finding is a true positive (SARIF `precision`, bandit's "confidence"):
+    # "very-high", "high", "medium" or "low".
+    precision: ClassVar[str] = "high"
+    # CVSS-like 0.0-10.0 score for security rules (SARIF `security-severity`); None: derived
+    # from the severity (error 7.5, warning 5.0, info 2.0).
+    security_severity: ClassVar[float | None] = None
     references: ClassVar[tuple[str, ...]] = ()
     # Options that users may set under [tool.bastion.rules.<ID>]; value = default (its type is
     # the option's type).

@@ -12,8 +12,18 @@ class Reporter(Protocol):
     def __call__(self, result: RunResult, config: Config, out: TextIO, *, color: bool) -> None: ...
 
 
-def get_reporter(name: str) -> Reporter:
+def get_reporter(name: str, *, sarif_category: str | None = None) -> Reporter:
     # imported lazily: a json run never pays for rich's import
+    if name == "sarif":
+        from functools import partial
+
+        from bastion.reporters.sarif import report_sarif
+
+        return partial(report_sarif, category=sarif_category)
+    if name == "github":
+        from bastion.reporters.github import report_github
+
+        return report_github
     if name == "json":
         from bastion.reporters.json import report_json
 
@@ -33,4 +43,4 @@ def get_reporter(name: str) -> Reporter:
     raise ValueError(f"unknown format {name!r}")
 
 
-FORMATS = ("text", "json", "html")
+FORMATS = ("text", "json", "sarif", "github", "html")
