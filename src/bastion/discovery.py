@@ -62,6 +62,7 @@ _KIND_BY_NAME: tuple[tuple[str, str], ...] = (
     ("tox.ini", "ini"),
     ("mypy.ini", "ini"),
     (".coveragerc", "ini"),
+    ("alembic.ini", "ini"),
     ("pyrightconfig.json", "json"),
     ("uv.lock", "lockfile"),
     ("poetry.lock", "lockfile"),
