@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bastion.parsers import DocumentError
@@ -85,3 +86,71 @@ def parse_gitignore(text: str) -> GitignoreDocument:
 
     lines = text.splitlines()
     return GitignoreDocument(pathspec.GitIgnoreSpec.from_lines(lines), lines)
+
+
+# -- git ------------------------------------------------------------------------------------------
+
+_GIT_TIMEOUT = 10.0
+# The scanned repository's own git config could name programs git runs (core.fsmonitor):
+# switch those off so that asking git about a file never executes anything from the repo.
+_GIT_SAFE = ("-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
+_git_roots: dict[str, bool] = {}
+
+
+def _git(root: Path, *args: str) -> int | None:
+    """The exit code of `git -C root args...`, None when git is missing, slow or broken."""
+    import subprocess
+
+    try:
+        completed = subprocess.run(
+            ["git", *_GIT_SAFE, "-C", str(root), *args],
+            capture_output=True,
+            timeout=_GIT_TIMEOUT,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.returncode
+
+
+def git_status(root: Path, path: str) -> str | None:
+    """ "tracked", "ignored" or "untracked" for a file (posix path relative to `root`), or None
+    when `root` is not inside a git work tree (or git cannot answer)."""
+    key = str(root)
+    if key not in _git_roots:
+        _git_roots[key] = root.is_dir() and _git(root, "rev-parse", "--is-inside-work-tree") == 0
+    if not _git_roots[key]:
+        return None
+    tracked = _git(root, "ls-files", "--error-unmatch", "--", path)
+    if tracked is None:
+        return None
+    if tracked == 0:
+        return "tracked"
+    ignored = _git(root, "check-ignore", "-q", "--", path)
+    if ignored is None or ignored > 1:
+        return None
+    return "ignored" if ignored == 0 else "untracked"
+
+
+def gitignored(root: Path, path: str) -> bool:
+    """Without git: does a `.gitignore` between `root` and the file ignore it (pathspec, git's
+    own semantics, later and deeper files overriding earlier ones)?"""
+    import pathspec
+
+    parts = PurePosixPath(path).parts
+    result = False
+    for depth in range(len(parts)):
+        directory = root.joinpath(*parts[:depth])
+        gitignore = directory / ".gitignore"
+        try:
+            if not gitignore.is_file() or gitignore.is_symlink():
+                continue
+            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        outcome = spec.check_file("/".join(parts[depth:]))
+        if outcome.include is not None:
+            result = outcome.include
+    return result
