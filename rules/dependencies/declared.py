@@ -58,7 +58,8 @@ class DependencyFacts(FactCollector):
             self.add(type="deployed")
             return
         if isinstance(doc, LockDocument) or kind == "lockfile":
-            self.add(type="lock")
+            packages = doc.packages if isinstance(doc, LockDocument) else []
+            self.add(type="lock", packages=[list(p) for p in packages])
             return
         if isinstance(doc, RequirementsDocument):
             self.add(
@@ -78,6 +79,7 @@ class DependencyFacts(FactCollector):
                 line=dep.line,
                 group=dep.group,
                 bounded=dep.has_upper_bound,
+                version=dep.pinned_version,
                 source=kind,
             )
 
