@@ -63,6 +63,7 @@ _KIND_BY_NAME: tuple[tuple[str, str], ...] = (
     ("mypy.ini", "ini"),
     (".coveragerc", "ini"),
     ("alembic.ini", "ini"),
+    ("pytest.ini", "ini"),
     ("pyrightconfig.json", "json"),
     ("uv.lock", "lockfile"),
     ("poetry.lock", "lockfile"),

@@ -154,3 +154,50 @@ def gitignored(root: Path, path: str) -> bool:
         if outcome.include is not None:
             result = outcome.include
     return result
+
+
+# -- project-level anchors ------------------------------------------------------------------------
+
+_MANIFEST_ORDER = ("pyproject.toml", "setup.cfg", "setup.py", "requirements.txt")
+
+
+def manifest_anchor(manifests: list[str]) -> str | None:
+    """Where a project-level finding is reported: the shallowest project manifest
+    (pyproject.toml first, then setup.cfg, setup.py, requirements.txt)."""
+
+    def key(path: str) -> tuple[int, int, str]:
+        name = PurePosixPath(path).name
+        rank = _MANIFEST_ORDER.index(name) if name in _MANIFEST_ORDER else len(_MANIFEST_ORDER)
+        return (path.count("/"), rank, path)
+
+    return min(manifests, key=key) if manifests else None
+
+
+# pre-commit hook ids (or the program of a local hook's `entry`) by what they check
+FORMATTERS = frozenset(
+    {"black", "black-jupyter", "ruff-format", "autopep8", "yapf", "blue", "pyink"}
+)
+LINTERS = frozenset(
+    {"ruff", "ruff-check", "flake8", "pylint", "pyflakes", "pycodestyle", "prospector"}
+)
+TYPE_CHECKERS = frozenset({"mypy", "pyright", "basedpyright", "pytype", "pyre-check", "pyre"})
+
+
+def hook_categories(hooks: list[Hook]) -> set[str]:
+    found: set[str] = set()
+    for hook in hooks:
+        names = {hook.id.lower()}
+        entry = hook.entry.split()
+        if entry:
+            names.add(entry[0].rsplit("/", 1)[-1].lower())
+            if entry[0].rsplit("/", 1)[-1] in {"ruff"} and "format" in entry[1:2]:
+                names.add("ruff-format")
+            if len(entry) > 2 and entry[1] == "-m":
+                names.add(entry[2].lower())
+        if names & FORMATTERS:
+            found.add("formatter")
+        if names & LINTERS:
+            found.add("linter")
+        if names & TYPE_CHECKERS:
+            found.add("type checker")
+    return found

@@ -1,0 +1,104 @@
+"""PROD007: the schema created by `create_all()` instead of migrations."""
+
+from __future__ import annotations
+
+from bastion.findings import Severity
+from bastion.rule import Example, ProjectRule
+
+
+class CreateAllWithoutMigrations(ProjectRule):
+    """Flags, from the facts of every Python file:
+
+    - `Base.metadata.create_all(...)` (also `SQLModel.metadata.create_all`, `await
+      conn.run_sync(Base.metadata.create_all)` and Flask-SQLAlchemy's `db.create_all()`) run
+      at start-up: at module level of a module that imports a web framework, or inside a
+      start-up hook (`@app.on_event("startup")`, a `lifespan` function, `create_app`,
+      `before_first_request`). Test files and stand-alone scripts are not flagged;
+    - SQLAlchemy models (classes with `__tablename__`, SQLModel `table=True`) in a project
+      with no Alembic (`alembic.ini`, or an `env.py` importing alembic);
+    - Django apps that define models but have no `migrations/` files.
+
+    Project-level: it runs when a folder is scanned; inline suppressions do not apply (use
+    `per-file-ignores`)."""
+
+    id = "PROD007"
+    name = "create-all-without-migrations"
+    severity = Severity.WARNING
+    summary = "`metadata.create_all()` at start-up, or ORM models without migrations"
+    why = (
+        "`create_all()` creates missing tables but never alters existing ones: the first "
+        "column added after launch silently never reaches production, and there is no record "
+        "of how the schema evolved or how to roll back. Migrations (Alembic, Django) make "
+        "every schema change reviewed, repeatable and reversible."
+    )
+    hint = (
+        "Manage the schema with migrations: `alembic init migrations`, `alembic revision "
+        "--autogenerate`, `alembic upgrade head` at deploy time (Django: `makemigrations` and "
+        "`migrate`), and remove `create_all()` from start-up."
+    )
+    bad = [
+        Example(
+            "from fastapi import FastAPI\nfrom .db import Base, engine\napp = FastAPI()\n"
+            "Base.metadata.create_all(bind=engine)\n",
+            path="app/main.py",
+        ),
+        Example(
+            "@app.on_event('startup')\nasync def init():\n    async with engine.begin() as c:\n"
+            "        await c.run_sync(Base.metadata.create_all)\n",
+            path="app/main.py",
+        ),
+        Example(
+            "from sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase):\n    pass\n"
+            "class User(Base):\n    __tablename__ = 'users'\n",
+            path="app/models.py",
+        ),
+    ]
+    good = [
+        Example(
+            "from app.db import Base, engine\nBase.metadata.create_all(engine)\n",
+            path="scripts/init_db.py",
+        ),
+        Example(
+            "def test_x(engine):\n    Base.metadata.create_all(engine)\n",
+            path="tests/test_db.py",
+        ),
+        Example("[alembic]\nscript_location = migrations\n", path="alembic.ini"),
+    ]
+
+    def check_project(self) -> None:
+        code = self.project.facts("code")
+        for path, fact in code:
+            if fact["type"] == "create_all":
+                self.report_at(
+                    path,
+                    fact["line"],
+                    fact["column"],
+                    f"`{fact['code']}()` creates the schema at start-up instead of migrations",
+                )
+        has_alembic = any(
+            f["type"] == "alembic"
+            for key in ("code", "tooling")
+            for _, f in self.project.facts(key)
+        )
+        models = [(p, f) for p, f in code if f["type"] == "sqla_model"]
+        if models and not has_alembic:
+            path, fact = models[0]
+            others = f" (and {len(models) - 1} more files)" if len(models) > 1 else ""
+            self.report_at(
+                path,
+                fact["line"],
+                1,
+                f"SQLAlchemy models here{others} but no Alembic migrations in the project",
+            )
+        migrated = {f["app"] for _, f in code if f["type"] == "migration"}
+        reported: set[str] = set()
+        for path, fact in code:
+            if fact["type"] != "django_model" or fact["app"] in migrated:
+                continue
+            if fact["app"] in reported:
+                continue
+            reported.add(fact["app"])
+            app = fact["app"] or "."
+            self.report_at(
+                path, fact["line"], 1, f"Django app `{app}` defines models but has no migrations"
+            )

@@ -1,0 +1,186 @@
+"""Facts about the project's tooling, tests and database migrations, gathered per file for the
+project rules (WF001, WF003, TEST001, TEST003, PROD007)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import PurePosixPath
+from typing import ClassVar
+
+from bastion.analysis.deps import PyprojectDocument
+from bastion.analysis.nodes import string_value
+from bastion.analysis.tooling import IniDocument, PrecommitDocument, hook_categories
+from bastion.context import FileContext
+from bastion.rule import FactCollector
+
+_COV_FLAG = "--cov-fail-under"
+
+
+class ToolingFacts(FactCollector):
+    """Config files: manifests, type checker / coverage / pre-commit configuration, Alembic."""
+
+    key = "tooling"
+    kinds: ClassVar[frozenset[str]] = frozenset(
+        {"pyproject", "ini", "precommit", "json", "yaml", "requirements"}
+    )
+
+    def check(self) -> None:
+        doc = self.ctx.document
+        name = self.ctx.filename.lower()
+        if self.ctx.kind == "requirements" and name == "requirements.txt":
+            self.add(type="manifest")
+        elif isinstance(doc, PyprojectDocument):
+            self._pyproject(doc)
+        elif isinstance(doc, IniDocument):
+            self._ini(name, doc)
+        elif isinstance(doc, PrecommitDocument):
+            self.add(type="precommit", categories=sorted(hook_categories(doc.hooks)))
+            if "type checker" in hook_categories(doc.hooks):
+                self.add(type="type_check", where="pre-commit")
+        elif self.ctx.kind == "json" and name == "pyrightconfig.json":
+            self.add(type="type_check", where="pyrightconfig.json")
+        elif (
+            self.ctx.kind == "yaml"
+            and isinstance(doc, str)
+            and (_COV_FLAG in doc or "coverage report --fail-under" in doc)
+        ):
+            # CI workflows that enforce the threshold on the command line
+            self.add(type="coverage", threshold=True)
+
+    def _pyproject(self, doc: PyprojectDocument) -> None:
+        self.add(type="manifest")
+        tool = doc.table("tool") or {}
+        if not isinstance(tool, dict):
+            return
+        if "mypy" in tool or "pyright" in tool or "basedpyright" in tool:
+            self.add(type="type_check", where="pyproject.toml")
+        coverage = tool.get("coverage")
+        addopts = str((tool.get("pytest") or {}).get("ini_options", {}).get("addopts", ""))
+        if isinstance(coverage, dict):
+            report = coverage.get("report") or {}
+            threshold = isinstance(report, dict) and "fail_under" in report
+            self.add(type="coverage", threshold=threshold)
+        if _COV_FLAG in addopts:
+            self.add(type="coverage", threshold=True)
+
+    def _ini(self, name: str, doc: IniDocument) -> None:
+        sections = doc.sections
+        if name in {"setup.cfg"}:
+            self.add(type="manifest")
+        if name == "alembic.ini" or "alembic" in sections:
+            self.add(type="alembic")
+        if name == "mypy.ini" or "mypy" in sections or any(s.startswith("mypy-") for s in sections):
+            self.add(type="type_check", where=name)
+        prefix = "" if name == ".coveragerc" else "coverage:"
+        run, report = sections.get(prefix + "run"), sections.get(prefix + "report")
+        if run is not None or report is not None:
+            self.add(type="coverage", threshold=bool(report and "fail_under" in report))
+        for section in ("pytest", "tool:pytest"):
+            if _COV_FLAG in sections.get(section, {}).get("addopts", ""):
+                self.add(type="coverage", threshold=True)
+
+
+_SQLA_BASES = frozenset(
+    {
+        "sqlalchemy.orm.DeclarativeBase",
+        "sqlalchemy.orm.DeclarativeBaseNoMeta",
+        "sqlalchemy.ext.declarative.declarative_base",
+        "sqlalchemy.orm.declarative_base",
+    }
+)
+_STARTUP_DECORATORS = ("on_event", "before_first_request", "before_serving", "on_startup")
+
+
+def _is_startup_function(node: ast.AST) -> bool:
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    if "lifespan" in node.name or "startup" in node.name or node.name == "create_app":
+        return True
+    for decorator in node.decorator_list:
+        call = decorator if isinstance(decorator, ast.Call) else None
+        target = call.func if call else decorator
+        if isinstance(target, ast.Attribute) and target.attr in _STARTUP_DECORATORS:
+            if target.attr != "on_event":
+                return True
+            if call and call.args and string_value(call.args[0]) == "startup":
+                return True
+    return False
+
+
+class CodeFacts(FactCollector):
+    """Python files: test files, setup.py, Alembic env, ORM models, migrations, and
+    `metadata.create_all()` run at start-up."""
+
+    key = "code"
+    kinds: ClassVar[frozenset[str]] = frozenset({"python"})
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._model_reported = False
+
+    def finish(self) -> None:
+        path = PurePosixPath(self.ctx.path)
+        name = path.name
+        if self.ctx.is_test_file or name == "tests.py" or name.startswith("test_"):
+            self.add(type="test")
+        if name == "setup.py":
+            self.add(type="manifest")
+        if "migrations" in path.parts[:-1] and name != "__init__.py":
+            index = len(path.parts) - 1 - list(reversed(path.parts[:-1])).index("migrations") - 1
+            self.add(type="migration", app="/".join(path.parts[:index]))
+        if name == "env.py" and self.ctx.imports.is_imported("alembic"):
+            self.add(type="alembic")
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        imports = self.ctx.imports
+        bases = [imports.qualname(b) or "" for b in node.bases]
+        if "django.db.models.Model" in bases:
+            path = PurePosixPath(self.ctx.path)
+            app_parts = path.parts[:-1]
+            if app_parts and app_parts[-1] == "models":
+                app_parts = app_parts[:-1]
+            self.add(type="django_model", app="/".join(app_parts), line=node.lineno)
+            return
+        if self._model_reported:
+            return
+        uses_orm = imports.is_imported("sqlalchemy") or imports.is_imported("sqlmodel")
+        has_table = any(
+            isinstance(s, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in s.targets)
+            for s in node.body
+        )
+        sqlmodel_table = "sqlmodel.SQLModel" in bases and any(
+            k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True
+            for k in node.keywords
+        )
+        if (uses_orm and has_table) or sqlmodel_table or any(b in _SQLA_BASES for b in bases):
+            if any(b in _SQLA_BASES for b in bases) and not has_table:
+                return  # the declarative base itself
+            self._model_reported = True
+            self.add(type="sqla_model", line=node.lineno)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "run_sync" and node.args:
+            func = node.args[0]  # `await conn.run_sync(Base.metadata.create_all)`
+        if not isinstance(func, ast.Attribute) or func.attr != "create_all":
+            return
+        receiver = func.value
+        is_metadata = isinstance(receiver, ast.Attribute) and receiver.attr == "metadata"
+        is_flask_db = self.ctx.imports.instance_of(receiver) == "flask_sqlalchemy.SQLAlchemy"
+        if not (is_metadata or is_flask_db) or self.ctx.is_test_file:
+            return
+        function = self.ctx.enclosing_function()
+        imports = self.ctx.imports
+        if function is None:
+            web = any(imports.is_imported(m) for m in ("fastapi", "flask", "starlette", "quart"))
+            if not web:
+                return  # a one-off script (init_db.py) is a deliberate choice
+        elif not any(_is_startup_function(n) for n in self.ctx.stack):
+            return  # a helper or a command: only start-up hooks and lifespans count
+        self.add(
+            type="create_all",
+            line=node.lineno,
+            column=node.col_offset + 1,
+            code=ast.unparse(func),
+        )
