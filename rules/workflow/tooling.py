@@ -48,7 +48,7 @@ class NoPreCommit(ProjectRule):
     good = [
         Example("repos:\n  - repo: local\n    hooks: []\n", path=".pre-commit-config.yaml"),
         Example("repos: []\n", path=".pre-commit-config.yml"),
-        Example("import os\n", path="scripts/tool.py"),
+        Example("repos:\n  - repo: local\n    hooks: []\n", path="backend/.pre-commit-config.yaml"),
     ]
 
     def check_project(self) -> None:

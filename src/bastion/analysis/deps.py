@@ -274,7 +274,10 @@ def parse_pyproject(text: str) -> PyprojectDocument:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        raise DocumentError(f"invalid TOML: {exc}", int(match.group(1)) if match else 1) from None
+        line = int(match.group(1)) if match else 1
+        if match is None and "end of document" in str(exc):
+            line = max(1, len(text.splitlines()))
+        raise DocumentError(f"invalid TOML: {exc}", line) from None
     doc = PyprojectDocument(data, text)
     header_line, value_line = _line_locator(text)
 
