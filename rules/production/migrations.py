@@ -14,9 +14,12 @@ class CreateAllWithoutMigrations(ProjectRule):
       at start-up: at module level of a module that imports a web framework, or inside a
       start-up hook (`@app.on_event("startup")`, a `lifespan` function, `create_app`,
       `before_first_request`). Test files and stand-alone scripts are not flagged;
-    - SQLAlchemy models (classes with `__tablename__`, SQLModel `table=True`) in a project
-      with no Alembic (`alembic.ini`, or an `env.py` importing alembic);
-    - Django apps that define models but have no `migrations/` files.
+    - SQLAlchemy models (classes with `__tablename__`, SQLModel `table=True`) in an
+      application (it creates a FastAPI/Flask/Starlette app or has a Dockerfile, Procfile or
+      compose file) with no Alembic (`alembic.ini`, or an `env.py` importing alembic);
+      libraries that ship models (celery's result backend) are not flagged;
+    - Django apps whose `models.py` (or `models/` package) defines concrete, managed models
+      but that have no `migrations/` files (abstract and `managed = False` models need none).
 
     Project-level: it runs when a folder is scanned; inline suppressions do not apply (use
     `per-file-ignores`)."""
@@ -48,9 +51,14 @@ class CreateAllWithoutMigrations(ProjectRule):
             path="app/main.py",
         ),
         Example(
-            "from sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase):\n    pass\n"
+            "from fastapi import FastAPI\nfrom sqlalchemy.orm import DeclarativeBase\n"
+            "app = FastAPI()\nclass Base(DeclarativeBase):\n    pass\n"
             "class User(Base):\n    __tablename__ = 'users'\n",
-            path="app/models.py",
+            path="app/main.py",
+        ),
+        Example(
+            "from django.db import models\nclass Post(models.Model):\n    title = 1\n",
+            path="blog/models.py",
         ),
     ]
     good = [
@@ -63,6 +71,16 @@ class CreateAllWithoutMigrations(ProjectRule):
             path="tests/test_db.py",
         ),
         Example("[alembic]\nscript_location = migrations\n", path="alembic.ini"),
+        Example(
+            "from django.db import models\nclass Base(models.Model):\n"
+            "    class Meta:\n        abstract = True\n",
+            path="core/models.py",
+        ),
+        Example(
+            "from sqlalchemy.orm import DeclarativeBase\nclass Base(DeclarativeBase):\n    pass\n"
+            "class TaskResult(Base):\n    __tablename__ = 'results'\n",
+            path="mylib/backends/models.py",
+        ),
     ]
 
     def check_project(self) -> None:
@@ -75,13 +93,12 @@ class CreateAllWithoutMigrations(ProjectRule):
                     fact["column"],
                     f"`{fact['code']}()` creates the schema at start-up instead of migrations",
                 )
-        has_alembic = any(
-            f["type"] == "alembic"
-            for key in ("code", "tooling")
-            for _, f in self.project.facts(key)
-        )
+        facts = [f for key in ("code", "tooling") for _, f in self.project.facts(key)]
+        has_alembic = any(f["type"] == "alembic" for f in facts)
         models = [(p, f) for p, f in code if f["type"] == "sqla_model"]
-        if models and not has_alembic:
+        deployed = any(f["type"] == "deployed" for _, f in self.project.facts("dependencies"))
+        is_app = deployed or any(f["type"] == "web_app" for f in facts)
+        if models and is_app and not has_alembic:
             path, fact = models[0]
             others = f" (and {len(models) - 1} more files)" if len(models) > 1 else ""
             self.report_at(

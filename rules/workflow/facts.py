@@ -10,6 +10,7 @@ from typing import ClassVar
 from bastion.analysis.deps import PyprojectDocument
 from bastion.analysis.nodes import string_value
 from bastion.analysis.tooling import IniDocument, PrecommitDocument, hook_categories
+from bastion.analysis.web import FASTAPI_APPS, FLASK_APPS
 from bastion.context import FileContext
 from bastion.rule import FactCollector
 
@@ -91,6 +92,24 @@ _SQLA_BASES = frozenset(
 _STARTUP_DECORATORS = ("on_event", "before_first_request", "before_serving", "on_startup")
 
 
+_WEB_APPS = FASTAPI_APPS | FLASK_APPS
+
+
+def _needs_migrations(model: ast.ClassDef) -> bool:
+    """False for abstract (`abstract = True`) and unmanaged (`managed = False`) models."""
+    for stmt in model.body:
+        if not (isinstance(stmt, ast.ClassDef) and stmt.name == "Meta"):
+            continue
+        for item in stmt.body:
+            if isinstance(item, ast.Assign) and isinstance(item.value, ast.Constant):
+                names = {t.id for t in item.targets if isinstance(t, ast.Name)}
+                if "abstract" in names and item.value.value is True:
+                    return False
+                if "managed" in names and item.value.value is False:
+                    return False
+    return True
+
+
 def _is_startup_function(node: ast.AST) -> bool:
     if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         return False
@@ -121,6 +140,9 @@ class CodeFacts(FactCollector):
     def finish(self) -> None:
         path = PurePosixPath(self.ctx.path)
         name = path.name
+        apps = set(self.ctx.imports.instances.values()) & _WEB_APPS
+        if apps:
+            self.add(type="web_app")
         if self.ctx.is_test_file or name == "tests.py" or name.startswith("test_"):
             self.add(type="test")
         if name == "setup.py":
@@ -137,9 +159,11 @@ class CodeFacts(FactCollector):
         if "django.db.models.Model" in bases:
             path = PurePosixPath(self.ctx.path)
             app_parts = path.parts[:-1]
+            in_models = path.name == "models.py" or (app_parts and app_parts[-1] == "models")
             if app_parts and app_parts[-1] == "models":
                 app_parts = app_parts[:-1]
-            self.add(type="django_model", app="/".join(app_parts), line=node.lineno)
+            if in_models and _needs_migrations(node):
+                self.add(type="django_model", app="/".join(app_parts), line=node.lineno)
             return
         if self._model_reported:
             return
