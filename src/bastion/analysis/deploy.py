@@ -65,7 +65,7 @@ def _program(word: str) -> str:
 _RUNNERS = frozenset({"poetry", "uv", "pipenv", "pdm", "hatch", "rye"})
 
 
-def _strip_launchers(command: list[str]) -> list[str]:
+def strip_launchers(command: list[str]) -> list[str]:
     """`exec`, `env A=1`, `python -m`, `poetry run`, `uv run`, `pipenv run` -> the real tool."""
     words = list(command)
     changed = True
@@ -94,7 +94,7 @@ def dev_server(words: list[str]) -> str | None:
     """The dev server a command line starts (`flask run`, `manage.py runserver`,
     `uvicorn --reload`, `fastapi dev`), or None."""
     for command in simple_commands(words):
-        tool_words = _strip_launchers(command)
+        tool_words = strip_launchers(command)
         if not tool_words:
             continue
         tool = _program(tool_words[0])

@@ -184,16 +184,18 @@ TYPE_CHECKERS = frozenset({"mypy", "pyright", "basedpyright", "pytype", "pyre-ch
 
 
 def hook_categories(hooks: list[Hook]) -> set[str]:
+    from bastion.analysis.deploy import split_shell, strip_launchers
+
     found: set[str] = set()
     for hook in hooks:
         names = {hook.id.lower()}
-        entry = hook.entry.split()
+        # a local hook's program: `mypy src`, `pdm run pyright`, `python -m mypy`
+        entry = strip_launchers(split_shell(hook.entry)) if hook.entry else []
         if entry:
-            names.add(entry[0].rsplit("/", 1)[-1].lower())
-            if entry[0].rsplit("/", 1)[-1] in {"ruff"} and "format" in entry[1:2]:
+            program = entry[0].rsplit("/", 1)[-1].lower()
+            names.add(program)
+            if program == "ruff" and "format" in entry[1:2]:
                 names.add("ruff-format")
-            if len(entry) > 2 and entry[1] == "-m":
-                names.add(entry[2].lower())
         if names & FORMATTERS:
             found.add("formatter")
         if names & LINTERS:
