@@ -184,7 +184,6 @@ _DEV_TOOLS = frozenset(
         "django-debug-toolbar",
         "factory-boy",
         "hypothesis",
-        "types-requests",
     }
 )
 

@@ -179,3 +179,23 @@ def test_env_file_status_without_git(tmp_path: Path) -> None:
     assert gitignored(tmp_path, ".env")
     assert not gitignored(tmp_path, "keep/.env")
     assert not gitignored(tmp_path, ".env.prod")
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [
+        ("requirements.txt", "main"),
+        ("backend/requirements.txt", "main"),
+        ("requirements/base.txt", "main"),
+        ("requirements-prod.txt", "main"),
+        ("requirements/dev.txt", "dev"),
+        ("dev-requirements.txt", "dev"),
+        ("requirements_test.txt", "test"),
+        ("docs/requirements.txt", "docs"),
+        ("constraints.txt", "constraints"),
+    ],
+)
+def test_requirements_role(path: str, role: str) -> None:
+    from bastion.analysis.deps import requirements_role
+
+    assert requirements_role(path) == role

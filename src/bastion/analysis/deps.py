@@ -196,12 +196,35 @@ _PRODUCTION_WORDS = frozenset(
 )
 
 
+_NON_PRODUCTION_FOLDERS = frozenset(
+    {
+        "docs",
+        "doc",
+        "test",
+        "tests",
+        "ci",
+        ".github",
+        ".gitlab",
+        "dev",
+        "tools",
+        "scripts",
+        "examples",
+        "example",
+        "benchmarks",
+        "bench",
+    }
+)
+
+
 def requirements_role(path: str) -> str:
     """ "main" for a production requirements file (`requirements.txt`,
     `requirements/prod.txt`, `requirements-base.txt`), else the word that names its role
     (`dev`, `test`, `docs`...). Input files of pip-compile (`*.in`) keep the role of their name."""
     posix = PurePosixPath(path.lower())
     stem = posix.stem
+    for folder in posix.parent.parts:
+        if folder in _NON_PRODUCTION_FOLDERS:
+            return folder  # docs/requirements.txt, tests/requirements.txt, .github/...
     word = stem
     for prefix in ("requirements", "requirement", "reqs"):
         if word.startswith(prefix):
