@@ -56,7 +56,9 @@ class ToolingFacts(FactCollector):
         if "mypy" in tool or "pyright" in tool or "basedpyright" in tool:
             self.add(type="type_check", where="pyproject.toml")
         coverage = tool.get("coverage")
-        addopts = str((tool.get("pytest") or {}).get("ini_options", {}).get("addopts", ""))
+        pytest_table = tool.get("pytest")
+        ini_options = pytest_table.get("ini_options") if isinstance(pytest_table, dict) else None
+        addopts = str(ini_options.get("addopts", "")) if isinstance(ini_options, dict) else ""
         if isinstance(coverage, dict):
             report = coverage.get("report") or {}
             threshold = isinstance(report, dict) and "fail_under" in report

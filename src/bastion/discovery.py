@@ -89,6 +89,22 @@ def file_kind(path: str) -> str | None:
     return None
 
 
+def gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
+    """A `.gitignore` as pathspec reads it; a line pathspec rejects (`foo\\` with a dangling
+    escape) is dropped, as git itself discards invalid patterns, instead of failing the run."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except ValueError:
+        valid = []
+        for line in lines:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+            except ValueError:
+                continue
+            valid.append(line)
+        return pathspec.GitIgnoreSpec.from_lines(valid)
+
+
 def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
@@ -126,7 +142,7 @@ class _Walker:
             lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             return []
-        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        spec = gitignore_spec(lines)
         base = self.rel(directory)
         return [("" if base == "." else base, spec)]
 

@@ -199,3 +199,14 @@ def test_requirements_role(path: str, role: str) -> None:
     from bastion.analysis.deps import requirements_role
 
     assert requirements_role(path) == role
+
+
+def test_invalid_gitignore_pattern_does_not_stop_the_run(tmp_path: Path) -> None:
+    from bastion.config import Config
+    from bastion.engine import run
+
+    (tmp_path / ".gitignore").write_text("ignored.env\nfoo\\\n")
+    (tmp_path / "ignored.env").write_text("A=1\n")
+    (tmp_path / "kept.env").write_text("A=1\n")
+    result = run([tmp_path], Config(root=tmp_path, select=("SEC016",)))
+    assert [f.path for f in result.findings] == ["kept.env"]

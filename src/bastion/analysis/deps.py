@@ -365,7 +365,8 @@ def parse_pyproject(text: str) -> PyprojectDocument:
     if isinstance(tool_poetry, dict):
         poetry(tool_poetry.get("dependencies"), "main", "tool.poetry.dependencies")
         poetry(tool_poetry.get("dev-dependencies"), "group:dev", "tool.poetry.dev-dependencies")
-        for name, group in (tool_poetry.get("group") or {}).items():
+        poetry_groups = tool_poetry.get("group")
+        for name, group in (poetry_groups if isinstance(poetry_groups, dict) else {}).items():
             if isinstance(group, dict):
                 poetry(
                     group.get("dependencies"),

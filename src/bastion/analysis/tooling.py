@@ -82,10 +82,10 @@ class GitignoreDocument:
 
 
 def parse_gitignore(text: str) -> GitignoreDocument:
-    import pathspec
+    from bastion.discovery import gitignore_spec
 
     lines = text.splitlines()
-    return GitignoreDocument(pathspec.GitIgnoreSpec.from_lines(lines), lines)
+    return GitignoreDocument(gitignore_spec(lines), lines)
 
 
 # -- git ------------------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def git_status(root: Path, path: str) -> str | None:
 def gitignored(root: Path, path: str) -> bool:
     """Without git: does a `.gitignore` between `root` and the file ignore it (pathspec, git's
     own semantics, later and deeper files overriding earlier ones)?"""
-    import pathspec
+    from bastion.discovery import gitignore_spec
 
     parts = PurePosixPath(path).parts
     result = False
@@ -149,7 +149,7 @@ def gitignored(root: Path, path: str) -> bool:
             lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             continue
-        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        spec = gitignore_spec(lines)
         outcome = spec.check_file("/".join(parts[depth:]))
         if outcome.include is not None:
             result = outcome.include
