@@ -17,6 +17,9 @@ _TEMPLATE_WORDS = frozenset(
 )
 
 
+_TEST_FOLDERS = frozenset({"tests", "test", "fixtures", "testdata", "test_data"})
+
+
 def is_template_env(path: str) -> bool:
     name = PurePosixPath(path).name.lower()
     words = {w for part in name.split(".") for w in part.replace("_", "-").split("-")}
@@ -29,7 +32,11 @@ class EnvFileCommitted(Rule):
     is a git work tree, git itself answers (`git ls-files`, `git check-ignore`, with a
     timeout; a failing git never fails the run); otherwise the `.gitignore` files from the root
     down are matched with pathspec. Templates (`.env.example`, `.env.sample`,
-    `.env.template`, `.env.dist`) and files with only empty values are not flagged."""
+    `.env.template`, `.env.dist`), files with only empty values and test data (under
+    `tests/`, `fixtures/`, `testdata/` or the configured test paths) are not flagged.
+
+    Not covered yet: a project with no `.gitignore` entry for `.env` whose code loads one
+    (`load_dotenv()`) while no `.env` exists in the checkout."""
 
     id = "SEC016"
     name = "env-file-committed"
@@ -56,10 +63,11 @@ class EnvFileCommitted(Rule):
         Example("SECRET_KEY=change-me\n", path=".env.sample"),
         Example("SECRET_KEY=\n", path=".env.template"),
         Example("SECRET_KEY=\nDEBUG=\n", path=".env"),
+        Example("SECRET_KEY=test-only\n", path="tests/fixtures/.env"),
     ]
 
     def check(self) -> None:
-        if is_template_env(self.ctx.path):
+        if is_template_env(self.ctx.path) or self._is_test_data():
             return
         entries = self.ctx.document
         if not isinstance(entries, list):
@@ -78,3 +86,7 @@ class EnvFileCommitted(Rule):
         else:
             return
         self.report_at(valued[0].line, 1, message)
+
+    def _is_test_data(self) -> bool:
+        folders = PurePosixPath(self.ctx.path).parts[:-1]
+        return self.ctx.is_test_file or any(f in _TEST_FOLDERS for f in folders)

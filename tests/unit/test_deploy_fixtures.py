@@ -154,3 +154,21 @@ def test_dep001_is_off_by_default(name: str) -> None:
     root = FIXTURES / name
     result = run([root], Config(root=root))
     assert not any(f.rule == "DEP001" for f in result.findings)
+
+
+def test_audit_deps_reads_lock_files(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "uv.lock").write_text(
+        'version = 1\n\n[[package]]\nname = "PyYAML"\nversion = "5.3"\n\n'
+        '[[package]]\nname = "requests"\nversion = "2.32.3"\n'
+    )
+    code, out, err = _audit(str(tmp_path), "--vuln-db", str(FIXTURES / "osv_db"))
+    assert code == 1, err
+    found = sorted(
+        (f["path"], f["line"], f["message"].split()[5]) for f in json.loads(out)["findings"]
+    )
+    assert found == [
+        ("uv.lock", 4, "GHSA-6757-jp84-gxfx"),
+        ("uv.lock", 4, "GHSA-8q59-q68h-6hv4"),
+    ]
