@@ -82,6 +82,13 @@ class NoCoverageThreshold(ProjectRule):
         Example("[tool.coverage.report]\nfail_under = 85\n", path="pyproject.toml"),
         Example("[report]\nfail_under = 90\n", path=".coveragerc"),
         Example("[tool:pytest]\naddopts = --cov=app --cov-fail-under=80\n", path="setup.cfg"),
+        Example(
+            "[testenv]\ncommands =\n    pytest --cov=app --cov-fail-under=90\n", path="tox.ini"
+        ),
+        Example(
+            "jobs:\n  test:\n    steps:\n      - run: coverage report --fail-under=85\n",
+            path=".github/workflows/ci.yml",
+        ),
     ]
 
     def check_project(self) -> None:

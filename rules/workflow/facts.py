@@ -4,9 +4,11 @@ project rules (WF001, WF003, TEST001, TEST003, PROD007)."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import ClassVar
 
+from bastion.analysis.deploy import simple_commands, split_shell, strip_launchers
 from bastion.analysis.deps import PyprojectDocument
 from bastion.analysis.nodes import string_value
 from bastion.analysis.tooling import IniDocument, PrecommitDocument, hook_categories
@@ -15,6 +17,7 @@ from bastion.context import FileContext
 from bastion.rule import FactCollector
 
 _COV_FLAG = "--cov-fail-under"
+_TYPE_CHECKERS = frozenset({"mypy", "pyright", "basedpyright", "pytype", "dmypy"})
 
 
 class ToolingFacts(FactCollector):
@@ -40,13 +43,35 @@ class ToolingFacts(FactCollector):
                 self.add(type="type_check", where="pre-commit")
         elif self.ctx.kind == "json" and name == "pyrightconfig.json":
             self.add(type="type_check", where="pyrightconfig.json")
-        elif (
-            self.ctx.kind == "yaml"
-            and isinstance(doc, str)
-            and (_COV_FLAG in doc or "coverage report --fail-under" in doc)
-        ):
-            # CI workflows that enforce the threshold on the command line
+        elif self.ctx.kind == "yaml" and isinstance(doc, str) and _is_ci_file(self.ctx.path):
+            # CI workflows that run the checks on the command line
+            import yaml
+
+            try:
+                data = yaml.safe_load(doc)
+            except yaml.YAMLError:
+                return
+            lines = [line for text in _strings(data) for line in text.splitlines()]
+            self._commands(lines, "CI")
+
+    def _commands(self, commands: Iterable[str], where: str) -> None:
+        """Command lines (tox `commands`, hatch scripts, CI steps) that enforce a coverage
+        threshold or run a type checker."""
+        threshold = type_check = False
+        for command in commands:
+            if not isinstance(command, str):
+                continue
+            words = split_shell(command)
+            if any(w.startswith((_COV_FLAG, "--fail-under")) for w in words):
+                threshold = True
+            for simple in simple_commands(words):
+                program = strip_launchers(simple)
+                if program and program[0].rsplit("/", 1)[-1] in _TYPE_CHECKERS:
+                    type_check = True
+        if threshold:
             self.add(type="coverage", threshold=True)
+        if type_check:
+            self.add(type="type_check", where=where)
 
     def _pyproject(self, doc: PyprojectDocument) -> None:
         self.add(type="manifest")
@@ -65,6 +90,8 @@ class ToolingFacts(FactCollector):
             self.add(type="coverage", threshold=threshold)
         if _COV_FLAG in addopts:
             self.add(type="coverage", threshold=True)
+        # scripts of hatch/pdm/tox/poe tables: `cov = "pytest --cov-fail-under=90"`
+        self._commands(_strings(tool), "pyproject.toml")
 
     def _ini(self, name: str, doc: IniDocument) -> None:
         sections = doc.sections
@@ -81,6 +108,38 @@ class ToolingFacts(FactCollector):
         for section in ("pytest", "tool:pytest"):
             if _COV_FLAG in sections.get(section, {}).get("addopts", ""):
                 self.add(type="coverage", threshold=True)
+        # tox `commands = pytest --cov-fail-under=90`, `[testenv:typing] commands = mypy src`
+        lines = [
+            line for values in sections.values() for v in values.values() for line in v.splitlines()
+        ]
+        self._commands(lines, name)
+
+
+_CI_FILES = frozenset(
+    {".gitlab-ci.yml", "bitbucket-pipelines.yml", "azure-pipelines.yml", ".travis.yml"}
+)
+
+
+def _is_ci_file(path: str) -> bool:
+    posix = PurePosixPath(path)
+    folders = posix.parts[:-1]
+    return (
+        posix.name in _CI_FILES
+        or folders[-2:] == (".github", "workflows")
+        or ".circleci" in folders
+    )
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string inside a TOML table (lists and nested tables included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 _SQLA_BASES = frozenset(

@@ -156,6 +156,15 @@ class NoTypeChecking(ProjectRule):
         Example('[project]\nname = "svc"\n[tool.mypy]\nstrict = true\n', path="pyproject.toml"),
         Example("[mypy]\nstrict = True\n", path="mypy.ini"),
         Example("{}\n", path="pyrightconfig.json"),
+        Example("[testenv:typing]\ncommands = mypy --strict src\n", path="tox.ini"),
+        Example(
+            "jobs:\n  types:\n    steps:\n      - run: uv run pyright src\n",
+            path=".github/workflows/ci.yml",
+        ),
+        Example(
+            '[project]\nname = "svc"\n[tool.hatch.envs.types.scripts]\ncheck = "mypy src"\n',
+            path="pyproject.toml",
+        ),
     ]
 
     def check_project(self) -> None:
