@@ -346,8 +346,9 @@ def parse_pyproject(text: str) -> PyprojectDocument:
             elif isinstance(value, list):
                 spec = "*"  # multiple-constraint form: do not judge
                 url = "multiple"
+            raw = f'{name} = "{spec}"' if spec and not url else name
             doc.dependencies.append(
-                Dependency(canonicalize_name(name), spec, line, group, name, url, poetry=True)
+                Dependency(canonicalize_name(name), spec, line, group, raw, url, poetry=True)
             )
 
     project = doc.table("project")
