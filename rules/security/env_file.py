@@ -15,6 +15,8 @@ from bastion.rule import Example, Rule
 _TEMPLATE_WORDS = frozenset(
     {"example", "examples", "sample", "template", "tpl", "dist", "defaults"}
 )
+# `.env.test`, `.env.ci`: settings for the test run, committed on purpose
+_TEST_WORDS = frozenset({"test", "tests", "testing", "ci"})
 
 
 _TEST_FOLDERS = frozenset({"tests", "test", "fixtures", "testdata", "test_data"})
@@ -23,7 +25,7 @@ _TEST_FOLDERS = frozenset({"tests", "test", "fixtures", "testdata", "test_data"}
 def is_template_env(path: str) -> bool:
     name = PurePosixPath(path).name.lower()
     words = {w for part in name.split(".") for w in part.replace("_", "-").split("-")}
-    return bool(words & _TEMPLATE_WORDS)
+    return bool(words & (_TEMPLATE_WORDS | _TEST_WORDS))
 
 
 class EnvFileCommitted(Rule):
@@ -32,7 +34,8 @@ class EnvFileCommitted(Rule):
     is a git work tree, git itself answers (`git ls-files`, `git check-ignore`, with a
     timeout; a failing git never fails the run); otherwise the `.gitignore` files from the root
     down are matched with pathspec. Templates (`.env.example`, `.env.sample`,
-    `.env.template`, `.env.dist`), files with only empty values and test data (under
+    `.env.template`, `.env.dist`), test settings (`.env.test`, `.env.ci`), files with only
+    empty values and test data (under
     `tests/`, `fixtures/`, `testdata/` or the configured test paths) are not flagged.
 
     Not covered yet: a project with no `.gitignore` entry for `.env` whose code loads one

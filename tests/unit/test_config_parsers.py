@@ -125,6 +125,8 @@ def test_compose_syntax_error_is_a_parse_error() -> None:
         ("python -m flask run --host 0.0.0.0", "flask run"),
         ("poetry run uvicorn app:app --reload=true", "uvicorn --reload"),
         ("env FLASK_APP=app flask run", "flask run"),
+        ("flask --app hello run --debug", "flask run"),
+        ("flask --app hello routes", None),
         ("gunicorn app:app --reload", None),
         ("uvicorn app:app --workers 4", None),
         ("fastapi run main.py", None),

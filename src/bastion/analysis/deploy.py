@@ -100,7 +100,7 @@ def dev_server(words: list[str]) -> str | None:
         tool = _program(tool_words[0])
         rest = tool_words[1:]
         args = [w for w in rest if not w.startswith("-")]
-        if tool == "flask" and "run" in args[:1]:
+        if tool == "flask" and "run" in args[:3]:  # `flask --app hello run`
             return "flask run"
         if tool in {"manage.py", "django-admin"} and "runserver" in args[:1]:
             return f"{tool} runserver"
