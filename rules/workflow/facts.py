@@ -43,12 +43,13 @@ class ToolingFacts(FactCollector):
                 self.add(type="type_check", where="pre-commit")
         elif self.ctx.kind == "json" and name == "pyrightconfig.json":
             self.add(type="type_check", where="pyrightconfig.json")
-        elif self.ctx.kind == "yaml" and isinstance(doc, str) and _is_ci_file(self.ctx.path):
-            # CI workflows that run the checks on the command line
+        elif self.ctx.kind == "yaml" and _is_ci_file(self.ctx.path):
+            # CI workflows that run the checks on the command line (read from the text, so
+            # that this keeps working whatever parser the "yaml" kind gets)
             import yaml
 
             try:
-                data = yaml.safe_load(doc)
+                data = yaml.safe_load(self.ctx.source.text)
             except yaml.YAMLError:
                 return
             lines = [line for text in _strings(data) for line in text.splitlines()]
