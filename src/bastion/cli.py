@@ -1,4 +1,4 @@
-"""The command line: `bastion check|rules|rule`.
+"""The command line: `bastion check|audit-deps|rules|rule`.
 
 Exit codes (public contract): 0 nothing at or above --fail-on, 1 findings, 2 usage, config or
 internal error.
@@ -430,6 +430,85 @@ def baseline_update(
         f"{removed} removed)",
         err=True,
     )
+
+
+@cli.command(name="audit-deps")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--vuln-db",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Audit offline against this folder of OSV records (JSON/YAML); no network.",
+)
+@click.option(
+    "--service",
+    type=click.Choice(["pypi", "osv"]),
+    default="pypi",
+    show_default=True,
+    help="Online vulnerability service (through pip-audit) when no --vuln-db is given.",
+)
+@click.option("--timeout", type=click.IntRange(1, 600), default=15, show_default=True)
+@click.option(
+    "--ignore-audit-errors",
+    is_flag=True,
+    help="Report what could be audited and exit 0/1 even if part of the audit failed.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES))
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only: no notices.")
+@click.option("--no-color", is_flag=True, help="Plain text, no colour or code frames.")
+def audit_deps(
+    paths: tuple[Path, ...],
+    vuln_db: Path | None,
+    service: str,
+    timeout: int,
+    ignore_audit_errors: bool,
+    output_format: str,
+    output: Path | None,
+    fail_on: str | None,
+    quiet: bool,
+    no_color: bool,
+) -> None:
+    """Audit the pinned dependencies of PATHS (requirements files with their -r/-c includes,
+    pyproject.toml, lock files) for known vulnerabilities (DEP001)."""
+    from bastion.audit_command import run_audit
+    from bastion.reporters import get_reporter
+
+    targets = list(paths) or [Path(".")]
+    try:
+        config = load_config(targets, None, {"fail_on": fail_on})
+    except ConfigError as exc:
+        click.echo(f"bastion: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    result, errors = run_audit(targets, config, vuln_db, service, timeout)
+    reporter = get_reporter(output_format)
+    try:
+        if output is not None:
+            with output.open("w", encoding="utf-8") as handle:
+                reporter(result, config, handle, color=False)
+        else:
+            reporter(result, config, sys.stdout, color=_use_color(sys.stdout, no_color))
+    except OSError as exc:
+        click.echo(f"bastion: error: cannot write {output}: {exc.strerror}", err=True)
+        sys.exit(EXIT_ERROR)
+    if not quiet:
+        for notice in result.notices:
+            click.echo(f"bastion: {notice}", err=True)
+    for error in errors:
+        click.echo(f"bastion: audit error: {error}", err=True)
+    if errors and not ignore_audit_errors:
+        click.echo(
+            "bastion: the audit is incomplete (use --ignore-audit-errors to accept that)",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    sys.exit(result.exit_code(config))
 
 
 @cli.command(name="rules")

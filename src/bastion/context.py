@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from bastion.findings import Finding
+from bastion.findings import Finding, Severity
 from bastion.imports import ImportMap
 from bastion.source import SourceText
 
@@ -151,11 +151,24 @@ class FileContext:
         end_column: int | None = None,
         hint: str | None = None,
         redact: tuple[str, ...] = (),
+        severity: Severity | None = None,
     ) -> None:
         end_line = end_line or line
         if end_column is None:
             end_column = len(self.source.line(end_line)) + 1
-        self._add(rule, line, column, end_line, end_column, message, hint, redact, line, None)
+        self._add(
+            rule,
+            line,
+            column,
+            end_line,
+            end_column,
+            message,
+            hint,
+            redact,
+            line,
+            None,
+            severity=severity,
+        )
 
     def _add(
         self,
@@ -169,12 +182,15 @@ class FileContext:
         redact: tuple[str, ...],
         statement_line: int,
         fixable: bool | None,
+        severity: Severity | None = None,
     ) -> None:
+        if severity is None or rule.id in self.config.severity:
+            severity = self.config.severity_for(rule)
         self.findings.append(
             Finding(
                 rule=rule.id,
                 name=rule.name,
-                severity=self.config.severity_for(rule),
+                severity=severity,
                 category=rule.area().value,
                 path=self.path,
                 line=line,

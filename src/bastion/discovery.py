@@ -62,6 +62,8 @@ _KIND_BY_NAME: tuple[tuple[str, str], ...] = (
     ("tox.ini", "ini"),
     ("mypy.ini", "ini"),
     (".coveragerc", "ini"),
+    ("alembic.ini", "ini"),
+    ("pytest.ini", "ini"),
     ("pyrightconfig.json", "json"),
     ("uv.lock", "lockfile"),
     ("poetry.lock", "lockfile"),
@@ -85,6 +87,22 @@ def file_kind(path: str) -> str | None:
         if fnmatchcase(name, pattern):
             return kind
     return None
+
+
+def gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
+    """A `.gitignore` as pathspec reads it; a line pathspec rejects (`foo\\` with a dangling
+    escape) is dropped, as git itself discards invalid patterns, instead of failing the run."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except ValueError:
+        valid = []
+        for line in lines:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+            except ValueError:
+                continue
+            valid.append(line)
+        return pathspec.GitIgnoreSpec.from_lines(valid)
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -128,7 +146,7 @@ class _Walker:
             lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             return []
-        spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        spec = gitignore_spec(lines)
         base = self.rel(directory)
         return [("" if base == "." else base, spec)]
 

@@ -39,8 +39,73 @@ def parse_dotenv(text: str) -> list[EnvEntry]:
     ]
 
 
+def _dockerfile(text: str) -> Any:
+    from bastion.analysis.deploy import parse_dockerfile
+
+    return parse_dockerfile(text)
+
+
+def _compose(text: str) -> Any:
+    from bastion.analysis.deploy import parse_compose
+
+    return parse_compose(text)
+
+
+def _procfile(text: str) -> Any:
+    from bastion.analysis.deploy import parse_procfile
+
+    return parse_procfile(text)
+
+
+def _requirements(text: str) -> Any:
+    from bastion.analysis.deps import parse_requirements
+
+    return parse_requirements(text)
+
+
+def _pyproject(text: str) -> Any:
+    from bastion.analysis.deps import parse_pyproject
+
+    return parse_pyproject(text)
+
+
+def _lockfile(text: str) -> Any:
+    from bastion.analysis.deps import parse_lockfile
+
+    return parse_lockfile(text)
+
+
+def _precommit(text: str) -> Any:
+    from bastion.analysis.tooling import parse_precommit
+
+    return parse_precommit(text)
+
+
+def _ini(text: str) -> Any:
+    from bastion.analysis.tooling import parse_ini
+
+    return parse_ini(text)
+
+
+def _gitignore(text: str) -> Any:
+    from bastion.analysis.tooling import parse_gitignore
+
+    return parse_gitignore(text)
+
+
+# The parsers of the deployment, dependency and tooling kinds live next to the documents they
+# build (`bastion.analysis.deploy`, `.deps`, `.tooling`) and are imported on first use.
 PARSERS: dict[str, Callable[[str], Any]] = {
     "dotenv": parse_dotenv,
+    "dockerfile": _dockerfile,
+    "compose": _compose,
+    "procfile": _procfile,
+    "requirements": _requirements,
+    "pyproject": _pyproject,
+    "lockfile": _lockfile,
+    "precommit": _precommit,
+    "ini": _ini,
+    "gitignore": _gitignore,
 }
 
 

@@ -194,8 +194,12 @@ class Rule(RuleMeta):
         end_column: int | None = None,
         hint: str | None = None,
         redact: Iterable[str] = (),
+        severity: Severity | None = None,
     ) -> None:
-        """Report at a 1-based line and column (for non-Python files)."""
+        """Report at a 1-based line and column (for non-Python files).
+
+        `severity` lowers or raises this one finding below/above the rule's default (e.g. a
+        milder case of the rule); a severity the user set in the config still wins."""
         self.ctx.report_at(
             self,
             line,
@@ -205,6 +209,7 @@ class Rule(RuleMeta):
             end_column=end_column,
             hint=hint,
             redact=tuple(redact),
+            severity=severity,
         )
 
     def option(self, key: str) -> Any:

@@ -1,0 +1,95 @@
+"""SEC016: a `.env` file that is (or is about to be) committed."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import ClassVar
+
+from bastion.analysis.tooling import git_status, gitignored
+from bastion.findings import Severity
+from bastion.parsers import EnvEntry
+from bastion.rule import Example, Rule
+
+# `.env.example`, `.env.sample`, `example.env`, `.env.template`, `.env.dist`: documentation of
+# the variables, meant to be committed.
+_TEMPLATE_WORDS = frozenset(
+    {"example", "examples", "sample", "template", "tpl", "dist", "defaults"}
+)
+# `.env.test`, `.env.ci`: settings for the test run, committed on purpose
+_TEST_WORDS = frozenset({"test", "tests", "testing", "ci"})
+
+
+_TEST_FOLDERS = frozenset({"tests", "test", "fixtures", "testdata", "test_data"})
+
+
+def is_template_env(path: str) -> bool:
+    name = PurePosixPath(path).name.lower()
+    words = {w for part in name.split(".") for w in part.replace("_", "-").split("-")}
+    return bool(words & (_TEMPLATE_WORDS | _TEST_WORDS))
+
+
+class EnvFileCommitted(Rule):
+    """Flags a `.env`-style file (`.env`, `.env.production`, `prod.env`) that sets at least one
+    non-empty value and that git tracks, or that no `.gitignore` ignores. When the project root
+    is a git work tree, git itself answers (`git ls-files`, `git check-ignore`, with a
+    timeout; a failing git never fails the run); otherwise the `.gitignore` files from the root
+    down are matched with pathspec. Templates (`.env.example`, `.env.sample`,
+    `.env.template`, `.env.dist`), test settings (`.env.test`, `.env.ci`), files with only
+    empty values and test data (under
+    `tests/`, `fixtures/`, `testdata/` or the configured test paths) are not flagged.
+
+    Not covered yet: a project with no `.gitignore` entry for `.env` whose code loads one
+    (`load_dotenv()`) while no `.env` exists in the checkout."""
+
+    id = "SEC016"
+    name = "env-file-committed"
+    severity = Severity.ERROR
+    summary = "`.env` file committed to (or not ignored by) git"
+    why = (
+        "A `.env` file holds the real credentials of an environment. Once committed, every "
+        "clone, fork, CI log and backup has them, and removing the file later does not remove "
+        "it from history: the secrets must be rotated."
+    )
+    hint = (
+        "Add `.env` (and `.env.*`, with `!.env.example`) to `.gitignore`, `git rm --cached` "
+        "the file, rotate the secrets it held, and commit a `.env.example` with placeholders."
+    )
+    cwe = (538,)
+    kinds: ClassVar[frozenset[str]] = frozenset({"dotenv"})
+    bad = [
+        Example("DATABASE_URL=postgres://app:pw@db/app\n", path=".env"),
+        Example("export STRIPE_KEY=sk_live_x\n", path="deploy/.env.production"),
+        Example("# prod\nSECRET_KEY=abc\n", path="prod.env"),
+    ]
+    good = [
+        Example("DATABASE_URL=postgres://user:password@localhost/app\n", path=".env.example"),
+        Example("SECRET_KEY=change-me\n", path=".env.sample"),
+        Example("SECRET_KEY=\n", path=".env.template"),
+        Example("SECRET_KEY=\nDEBUG=\n", path=".env"),
+        Example("SECRET_KEY=test-only\n", path="tests/fixtures/.env"),
+    ]
+
+    def check(self) -> None:
+        if is_template_env(self.ctx.path) or self._is_test_data():
+            return
+        entries = self.ctx.document
+        if not isinstance(entries, list):
+            return
+        valued = [e for e in entries if isinstance(e, EnvEntry) and e.value]
+        if not valued:
+            return
+        root = self.ctx.config.root
+        status = git_status(root, self.ctx.path)
+        if status == "tracked":
+            message = f"`{self.ctx.path}` is tracked by git: its values are in the repository"
+        elif status == "untracked":
+            message = f"`{self.ctx.path}` is not ignored by `.gitignore`: `git add .` commits it"
+        elif status is None and not gitignored(root, self.ctx.path):
+            message = f"`{self.ctx.path}` is not ignored by any `.gitignore`"
+        else:
+            return
+        self.report_at(valued[0].line, 1, message)
+
+    def _is_test_data(self) -> bool:
+        folders = PurePosixPath(self.ctx.path).parts[:-1]
+        return self.ctx.is_test_file or any(f in _TEST_FOLDERS for f in folders)

@@ -1,0 +1,205 @@
+"""Tooling files: `.pre-commit-config.yaml` (PyYAML), INI files (`setup.cfg`, `tox.ini`,
+`mypy.ini`, `.coveragerc`, `alembic.ini`: `configparser`) and `.gitignore` (`pathspec`)."""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from bastion.parsers import DocumentError
+
+
+@dataclass(frozen=True)
+class Hook:
+    repo: str
+    id: str
+    name: str
+    entry: str
+    line: int
+
+
+@dataclass
+class PrecommitDocument:
+    hooks: list[Hook] = field(default_factory=list)
+    repos_line: int = 1
+
+
+def parse_precommit(text: str) -> PrecommitDocument:
+    import yaml
+
+    from bastion.analysis.deploy import _mapping_items, _scalar, _yaml_compose
+
+    root = _yaml_compose(text)
+    doc = PrecommitDocument()
+    for key, repos in _mapping_items(root):
+        if _scalar(key) != "repos":
+            continue
+        doc.repos_line = key.start_mark.line + 1
+        if not isinstance(repos, yaml.SequenceNode):
+            continue
+        for repo in repos.value:
+            fields = {_scalar(k): v for k, v in _mapping_items(repo)}
+            url = _scalar(fields.get("repo")) or ""
+            hooks = fields.get("hooks")
+            if not isinstance(hooks, yaml.SequenceNode):
+                continue
+            for hook in hooks.value:
+                hf = {_scalar(k): v for k, v in _mapping_items(hook)}
+                doc.hooks.append(
+                    Hook(
+                        url,
+                        _scalar(hf.get("id")) or "",
+                        _scalar(hf.get("name")) or "",
+                        _scalar(hf.get("entry")) or "",
+                        hook.start_mark.line + 1,
+                    )
+                )
+    return doc
+
+
+@dataclass
+class IniDocument:
+    sections: dict[str, dict[str, str]]
+
+
+def parse_ini(text: str) -> IniDocument:
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        line = getattr(exc, "lineno", 1) or 1
+        raise DocumentError(f"invalid INI: {str(exc).splitlines()[0]}", int(line)) from None
+    sections = {name: dict(parser.items(name, raw=True)) for name in parser.sections()}
+    return IniDocument(sections)
+
+
+@dataclass
+class GitignoreDocument:
+    spec: Any  # pathspec.GitIgnoreSpec
+    lines: list[str]
+
+
+def parse_gitignore(text: str) -> GitignoreDocument:
+    from bastion.discovery import gitignore_spec
+
+    lines = text.splitlines()
+    return GitignoreDocument(gitignore_spec(lines), lines)
+
+
+# -- git ------------------------------------------------------------------------------------------
+
+_GIT_TIMEOUT = 10.0
+# The scanned repository's own git config could name programs git runs (core.fsmonitor):
+# switch those off so that asking git about a file never executes anything from the repo.
+_GIT_SAFE = ("-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
+_git_roots: dict[str, bool] = {}
+
+
+def _git(root: Path, *args: str) -> int | None:
+    """The exit code of `git -C root args...`, None when git is missing, slow or broken."""
+    import subprocess
+
+    try:
+        completed = subprocess.run(
+            ["git", *_GIT_SAFE, "-C", str(root), *args],
+            capture_output=True,
+            timeout=_GIT_TIMEOUT,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return completed.returncode
+
+
+def git_status(root: Path, path: str) -> str | None:
+    """ "tracked", "ignored" or "untracked" for a file (posix path relative to `root`), or None
+    when `root` is not inside a git work tree (or git cannot answer)."""
+    key = str(root)
+    if key not in _git_roots:
+        _git_roots[key] = root.is_dir() and _git(root, "rev-parse", "--is-inside-work-tree") == 0
+    if not _git_roots[key]:
+        return None
+    tracked = _git(root, "ls-files", "--error-unmatch", "--", path)
+    if tracked is None:
+        return None
+    if tracked == 0:
+        return "tracked"
+    ignored = _git(root, "check-ignore", "-q", "--", path)
+    if ignored is None or ignored > 1:
+        return None
+    return "ignored" if ignored == 0 else "untracked"
+
+
+def gitignored(root: Path, path: str) -> bool:
+    """Without git: does a `.gitignore` between `root` and the file ignore it (pathspec, git's
+    own semantics, later and deeper files overriding earlier ones)?"""
+    from bastion.discovery import gitignore_spec
+
+    parts = PurePosixPath(path).parts
+    result = False
+    for depth in range(len(parts)):
+        directory = root.joinpath(*parts[:depth])
+        gitignore = directory / ".gitignore"
+        try:
+            if not gitignore.is_file() or gitignore.is_symlink():
+                continue
+            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        spec = gitignore_spec(lines)
+        outcome = spec.check_file("/".join(parts[depth:]))
+        if outcome.include is not None:
+            result = outcome.include
+    return result
+
+
+# -- project-level anchors ------------------------------------------------------------------------
+
+_MANIFEST_ORDER = ("pyproject.toml", "setup.cfg", "setup.py", "requirements.txt")
+
+
+def manifest_anchor(manifests: list[str]) -> str | None:
+    """Where a project-level finding is reported: the shallowest project manifest
+    (pyproject.toml first, then setup.cfg, setup.py, requirements.txt)."""
+
+    def key(path: str) -> tuple[int, int, str]:
+        name = PurePosixPath(path).name
+        rank = _MANIFEST_ORDER.index(name) if name in _MANIFEST_ORDER else len(_MANIFEST_ORDER)
+        return (path.count("/"), rank, path)
+
+    return min(manifests, key=key) if manifests else None
+
+
+# pre-commit hook ids (or the program of a local hook's `entry`) by what they check
+FORMATTERS = frozenset(
+    {"black", "black-jupyter", "ruff-format", "autopep8", "yapf", "blue", "pyink"}
+)
+LINTERS = frozenset(
+    {"ruff", "ruff-check", "flake8", "pylint", "pyflakes", "pycodestyle", "prospector"}
+)
+TYPE_CHECKERS = frozenset({"mypy", "pyright", "basedpyright", "pytype", "pyre-check", "pyre"})
+
+
+def hook_categories(hooks: list[Hook]) -> set[str]:
+    from bastion.analysis.deploy import split_shell, strip_launchers
+
+    found: set[str] = set()
+    for hook in hooks:
+        names = {hook.id.lower()}
+        # a local hook's program: `mypy src`, `pdm run pyright`, `python -m mypy`
+        entry = strip_launchers(split_shell(hook.entry)) if hook.entry else []
+        if entry:
+            program = entry[0].rsplit("/", 1)[-1].lower()
+            names.add(program)
+            if program == "ruff" and "format" in entry[1:2]:
+                names.add("ruff-format")
+        if names & FORMATTERS:
+            found.add("formatter")
+        if names & LINTERS:
+            found.add("linter")
+        if names & TYPE_CHECKERS:
+            found.add("type checker")
+    return found
