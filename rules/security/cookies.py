@@ -35,11 +35,10 @@ def _deletes(call: ast.Call) -> bool:
     if isinstance(max_age, ast.Constant) and max_age.value == 0:
         return True
     expires = keyword_value(call, "expires")
-    if isinstance(expires, ast.Constant) and (
-        expires.value == 0 or (isinstance(expires.value, str) and "1970" in expires.value)
-    ):
-        return True
-    return False
+    if not isinstance(expires, ast.Constant):
+        return False
+    value = expires.value
+    return value == 0 or (isinstance(value, str) and "1970" in value)
 
 
 class InsecureCookie(Rule):
