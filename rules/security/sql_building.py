@@ -28,9 +28,13 @@ def _how(building: ast.expr) -> str:
         return "an f-string"
     if isinstance(building, ast.BinOp):
         return "`%` formatting" if isinstance(building.op, ast.Mod) else "`+` concatenation"
-    if isinstance(building, ast.Call):
+    if (
+        isinstance(building, ast.Call)
+        and isinstance(building.func, ast.Attribute)
+        and building.func.attr == "format"
+    ):
         return "`.format()`"
-    return "string building"
+    return "an augmented assignment (`+=`/`%=`)"
 
 
 def _receiver_mentions(func: ast.expr, *words: str) -> bool:

@@ -10,9 +10,13 @@ The question rules ask: "is this argument a string built with an f-string, `%`, 
   and attributes (module/class constants); numbers made by `int()`/`len()`/`float()`/`bool()`;
   placeholder lists (`", ".join(["%s"] * len(ids))`, `"?" * n`); calls that quote or escape
   (`connection.ops.quote_name(...)`, `qn(...)`, `quote_name_unless_alias`, `escape(...)`,
-  `conditional_escape`, `format_html`); a `"sep".join(...)` of such values; a conditional
-  whose branches are both safe; and a local variable whose every assignment in the function is
-  one of those (one step back, not further).
+  `conditional_escape`, `format_html`, and any callee whose name says escape/safe/quote);
+  translations of literal text (`_("Saved")`); a `"sep".join(...)` or `map(escape, ...)` of
+  such values; an element of a literal container (`{True: "t"}[flag]`); a conditional whose
+  branches are both safe; and a local variable whose every assignment in the function is one
+  of those, or that is escaped/quoted by a call on some path (`name = escape(name)`) - two
+  steps back, not further. Rules may add their own: variables named for a fragment of the
+  target language (`where_sql`, `row_html`) and callees such as `render*` for HTML.
 
 Everything else (parameters, attributes, subscripts, arbitrary calls, loop variables) is a
 non-literal: its content is not known here, so the string it builds is not known to be safe.
@@ -56,6 +60,31 @@ SAFE_CALLS = frozenset(
         "Literal",
     }
 )
+
+# Translations of literal text (`_("Saved")`) are literals too.
+TRANSLATION_CALLS = frozenset(
+    {
+        "_",
+        "gettext",
+        "gettext_lazy",
+        "lazy_gettext",
+        "ugettext",
+        "ugettext_lazy",
+        "pgettext",
+        "pgettext_lazy",
+        "ngettext",
+        "ngettext_lazy",
+    }
+)
+# Callee names that say they escape or quote (`_html_safe_json`, `escape_uri_path`).
+_SAFE_WORDS = ("escape", "safe", "quote", "sanitiz")
+# String methods that keep a safe string safe.
+_STR_METHODS = frozenset(
+    {"replace", "strip", "lstrip", "rstrip", "lower", "upper", "title", "capitalize"}
+)
+
+# How many assignments back a value is followed to prove it safe.
+_MAX_DEPTH = 2
 
 Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.Module
 
@@ -106,10 +135,17 @@ class LocalAssignments:
                     if isinstance(target, ast.Name):
                         out.add(target.id, node.lineno, node.value, False)
                     elif isinstance(target, ast.Tuple | ast.List):
-                        for element in target.elts:
+                        value = node.value
+                        items: list[ast.expr] = (
+                            list(value.elts)
+                            if isinstance(value, ast.Tuple | ast.List)
+                            and len(value.elts) == len(target.elts)
+                            else [ast.Name(id="?")] * len(target.elts)
+                        )
+                        # `a, b = f(a), g(b)` pairs up; other unpacking is unknown
+                        for element, item in zip(target.elts, items, strict=True):
                             if isinstance(element, ast.Name):
-                                # unpacked: the value of each name is not known here
-                                out.add(element.id, node.lineno, ast.Name(id="?"), False)
+                                out.add(element.id, node.lineno, item, False)
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
                 if isinstance(node.target, ast.Name):
                     out.add(node.target.id, node.lineno, node.value, False)
@@ -139,10 +175,16 @@ class StringBuilding:
     """Answers "is this a string built from non-literals?" for one file, caching the local
     assignments of each scope it is asked about."""
 
-    def __init__(self, extra_safe_calls: Iterable[str] = (), fragment_word: str = "") -> None:
+    def __init__(
+        self,
+        extra_safe_calls: Iterable[str] = (),
+        fragment_word: str = "",
+        safe_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self._scopes: dict[int, LocalAssignments] = {}
         self.safe_calls = SAFE_CALLS | frozenset(extra_safe_calls)
         self.fragment_word = fragment_word
+        self.safe_prefixes = safe_prefixes
 
     def locals_of(self, scope: Scope) -> LocalAssignments:
         key = id(scope)
@@ -164,10 +206,16 @@ class StringBuilding:
         if isinstance(node, ast.FormattedValue):
             return self.is_safe(node.value, scope, depth)
         if isinstance(node, ast.Name):
-            if scope is None or depth > 0:
+            if scope is None or depth >= _MAX_DEPTH:
                 return False
             values = self.locals_of(scope).values(node.id)
-            return bool(values) and all(self.is_safe(v, scope, depth + 1) for v, _ in values)
+            safe = [self.is_safe(v, scope, depth + 1) for v, _ in values]
+            if values and all(safe):
+                return True
+            # escaped or quoted on some path (`name = escape(name)`): the author took care
+            return any(
+                ok and isinstance(v, ast.Call) for ok, (v, _) in zip(safe, values, strict=True)
+            )
         if isinstance(node, ast.IfExp):
             return self.is_safe(node.body, scope, depth) and self.is_safe(node.orelse, scope, depth)
         if isinstance(node, ast.BinOp):
@@ -177,13 +225,42 @@ class StringBuilding:
             return self.is_safe(node.left, scope, depth) and self.is_safe(node.right, scope, depth)
         if isinstance(node, ast.Tuple | ast.List | ast.Set):
             return all(self.is_safe(e, scope, depth) for e in node.elts)
+        if isinstance(node, ast.Starred):
+            return self.is_safe(node.value, scope, depth)
+        if isinstance(node, ast.Dict):
+            return all(self.is_safe(v, scope, depth) for v in node.values)
+        if isinstance(node, ast.DictComp):
+            return self.is_safe(node.value, scope, depth)
+        if isinstance(node, ast.Subscript) and isinstance(
+            node.value, ast.Dict | ast.List | ast.Tuple
+        ):
+            # {True: "true", False: "false"}[value]: one of the literal's own elements
+            return self.is_safe(node.value, scope, depth)
         if isinstance(node, ast.GeneratorExp | ast.ListComp | ast.SetComp):
             return self.is_safe(node.elt, scope, depth)
         if isinstance(node, ast.Call):
             name = _call_name(node)
-            if name in self.safe_calls:
+            if name in self.safe_calls or any(w in name.lower() for w in _SAFE_WORDS):
+                return True
+            if self.safe_prefixes and name.startswith(self.safe_prefixes):
                 return True
             func = node.func
+            if name in TRANSLATION_CALLS:
+                return all(isinstance(a, ast.Constant) for a in node.args)
+            if name == "map" and node.args:
+                mapped = node.args[0]
+                mapped_name = (
+                    mapped.attr
+                    if isinstance(mapped, ast.Attribute)
+                    else mapped.id
+                    if isinstance(mapped, ast.Name)
+                    else ""
+                )
+                return mapped_name in self.safe_calls
+            if name in _STR_METHODS and isinstance(func, ast.Attribute):
+                return self.is_safe(func.value, scope, depth) and all(
+                    self.is_safe(a, scope, depth) for a in node.args
+                )
             if name == "join" and isinstance(func, ast.Attribute):
                 return self.is_safe(func.value, scope, depth) and all(
                     self.is_safe(a, scope, depth) for a in node.args
@@ -191,7 +268,13 @@ class StringBuilding:
             if name in ("str", "format") and node.args:
                 return self.is_safe(node.args[0], scope, depth)
             if name == "format" and isinstance(func, ast.Attribute):
-                return self.is_safe(func.value, scope, depth) and all(
+                # a template held in a variable or attribute (`self.url_template`) is the
+                # author's; what matters is what goes into it
+                template = func.value
+                template_ok = isinstance(template, ast.Name | ast.Attribute) or self.is_safe(
+                    template, scope, depth
+                )
+                return template_ok and all(
                     self.is_safe(a, scope, depth) for a in _format_values(node)
                 )
             return False
