@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from bastion.analysis.injection import Scope, StringBuilding, describe, looks_like_sql
 from bastion.analysis.nodes import argument, keyword_value
@@ -21,6 +22,31 @@ _TEXT = frozenset(
     }
 )
 _RAW_SQL = frozenset({"django.db.models.RawSQL", "django.db.models.expressions.RawSQL"})
+
+# Text that ends right before a *value* (data) position of SQL: an operator, a keyword that
+# takes an expression, inside a quoted literal. Identifiers (`FROM %s`, `"%s"`, `SELECT %s`)
+# are not data positions.
+_DATA_BEFORE = re.compile(
+    r"(?:[=<>]|\b(?:i?like|where|and|or|not|between|having|then|else|when|by|is|limit|offset"
+    r"|set|returning))\s*$",
+    re.IGNORECASE,
+)
+_OPEN_LIST = re.compile(r"\b(?:values|in)\s*\(", re.IGNORECASE)
+
+
+def in_data_position(before: str) -> bool:
+    """Is a value placed after `before` (the literal SQL text preceding it) a data value?"""
+    text = before.rstrip()
+    if not text:
+        return False  # template not known
+    if text.endswith(("'", "'%")):
+        return text.count("'") % 2 == 1  # inside a '...' literal
+    if _DATA_BEFORE.search(text):
+        return True
+    if text.endswith((",", "(")):
+        opened = list(_OPEN_LIST.finditer(text))
+        return bool(opened) and ")" not in text[opened[-1].end() :]
+    return False
 
 
 def _how(building: ast.expr) -> str:
@@ -56,7 +82,14 @@ class SqlStringBuilding(Rule):
     (`where=`, `select=`, `tables=`, `order_by=`) or `RawSQL()`. A variable passed to the sink
     is followed one assignment back in the same function (`sql = f"..."` or `sql += ...`).
 
-    Not flagged (see `bastion.analysis.injection` for the exact list): constant SQL,
+    Only values in a *data* position count: after a comparison or `LIKE`, inside a quoted
+    `'...'` literal, in `IN (...)`/`VALUES (...)`, after `WHERE`/`AND`/`OR`/`SET`/`BY`/
+    `LIMIT`... Values placed where SQL expects an identifier or keyword (`FROM {table}`,
+    `"%s"`, `SELECT %s()`, `CREATE DATABASE %s`) are how migrations, schema editors and ORM
+    compilers build DDL, and are left alone, as are values formatted as numbers (`%d`,
+    `{n:d}`) and templates whose text is not known here.
+
+    Not flagged either (see `bastion.analysis.injection` for the exact list): constant SQL,
     parameterised queries (`execute(sql, params)` with a constant `sql`, `text("... :id")`
     with bound parameters), and SQL built only from literals - constants, ALL_CAPS names,
     numbers, placeholder lists (`", ".join(["%s"] * len(ids))`) and identifiers quoted by
@@ -95,8 +128,8 @@ class SqlStringBuilding(Rule):
         "def search(term):\n"
         "    return User.objects.raw(\"SELECT * FROM app_user WHERE name LIKE '{}'\""
         ".format(term))\n",
-        "from django.db.models.expressions import RawSQL\n\ndef annotate(qs, col):\n"
-        "    return qs.annotate(v=RawSQL(f'SELECT max({col}) FROM t', []))\n",
+        "from django.db.models.expressions import RawSQL\n\ndef annotate(qs, owner):\n"
+        "    return qs.annotate(n=RawSQL(f'SELECT count(*) FROM t WHERE owner = {owner}', []))\n",
         "def active(qs, status):\n    return qs.extra(where=[f\"status = '{status}'\"])\n",
     ]
     good = [
@@ -116,7 +149,7 @@ class SqlStringBuilding(Rule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self.strings = StringBuilding(fragment_word="sql")
+        self.strings = StringBuilding(fragment_word="sql", position_filter=in_data_position)
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
@@ -139,6 +172,11 @@ class SqlStringBuilding(Rule):
             self._check(node, argument(node, 0, "sql"), needs_sql=False)
 
     def _scope(self) -> Scope | None:
+        self.strings.enclosing = [
+            n
+            for n in self.ctx.stack
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        ]
         return self.ctx.enclosing_function() or self.ctx.tree
 
     def _check(

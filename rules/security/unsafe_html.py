@@ -118,6 +118,11 @@ class UnsafeHtml(Rule):
         )
 
     def _scope(self) -> Scope | None:
+        self.strings.enclosing = [
+            n
+            for n in self.ctx.stack
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        ]
         return self.ctx.enclosing_function() or self.ctx.tree
 
     def visit_Call(self, node: ast.Call) -> None:

@@ -12,7 +12,9 @@ The question rules ask: "is this argument a string built with an f-string, `%`, 
   (`connection.ops.quote_name(...)`, `qn(...)`, `quote_name_unless_alias`, `escape(...)`,
   `conditional_escape`, `format_html`, and any callee whose name says escape/safe/quote);
   translations of literal text (`_("Saved")`); a `"sep".join(...)` or `map(escape, ...)` of
-  such values; an element of a literal container (`{True: "t"}[flag]`); a conditional whose
+  such values; an element of a literal container (`{True: "t"}[flag]`), of a constant or
+  private table (`LEVELS[x]`, `self._levels[x]`) or of a local container built from safe
+  values (loop variables included); counters (`self.query_counter`); a conditional whose
   branches are both safe; and a local variable whose every assignment in the function is one
   of those, or that is escaped/quoted by a call on some path (`name = escape(name)`) - two
   steps back, not further. Rules may add their own: variables named for a fragment of the
@@ -26,7 +28,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator
+import string
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bastion.analysis.nodes import walk_local
@@ -152,9 +155,12 @@ class LocalAssignments:
             elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
                 out.add(node.target.id, node.lineno, node.value, True)
             elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+                line = getattr(node, "lineno", 0)
+                loop_values = _loop_element(node.iter, node.target)
                 for name in ast.walk(node.target):
                     if isinstance(name, ast.Name):
-                        out.add(name.id, getattr(node, "lineno", 0), ast.Name(id="?"), False)
+                        value = loop_values.get(name.id, ast.Name(id="?"))
+                        out.add(name.id, line, value, False)
             elif isinstance(node, ast.NamedExpr):
                 out.add(node.target.id, node.lineno, node.value, False)
         return out
@@ -171,6 +177,39 @@ class LocalAssignments:
         ]
 
 
+def _loop_element(iterable: ast.expr, target: ast.expr) -> dict[str, ast.expr]:
+    """For `for v in X`, `for v in X.values()`, `for k, v in X.items()`: the loop variable
+    that takes X's values, as the pseudo-expression `X[...]` (an element of X)."""
+    container = iterable
+    method = ""
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Attribute)
+        and not iterable.args
+    ):
+        method = iterable.func.attr
+        container = iterable.func.value
+    if not isinstance(container, ast.Name):
+        return {}
+    element = ast.Subscript(value=container, slice=ast.Constant(value=None), ctx=ast.Load())
+    if method in ("", "values") and isinstance(target, ast.Name):
+        return {target.id: element}
+    if (
+        method == "items"
+        and isinstance(target, ast.Tuple)
+        and len(target.elts) == 2
+        and isinstance(target.elts[1], ast.Name)
+    ):
+        return {target.elts[1].id: element}
+    return {}
+
+
+def _is_table_lookup(node: ast.Subscript) -> bool:
+    """`self._lookup[key]`: a lookup in an object's own private table."""
+    value = node.value
+    return isinstance(value, ast.Attribute) and value.attr.startswith("_")
+
+
 class StringBuilding:
     """Answers "is this a string built from non-literals?" for one file, caching the local
     assignments of each scope it is asked about."""
@@ -180,11 +219,18 @@ class StringBuilding:
         extra_safe_calls: Iterable[str] = (),
         fragment_word: str = "",
         safe_prefixes: tuple[str, ...] = (),
+        position_filter: Callable[[str], bool] | None = None,
     ) -> None:
         self._scopes: dict[int, LocalAssignments] = {}
         self.safe_calls = SAFE_CALLS | frozenset(extra_safe_calls)
         self.fragment_word = fragment_word
         self.safe_prefixes = safe_prefixes
+        # When set, only values whose preceding literal text passes it count (e.g. SQL: only
+        # values in a data position, not identifiers).
+        self.position_filter = position_filter
+        # The functions around the current node, outermost first (set by the rule before
+        # asking), for closure variables.
+        self.enclosing: list[Scope] = []
 
     def locals_of(self, scope: Scope) -> LocalAssignments:
         key = id(scope)
@@ -209,6 +255,14 @@ class StringBuilding:
             if scope is None or depth >= _MAX_DEPTH:
                 return False
             values = self.locals_of(scope).values(node.id)
+            if not values:
+                # a closure variable: assigned in an enclosing function
+                for outer in reversed(self.enclosing):
+                    if outer is not scope:
+                        values = self.locals_of(outer).values(node.id)
+                        if values:
+                            scope = outer
+                            break
             safe = [self.is_safe(v, scope, depth + 1) for v, _ in values]
             if values and all(safe):
                 return True
@@ -231,6 +285,17 @@ class StringBuilding:
             return all(self.is_safe(v, scope, depth) for v in node.values)
         if isinstance(node, ast.DictComp):
             return self.is_safe(node.value, scope, depth)
+        if isinstance(node, ast.Subscript) and (
+            _is_constant_name(node.value) or _is_table_lookup(node)
+        ):
+            return True  # LEVELS[level], self._levels[level]: a lookup in a constant table
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            # an element of a local list/dict built only from safe values
+            return self.is_safe(node.value, scope, depth)
+        if isinstance(node, ast.DictComp):
+            return self.is_safe(node.value, scope, depth)
+        if isinstance(node, ast.Attribute) and node.attr.endswith(("counter", "_count")):
+            return True  # a counter is a number
         if isinstance(node, ast.Subscript) and isinstance(
             node.value, ast.Dict | ast.List | ast.Tuple
         ):
@@ -289,13 +354,39 @@ class StringBuilding:
         return False
 
     # -- building -----------------------------------------------------------------------------
-    def dynamic_values(self, node: ast.expr, scope: Scope | None) -> list[ast.expr] | None:
+    def dynamic_values(
+        self, node: ast.expr, scope: Scope | None, prefix: str = ""
+    ) -> list[ast.expr] | None:
         """For a string built with an f-string/%/.format/+ : the interpolated values that are
-        not literals (possibly empty). None when `node` is not such a building."""
+        not literals (possibly empty). None when `node` is not such a building. With a
+        `position_filter`, only values placed where the filter accepts the text before them
+        (`prefix` is text known to come before the whole building)."""
         parts = building_parts(node)
         if parts is None:
             return None
-        return [p for p in parts if not self.is_safe(p, scope)]
+        if self.position_filter is None:
+            return [p for p in parts if not self.is_safe(p, scope)]
+        keep = self.position_filter
+
+        def literal_of(expr: ast.expr) -> str | None:
+            return self.literal_value(expr, scope)
+
+        placed = interpolations(node, literal_of) or []
+        return [
+            value
+            for before, value in placed
+            if keep(prefix + before) and not self.is_safe(value, scope)
+        ]
+
+    def literal_value(self, node: ast.expr, scope: Scope | None) -> str | None:
+        """A string constant, or a variable assigned exactly one string constant."""
+        text = string_constant(node)
+        if text is not None or not isinstance(node, ast.Name) or scope is None:
+            return text
+        values = self.locals_of(scope).values(node.id)
+        if len(values) == 1 and not values[0][1]:
+            return string_constant(values[0][0])
+        return None
 
     def dynamic_building(
         self, node: ast.expr, scope: Scope | None, before: int | None = None
@@ -306,13 +397,22 @@ class StringBuilding:
         if found:
             return node, found
         if isinstance(node, ast.Name) and scope is not None:
-            for value, _aug in self.locals_of(scope).values(node.id, before):
-                found = self.dynamic_values(value, scope)
+            text = ""  # literal text accumulated by earlier assignments (`sql = "..."`)
+            for value, aug in self.locals_of(scope).values(node.id, before):
+                prefix = text if aug else ""
+                found = self.dynamic_values(value, scope, prefix)
                 if found:
                     return value, found
                 # `sql += where` appends a non-literal that is not itself a building
-                if _aug and not self.is_safe(value, scope):
+                if (
+                    aug
+                    and building_parts(value) is None
+                    and not self.is_safe(value, scope)
+                    and (self.position_filter is None or self.position_filter(prefix))
+                ):
                     return value, [value]
+                own = " ".join(_constants(value)) or "\x00"
+                text = text + own if aug else own
         return None
 
     def literal_text(self, node: ast.expr, scope: Scope | None, before: int | None) -> str:
@@ -325,6 +425,153 @@ class StringBuilding:
                 for value, _aug in self.locals_of(scope).values(name.id, before):
                     texts.extend(_constants(value))
         return " ".join(texts)
+
+
+def string_constant(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+_PERCENT_SPEC = re.compile(
+    r"%(?:\((?P<key>[^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[a-zA-Z%])"
+)
+_NUMERIC_CONVERSIONS = frozenset("diouxXeEfFgGc")
+_HOLE = "\x00"  # stands for an interpolated value in accumulated text
+
+
+def interpolations(
+    node: ast.expr, literal_of: Callable[[ast.expr], str | None]
+) -> list[tuple[str, ast.expr]] | None:
+    """[(literal text before the value, value)] for each value interpolated into a string
+    building; the text is "" where the template is not known. Values formatted as numbers
+    (`%d`, `{:d}`) are left out: they cannot carry text. None when `node` is no building."""
+    if isinstance(node, ast.JoinedStr):
+        out: list[tuple[str, ast.expr]] = []
+        text = ""
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                text += value.value
+            elif isinstance(value, ast.FormattedValue):
+                spec = value.format_spec
+                numeric = (
+                    isinstance(spec, ast.JoinedStr)
+                    and len(spec.values) == 1
+                    and isinstance(spec.values[0], ast.Constant)
+                    and str(spec.values[0].value)[-1:] in ("d", "f", "e", "g", "x", "%")
+                )
+                if not numeric:
+                    out.append((text, value.value))
+                text += _HOLE
+        return out if any(isinstance(v, ast.FormattedValue) for v in node.values) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return _percent_interpolations(node, literal_of)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and (node.args or node.keywords)
+    ):
+        return _format_interpolations(node, node.func.value, literal_of)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        if building_parts(node) is None:
+            return None
+        out = []
+        text = ""
+        for operand in _add_operands(node):
+            literal = string_constant(operand)
+            if literal is not None:
+                text += literal
+                continue
+            inner = interpolations(operand, literal_of)
+            if inner is not None:
+                out.extend((text + before, value) for before, value in inner)
+                text += " ".join(_constants(operand)) + _HOLE
+            else:
+                out.append((text, operand))
+                text += _HOLE
+        return out
+    return None
+
+
+def _percent_interpolations(
+    node: ast.BinOp, literal_of: Callable[[ast.expr], str | None]
+) -> list[tuple[str, ast.expr]] | None:
+    left, right = node.left, node.right
+    if isinstance(left, ast.Constant) and not isinstance(left.value, str):
+        return None  # arithmetic
+    template = literal_of(left)
+    if isinstance(right, ast.Tuple):
+        values: list[ast.expr] = list(right.elts)
+    elif isinstance(right, ast.Dict):
+        values = list(right.values)
+    else:
+        values = [right]
+    if template is None:
+        inner = interpolations(left, literal_of) or []
+        return [*inner, *(("", v) for v in values)]
+    specs = [m for m in _PERCENT_SPEC.finditer(template) if m.group("conv") != "%"]
+    out: list[tuple[str, ast.expr]] = []
+    if isinstance(right, ast.Dict):
+        by_key = {string_constant(k): v for k, v in zip(right.keys, right.values, strict=True) if k}
+        for match in specs:
+            value = by_key.get(match.group("key"))
+            if value is not None and match.group("conv") not in _NUMERIC_CONVERSIONS:
+                out.append((template[: match.start()], value))
+        return out
+    if isinstance(right, ast.Tuple):
+        for match, value in zip(specs, values, strict=False):
+            if match.group("conv") not in _NUMERIC_CONVERSIONS:
+                out.append((template[: match.start()], value))
+        return out
+    # one value: a single placeholder, or a mapping/tuple held in a variable
+    for match in specs:
+        if match.group("conv") not in _NUMERIC_CONVERSIONS:
+            out.append((template[: match.start()], right))
+    return out
+
+
+def _format_interpolations(
+    call: ast.Call, template_node: ast.expr, literal_of: Callable[[ast.expr], str | None]
+) -> list[tuple[str, ast.expr]]:
+    template = literal_of(template_node)
+    values = _format_values(call)
+    if template is None:
+        inner = interpolations(template_node, literal_of) or []
+        return [*inner, *(("", v) for v in values)]
+    keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg is not None}
+    splats = [kw.value for kw in call.keywords if kw.arg is None]
+    splats += [a.value for a in call.args if isinstance(a, ast.Starred)]
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return [("", v) for v in values]
+    out: list[tuple[str, ast.expr]] = []
+    text = ""
+    auto = 0
+    for literal, field_name, spec, _conversion in fields:
+        text += literal
+        if field_name is None:
+            continue
+        head = re.split(r"[.\[]", field_name, maxsplit=1)[0]
+        value: ast.expr | None
+        if head == "":
+            value = call.args[auto] if auto < len(call.args) else None
+            auto += 1
+        elif head.isdigit():
+            index = int(head)
+            value = call.args[index] if index < len(call.args) else None
+        else:
+            value = keywords.get(head)
+        if value is None and splats:
+            value = splats[0]
+        numeric = (spec or "")[-1:] in ("d", "f", "e", "g", "x", "%") and bool(spec)
+        if value is not None and not isinstance(value, ast.Starred) and not numeric:
+            out.append((text, value))
+        elif isinstance(value, ast.Starred):
+            out.append((text, value.value))
+        text += _HOLE
+    return out
 
 
 def _constants(node: ast.expr) -> Iterator[str]:
