@@ -101,11 +101,15 @@ def _call_name(call: ast.Call) -> str:
     return ""
 
 
+# Upper-case attributes that hold request data, not constants (Django's `request.GET`...).
+_REQUEST_ATTRIBUTES = frozenset({"GET", "POST", "FILES", "META", "COOKIES", "REQUEST", "DATA"})
+
+
 def _is_constant_name(node: ast.expr) -> bool:
     if isinstance(node, ast.Name):
         return node.id.isupper()
     if isinstance(node, ast.Attribute):
-        return node.attr.isupper()
+        return node.attr.isupper() and node.attr not in _REQUEST_ATTRIBUTES
     return False
 
 
