@@ -177,6 +177,7 @@ class SqlStringBuilding(Rule):
             for n in self.ctx.stack
             if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
         ]
+        self.strings.module = self.ctx.tree
         return self.ctx.enclosing_function() or self.ctx.tree
 
     def _check(

@@ -123,6 +123,7 @@ class UnsafeHtml(Rule):
             for n in self.ctx.stack
             if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
         ]
+        self.strings.module = self.ctx.tree
         return self.ctx.enclosing_function() or self.ctx.tree
 
     def visit_Call(self, node: ast.Call) -> None:

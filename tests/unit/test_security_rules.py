@@ -92,6 +92,8 @@ SQL_BAD = [
     # through an import alias
     "from sqlalchemy import text as T\n\ndef f(s, n):\n"
     "    s.execute(T(f'DELETE FROM t WHERE n = {n}'))\n",
+    # a module-level template
+    "QUERY = \"SELECT * FROM t WHERE name = '%s'\"\n\ndef f(cur, n):\n    cur.execute(QUERY % n)\n",
     # user-chosen sort column
     "def f(cur, sort):\n    cur.execute(f'SELECT * FROM t ORDER BY {sort}')\n",
 ]

@@ -235,6 +235,7 @@ class StringBuilding:
         # The functions around the current node, outermost first (set by the rule before
         # asking), for closure variables.
         self.enclosing: list[Scope] = []
+        self.module: ast.Module | None = None
 
     def locals_of(self, scope: Scope) -> LocalAssignments:
         key = id(scope)
@@ -388,6 +389,8 @@ class StringBuilding:
         if text is not None or not isinstance(node, ast.Name) or scope is None:
             return text
         values = self.locals_of(scope).values(node.id)
+        if not values and self.module is not None and scope is not self.module:
+            values = self.locals_of(self.module).values(node.id)  # QUERY = "..." at the top
         if len(values) == 1 and not values[0][1]:
             return string_constant(values[0][0])
         return None
@@ -428,6 +431,7 @@ class StringBuilding:
             for name in names:
                 for value, _aug in self.locals_of(scope).values(name.id, before):
                     texts.extend(_constants(value))
+                texts.append(self.literal_value(name, scope) or "")
         return " ".join(texts)
 
 
