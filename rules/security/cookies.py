@@ -5,7 +5,13 @@ from __future__ import annotations
 import ast
 
 from bastion.analysis.django import is_deployment_settings, top_level_settings
-from bastion.analysis.nodes import has_kwargs_splat, is_false, keyword_value
+from bastion.analysis.nodes import (
+    argument,
+    has_kwargs_splat,
+    is_false,
+    keyword_value,
+    string_value,
+)
 from bastion.findings import Severity
 from bastion.rule import Example, Rule
 
@@ -48,8 +54,10 @@ class InsecureCookie(Rule):
     top level of a deployment settings module.
 
     A flag given a computed value (`secure=settings.SESSION_COOKIE_SECURE`) counts as set, and
-    a call with `**kwargs` is not flagged. Deleting a cookie (`delete_cookie`, or `set_cookie`
-    with `max_age=0` or a 1970 `expires`) stores nothing and is not flagged. Test files and
+    a call with `**kwargs` is not flagged. A cookie named for CSRF (`csrftoken`, `XSRF-TOKEN`)
+    only needs `secure`: the double-submit pattern has page scripts read it. Deleting a
+    cookie (`delete_cookie`, or `set_cookie` with `max_age=0` or a 1970 `expires`) stores
+    nothing and is not flagged. Test files and
     settings named for dev/local/test are skipped."""
 
     id = "SEC018"
@@ -117,8 +125,12 @@ class InsecureCookie(Rule):
         imports = self.ctx.imports
         if not any(imports.is_imported(m) for m in _WEB_MODULES):
             return
-        missing = [name for name in ("secure", "httponly") if _flag_state(node, name) != "set"]
+        flags = ["secure", "httponly"]
+        cookie = (string_value(argument(node, 0, "key")) or "").lower()
+        if "csrf" in cookie or "xsrf" in cookie:
+            flags.remove("httponly")  # double-submit CSRF cookies are read by page scripts
+        missing = [name for name in flags if _flag_state(node, name) != "set"]
         if not missing:
             return
-        flags = " and ".join(f"`{m}=True`" for m in missing)
-        self.report(node, f"`set_cookie(...)` without {flags}")
+        wanted = " and ".join(f"`{m}=True`" for m in missing)
+        self.report(node, f"`set_cookie(...)` without {wanted}")

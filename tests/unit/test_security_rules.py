@@ -198,3 +198,12 @@ def test_cookie_flags_given_positionally() -> None:
         "from flask import Response\n\ndef f(r: Response, v):\n    r.set_cookie('k', v, **OPTS)\n"
     )
     assert not lines(code, "SEC018")
+
+
+def test_csrf_cookie_only_needs_secure() -> None:
+    code = (
+        "from starlette.responses import Response\n\ndef f(r: Response, v):\n"
+        "    r.set_cookie('XSRF-TOKEN', v, secure=True)\n    r.set_cookie('csrftoken', v)\n"
+    )
+    found = findings_for(code, "SEC018")
+    assert [(f.line, f.message) for f in found] == [(5, "`set_cookie(...)` without `secure=True`")]
