@@ -236,6 +236,8 @@ class JwtInsecureDecode(Rule):
             self.report(node, "`jwt.decode` with signature verification turned off")
             return
         algorithms = argument(node, 2, "algorithms")
+        if isinstance(algorithms, ast.Constant) and algorithms.value is None:
+            algorithms = None  # `algorithms=None` is the default spelled out
         if algorithms is None:
             if not has_kwargs_splat(node):
                 self.report(

@@ -142,6 +142,8 @@ def test_jwt_names_resolved_through_imports() -> None:
     assert lines(code, "SEC005") == [4]
     code = "from jose import jwt\n\ndef f(t):\n    return jwt.decode(t, KEY, ['HS256'])\n"
     assert not lines(code, "SEC005")  # algorithms given positionally
+    code = "import jwt\n\ndef f(t):\n    return jwt.decode(t, KEY, algorithms=None)\n"
+    assert lines(code, "SEC005") == [4]
 
 
 def test_jwt_payload_with_unknown_keys_is_not_flagged() -> None:
