@@ -43,6 +43,8 @@ def in_data_position(before: str) -> bool:
         return text.count("'") % 2 == 1  # inside a '...' literal
     if _DATA_BEFORE.search(text):
         return True
+    if text.endswith(('"', '"%')) and _DATA_BEFORE.search(text.rstrip('"%').rstrip()):
+        return True  # name = "...": a MySQL double-quoted string, not an identifier
     if text.endswith((",", "(")):
         opened = list(_OPEN_LIST.finditer(text))
         return bool(opened) and ")" not in text[opened[-1].end() :]

@@ -92,6 +92,8 @@ SQL_BAD = [
     # through an import alias
     "from sqlalchemy import text as T\n\ndef f(s, n):\n"
     "    s.execute(T(f'DELETE FROM t WHERE n = {n}'))\n",
+    # a MySQL double-quoted string after an operator
+    "def f(cur, n):\n    cur.execute('SELECT * FROM t WHERE name = \"%s\"' % n)\n",
     # a module-level template
     "QUERY = \"SELECT * FROM t WHERE name = '%s'\"\n\ndef f(cur, n):\n    cur.execute(QUERY % n)\n",
     # user-chosen sort column
@@ -100,6 +102,7 @@ SQL_BAD = [
 
 SQL_GOOD = [
     # identifiers: how schema editors and migrations build DDL
+    'def f(cur, t, c):\n    cur.execute(\'SELECT "%s" FROM "%s"\' % (c, t))\n',
     "def f(cur, table):\n    cur.execute(f'DROP TABLE {table}')\n",
     "def f(cur, cols, table):\n    cur.execute('SELECT %s FROM %s' % (cols, table))\n",
     # a compiled fragment from the ORM
