@@ -170,7 +170,7 @@ class AllowedHostsWildcard(Rule):
     id = "SEC009"
     name = "allowed-hosts-wildcard"
     severity = Severity.WARNING
-    cwe = (644,)
+    cwe = (20,)
     summary = "Host header check that accepts any host (`*`)"
     why = (
         "Applications build absolute URLs (password-reset links, redirects, cache keys) from "
