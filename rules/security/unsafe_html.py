@@ -38,6 +38,11 @@ _HTML_SAFE_CALLS = (
     "urlize",
     "escapejs",
     "static",
+    # URLs built by the framework quote their arguments; counts are numbers
+    "reverse",
+    "reverse_lazy",
+    "url_for",
+    "count",
 )
 
 
@@ -65,7 +70,8 @@ class UnsafeHtml(Rule):
     Not flagged: `format_html("<b>{}</b>", name)` (it escapes its arguments - only a template
     that is itself built from values is), values passed through an escaping call
     (`escape()`, `conditional_escape()`, `html.escape()`, `format_html()`), other marked-safe
-    or rendered HTML (`mark_safe(...)`, `render_to_string(...)`), constants, ALL_CAPS names,
+    or rendered HTML (`mark_safe(...)`, `render_to_string(...)`), URLs from `reverse()` /
+    `url_for()` (they quote their arguments), `.count()`, constants, ALL_CAPS names,
     numbers, and variables whose name says they already hold HTML (`html`, `row_html`). Test
     files are skipped."""
 
