@@ -212,3 +212,18 @@ def test_csrf_cookie_only_needs_secure() -> None:
     )
     found = findings_for(code, "SEC018")
     assert [(f.line, f.message) for f in found] == [(5, "`set_cookie(...)` without `secure=True`")]
+
+
+def test_html_fragment_variables() -> None:
+    built_here = (
+        "from django.utils.safestring import mark_safe\n\ndef f(paths):\n"
+        "    html = ''.join([f'<div>{p}</div>' for p in paths])\n"
+        "    return mark_safe(f'<div>{html}</div>')\n"
+    )
+    assert lines(built_here, "SEC014") == [5]
+    rendered = (
+        "from django.utils.safestring import mark_safe\n\ndef f(widget, extra_html):\n"
+        "    input_html = widget.render()\n"
+        "    return mark_safe(f'{input_html}{extra_html}')\n"
+    )
+    assert not lines(rendered, "SEC014")

@@ -18,7 +18,8 @@ The question rules ask: "is this argument a string built with an f-string, `%`, 
   branches are both safe; and a local variable whose every assignment in the function is one
   of those, or that is escaped/quoted by a call on some path (`name = escape(name)`) - two
   steps back, not further. Rules may add their own: variables named for a fragment of the
-  target language (`where_sql`, `row_html`) and callees such as `render*` for HTML.
+  target language (`where_sql`, `row_html`: trusted unless built in the same function from
+  unsafe parts) and callees such as `render*` for HTML.
 
 Everything else (parameters, attributes, subscripts, arbitrary calls, loop variables) is a
 non-literal: its content is not known here, so the string it builds is not known to be safe.
@@ -181,6 +182,12 @@ class LocalAssignments:
         ]
 
 
+def _is_building_like(node: ast.expr) -> bool:
+    if building_parts(node) is not None:
+        return True
+    return isinstance(node, ast.Call) and _call_name(node) == "join"
+
+
 def _loop_element(iterable: ast.expr, target: ast.expr) -> dict[str, ast.expr]:
     """For `for v in X`, `for v in X.values()`, `for k, v in X.items()`: the loop variable
     that takes X's values, as the pseudo-expression `X[...]` (an element of X)."""
@@ -251,6 +258,12 @@ class StringBuilding:
         if _is_constant_name(node):
             return True
         if self.fragment_word and is_fragment_name(node, self.fragment_word):
+            # trusted, unless built right here from unsafe parts
+            # (`html = "".join(f"<li>{x}</li>" for x in items)`)
+            if isinstance(node, ast.Name) and scope is not None and depth < _MAX_DEPTH:
+                for value, _aug in self.locals_of(scope).values(node.id):
+                    if _is_building_like(value) and not self.is_safe(value, scope, depth + 1):
+                        return False
             return True
         if isinstance(node, ast.JoinedStr):
             return all(self.is_safe(v, scope, depth) for v in _placeholders(node))
