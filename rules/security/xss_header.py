@@ -18,15 +18,17 @@ def _is_header(node: ast.expr | None) -> bool:
 
 
 def _enabling(value: ast.expr | None) -> str | None:
-    """The header value when it is a constant other than "0"."""
+    """The header value when it is a constant that switches the filter on (`1`,
+    `1; mode=block`, `1; report=...`); other text (a description in a dict) is not a value."""
     text = string_value(value)
-    if text is None or text.strip() == "0":
+    if text is None or not text.strip().startswith("1"):
         return None
     return text
 
 
 class DeprecatedXssProtectionHeader(Rule):
-    """Flags the `X-XSS-Protection` header set to a constant other than `"0"`: as a key of a
+    """Flags the `X-XSS-Protection` header set to a constant that enables the filter (`"1"`,
+    `"1; mode=block"`, `"1; report=..."`; anything but `"0"` that is a header value): as a key of a
     dict literal (`headers={...}`), a subscript assignment (`response.headers[...] = ...`,
     Django's `response[...] = ...`), a `(name, value)` pair, or a call such as
     `headers.setdefault(name, value)`; and Django's `SECURE_BROWSER_XSS_FILTER = True` in a

@@ -227,3 +227,10 @@ def test_html_fragment_variables() -> None:
         "    return mark_safe(f'{input_html}{extra_html}')\n"
     )
     assert not lines(rendered, "SEC014")
+
+
+def test_xss_header_descriptions_are_not_values() -> None:
+    code = 'DOCS = {"X-XSS-Protection": "legacy filter, send 0"}\n'
+    assert not lines(code, "SEC011")
+    code = 'def f(r):\n    r.headers.set("X-XSS-Protection", "1; report=/csp")\n'
+    assert lines(code, "SEC011") == [2]
