@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from bastion.analysis.django import is_deployment_settings, top_level_settings
+from bastion.analysis.django import is_deployment_settings, is_overridden, top_level_settings
 from bastion.analysis.nodes import (
     argument,
     has_kwargs_splat,
@@ -110,6 +110,8 @@ class InsecureCookie(Rule):
         if not is_deployment_settings(self.ctx):
             return
         for setting in top_level_settings(node):
+            if is_overridden(node, setting):
+                continue
             if setting.name in _SETTINGS and is_false(setting.value):
                 self.report(
                     setting.statement,

@@ -7,6 +7,7 @@ import ast
 from bastion.analysis.django import (
     is_deployment_settings,
     is_dev_settings_path,
+    is_overridden,
     top_level_settings,
 )
 from bastion.analysis.nodes import (
@@ -103,6 +104,8 @@ class DebugEnabled(Rule):
         if self._skip() or not is_deployment_settings(self.ctx):
             return
         for setting in top_level_settings(node):
+            if is_overridden(node, setting):
+                continue
             if setting.name == "DEBUG" and is_true(setting.value):
                 self.report(setting.statement, "`DEBUG = True` in a deployment settings module")
 
@@ -209,6 +212,8 @@ class AllowedHostsWildcard(Rule):
         if not is_deployment_settings(self.ctx):
             return
         for setting in top_level_settings(node):
+            if is_overridden(node, setting):
+                continue
             if setting.name == "ALLOWED_HOSTS" and "*" in (string_elements(setting.value) or []):
                 self.report(setting.statement, '`ALLOWED_HOSTS = ["*"]` accepts any Host header')
 

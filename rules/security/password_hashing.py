@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from bastion.analysis.django import is_deployment_settings, top_level_settings
+from bastion.analysis.django import is_deployment_settings, is_overridden, top_level_settings
 from bastion.analysis.injection import LocalAssignments, Scope
 from bastion.analysis.nodes import argument, keyword_value, string_elements, string_value
 from bastion.context import FileContext
@@ -151,6 +151,8 @@ class WeakPasswordHash(Rule):
         if self.ctx.is_test_file or not is_deployment_settings(self.ctx):
             return
         for setting in top_level_settings(node):
+            if is_overridden(node, setting):
+                continue
             if setting.name != "PASSWORD_HASHERS":
                 continue
             hashers = setting.value

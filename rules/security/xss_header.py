@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from bastion.analysis.django import is_deployment_settings, top_level_settings
+from bastion.analysis.django import is_deployment_settings, is_overridden, top_level_settings
 from bastion.analysis.nodes import is_true, string_value
 from bastion.findings import FixSafety, Severity
 from bastion.rule import Example, Rule
@@ -81,6 +81,8 @@ class DeprecatedXssProtectionHeader(Rule):
         if not is_deployment_settings(self.ctx):
             return
         for setting in top_level_settings(node):
+            if is_overridden(node, setting):
+                continue
             if setting.name == "SECURE_BROWSER_XSS_FILTER" and is_true(setting.value):
                 self.report(
                     setting.statement,

@@ -234,3 +234,15 @@ def test_xss_header_descriptions_are_not_values() -> None:
     assert not lines(code, "SEC011")
     code = 'def f(r):\n    r.headers.set("X-XSS-Protection", "1; report=/csp")\n'
     assert lines(code, "SEC011") == [2]
+
+
+def test_settings_overridden_per_environment() -> None:
+    code = (
+        "import os\nINSTALLED_APPS = []\nDEBUG = True\n"
+        "if os.environ.get('PRODUCTION'):\n    DEBUG = False\n"
+    )
+    assert not lines(code, "SEC008", "mysite/settings.py")
+    code = (
+        "import os\nINSTALLED_APPS = []\nDEBUG = True\nif os.environ.get('X'):\n    DEBUG = True\n"
+    )
+    assert lines(code, "SEC008", "mysite/settings.py") == [3]

@@ -107,3 +107,36 @@ def is_dev_name(name: str) -> bool:
     `LocalSettings`. CamelCase is split into words."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
     return bool(_words(spaced) & DEV_WORDS)
+
+
+def _conditional_assignments(tree: ast.Module) -> list[tuple[str, ast.expr]]:
+    """`NAME = value` statements nested in the module's top-level `if`/`try` blocks."""
+    out: list[tuple[str, ast.expr]] = []
+    blocks: list[list[ast.stmt]] = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.If):
+            blocks += [stmt.body, stmt.orelse]
+        elif isinstance(stmt, ast.Try):
+            blocks += [stmt.body, stmt.orelse, stmt.finalbody, *(h.body for h in stmt.handlers)]
+    while blocks:
+        for stmt in blocks.pop():
+            if isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    if isinstance(target, ast.Name):
+                        out.append((target.id, stmt.value))
+            elif isinstance(stmt, ast.If):
+                blocks += [stmt.body, stmt.orelse]
+            elif isinstance(stmt, ast.Try):
+                blocks += [stmt.body, stmt.orelse, stmt.finalbody, *(h.body for h in stmt.handlers)]
+    return out
+
+
+def is_overridden(tree: ast.Module, setting: Setting) -> bool:
+    """True when the module also assigns the setting a *different* value under an `if`/`try`
+    (`DEBUG = True` then `if os.environ.get("PROD"): DEBUG = False`): the top-level value is
+    only a default for some environments."""
+    flagged = ast.dump(setting.value)
+    return any(
+        name == setting.name and ast.dump(value) != flagged
+        for name, value in _conditional_assignments(tree)
+    )
