@@ -53,7 +53,8 @@ class DebugEnabled(Rule):
 
     Not flagged: files named for development, local use or tests (`settings/dev.py`,
     `local_settings.py`, `run_dev.py`), test files, `DEBUG = True` nested under an `if`
-    (already environment-dependent), and values read from the environment."""
+    (already environment-dependent) or replaced by another value under a top-level `if`/`try`,
+    and values read from the environment."""
 
     id = "SEC008"
     name = "debug-enabled"

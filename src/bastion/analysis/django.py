@@ -10,7 +10,11 @@ the project's test paths (`tests/...`): deployment rules (DEBUG, ALLOWED_HOSTS, 
 password hashers) stay silent there, since those files are never meant to serve production.
 
 Settings rules read only the module's own top-level statements (`top_level_settings`):
-assignments nested in `if`/`try` blocks are environment-dependent and left alone.
+assignments nested in `if`/`try` blocks are environment-dependent and left alone, and a
+top-level value that such a block replaces with another value (`is_overridden`) is only a
+default for some environments, so it is left alone too. Settings split across modules
+(`base.py` overridden by `production.py`) are judged module by module: a file rule cannot
+see the other module.
 """
 
 from __future__ import annotations
