@@ -203,6 +203,8 @@ class SqlStringBuilding(Rule):
             if not receiver_ok and not looks_like_sql(text):
                 return
         sink = describe(call.func)
+        if "(" in sink and isinstance(call.func, ast.Attribute):
+            sink = "..." + call.func.attr  # a chained receiver: name the method only
         self.report(
             query,
             f"SQL built with {_how(building)} from `{describe(values[0])}` reaches `{sink}()`",
