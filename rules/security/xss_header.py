@@ -47,7 +47,8 @@ class DeprecatedXssProtectionHeader(Rule):
     )
     hint = "Send `X-XSS-Protection: 0` (or drop it) and set a `Content-Security-Policy` instead."
     fix_safety = FixSafety.SAFE
-    requires = ("XSS", "xss", "Xss")
+    # the header name is case-insensitive: every spelling of "xss"
+    requires = ("xss", "xsS", "xSs", "xSS", "Xss", "XsS", "XSs", "XSS")
     bad = [
         Example(
             'def secure(response):\n    response.headers["X-XSS-Protection"] = "1; mode=block"\n'
