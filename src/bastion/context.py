@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -65,8 +66,9 @@ class FileContext:
             parts.pop()
         return ".".join(parts)
 
-    @property
+    @functools.cached_property
     def is_test_file(self) -> bool:
+        # cached: rules ask for every call node, and a pathspec match is not free
         return self.config.is_test_path(self.path)
 
     # -- about the position of the walk -------------------------------------------------------

@@ -91,6 +91,16 @@ class ImportMap:
         parts.append(root)
         return ".".join(reversed(parts))
 
+    def imported_qualname(self, node: ast.expr) -> str | None:
+        """Like `qualname`, but None unless the root name was imported in this module: a bare
+        `jwt.decode` with no `import jwt` is not PyJWT's."""
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name) or root.id not in self.aliases:
+            return None
+        return self.qualname(node)
+
     def matches(self, node: ast.expr, *qualified: str) -> bool:
         name = self.qualname(node)
         return name is not None and name in qualified

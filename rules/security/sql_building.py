@@ -1,0 +1,223 @@
+"""SEC007: SQL text built from non-literal values."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from bastion.analysis.injection import Scope, StringBuilding, describe, looks_like_sql
+from bastion.analysis.nodes import argument, keyword_value
+from bastion.context import FileContext
+from bastion.findings import Severity
+from bastion.rule import Rule
+
+_EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql"})
+_TEXT = frozenset(
+    {
+        "sqlalchemy.text",
+        "sqlalchemy.sql.text",
+        "sqlalchemy.sql.expression.text",
+        "sqlalchemy.sql.elements.text",
+        "sqlmodel.text",
+    }
+)
+_RAW_SQL = frozenset({"django.db.models.RawSQL", "django.db.models.expressions.RawSQL"})
+
+# Text that ends right before a *value* (data) position of SQL: an operator, a keyword that
+# takes an expression, inside a quoted literal. Identifiers (`FROM %s`, `"%s"`, `SELECT %s`)
+# are not data positions.
+_DATA_BEFORE = re.compile(
+    r"(?:[=<>]|\b(?:i?like|where|and|or|not|between|having|then|else|when|by|is|limit|offset"
+    r"|set|returning))\s*$",
+    re.IGNORECASE,
+)
+_OPEN_LIST = re.compile(r"\b(?:values|in)\s*\(", re.IGNORECASE)
+
+
+def in_data_position(before: str) -> bool:
+    """Is a value placed after `before` (the literal SQL text preceding it) a data value?"""
+    text = before.rstrip()
+    if not text:
+        return False  # template not known
+    if text.endswith(("'", "'%")):
+        return text.count("'") % 2 == 1  # inside a '...' literal
+    if _DATA_BEFORE.search(text):
+        return True
+    if text.endswith(('"', '"%')) and _DATA_BEFORE.search(text.rstrip('"%').rstrip()):
+        return True  # name = "...": a MySQL double-quoted string, not an identifier
+    if text.endswith((",", "(")):
+        opened = list(_OPEN_LIST.finditer(text))
+        return bool(opened) and ")" not in text[opened[-1].end() :]
+    return False
+
+
+def _how(building: ast.expr) -> str:
+    if isinstance(building, ast.JoinedStr):
+        return "an f-string"
+    if isinstance(building, ast.BinOp):
+        return "`%` formatting" if isinstance(building.op, ast.Mod) else "`+` concatenation"
+    if (
+        isinstance(building, ast.Call)
+        and isinstance(building.func, ast.Attribute)
+        and building.func.attr == "format"
+    ):
+        return "`.format()`"
+    return "an augmented assignment (`+=`/`%=`)"
+
+
+def _receiver_mentions(func: ast.expr, *words: str) -> bool:
+    node = func.value if isinstance(func, ast.Attribute) else func
+    while isinstance(node, ast.Attribute | ast.Call):
+        if isinstance(node, ast.Call):
+            node = node.func
+            continue
+        if any(w in node.attr.lower() for w in words):
+            return True
+        node = node.value
+    return isinstance(node, ast.Name) and any(w in node.id.lower() for w in words)
+
+
+class SqlStringBuilding(Rule):
+    """Flags SQL text built with an f-string, `%`, `.format()` or `+` from non-literal values
+    that reaches `execute()`/`executemany()`/`executescript()`/`exec_driver_sql()` (cursors,
+    connections, sessions), SQLAlchemy `text()`, Django `Manager.raw()`, `QuerySet.extra()`
+    (`where=`, `select=`, `tables=`, `order_by=`) or `RawSQL()`. A variable passed to the sink
+    is followed one assignment back in the same function (`sql = f"..."` or `sql += ...`).
+
+    Only values in a *data* position count: after a comparison or `LIKE`, inside a quoted
+    `'...'` literal, in `IN (...)`/`VALUES (...)`, after `WHERE`/`AND`/`OR`/`SET`/`BY`/
+    `LIMIT`... Values placed where SQL expects an identifier or keyword (`FROM {table}`,
+    `"%s"`, `SELECT %s()`, `CREATE DATABASE %s`) are how migrations, schema editors and ORM
+    compilers build DDL, and are left alone, as are values formatted as numbers (`%d`,
+    `{n:d}`) and templates whose text is not known here.
+
+    Not flagged either (see `bastion.analysis.injection` for the exact list): constant SQL,
+    parameterised queries (`execute(sql, params)` with a constant `sql`, `text("... :id")`
+    with bound parameters), and SQL built only from literals - constants, ALL_CAPS names,
+    numbers, placeholder lists (`", ".join(["%s"] * len(ids))`) and identifiers quoted by
+    `connection.ops.quote_name()`/`qn()`. This is how Django's own ORM compiler and schema
+    editor build SQL, and they stay quiet. For the generic `execute`/`raw` method names the
+    literal part of the text must also read as SQL (`SELECT`, `WHERE`, `INSERT INTO`...), so
+    that an unrelated `.execute()` taking a message is not mistaken for a query. Test files
+    are skipped: SQL built from test data is not an injection."""
+
+    id = "SEC007"
+    name = "sql-string-building"
+    severity = Severity.ERROR
+    cwe = (89,)
+    summary = "SQL built with an f-string, `%`, `.format()` or `+` from non-literal values"
+    why = (
+        "Interpolating a value into SQL text lets that value change the query: a quote in a "
+        "name closes the string and the rest runs as SQL (injection), and even trusted values "
+        "break on quotes and defeat the database's statement cache. Drivers and ORMs bind "
+        "parameters separately from the text, which is both safe and faster."
+    )
+    hint = (
+        'Keep the SQL constant and pass values as parameters: `cursor.execute("... WHERE id = '
+        '%s", [user_id])`, `text("... WHERE id = :id").bindparams(id=user_id)`, '
+        '`Model.objects.raw("... %s", [value])`; quote identifiers with '
+        "`connection.ops.quote_name()` or use the ORM/`sqlalchemy.select()`."
+    )
+    requires = ("execute", "text", "raw", "extra", "RawSQL", "exec_driver_sql")
+    bad = [
+        "def find(cursor, name):\n"
+        "    cursor.execute(f\"SELECT * FROM users WHERE name = '{name}'\")\n",
+        "from sqlalchemy import text\n\ndef find(session, uid):\n"
+        '    return session.execute(text("SELECT * FROM users WHERE id = %s" % uid))\n',
+        "def find(cursor, email):\n"
+        '    sql = "SELECT id FROM users WHERE email = \'" + email + "\'"\n'
+        "    cursor.execute(sql)\n",
+        "def search(term):\n"
+        "    return User.objects.raw(\"SELECT * FROM app_user WHERE name LIKE '{}'\""
+        ".format(term))\n",
+        "from django.db.models.expressions import RawSQL\n\ndef annotate(qs, owner):\n"
+        "    return qs.annotate(n=RawSQL(f'SELECT count(*) FROM t WHERE owner = {owner}', []))\n",
+        "def active(qs, status):\n    return qs.extra(where=[f\"status = '{status}'\"])\n",
+    ]
+    good = [
+        'def find(cursor, name):\n    cursor.execute("SELECT * FROM users WHERE name = %s", '
+        "[name])\n",
+        "from sqlalchemy import text\n\ndef find(session, uid):\n"
+        '    return session.execute(text("SELECT * FROM users WHERE id = :id"), {"id": uid})\n',
+        "def drop(connection, cursor, table):\n"
+        '    cursor.execute("DROP TABLE %s" % connection.ops.quote_name(table))\n',
+        "def fetch(cursor, ids):\n"
+        '    placeholders = ", ".join(["%s"] * len(ids))\n'
+        '    cursor.execute(f"SELECT * FROM t WHERE id IN ({placeholders})", ids)\n',
+        'TABLE = "users"\n\ndef count(cursor):\n'
+        '    cursor.execute(f"SELECT count(*) FROM {TABLE}")\n',
+        "def run(job, name):\n    job.execute(f'notify {name}')\n",
+    ]
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self.strings = StringBuilding(fragment_word="sql", position_filter=in_data_position)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self.ctx.is_test_file:
+            return
+        func = node.func
+        method = func.attr if isinstance(func, ast.Attribute) else ""
+        if method in _EXECUTE_METHODS:
+            self._check(node, argument(node, 0, "statement") or keyword_value(node, "sql"))
+            return
+        if method == "raw":
+            self._check(node, argument(node, 0, "raw_query"), sql_receiver=("objects",))
+            return
+        if method == "extra":
+            self._check_extra(node)
+            return
+        qualified = self.ctx.imports.imported_qualname(func) or ""
+        if qualified in _TEXT:
+            self._check(node, argument(node, 0, "text"), needs_sql=False)
+        elif qualified in _RAW_SQL:
+            self._check(node, argument(node, 0, "sql"), needs_sql=False)
+
+    def _scope(self) -> Scope | None:
+        self.strings.enclosing = [
+            n
+            for n in self.ctx.stack
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        ]
+        self.strings.module = self.ctx.tree
+        return self.ctx.enclosing_function() or self.ctx.tree
+
+    def _check(
+        self,
+        call: ast.Call,
+        query: ast.expr | None,
+        *,
+        needs_sql: bool = True,
+        sql_receiver: tuple[str, ...] = (),
+    ) -> None:
+        if query is None:
+            return
+        scope = self._scope()
+        found = self.strings.dynamic_building(query, scope, before=call.lineno)
+        if found is None:
+            return
+        building, values = found
+        if needs_sql:
+            receiver_ok = sql_receiver and _receiver_mentions(call.func, *sql_receiver)
+            text = self.strings.literal_text(query, scope, call.lineno)
+            if not receiver_ok and not looks_like_sql(text):
+                return
+        sink = describe(call.func)
+        if "(" in sink and isinstance(call.func, ast.Attribute):
+            sink = "..." + call.func.attr  # a chained receiver: name the method only
+        self.report(
+            query,
+            f"SQL built with {_how(building)} from `{describe(values[0])}` reaches `{sink}()`",
+        )
+
+    def _check_extra(self, call: ast.Call) -> None:
+        values: list[ast.expr] = []
+        for key in ("where", "tables", "order_by"):
+            value = keyword_value(call, key)
+            if isinstance(value, ast.List | ast.Tuple):
+                values.extend(value.elts)
+        select = keyword_value(call, "select")
+        if isinstance(select, ast.Dict):
+            values.extend(select.values)
+        for value in values:
+            self._check(call, value, needs_sql=False)

@@ -1,0 +1,41 @@
+"""End-to-end: the security rules on two small projects (FastAPI/Flask, Django) report exactly
+the lines annotated `# expect: SEC0NN` - nothing more, nothing less."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bastion.config import load_config
+from bastion.engine import run
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+EXPECT = re.compile(r"#\s*expect:\s*([A-Z]+\d+(?:\s*,\s*[A-Z]+\d+)*)")
+
+
+def expected_findings(root: Path) -> set[tuple[str, str, int]]:
+    found: set[tuple[str, str, int]] = set()
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = EXPECT.search(line)
+            if match:
+                for rule in match.group(1).split(","):
+                    found.add((rule.strip(), relative, number))
+    return found
+
+
+@pytest.mark.parametrize("project", ["security_fastapi", "security_django"])
+def test_exact_findings(project: str) -> None:
+    root = FIXTURES / project
+    config = load_config([root])
+    assert config.root == root, "the fixture's pyproject.toml must make it the project root"
+    result = run([root], config)
+    assert not result.internal_errors
+    actual = {(f.rule, f.path, f.line) for f in result.findings}
+    expected = expected_findings(root)
+    assert actual == expected, (
+        f"unexpected: {sorted(actual - expected)}\nmissing: {sorted(expected - actual)}"
+    )
