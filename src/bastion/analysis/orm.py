@@ -1,0 +1,376 @@
+"""Recognising ORM and database objects: SQLAlchemy 1.x/2.0 sessions (sync and async),
+engines and connections, DB-API connections, and Django model managers.
+
+What is known is only what the module shows: a name is a session when it was annotated as one
+(`db: Session`, `db: Annotated[AsyncSession, Depends(get_db)]`), created as one in the function
+(`db = SessionLocal()`, `with Session(engine) as db`, `async with engine.begin() as conn`), or
+created at module level by a known factory (`SessionLocal = sessionmaker(...)`,
+`db_session = scoped_session(...)`). Rules that may guess from conventional names
+(`session`, `db`) ask for it explicitly with `guess=True`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from typing import Literal
+
+from bastion.analysis.nodes import walk_local
+from bastion.context import FileContext
+from bastion.imports import ImportMap
+
+Kind = Literal["sync", "async"]
+
+SYNC_SESSION_TYPES = frozenset(
+    {
+        "sqlalchemy.orm.Session",
+        "sqlalchemy.orm.session.Session",
+        "sqlalchemy.orm.scoped_session",
+        "sqlalchemy.orm.scoping.scoped_session",
+        "sqlmodel.Session",
+        "sqlmodel.orm.session.Session",
+    }
+)
+ASYNC_SESSION_TYPES = frozenset(
+    {
+        "sqlalchemy.ext.asyncio.AsyncSession",
+        "sqlalchemy.ext.asyncio.session.AsyncSession",
+        "sqlalchemy.ext.asyncio.async_scoped_session",
+        "sqlmodel.ext.asyncio.session.AsyncSession",
+    }
+)
+SYNC_CONNECTION_TYPES = frozenset(
+    {"sqlalchemy.Connection", "sqlalchemy.engine.Connection", "sqlalchemy.engine.base.Connection"}
+)
+ASYNC_CONNECTION_TYPES = frozenset(
+    {"sqlalchemy.ext.asyncio.AsyncConnection", "sqlalchemy.ext.asyncio.engine.AsyncConnection"}
+)
+SYNC_SESSIONMAKERS = frozenset(
+    {"sqlalchemy.orm.sessionmaker", "sqlalchemy.orm.session.sessionmaker"}
+)
+ASYNC_SESSIONMAKERS = frozenset(
+    {
+        "sqlalchemy.ext.asyncio.async_sessionmaker",
+        "sqlalchemy.ext.asyncio.session.async_sessionmaker",
+    }
+)
+SYNC_ENGINE_FACTORIES = frozenset(
+    {"sqlalchemy.create_engine", "sqlalchemy.engine.create_engine", "sqlmodel.create_engine"}
+)
+ASYNC_ENGINE_FACTORIES = frozenset(
+    {
+        "sqlalchemy.ext.asyncio.create_async_engine",
+        "sqlalchemy.ext.asyncio.engine.create_async_engine",
+    }
+)
+ENGINE_FACTORIES = SYNC_ENGINE_FACTORIES | ASYNC_ENGINE_FACTORIES
+SYNC_DBAPI_CONNECT = frozenset(
+    {
+        "psycopg2.connect",
+        "psycopg.connect",
+        "psycopg.Connection.connect",
+        "pymysql.connect",
+        "MySQLdb.connect",
+        "sqlite3.connect",
+        "cx_Oracle.connect",
+        "oracledb.connect",
+    }
+)
+ASYNC_DBAPI_CONNECT = frozenset(
+    {
+        "asyncpg.connect",
+        "asyncpg.create_pool",
+        "aiosqlite.connect",
+        "aiomysql.connect",
+        "psycopg.AsyncConnection.connect",
+    }
+)
+SELECT_FUNCTIONS = frozenset(
+    {"sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.future.select", "sqlmodel.select"}
+)
+# Session methods that talk to the database.
+SESSION_QUERY_METHODS = frozenset(
+    {"query", "execute", "scalars", "scalar", "get", "exec", "stream", "stream_scalars"}
+)
+SESSION_IO_METHODS = SESSION_QUERY_METHODS | {"commit", "rollback", "flush", "refresh", "merge"}
+CONNECTION_QUERY_METHODS = frozenset({"execute", "exec_driver_sql", "scalar", "scalars"})
+# Manager/QuerySet methods that build or run a query (`Model.objects.<m>(...)`).
+DJANGO_QUERY_METHODS = frozenset(
+    {
+        "get",
+        "filter",
+        "exclude",
+        "all",
+        "count",
+        "exists",
+        "first",
+        "last",
+        "get_or_create",
+        "aggregate",
+        "values",
+        "values_list",
+        "in_bulk",
+        "earliest",
+        "latest",
+        "select_related",
+        "prefetch_related",
+        "only",
+        "defer",
+        "annotate",
+        "order_by",
+        "raw",
+        "aget",
+        "afirst",
+        "alast",
+        "acount",
+        "aexists",
+        "aget_or_create",
+    }
+)
+EAGER_LOADERS = frozenset(
+    {
+        "joinedload",
+        "selectinload",
+        "subqueryload",
+        "immediateload",
+        "contains_eager",
+        "defaultload",
+        "raiseload",
+        "noload",
+        "lazyload",
+        "select_related",
+        "prefetch_related",
+    }
+)
+# Conventional names of session variables: used only where a rule asks to guess.
+_GUESSED_SESSION_NAMES = frozenset(
+    {"session", "db", "db_session", "dbsession", "sess", "async_session", "db_sess"}
+)
+# Conventional names of session factories imported from the project's own modules
+# (`from app.db import SessionLocal`), where the factory itself cannot be seen.
+_FACTORY_NAME = re.compile(
+    r"^(Async)?Session(Local|Maker|Factory)?$|^(async_)?session(_local|_maker|_factory)$|"
+    r"^(Async)?(Scoped)?SessionLocal$"
+)
+
+
+def uses_sqlalchemy(imports: ImportMap) -> bool:
+    return any(imports.is_imported(m) for m in ("sqlalchemy", "sqlmodel", "flask_sqlalchemy"))
+
+
+def uses_django(imports: ImportMap) -> bool:
+    return imports.is_imported("django")
+
+
+def _unwrap_annotation(node: ast.expr | None, imports: ImportMap) -> list[ast.expr]:
+    """The types an annotation may stand for: `Annotated[X, ...]` -> X, `Optional[X]`,
+    `X | None` -> X."""
+    if node is None:
+        return []
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            parsed = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return []
+        return _unwrap_annotation(parsed, imports)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _unwrap_annotation(node.left, imports) + _unwrap_annotation(node.right, imports)
+    if isinstance(node, ast.Subscript):
+        outer = (imports.qualname(node.value) or "").rpartition(".")[2]
+        if outer == "Annotated" and isinstance(node.slice, ast.Tuple) and node.slice.elts:
+            return _unwrap_annotation(node.slice.elts[0], imports)
+        if outer in ("Optional", "Union"):
+            inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            return [t for e in inner for t in _unwrap_annotation(e, imports)]
+        return []
+    return [node]
+
+
+def annotation_kind(node: ast.expr | None, imports: ImportMap) -> Kind | None:
+    """ "sync"/"async" when an annotation names a SQLAlchemy session or connection type."""
+    for t in _unwrap_annotation(node, imports):
+        name = imports.qualname(t)
+        if name in SYNC_SESSION_TYPES or name in SYNC_CONNECTION_TYPES:
+            return "sync"
+        if name in ASYNC_SESSION_TYPES or name in ASYNC_CONNECTION_TYPES:
+            return "async"
+    return None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def _maker_kind(qualified: str | None, call: ast.Call | None, imports: ImportMap) -> Kind | None:
+    """The kind of session a factory object makes when called."""
+    if qualified in ASYNC_SESSIONMAKERS:
+        return "async"
+    if qualified in SYNC_SESSIONMAKERS and call is not None:
+        class_ = _keyword(call, "class_")
+        if class_ is not None and imports.qualname(class_) in ASYNC_SESSION_TYPES:
+            return "async"
+        return "sync"
+    return None
+
+
+def creation_kind(call: ast.Call, ctx: FileContext, *, guess_factories: bool = True) -> Kind | None:
+    """ "sync"/"async" when `call` creates a DB session or connection: `Session(engine)`,
+    `AsyncSession(engine)`, `SessionLocal()` (a module-level `sessionmaker`), `engine.connect()`
+    / `engine.begin()` (a module-level engine), `psycopg2.connect(...)`, `asyncpg.connect(...)`.
+    With `guess_factories`, a bare call of a name imported from elsewhere and spelled like a
+    session factory (`SessionLocal()`, `async_session()`) counts too."""
+    imports = ctx.imports
+    func = call.func
+    name = imports.qualname(func)
+    if name in SYNC_SESSION_TYPES and name not in (
+        "sqlalchemy.orm.scoped_session",
+        "sqlalchemy.orm.scoping.scoped_session",
+    ):
+        return "sync"
+    if name in (
+        "sqlalchemy.ext.asyncio.AsyncSession",
+        "sqlalchemy.ext.asyncio.session.AsyncSession",
+    ):
+        return "async"
+    if name in ("sqlmodel.ext.asyncio.session.AsyncSession",):
+        return "async"
+    if name in SYNC_DBAPI_CONNECT:
+        return "sync"
+    if name in ASYNC_DBAPI_CONNECT:
+        return "async"
+    if isinstance(func, ast.Name):
+        kind = _maker_kind(imports.instance_of(func), imports.instance_call(func), imports)
+        if kind is not None:
+            return kind
+        if guess_factories and func.id in imports.aliases and _FACTORY_NAME.match(func.id):
+            origin = imports.aliases[func.id]
+            if not origin.startswith(("sqlalchemy", "sqlmodel")):
+                return "async" if "async" in func.id.lower() else "sync"
+        return None
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        receiver = func.value
+        factory = imports.instance_of(receiver)
+        if func.attr in ("connect", "begin"):
+            if factory in SYNC_ENGINE_FACTORIES:
+                return "sync"
+            if factory in ASYNC_ENGINE_FACTORIES:
+                return "async"
+        if func.attr == "begin":  # `SessionLocal.begin()`: a session in a transaction
+            return _maker_kind(factory, imports.instance_call(receiver), imports)
+    return None
+
+
+def _with_items(node: ast.AST) -> list[ast.withitem]:
+    if isinstance(node, ast.With | ast.AsyncWith):
+        return list(node.items)
+    return []
+
+
+def local_sessions(
+    func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, ctx: FileContext
+) -> dict[str, Kind]:
+    """Names in a function's own scope known to hold a DB session or connection."""
+    found: dict[str, Kind] = {}
+    imports = ctx.imports
+    args = func.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        kind = annotation_kind(arg.annotation, imports)
+        if kind is not None:
+            found[arg.arg] = kind
+    if isinstance(func, ast.Lambda):
+        return found
+    for node in walk_local(func.body):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
+            kind = creation_kind(node.value, ctx)
+            if isinstance(node, ast.AnnAssign):
+                kind = kind or annotation_kind(node.annotation, imports)
+                targets: list[ast.expr] = [node.target]
+            else:
+                targets = node.targets
+            if kind is not None:
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        found[t.id] = kind
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            kind = annotation_kind(node.annotation, imports)
+            if kind is not None:
+                found[node.target.id] = kind
+        for item in _with_items(node):
+            if isinstance(item.context_expr, ast.Call) and isinstance(item.optional_vars, ast.Name):
+                kind = creation_kind(item.context_expr, ctx)
+                if kind is not None:
+                    found[item.optional_vars.id] = kind
+    return found
+
+
+def module_session_kind(node: ast.expr, imports: ImportMap) -> Kind | None:
+    """A module-level session object: `db_session = scoped_session(sessionmaker(...))`."""
+    factory = imports.instance_of(node)
+    if factory in ("sqlalchemy.orm.scoped_session", "sqlalchemy.orm.scoping.scoped_session"):
+        return "sync"
+    if factory == "sqlalchemy.ext.asyncio.async_scoped_session":
+        return "async"
+    return None
+
+
+def receiver_key(node: ast.expr) -> str | None:
+    """The variable a method is called on: `db` for `db.query`, `self.session` for
+    `self.session.execute`, `db.session` for Flask-SQLAlchemy's `db.session.query`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return None
+
+
+def guessed_session_name(node: ast.expr) -> bool:
+    """`session`, `db`, `self.session`, `self.db`, `db.session` (Flask-SQLAlchemy)."""
+    if isinstance(node, ast.Name):
+        return node.id in _GUESSED_SESSION_NAMES
+    if isinstance(node, ast.Attribute):
+        return node.attr in _GUESSED_SESSION_NAMES and isinstance(node.value, ast.Name)
+    return False
+
+
+def is_django_manager(node: ast.expr) -> bool:
+    """`Model.objects` / `models.Model.objects` (a class attribute named `objects`)."""
+    if not (isinstance(node, ast.Attribute) and node.attr == "objects"):
+        return False
+    owner = node.value
+    last = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+    return bool(last) and last[0].isupper()
+
+
+def django_query(call: ast.Call) -> str | None:
+    """`Model.objects.<method>(...)` for a query method: the method name."""
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in DJANGO_QUERY_METHODS
+        and is_django_manager(func.value)
+    ):
+        return func.attr
+    return None
+
+
+def is_select_call(call: ast.Call, imports: ImportMap) -> bool:
+    return imports.qualname(call.func) in SELECT_FUNCTIONS
+
+
+def calls_in(node: ast.AST) -> Iterator[ast.Call]:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            yield sub
+
+
+def call_method(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
