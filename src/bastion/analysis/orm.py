@@ -153,6 +153,7 @@ _FACTORY_NAME = re.compile(
     r"^(Async)?Session(Local|Maker|Factory)?$|^(async_)?session(_local|_maker|_factory)$|"
     r"^(Async)?(Scoped)?SessionLocal$"
 )
+_ENGINE_NAME = re.compile(r"^(async_|db_)?engine$")
 
 
 def uses_sqlalchemy(imports: ImportMap) -> bool:
@@ -260,7 +261,18 @@ def creation_kind(call: ast.Call, ctx: FileContext, *, guess_factories: bool = T
             if factory in ASYNC_ENGINE_FACTORIES:
                 return "async"
         if func.attr == "begin":  # `SessionLocal.begin()`: a session in a transaction
-            return _maker_kind(factory, imports.instance_call(receiver), imports)
+            kind = _maker_kind(factory, imports.instance_call(receiver), imports)
+            if kind is not None:
+                return kind
+        if (
+            guess_factories
+            and func.attr in ("connect", "begin")
+            and _ENGINE_NAME.match(receiver.id)
+            and receiver.id in imports.aliases
+            and not imports.aliases[receiver.id].startswith(("sqlalchemy", "sqlmodel"))
+            and uses_sqlalchemy(imports)
+        ):
+            return "async" if "async" in receiver.id.lower() else "sync"
     return None
 
 
@@ -374,3 +386,41 @@ def call_method(call: ast.Call) -> str:
     if isinstance(func, ast.Name):
         return func.id
     return ""
+
+
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _is_literal_collection(node: ast.expr) -> bool:
+    return isinstance(node, ast.List | ast.Tuple | ast.Set | ast.Dict)
+
+
+def enclosing_loop(stack: list[ast.AST], node: ast.AST) -> ast.AST | None:
+    """The `for` loop or comprehension whose body runs `node` once per item, within the same
+    function. The loop's own iterable (and a comprehension's first `in` clause) runs once and
+    does not count, nor do loops over a literal list/tuple (a fixed, small number of passes),
+    nor `while` loops (usually batching: one query per batch, not per row)."""
+    path = [*stack, node]
+    for index in range(len(path) - 2, -1, -1):
+        ancestor, child = path[index], path[index + 1]
+        if isinstance(ancestor, _SCOPES):
+            return None
+        if isinstance(ancestor, ast.For | ast.AsyncFor):
+            if child in ancestor.body and not _is_literal_collection(ancestor.iter):
+                return ancestor
+        elif isinstance(ancestor, _COMPREHENSIONS):
+            generators = ancestor.generators
+            if isinstance(child, ast.comprehension):
+                first = child is generators[0]
+                grandchild = path[index + 2] if index + 2 < len(path) else None
+                if first and grandchild is child.iter:
+                    continue  # the first iterable is evaluated once
+                if grandchild is child.target:
+                    continue
+                if first and _is_literal_collection(child.iter):
+                    continue
+                return ancestor
+            if not _is_literal_collection(generators[0].iter):
+                return ancestor  # the element expression
+    return None

@@ -1,0 +1,141 @@
+"""PERF003: a database query per loop iteration (N+1)."""
+
+from __future__ import annotations
+
+import ast
+
+from bastion.analysis.orm import (
+    CONNECTION_QUERY_METHODS,
+    SESSION_QUERY_METHODS,
+    django_query,
+    enclosing_loop,
+    guessed_session_name,
+    local_sessions,
+    module_session_kind,
+    uses_django,
+    uses_sqlalchemy,
+)
+from bastion.context import FileContext
+from bastion.findings import Severity
+from bastion.rule import Rule
+
+# Methods trusted on a variable that is only *named* like a session (`db`, `session`).
+_GUESSED_METHODS = frozenset({"query", "execute", "scalars", "scalar", "exec"})
+
+
+def _describe(call: ast.Call) -> str:
+    func = call.func
+    try:
+        text = ast.unparse(func)
+    except (ValueError, RecursionError):  # pragma: no cover - defensive
+        text = "query"
+    if len(text) > 50:
+        text = text[:47] + "..."
+    return f"`{text}(...)`"
+
+
+class QueryInLoop(Rule):
+    """Flags a database query run once per item of a `for` loop or comprehension (the N+1
+    pattern):
+
+    - SQLAlchemy: `query`, `execute`, `scalars`, `scalar`, `get`, `exec` (SQLModel), `stream`
+      on a session or connection - a name annotated `Session`/`AsyncSession`/`Connection`,
+      created in the function (`SessionLocal()`, `Session(engine)`, `engine.connect()`), a
+      module-level `scoped_session`, or a variable conventionally named `session`/`db`
+      (`self.session`, Flask-SQLAlchemy's `db.session`) in a module that imports SQLAlchemy;
+    - Django: `Model.objects.get/filter/exclude/all/count/exists/first/...` in a module that
+      imports Django.
+
+    Not flagged: the loop's own iterable (it runs once), loops over a literal list/tuple (a
+    fixed number of passes), `while` loops (usually batching: one query per batch), queries in
+    nested functions defined in the loop, and test files."""
+
+    id = "PERF003"
+    name = "query-in-loop"
+    severity = Severity.WARNING
+    summary = "Database query inside a loop (N+1 queries)"
+    why = (
+        "A query per loop item turns one request into N+1 round trips to the database. It is "
+        "fast with ten rows in development and slow with ten thousand in production, and it "
+        "holds a connection from the pool for the whole loop. One query that fetches every "
+        "row at once (`WHERE id IN (...)`, a join, or eager loading) does the same work in one "
+        "round trip."
+    )
+    hint = (
+        "Fetch all rows before the loop in one query (`select(X).where(X.id.in_(ids))`, "
+        "`Model.objects.filter(pk__in=ids)` / `in_bulk(ids)`), or eager-load the relation "
+        "(`selectinload`, `select_related`/`prefetch_related`)."
+    )
+    requires = ("for",)
+    bad = [
+        "from sqlalchemy.orm import Session\n\n"
+        "def totals(db: Session, user_ids):\n    return [db.query(Order).filter(Order.user_id "
+        "== uid).count() for uid in user_ids]\n",
+        "from sqlalchemy import select\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n"
+        "async def load(session: AsyncSession, ids):\n    out = []\n    for i in ids:\n"
+        "        out.append(await session.scalar(select(User).where(User.id == i)))\n"
+        "    return out\n",
+        "from django.db import models\n\ndef names(orders):\n    for order in orders:\n"
+        "        customer = Customer.objects.get(pk=order.customer_id)\n"
+        "        print(customer.name)\n",
+        "import sqlalchemy\n\ndef f(ids):\n    for i in ids:\n        db.execute(q, {'id': i})\n",
+    ]
+    good = [
+        "from sqlalchemy.orm import Session\n\ndef totals(db: Session, user_ids):\n"
+        "    rows = db.query(Order).filter(Order.user_id.in_(user_ids)).all()\n"
+        "    return {r.user_id: r for r in rows}\n",
+        "from sqlalchemy.orm import Session\n\ndef f(db: Session):\n"
+        "    for user in db.query(User).all():\n        print(user.name)\n",
+        "from django.db import models\n\ndef names(ids):\n"
+        "    customers = Customer.objects.in_bulk(ids)\n"
+        "    for pk in ids:\n        print(customers[pk].name)\n",
+        "from sqlalchemy.orm import Session\n\ndef purge(db: Session):\n"
+        "    for model in (User, Order):\n        db.query(model).delete()\n",
+        "import requests\n\ndef f(session, urls):\n    for u in urls:\n"
+        "        session.get(u, timeout=5)\n",
+    ]
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._skip = ctx.is_test_file
+        self._sqlalchemy = uses_sqlalchemy(ctx.imports)
+        self._django = uses_django(ctx.imports)
+        self._sessions: dict[int, dict[str, str]] = {}
+
+    def _local(self, fn: ast.AST | None) -> dict[str, str]:
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            return {}
+        key = id(fn)
+        if key not in self._sessions:
+            self._sessions[key] = dict(local_sessions(fn, self.ctx))
+        return self._sessions[key]
+
+    def _is_query(self, node: ast.Call) -> bool:
+        func = node.func
+        if self._django and django_query(node) is not None:
+            return True
+        if not isinstance(func, ast.Attribute):
+            return False
+        if func.attr not in SESSION_QUERY_METHODS and func.attr not in CONNECTION_QUERY_METHODS:
+            return False
+        receiver = func.value
+        if isinstance(receiver, ast.Name):
+            if receiver.id in self._local(self.ctx.enclosing_function()):
+                return True
+            if module_session_kind(receiver, self.ctx.imports) is not None:
+                return True
+        return self._sqlalchemy and func.attr in _GUESSED_METHODS and guessed_session_name(receiver)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self._skip or not (self._sqlalchemy or self._django):
+            return
+        if not self._is_query(node):
+            return
+        loop = enclosing_loop(self.ctx.stack, node)
+        if loop is None:
+            return
+        kind = "loop" if isinstance(loop, ast.For | ast.AsyncFor) else "comprehension"
+        self.report(
+            node,
+            f"{_describe(node)} runs a query on every pass of the {kind} at line {loop.lineno}",
+        )
