@@ -12,6 +12,8 @@ from bastion.findings import Severity
 from bastion.rule import Rule
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# `try ... except*` (3.11+) has a `finalbody` too
+_TRY_TYPES: tuple[type[ast.AST], ...] = (ast.Try, getattr(ast, "TryStar", ast.Try))
 
 
 def _call_text(call: ast.Call) -> str:
@@ -226,12 +228,15 @@ class DependencyWithoutCleanup(Rule):
     @staticmethod
     def _closed_in_finally(name: str, ancestors: list[ast.AST]) -> bool:
         for index, ancestor in enumerate(ancestors):
-            if not isinstance(ancestor, ast.Try | ast.TryStar) or not ancestor.finalbody:
+            if not isinstance(ancestor, _TRY_TYPES):
+                continue
+            final: list[ast.stmt] = getattr(ancestor, "finalbody", [])
+            guarded: list[ast.stmt] = getattr(ancestor, "body", [])
+            if not final:
                 continue
             child = ancestors[index + 1] if index + 1 < len(ancestors) else None
-            if child is not None and child not in ancestor.body:
+            if child is not None and child not in guarded:
                 continue  # the yield is in a handler/else/finally, not the guarded body
-            final = ancestor.finalbody
             if name in _names_in(final) or any(
                 isinstance(n, ast.Call) for s in final for n in ast.walk(s)
             ):

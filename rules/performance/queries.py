@@ -135,7 +135,8 @@ class QueryInLoop(Rule):
         if loop is None:
             return
         kind = "loop" if isinstance(loop, ast.For | ast.AsyncFor) else "comprehension"
+        line = getattr(loop, "lineno", "?")
         self.report(
             node,
-            f"{_describe(node)} runs a query on every pass of the {kind} at line {loop.lineno}",
+            f"{_describe(node)} runs a query on every pass of the {kind} at line {line}",
         )
