@@ -424,3 +424,110 @@ def enclosing_loop(stack: list[ast.AST], node: ast.AST) -> ast.AST | None:
             if not _is_literal_collection(generators[0].iter):
                 return ancestor  # the element expression
     return None
+
+
+# -- models and relationships ------------------------------------------------------------------
+SQLALCHEMY_RELATIONSHIPS = frozenset(
+    {
+        "sqlalchemy.orm.relationship",
+        "sqlalchemy.orm.relation",
+        "sqlalchemy.orm.relationships.relationship",
+        "sqlmodel.Relationship",
+    }
+)
+DJANGO_RELATIONS = {
+    "django.db.models.ForeignKey": "fk",
+    "django.db.models.OneToOneField": "o2o",
+    "django.db.models.ManyToManyField": "m2m",
+    "django.db.models.fields.related.ForeignKey": "fk",
+    "django.db.models.fields.related.OneToOneField": "o2o",
+    "django.db.models.fields.related.ManyToManyField": "m2m",
+}
+
+
+def _lazy_option(call: ast.Call) -> str | None:
+    value = _keyword(call, "lazy")
+    if value is None:
+        kwargs = _keyword(call, "sa_relationship_kwargs")
+        if isinstance(kwargs, ast.Dict):
+            for k, v in zip(kwargs.keys, kwargs.values, strict=True):
+                if isinstance(k, ast.Constant) and k.value == "lazy":
+                    value = v
+    if value is None:
+        return "select"
+    if isinstance(value, ast.Constant):
+        return str(value.value)
+    return None  # computed: unknown
+
+
+def _class_ref_name(node: ast.expr | None, owner: str) -> str | None:
+    """The bare class name a relation points at: `User`, `"User"`, `"auth.User"`, `"self"`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        text = node.value.rpartition(".")[2]
+        return owner if text == "self" else text or None
+    return None
+
+
+def model_relationships(
+    cls: ast.ClassDef, imports: ImportMap
+) -> tuple[list[str], dict[str, list[str]]]:
+    """(lazy relationship attributes declared on `cls`, reverse accessors it adds to other
+    models by their bare class name - Django's `related_name`/`<model>_set`)."""
+    own: list[str] = []
+    reverse: dict[str, list[str]] = {}
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
+            continue
+        name = imports.qualname(value.func)
+        if name in SQLALCHEMY_RELATIONSHIPS:
+            lazy = _lazy_option(value)
+            if lazy in ("select", "True"):  # the default: one SELECT per object on first read
+                own.append(target.id)
+            continue
+        relation = DJANGO_RELATIONS.get(name or "")
+        if relation is None:
+            continue
+        own.append(target.id)
+        to = value.args[0] if value.args else _keyword(value, "to")
+        target_model = _class_ref_name(to, cls.name)
+        related = _keyword(value, "related_name")
+        if target_model is None:
+            continue
+        if isinstance(related, ast.Constant) and isinstance(related.value, str):
+            if not related.value.endswith("+") and "%" not in related.value:
+                reverse.setdefault(target_model, []).append(related.value)
+        elif related is None:
+            default = cls.name.lower() if relation == "o2o" else cls.name.lower() + "_set"
+            reverse.setdefault(target_model, []).append(default)
+    return own, reverse
+
+
+def absolute_qualname(node: ast.expr, ctx: FileContext) -> str | None:
+    """A class reference as a module path: imported names through the imports (relative ones
+    resolved against this module's package), local names prefixed with this module."""
+    name = ctx.imports.qualname(node)
+    if name is None:
+        return None
+    root = name.partition(".")[0]
+    if not name.startswith(".") and root not in ctx.imports.aliases:
+        return f"{ctx.module_name}.{name}" if ctx.module_name else name
+    if name.startswith("."):
+        level = len(name) - len(name.lstrip("."))
+        parts = ctx.module_name.split(".") if ctx.module_name else []
+        if ctx.filename != "__init__.py":
+            parts = parts[:-1]
+        if level > 1:
+            parts = parts[: len(parts) - (level - 1)]
+        rest = name[level:]
+        return ".".join([*parts, rest]) if parts else rest
+    return name
