@@ -29,7 +29,27 @@ from bastion.rule import FactCollector, ProjectRule
 FACT_KEY = "perf004"
 _ALL = "*"
 # Chains whose items are not model instances.
-_NOT_INSTANCES = frozenset({"values", "values_list", "count", "exists", "aggregate"})
+_NOT_INSTANCES = frozenset(
+    {
+        "values",
+        "values_list",
+        "count",
+        "exists",
+        "aggregate",
+        # a single object: what the loop iterates is something reached from it
+        "get",
+        "first",
+        "last",
+        "one",
+        "one_or_none",
+        "scalar",
+        "scalar_one",
+        "scalar_one_or_none",
+        "get_or_create",
+        "earliest",
+        "latest",
+    }
+)
 _MAX_DEPTH = 4
 
 
@@ -115,7 +135,7 @@ def _query_of(trees: list[ast.expr], ctx: FileContext) -> _Query | None:
                 for arg in node.args:
                     if not (isinstance(arg, ast.Call) and call_method(arg) in EAGER_LOADERS):
                         covered.append(_ALL)
-            elif method in ("scalars", "scalar_one", "scalar"):
+            elif method == "scalars":
                 scalars = True
             elif method == "execute":
                 executes = True

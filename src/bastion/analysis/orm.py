@@ -188,9 +188,39 @@ def _unwrap_annotation(node: ast.expr | None, imports: ImportMap) -> list[ast.ex
     return [node]
 
 
-def annotation_kind(node: ast.expr | None, imports: ImportMap) -> Kind | None:
-    """ "sync"/"async" when an annotation names a SQLAlchemy session or connection type."""
+def type_aliases(tree: ast.Module | None) -> dict[str, ast.expr]:
+    """Module-level type aliases: `SessionDep = Annotated[AsyncSession, Depends(get_db)]`."""
+    aliases: dict[str, ast.expr] = {}
+    if tree is None:
+        return aliases
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Subscript | ast.Name | ast.Attribute)
+        ):
+            aliases[stmt.targets[0].id] = stmt.value
+        elif (
+            isinstance(stmt, ast.AnnAssign)
+            and isinstance(stmt.target, ast.Name)
+            and stmt.value is not None
+            and "TypeAlias"
+            in (getattr(stmt.annotation, "id", ""), getattr(stmt.annotation, "attr", ""))
+        ):
+            aliases[stmt.target.id] = stmt.value
+    return aliases
+
+
+def annotation_kind(
+    node: ast.expr | None, imports: ImportMap, aliases: dict[str, ast.expr] | None = None
+) -> Kind | None:
+    """The kind ("sync"/"async") of SQLAlchemy session or connection an annotation names,
+    also through a module-level alias such as `SessionDep = Annotated[AsyncSession, ...]`."""
     for t in _unwrap_annotation(node, imports):
+        if aliases and isinstance(t, ast.Name) and t.id in aliases:
+            rest = {k: v for k, v in aliases.items() if k != t.id}
+            return annotation_kind(aliases[t.id], imports, rest)
         name = imports.qualname(t)
         if name in SYNC_SESSION_TYPES or name in SYNC_CONNECTION_TYPES:
             return "sync"
@@ -282,6 +312,22 @@ def _with_items(node: ast.AST) -> list[ast.withitem]:
     return []
 
 
+_ALIAS_CACHE: dict[int, tuple[ast.Module, dict[str, ast.expr]]] = {}
+
+
+def _aliases_of(ctx: FileContext) -> dict[str, ast.expr]:
+    tree = ctx.tree
+    if tree is None:
+        return {}
+    cached = _ALIAS_CACHE.get(id(tree))
+    if cached is not None and cached[0] is tree:
+        return cached[1]
+    _ALIAS_CACHE.clear()  # one file at a time: keep only the current module's aliases
+    aliases = type_aliases(tree)
+    _ALIAS_CACHE[id(tree)] = (tree, aliases)
+    return aliases
+
+
 def local_sessions(
     func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, ctx: FileContext
 ) -> dict[str, Kind]:
@@ -289,8 +335,9 @@ def local_sessions(
     found: dict[str, Kind] = {}
     imports = ctx.imports
     args = func.args
+    aliases = _aliases_of(ctx)
     for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
-        kind = annotation_kind(arg.annotation, imports)
+        kind = annotation_kind(arg.annotation, imports, aliases)
         if kind is not None:
             found[arg.arg] = kind
     if isinstance(func, ast.Lambda):
@@ -299,7 +346,7 @@ def local_sessions(
         if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
             kind = creation_kind(node.value, ctx)
             if isinstance(node, ast.AnnAssign):
-                kind = kind or annotation_kind(node.annotation, imports)
+                kind = kind or annotation_kind(node.annotation, imports, aliases)
                 targets: list[ast.expr] = [node.target]
             else:
                 targets = node.targets
@@ -308,7 +355,7 @@ def local_sessions(
                     if isinstance(t, ast.Name):
                         found[t.id] = kind
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            kind = annotation_kind(node.annotation, imports)
+            kind = annotation_kind(node.annotation, imports, aliases)
             if kind is not None:
                 found[node.target.id] = kind
         for item in _with_items(node):
