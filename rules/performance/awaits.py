@@ -37,6 +37,23 @@ _RESOURCE_WORDS = (
     "cls",
 )
 _CONCURRENCY_MODULES = ("asyncio.", "anyio.", "trio.")
+# Only calls named like reads are candidates: a read can move, a write may be ordered.
+_READ_VERBS = (
+    "get",
+    "fetch",
+    "load",
+    "read",
+    "list",
+    "find",
+    "retrieve",
+    "query",
+    "search",
+    "lookup",
+    "count",
+    "download",
+    "aget",
+    "afetch",
+)
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,8 @@ def _as_await(stmt: ast.stmt) -> _Await | None:
     func = _dotted(call.func)
     if func is None or func.startswith(_CONCURRENCY_MODULES):
         return None
+    if not func.rpartition(".")[2].lstrip("_").lower().startswith(_READ_VERBS):
+        return None  # writes and actions are usually ordered on purpose
     key = func.rpartition(".")[0] if isinstance(call.func, ast.Attribute) else func
     names = frozenset(n.id for n in ast.walk(call) if isinstance(n, ast.Name))
     return _Await(stmt, target.id, call, key, names)
@@ -114,9 +133,12 @@ def _independent(later: _Await, group: list[_Await]) -> bool:
             return False
         if _related(earlier.key, later.key):
             return False  # same object (or same function): its state orders the calls
-        shared = (earlier.names & later.names) - {earlier.key, later.key}
+        shared = earlier.names & later.names
         if any(_is_resource(name) for name in shared):
             return False  # both use the same session/connection/client
+        roots = {earlier.key.split(".")[0], later.key.split(".")[0]}
+        if shared & roots:
+            return False  # one call's receiver is handed to the other: one object, ordered
         root = earlier.key.split(".")[0]
         if root == later.key.split(".")[0] and "." in earlier.key + later.key:
             return False  # `self.users.get()` and `self.orders.get()`: one owner, shared state
@@ -137,7 +159,9 @@ class SequentialAwaits(Rule):
     happen. Two awaits are only considered independent when all of these hold:
 
     - both results are assigned to plain names (an `await f()` statement on its own is a side
-      effect, and side effects are usually ordered on purpose);
+      effect, and side effects are usually ordered on purpose), and both calls are named like
+      reads (`get_*`, `fetch_*`, `load_*`, `read_*`, `list_*`, `find_*`, `query_*`,
+      `search_*`, `count_*`...): a write followed by anything is left alone;
     - no name bound by one is read by the other (no data flow);
     - they are not calls on the same object or on objects one inside the other (`db`,
       `self.repo`, `self`: an `AsyncSession`, a connection, a websocket or a lock serialises
@@ -169,7 +193,7 @@ class SequentialAwaits(Rule):
         "    posts = await fetch_posts(uid)\n    return user, posts\n",
         "async def dashboard(uid):\n    profile = await users_api.get_profile(uid)\n"
         "    orders = await orders_api.list_orders(uid)\n"
-        "    stats = await stats_api.summary(uid)\n    return profile, orders, stats\n",
+        "    stats = await stats_api.get_summary(uid)\n    return profile, orders, stats\n",
         "async def both(a, b):\n    if a:\n        x = await fetch(a)\n"
         "        y = await load(b)\n        return x, y\n",
     ]
@@ -187,6 +211,7 @@ class SequentialAwaits(Rule):
         "async def f(lock):\n    async with lock:\n        a = await fetch_user(1)\n"
         "        b = await fetch_posts(1)\n",
         "async def f():\n    await create_user()\n    await send_welcome_email()\n",
+        "async def f(order):\n    saved = await save_order(order)\n    rates = await get_rates()\n",
     ]
 
     def __init__(self, ctx: FileContext) -> None:

@@ -167,7 +167,8 @@ class LazyLoadFacts(FactCollector):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._orm = uses_sqlalchemy(ctx.imports) or uses_django(ctx.imports)
-        self._skip = ctx.is_test_file
+        # one-off data migrations: a query per row there costs nothing at request time
+        self._skip = ctx.is_test_file or "/migrations/" in f"/{ctx.path}"
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if not self._orm or not self.ctx.at_module_level():
@@ -225,6 +226,7 @@ class LazyLoadFacts(FactCollector):
                     isinstance(sub, ast.Attribute)
                     and isinstance(sub.value, ast.Name)
                     and sub.value.id == var
+                    and isinstance(sub.ctx, ast.Load)
                     and not sub.attr.startswith("_")
                     and sub.attr not in seen
                 ):
@@ -271,7 +273,8 @@ class LazyRelationshipInLoop(ProjectRule):
     Not flagged: relationships declared `lazy="selectin"`/`"joined"`/`"raise"`..., queries
     with options the rule cannot read (assumed to cover), result rows from `execute()` without
     `scalars()`, `values()`/`values_list()`, a model name defined more than once in the
-    project, and test files. As a project rule it runs when a directory is checked;
+    project, assignments (`item.author = ...`), files under `migrations/`, and test files.
+    As a project rule it runs when a directory is checked;
     `per-file-ignores` apply, inline `# bastion: ignore` comments do not yet."""
 
     id = "PERF004"

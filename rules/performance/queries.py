@@ -23,6 +23,46 @@ from bastion.rule import Rule
 _GUESSED_METHODS = frozenset({"query", "execute", "scalars", "scalar", "exec"})
 
 
+_BATCH_WORDS = ("batch", "chunk", "segment", "page", "partition", "slice", "window")
+_BULK_CALLS = frozenset({"in_", "any_", "notin_", "not_in", "tuple_"})
+
+
+def _is_batch_loop(loop: ast.AST) -> bool:
+    """`for batch in batched(ids, 500):` - one query per batch of rows, not per row."""
+    if isinstance(loop, ast.For | ast.AsyncFor):
+        parts: list[ast.AST] = [loop.target, loop.iter]
+    elif isinstance(loop, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+        parts = [g for gen in loop.generators for g in (gen.target, gen.iter)]
+    else:
+        return False
+    for part in parts:
+        for node in ast.walk(part):
+            word = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
+            if isinstance(word, str) and any(w in word.lower() for w in _BATCH_WORDS):
+                return True
+    return False
+
+
+def _is_bulk(call: ast.Call) -> bool:
+    """A statement over many rows at once: `.where(X.id.in_(ids))`, `.values(rows)`,
+    `execute(stmt, rows)` (executemany), `Model.objects.filter(pk__in=ids)`."""
+    method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    executes = method in ("execute", "scalars", "scalar", "exec_driver_sql", "stream")
+    if executes and len(call.args) >= 2 and not isinstance(call.args[1], ast.Dict):
+        return True  # a parameter list: executemany
+    for node in ast.walk(call):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _BULK_CALLS:
+                return True
+            if name == "values" and node.args and not isinstance(node.args[0], ast.Dict):
+                return True
+            if any(kw.arg and kw.arg.endswith("__in") for kw in node.keywords):
+                return True
+    return False
+
+
 def _describe(call: ast.Call) -> str:
     func = call.func
     try:
@@ -47,8 +87,11 @@ class QueryInLoop(Rule):
       imports Django.
 
     Not flagged: the loop's own iterable (it runs once), loops over a literal list/tuple (a
-    fixed number of passes), `while` loops (usually batching: one query per batch), queries in
-    nested functions defined in the loop, and test files."""
+    fixed number of passes), `while` loops and loops over batches (`for batch in
+    batched(ids, 500)`, names with batch/chunk/segment/page: one query per batch, not per row),
+    statements over many rows (`.in_(ids)`, `.values(rows)`, `execute(stmt, rows)`,
+    `filter(pk__in=ids)`), queries in nested functions defined in the loop, files under
+    `migrations/` (one-off data migrations), and test files."""
 
     id = "PERF003"
     name = "query-in-loop"
@@ -97,7 +140,8 @@ class QueryInLoop(Rule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._skip = ctx.is_test_file
+        # one-off data migrations: a query per row there costs nothing at request time
+        self._skip = ctx.is_test_file or "/migrations/" in f"/{ctx.path}"
         self._sqlalchemy = uses_sqlalchemy(ctx.imports)
         self._django = uses_django(ctx.imports)
         self._sessions: dict[int, dict[str, str]] = {}
@@ -129,10 +173,10 @@ class QueryInLoop(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         if self._skip or not (self._sqlalchemy or self._django):
             return
-        if not self._is_query(node):
+        if not self._is_query(node) or _is_bulk(node):
             return
         loop = enclosing_loop(self.ctx.stack, node)
-        if loop is None:
+        if loop is None or _is_batch_loop(loop):
             return
         kind = "loop" if isinstance(loop, ast.For | ast.AsyncFor) else "comprehension"
         line = getattr(loop, "lineno", "?")
