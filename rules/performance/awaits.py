@@ -33,6 +33,12 @@ _RESOURCE_WORDS = (
     "pool",
     "uow",
     "repo",
+    "repository",
+    "dao",
+    "crud",
+    "store",
+    "storage",
+    "queue",
     "self",
     "cls",
 )
@@ -125,6 +131,19 @@ def _is_resource(name: str) -> bool:
     )
 
 
+def _shares_state(item: _Await) -> bool:
+    """Calls that may share a session with any other call: on a class or module-level
+    singleton (`Users.get_by_id`, `DB_CLIENT.search` - one object for the whole process), on a
+    repository/session-like receiver, or handed a session-like argument (`db=db`)."""
+    root = item.key.split(".")[0]
+    if isinstance(item.call.func, ast.Attribute) and (root[:1].isupper() or _is_resource(root)):
+        return True
+    arguments = [*item.call.args, *(kw.value for kw in item.call.keywords)]
+    names = {n.id for arg in arguments for n in ast.walk(arg) if isinstance(n, ast.Name)}
+    keywords = {kw.arg for kw in item.call.keywords if kw.arg}
+    return any(_is_resource(name) for name in names | keywords)
+
+
 def _independent(later: _Await, group: list[_Await]) -> bool:
     for earlier in group:
         if earlier.target in later.names or later.target in earlier.names:
@@ -163,6 +182,10 @@ class SequentialAwaits(Rule):
       reads (`get_*`, `fetch_*`, `load_*`, `read_*`, `list_*`, `find_*`, `query_*`,
       `search_*`, `count_*`...): a write followed by anything is left alone;
     - no name bound by one is read by the other (no data flow);
+    - neither call is made on a class or module-level singleton (`Users.get_by_id`,
+      `VECTOR_DB.search`), on a repository/session/client-like receiver, nor handed a
+      session-like argument (`get_user(db, uid)`, `db=db`): such calls may share one
+      `AsyncSession`, which must not be used concurrently;
     - they are not calls on the same object or on objects one inside the other (`db`,
       `self.repo`, `self`: an `AsyncSession`, a connection, a websocket or a lock serialises
       its callers), nor calls of the same function, nor do they both receive the same
@@ -238,6 +261,8 @@ class SequentialAwaits(Rule):
 
         for stmt in statements:
             current = _as_await(stmt)
+            if current is not None and _shares_state(current):
+                current = None
             if current is None:
                 flush()
                 continue

@@ -14,6 +14,7 @@ from typing import Any
 from bastion.analysis.nodes import string_value, walk_local
 from bastion.analysis.orm import (
     EAGER_LOADERS,
+    MANAGER,
     SELECT_FUNCTIONS,
     absolute_qualname,
     call_method,
@@ -158,6 +159,32 @@ def _query_of(trees: list[ast.expr], ctx: FileContext) -> _Query | None:
     return _Query(model, covered, line)
 
 
+_EVALUATING = frozenset({"count", "exists", "first", "last", "get", "aggregate", "earliest"})
+_CONSUMERS = frozenset({"list", "len", "set", "tuple", "sorted", "sum", "any", "all", "max", "min"})
+
+
+def _evaluated(attribute: ast.Attribute, parents: dict[int, ast.AST]) -> bool:
+    """For a Django related manager (`order.lines`): is a query run here? `order.lines.count()`,
+    `for x in order.lines.all()`, `list(order.lines.all())` - not `qs = order.lines.all()`
+    handed on, nor `order.lines.add(x)`."""
+    method = parents.get(id(attribute))
+    call = parents.get(id(method)) if method is not None else None
+    if not (isinstance(method, ast.Attribute) and isinstance(call, ast.Call)):
+        return False
+    if call.func is not method:
+        return False
+    if method.attr in _EVALUATING:
+        return True
+    if method.attr != "all":
+        return False
+    user = parents.get(id(call))
+    if isinstance(user, ast.For | ast.AsyncFor | ast.comprehension):
+        return getattr(user, "iter", None) is call
+    if isinstance(user, ast.Call) and isinstance(user.func, ast.Name):
+        return user.func.id in _CONSUMERS
+    return False
+
+
 class LazyLoadFacts(FactCollector):
     """Models' lazy relationships, and attribute reads on loop items of query results."""
 
@@ -219,7 +246,12 @@ class LazyLoadFacts(FactCollector):
         model = absolute_qualname(query.model, self.ctx)
         ref = query.model
         bare = ref.id if isinstance(ref, ast.Name) else getattr(ref, "attr", "")
-        seen: set[str] = set()
+        seen: set[tuple[str, bool]] = set()
+        parents: dict[int, ast.AST] = {}
+        for part in body:
+            for sub in walk_local(part):
+                for child in ast.iter_child_nodes(sub):
+                    parents[id(child)] = sub
         for part in body:
             for sub in walk_local(part):
                 if (
@@ -228,9 +260,11 @@ class LazyLoadFacts(FactCollector):
                     and sub.value.id == var
                     and isinstance(sub.ctx, ast.Load)
                     and not sub.attr.startswith("_")
-                    and sub.attr not in seen
                 ):
-                    seen.add(sub.attr)
+                    evaluated = _evaluated(sub, parents)
+                    if (sub.attr, evaluated) in seen:
+                        continue
+                    seen.add((sub.attr, evaluated))
                     self.add(
                         kind="read",
                         model=model or "",
@@ -240,21 +274,22 @@ class LazyLoadFacts(FactCollector):
                         line=sub.lineno,
                         column=sub.col_offset + 1,
                         loop_line=getattr(loop, "lineno", 0),
+                        evaluated=evaluated,
                         query_line=query.line,
                         covered=query.covered,
                     )
 
 
 def _lazy_attrs(project_facts: list[tuple[str, dict[str, Any]]]) -> Any:
-    by_model: dict[str, set[str]] = {}
+    by_model: dict[str, dict[str, str]] = {}
     by_name: dict[str, list[str]] = {}
-    reverse: dict[str, set[str]] = {}
+    reverse: dict[str, dict[str, str]] = {}
     for _path, fact in project_facts:
         if fact["kind"] == "model":
-            by_model.setdefault(fact["model"], set()).update(fact["attrs"])
+            by_model.setdefault(fact["model"], {}).update(fact["attrs"])
             by_name.setdefault(fact["name"], []).append(fact["model"])
         elif fact["kind"] == "reverse":
-            reverse.setdefault(fact["name"], set()).update(fact["attrs"])
+            reverse.setdefault(fact["name"], {}).update(fact["attrs"])
     return by_model, by_name, reverse
 
 
@@ -325,8 +360,12 @@ class LazyRelationshipInLoop(ProjectRule):
     def check_project(self) -> None:
         facts = self.project.facts(FACT_KEY)
         by_model, by_name, reverse = _lazy_attrs(facts)
+        reported: set[tuple[str, int, str, str]] = set()
         for path, fact in facts:
             if fact["kind"] != "read":
+                continue
+            key = (path, fact["loop_line"], fact["var"], fact["attr"])
+            if key in reported:
                 continue
             attrs = by_model.get(fact["model"])
             if attrs is None:
@@ -334,15 +373,18 @@ class LazyRelationshipInLoop(ProjectRule):
                 if len(set(owners)) == 1:
                     attrs = by_model[owners[0]]
                 elif not owners and fact["name"] in reverse:
-                    attrs = set()
+                    attrs = {}
                 else:
                     continue
             if len(set(by_name.get(fact["name"], []))) <= 1:
-                attrs = attrs | reverse.get(fact["name"], set())
+                attrs = {**reverse.get(fact["name"], {}), **attrs}
             attr = fact["attr"]
             covered = fact["covered"]
             if attr not in attrs or attr in covered or _ALL in covered:
                 continue
+            if attrs[attr] == MANAGER and not fact["evaluated"]:
+                continue  # a related manager only queries when evaluated
+            reported.add(key)
             self.report_at(
                 path,
                 fact["line"],

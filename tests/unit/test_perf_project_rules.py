@@ -74,3 +74,17 @@ def test_django_reverse_accessor(tmp_path: Path) -> None:
         "    return {o.pk: o.lines.count() for o in orders}\n",
     }
     assert _findings(tmp_path, files) == ["shop/views.py:4"]
+
+
+def test_django_manager_counts_only_when_evaluated(tmp_path: Path) -> None:
+    files = {
+        "shop/models.py": "from django.db import models\n\n"
+        "class Tag(models.Model):\n    pass\n\n"
+        "class Product(models.Model):\n    tags = models.ManyToManyField(Tag)\n",
+        "shop/views.py": "from .models import Product\n\n"
+        "def handed_on():\n    for p in Product.objects.all():\n"
+        "        schedule(p.tags.all())\n        p.tags.add(1)\n\n"
+        "def evaluated():\n    for p in Product.objects.all():\n"
+        "        keep = p.tags\n        print([t.pk for t in p.tags.all()])\n",
+    }
+    assert _findings(tmp_path, files) == ["shop/views.py:11"]

@@ -519,13 +519,18 @@ def _class_ref_name(node: ast.expr | None, owner: str) -> str | None:
     return None
 
 
+OBJECT = "object"  # reading the attribute loads the related row(s)
+MANAGER = "manager"  # a Django related manager: the query runs when it is evaluated
+
+
 def model_relationships(
     cls: ast.ClassDef, imports: ImportMap
-) -> tuple[list[str], dict[str, list[str]]]:
-    """(lazy relationship attributes declared on `cls`, reverse accessors it adds to other
-    models by their bare class name - Django's `related_name`/`<model>_set`)."""
-    own: list[str] = []
-    reverse: dict[str, list[str]] = {}
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """({lazy relationship attribute declared on `cls`: OBJECT|MANAGER}, {bare class name of
+    another model: {reverse accessor `cls` adds to it: OBJECT|MANAGER}} - Django's
+    `related_name`/`<model>_set`)."""
+    own: dict[str, str] = {}
+    reverse: dict[str, dict[str, str]] = {}
     for stmt in cls.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target, value = stmt.targets[0], stmt.value
@@ -539,23 +544,24 @@ def model_relationships(
         if name in SQLALCHEMY_RELATIONSHIPS:
             lazy = _lazy_option(value)
             if lazy in ("select", "True"):  # the default: one SELECT per object on first read
-                own.append(target.id)
+                own[target.id] = OBJECT
             continue
         relation = DJANGO_RELATIONS.get(name or "")
         if relation is None:
             continue
-        own.append(target.id)
+        own[target.id] = MANAGER if relation == "m2m" else OBJECT
         to = value.args[0] if value.args else _keyword(value, "to")
         target_model = _class_ref_name(to, cls.name)
         related = _keyword(value, "related_name")
         if target_model is None:
             continue
+        kind = OBJECT if relation == "o2o" else MANAGER
         if isinstance(related, ast.Constant) and isinstance(related.value, str):
             if not related.value.endswith("+") and "%" not in related.value:
-                reverse.setdefault(target_model, []).append(related.value)
+                reverse.setdefault(target_model, {})[related.value] = kind
         elif related is None:
             default = cls.name.lower() if relation == "o2o" else cls.name.lower() + "_set"
-            reverse.setdefault(target_model, []).append(default)
+            reverse.setdefault(target_model, {})[default] = kind
     return own, reverse
 
 
