@@ -27,6 +27,43 @@ _BATCH_WORDS = ("batch", "chunk", "segment", "page", "partition", "slice", "wind
 _BULK_CALLS = frozenset({"in_", "any_", "notin_", "not_in", "tuple_"})
 
 
+_REPEAT_WORDS = ("attempt", "retry", "retries", "tries", "poll", "loop_count", "iteration")
+_ENDLESS = frozenset({"itertools.count", "itertools.repeat", "itertools.cycle"})
+_DDL = ("drop ", "create ", "alter ", "truncate ", "vacuum", "analyze", "grant ", "lock ", "set ")
+
+
+def _is_repeat_loop(loop: ast.AST, rule: Rule) -> bool:
+    """Not a loop over rows: a retry loop (`for _ in range(3)`, `for attempt in retrying():`)
+    or an endless service loop (`for n in itertools.count():`)."""
+    if not isinstance(loop, ast.For | ast.AsyncFor):
+        return False
+    endless = isinstance(loop.iter, ast.Call) and (
+        rule.ctx.imports.qualname(loop.iter.func) in _ENDLESS
+    )
+    if endless:
+        return True
+    target = loop.target
+    if isinstance(target, ast.Name):
+        name = target.id.lower()
+        return name.startswith("_") or any(w in name for w in _REPEAT_WORDS)
+    return False
+
+
+def _is_ddl(call: ast.Call) -> bool:
+    """`session.execute(text(f"DROP TABLE {name}"))`: schema changes run one per object."""
+    for node in ast.walk(call):
+        text: str | None = None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr) and node.values:
+            first = node.values[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                text = first.value
+        if text is not None and text.lstrip().lower().startswith(_DDL):
+            return True
+    return False
+
+
 def _is_batch_loop(loop: ast.AST) -> bool:
     """`for batch in batched(ids, 500):` - one query per batch of rows, not per row."""
     if isinstance(loop, ast.For | ast.AsyncFor):
@@ -90,7 +127,9 @@ class QueryInLoop(Rule):
     fixed number of passes), `while` loops and loops over batches (`for batch in
     batched(ids, 500)`, names with batch/chunk/segment/page: one query per batch, not per row),
     statements over many rows (`.in_(ids)`, `.values(rows)`, `execute(stmt, rows)`,
-    `filter(pk__in=ids)`), queries in nested functions defined in the loop, files under
+    `filter(pk__in=ids)`), schema statements (`DROP TABLE ...`), retry and endless loops
+    (`for _ in range(3)`, `for attempt in retrying()`, `for n in itertools.count()`),
+    queries in nested functions defined in the loop, files under
     `migrations/` (one-off data migrations), and test files."""
 
     id = "PERF003"
@@ -173,10 +212,10 @@ class QueryInLoop(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         if self._skip or not (self._sqlalchemy or self._django):
             return
-        if not self._is_query(node) or _is_bulk(node):
+        if not self._is_query(node) or _is_bulk(node) or _is_ddl(node):
             return
         loop = enclosing_loop(self.ctx.stack, node)
-        if loop is None or _is_batch_loop(loop):
+        if loop is None or _is_batch_loop(loop) or _is_repeat_loop(loop, self):
             return
         kind = "loop" if isinstance(loop, ast.For | ast.AsyncFor) else "comprehension"
         line = getattr(loop, "lineno", "?")
