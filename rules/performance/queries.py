@@ -42,9 +42,16 @@ def _is_repeat_loop(loop: ast.AST, rule: Rule) -> bool:
     )
     if endless:
         return True
+    root = loop.iter
+    while isinstance(root, ast.Attribute | ast.Call | ast.Subscript):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    if isinstance(root, ast.Name) and root.id.isupper() and len(root.id) > 1:
+        return True  # a module constant: a fixed, small set of passes
     target = loop.target
     if isinstance(target, ast.Name):
         name = target.id.lower()
+        if any(w in name for w in ("query", "stmt", "statement", "sql")):
+            return True  # running each of a list of statements
         return name.startswith("_") or any(w in name for w in _REPEAT_WORDS)
     return False
 
@@ -128,7 +135,8 @@ class QueryInLoop(Rule):
     batched(ids, 500)`, names with batch/chunk/segment/page: one query per batch, not per row),
     statements over many rows (`.in_(ids)`, `.values(rows)`, `execute(stmt, rows)`,
     `filter(pk__in=ids)`), schema statements (`DROP TABLE ...`), retry and endless loops
-    (`for _ in range(3)`, `for attempt in retrying()`, `for n in itertools.count()`),
+    (`for _ in range(3)`, `for attempt in retrying()`, `for n in itertools.count()`), loops
+    over module constants (`for key in CONFIG_KEYS`) or over a list of statements,
     queries in nested functions defined in the loop, files under
     `migrations/` (one-off data migrations), and test files."""
 
