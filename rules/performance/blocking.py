@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from bastion.analysis.nodes import walk_local
 from bastion.analysis.orm import (
     SESSION_IO_METHODS,
     django_query,
@@ -38,6 +39,7 @@ _SUBPROCESS = frozenset(
         "os.system",
     }
 )
+_FILE_IO = frozenset({"read", "readline", "readlines", "write", "writelines", "truncate"})
 _DJANGO_EVALUATING = frozenset(
     {
         "get",
@@ -89,7 +91,9 @@ class BlockingCallInAsync(Rule):
       module (`requests.Session()`, `httpx.Client()`);
     - `time.sleep` (any alias: `from time import sleep as nap`);
     - `subprocess.run/call/check_call/check_output`, `os.system`;
-    - the builtin `open()` (file I/O);
+    - the builtin `open()` when the file is read or written in place (`open(p).read()`,
+      `with open(p) as f: f.read()`, `json.load(f)`, `for line in f`) - not when the handle is
+      only passed to `asyncio.to_thread(f.read)`;
     - sync SQLAlchemy sessions and connections: I/O methods (`query`, `execute`, `scalars`,
       `get`, `commit`, `rollback`, `flush`, `refresh`...) on a name annotated `Session` /
       `Connection` (including a sync `Session` injected with `Depends`), created from a sync
@@ -141,6 +145,8 @@ class BlockingCallInAsync(Rule):
         "    return work\n",
         "import aiofiles\n\nasync def load(p):\n    async with aiofiles.open(p) as f:\n"
         "        return await f.read()\n",
+        "import asyncio\n\nasync def load(p):\n    with open(p, 'rb') as f:\n"
+        "        return await asyncio.to_thread(f.read)\n",
     ]
 
     def __init__(self, ctx: FileContext) -> None:
@@ -169,6 +175,49 @@ class BlockingCallInAsync(Rule):
                     clients.add(target.id)
             self._clients[key] = clients
         return self._sessions[key], self._clients[key]
+
+    def _reads_or_writes(self, node: ast.Call, fn: ast.AsyncFunctionDef) -> bool:
+        """`open(p).read()`, or a file opened with `with open(p) as f` / `f = open(p)` whose
+        handle is read or written in place (`f.read()`, `json.load(f)`, `for line in f`).
+        A handle only handed to `asyncio.to_thread(f.read)` is not."""
+        parent = self.ctx.parent
+        if isinstance(parent, ast.Attribute) and parent.attr in _FILE_IO:
+            return True
+        handle: str | None = None
+        if isinstance(parent, ast.withitem) and isinstance(parent.optional_vars, ast.Name):
+            handle = parent.optional_vars.id
+        elif (
+            isinstance(parent, ast.Assign)
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0], ast.Name)
+        ):
+            handle = parent.targets[0].id
+        if handle is None:
+            return False
+        for sub in walk_local(fn.body):
+            if isinstance(sub, ast.Call):
+                func = sub.func
+                if (
+                    isinstance(func, ast.Attribute)
+                    and func.attr in _FILE_IO
+                    and isinstance(func.value, ast.Name)
+                    and func.value.id == handle
+                ):
+                    return True
+                passed = [*sub.args, *(kw.value for kw in sub.keywords)]
+                if any(isinstance(a, ast.Name) and a.id == handle for a in passed):
+                    callee = self.ctx.imports.qualname(sub.func) or ""
+                    if not callee.startswith(("asyncio.", "anyio.", "trio.")) and not (
+                        callee.endswith("run_in_executor")
+                    ):
+                        return True
+            elif (
+                isinstance(sub, ast.For | ast.comprehension)
+                and isinstance(sub.iter, ast.Name)
+                and sub.iter.id == handle
+            ):
+                return True
+        return False
 
     def _is_sync_client(self, node: ast.expr, clients: set[str]) -> bool:
         imports = self.ctx.imports
@@ -210,7 +259,9 @@ class BlockingCallInAsync(Rule):
         if module in ("requests", "requests.api", "httpx") and verb in _HTTP_VERBS:
             return f"sync HTTP call `{name}()`", HINT_HTTP
         if name == "open":
-            return "`open()` (blocking file I/O)", HINT_FILE
+            if self._reads_or_writes(node, fn):
+                return "file I/O with `open()`", HINT_FILE
+            return None
         func = node.func
         if not isinstance(func, ast.Attribute):
             return None
