@@ -328,6 +328,62 @@ def _aliases_of(ctx: FileContext) -> dict[str, ast.expr]:
     return aliases
 
 
+_DEPENDS = frozenset(
+    {"fastapi.Depends", "fastapi.params.Depends", "fastapi.param_functions.Depends"}
+)
+
+
+def _depends_target(node: ast.expr | None, imports: ImportMap) -> str | None:
+    """`Depends(get_db)` (or `Annotated[X, Depends(get_db)]`): the dependency's local name."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple):
+        for element in node.slice.elts[1:]:
+            found = _depends_target(element, imports)
+            if found is not None:
+                return found
+        return None
+    if (
+        isinstance(node, ast.Call)
+        and imports.qualname(node.func) in _DEPENDS
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+    ):
+        return node.args[0].id
+    return None
+
+
+def dependency_kind(name: str, ctx: FileContext) -> Kind | None:
+    """The kind of session a dependency defined in this module provides: a generator that
+    yields a session it creates (`db = SessionLocal(); yield db`, `with Session(engine) as s:
+    yield s`) or a function that returns one."""
+    if ctx.tree is None:
+        return None
+    for stmt in ctx.tree.body:
+        if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) or stmt.name != name:
+            continue
+        made: dict[str, Kind] = {}
+        for node in walk_local(stmt.body):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                kind = creation_kind(node.value, ctx)
+                if kind is not None:
+                    made.update({t.id: kind for t in node.targets if isinstance(t, ast.Name)})
+            for item in _with_items(node):
+                if isinstance(item.context_expr, ast.Call) and isinstance(
+                    item.optional_vars, ast.Name
+                ):
+                    kind = creation_kind(item.context_expr, ctx)
+                    if kind is not None:
+                        made[item.optional_vars.id] = kind
+        for node in walk_local(stmt.body):
+            value = node.value if isinstance(node, ast.Yield | ast.Return) else None
+            if isinstance(value, ast.Name) and value.id in made:
+                return made[value.id]
+            if isinstance(value, ast.Call):
+                kind = creation_kind(value, ctx)
+                if kind is not None:
+                    return kind
+    return None
+
+
 def local_sessions(
     func: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, ctx: FileContext
 ) -> dict[str, Kind]:
@@ -336,8 +392,24 @@ def local_sessions(
     imports = ctx.imports
     args = func.args
     aliases = _aliases_of(ctx)
-    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+    positional = [*args.posonlyargs, *args.args]
+    defaults: dict[str, ast.expr | None] = dict(
+        zip(
+            [a.arg for a in positional[len(positional) - len(args.defaults) :]],
+            args.defaults,
+            strict=True,
+        )
+    )
+    defaults.update(zip([a.arg for a in args.kwonlyargs], args.kw_defaults, strict=True))
+    for arg in (*positional, *args.kwonlyargs):
         kind = annotation_kind(arg.annotation, imports, aliases)
+        if kind is None:
+            # `db=Depends(get_db)` / `Annotated[..., Depends(get_db)]` with `get_db` here
+            dependency = _depends_target(defaults.get(arg.arg), imports) or _depends_target(
+                arg.annotation, imports
+            )
+            if dependency is not None:
+                kind = dependency_kind(dependency, ctx)
         if kind is not None:
             found[arg.arg] = kind
     if isinstance(func, ast.Lambda):
