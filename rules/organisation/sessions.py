@@ -101,25 +101,6 @@ class SessionInHandler(Rule):
                 )
 
 
-def _yield_ancestors(
-    body: list[ast.stmt],
-) -> list[tuple[ast.Yield | ast.YieldFrom, list[ast.AST]]]:
-    """Every `yield` in a function's own scope, with the statements that enclose it."""
-    found: list[tuple[ast.Yield | ast.YieldFrom, list[ast.AST]]] = []
-
-    def visit(node: ast.AST, ancestors: list[ast.AST]) -> None:
-        if isinstance(node, ast.Yield | ast.YieldFrom):
-            found.append((node, ancestors))
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (*_FUNCTIONS, ast.Lambda, ast.ClassDef)):
-                continue
-            visit(child, [*ancestors, node])
-
-    for stmt in body:
-        visit(stmt, [])
-    return found
-
-
 def _names_in(nodes: list[ast.stmt]) -> set[str]:
     return {n.id for stmt in nodes for n in ast.walk(stmt) if isinstance(n, ast.Name)}
 
@@ -180,14 +161,12 @@ class DependencyWithoutCleanup(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._skip = ctx.is_test_file
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self._check(node)
-
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
-        self._check(node)
+        self._created_cache: dict[int, set[str]] = {}
 
     def _created(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+        cached = self._created_cache.get(id(node))
+        if cached is not None:
+            return cached
         names: set[str] = set()
         for sub in walk_local(node.body):
             if (
@@ -196,34 +175,35 @@ class DependencyWithoutCleanup(Rule):
                 and creation_kind(sub.value, self.ctx) is not None
             ):
                 names.update(t.id for t in sub.targets if isinstance(t, ast.Name))
+        self._created_cache[id(node)] = names
         return names
 
-    def _check(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def visit_Yield(self, node: ast.Yield) -> None:
         if self._skip:
             return
-        yields = _yield_ancestors(node.body)
-        if not yields:
+        fn = self.ctx.enclosing_function()
+        if not isinstance(fn, _FUNCTIONS):
             return
-        created = self._created(node)
-        for yield_node, ancestors in yields:
-            value = yield_node.value
-            if isinstance(value, ast.Call) and creation_kind(value, self.ctx) is not None:
-                what = f"`{_call_text(value)}()`"
-                name = None
-            elif isinstance(value, ast.Name) and value.id in created:
-                what = f"`{value.id}`"
-                name = value.id
-            else:
-                continue
-            if any(isinstance(a, ast.With | ast.AsyncWith) for a in ancestors):
-                continue
-            if name is not None and self._closed_in_finally(name, ancestors):
-                continue
-            self.report(
-                yield_node,
-                f"`{node.name}` yields {what} with no `finally`/`with` to close it when "
-                "the request fails",
-            )
+        value = node.value
+        if isinstance(value, ast.Call) and creation_kind(value, self.ctx) is not None:
+            what = f"`{_call_text(value)}()`"
+            name = None
+        elif isinstance(value, ast.Name) and value.id in self._created(fn):
+            what = f"`{value.id}`"
+            name = value.id
+        else:
+            return
+        stack = self.ctx.stack
+        ancestors = stack[len(stack) - stack[::-1].index(fn) :]
+        if any(isinstance(a, ast.With | ast.AsyncWith) for a in ancestors):
+            return
+        if name is not None and self._closed_in_finally(name, ancestors):
+            return
+        self.report(
+            node,
+            f"`{fn.name}` yields {what} with no `finally`/`with` to close it when "
+            "the request fails",
+        )
 
     @staticmethod
     def _closed_in_finally(name: str, ancestors: list[ast.AST]) -> bool:
