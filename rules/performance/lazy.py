@@ -19,9 +19,8 @@ from bastion.analysis.orm import (
     absolute_qualname,
     call_method,
     is_django_manager,
+    is_flask_query_property,
     model_relationships,
-    uses_django,
-    uses_sqlalchemy,
 )
 from bastion.context import FileContext
 from bastion.findings import Severity
@@ -125,7 +124,7 @@ def _query_of(trees: list[ast.expr], ctx: FileContext) -> _Query | None:
             if not isinstance(node, ast.Call | ast.Attribute):
                 continue
             if isinstance(node, ast.Attribute):
-                if is_django_manager(node):
+                if is_django_manager(node) or is_flask_query_property(node):
                     models.append(node.value)
                     line = line or node.lineno
                 continue
@@ -193,12 +192,11 @@ class LazyLoadFacts(FactCollector):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._orm = uses_sqlalchemy(ctx.imports) or uses_django(ctx.imports)
         # one-off data migrations: a query per row there costs nothing at request time
         self._skip = ctx.is_test_file or "/migrations/" in f"/{ctx.path}"
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        if not self._orm or not self.ctx.at_module_level():
+        if not self.ctx.at_module_level():
             return
         own, reverse = model_relationships(node, self.ctx.imports)
         if own:

@@ -9,10 +9,12 @@ from bastion.analysis.orm import (
     SESSION_QUERY_METHODS,
     django_query,
     enclosing_loop,
+    flask_query,
     guessed_session_name,
     local_sessions,
     module_session_kind,
     uses_django,
+    uses_flask_sqlalchemy,
     uses_sqlalchemy,
 )
 from bastion.context import FileContext
@@ -128,7 +130,9 @@ class QueryInLoop(Rule):
       module-level `scoped_session`, or a variable conventionally named `session`/`db`
       (`self.session`, Flask-SQLAlchemy's `db.session`) in a module that imports SQLAlchemy;
     - Django: `Model.objects.get/filter/exclude/all/count/exists/first/...` in a module that
-      imports Django.
+      imports Django;
+    - Flask-SQLAlchemy: `Model.query.get/filter_by/filter/first/...` in a module that imports
+      Flask or SQLAlchemy.
 
     Not flagged: the loop's own iterable (it runs once), loops over a literal list/tuple (a
     fixed number of passes), `while` loops and loops over batches (`for batch in
@@ -169,6 +173,8 @@ class QueryInLoop(Rule):
         "        customer = Customer.objects.get(pk=order.customer_id)\n"
         "        print(customer.name)\n",
         "import sqlalchemy\n\ndef f(ids):\n    for i in ids:\n        db.execute(q, {'id': i})\n",
+        "from flask import jsonify\n\ndef names(ids):\n"
+        "    return jsonify([User.query.get(i).name for i in ids])\n",
     ]
     good = [
         "from sqlalchemy.orm import Session\n\ndef totals(db: Session, user_ids):\n"
@@ -191,6 +197,7 @@ class QueryInLoop(Rule):
         self._skip = ctx.is_test_file or "/migrations/" in f"/{ctx.path}"
         self._sqlalchemy = uses_sqlalchemy(ctx.imports)
         self._django = uses_django(ctx.imports)
+        self._flask = uses_flask_sqlalchemy(ctx.imports)
         self._sessions: dict[int, dict[str, str]] = {}
 
     def _local(self, fn: ast.AST | None) -> dict[str, str]:
@@ -205,6 +212,8 @@ class QueryInLoop(Rule):
         func = node.func
         if self._django and django_query(node) is not None:
             return True
+        if self._flask and flask_query(node) is not None:
+            return True
         if not isinstance(func, ast.Attribute):
             return False
         if func.attr not in SESSION_QUERY_METHODS and func.attr not in CONNECTION_QUERY_METHODS:
@@ -218,7 +227,7 @@ class QueryInLoop(Rule):
         return self._sqlalchemy and func.attr in _GUESSED_METHODS and guessed_session_name(receiver)
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self._skip or not (self._sqlalchemy or self._django):
+        if self._skip or not (self._sqlalchemy or self._django or self._flask):
             return
         if not self._is_query(node) or _is_bulk(node) or _is_ddl(node):
             return

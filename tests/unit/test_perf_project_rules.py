@@ -88,3 +88,17 @@ def test_django_manager_counts_only_when_evaluated(tmp_path: Path) -> None:
         "        keep = p.tags\n        print([t.pk for t in p.tags.all()])\n",
     }
     assert _findings(tmp_path, files) == ["shop/views.py:11"]
+
+
+def test_flask_sqlalchemy_models_and_query_property(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/extensions.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+        "app/models.py": "from .extensions import db\n\n"
+        "class Post(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+        "    author = db.relationship('User')\n",
+        "app/views.py": "from flask import Flask\nfrom .models import Post\n\n"
+        "def authors():\n    return [p.author.name for p in Post.query.all()]\n\n"
+        "def ids():\n    return [p.id for p in Post.query.all()]\n",
+    }
+    assert _findings(tmp_path, files) == ["app/views.py:5"]

@@ -488,6 +488,50 @@ def django_query(call: ast.Call) -> str | None:
     return None
 
 
+FLASK_QUERY_METHODS = frozenset(
+    {
+        "get",
+        "filter",
+        "filter_by",
+        "all",
+        "first",
+        "one",
+        "one_or_none",
+        "count",
+        "get_or_404",
+        "first_or_404",
+        "paginate",
+        "order_by",
+        "join",
+        "options",
+    }
+)
+
+
+def is_flask_query_property(node: ast.expr) -> bool:
+    """Flask-SQLAlchemy's legacy `Model.query` (a class attribute named `query`)."""
+    if not (isinstance(node, ast.Attribute) and node.attr == "query"):
+        return False
+    owner = node.value
+    return isinstance(owner, ast.Name) and owner.id[:1].isupper()
+
+
+def flask_query(call: ast.Call) -> str | None:
+    """`Model.query.<method>(...)` (Flask-SQLAlchemy): the method name."""
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in FLASK_QUERY_METHODS
+        and is_flask_query_property(func.value)
+    ):
+        return func.attr
+    return None
+
+
+def uses_flask_sqlalchemy(imports: ImportMap) -> bool:
+    return any(imports.is_imported(m) for m in ("flask_sqlalchemy", "flask", "sqlalchemy"))
+
+
 def is_select_call(call: ast.Call, imports: ImportMap) -> bool:
     return imports.qualname(call.func) in SELECT_FUNCTIONS
 
@@ -591,6 +635,22 @@ def _class_ref_name(node: ast.expr | None, owner: str) -> str | None:
     return None
 
 
+def _is_flask_relationship(func: ast.expr, imports: ImportMap) -> bool:
+    """Flask-SQLAlchemy's `db.relationship(...)`, `db` being a `SQLAlchemy()` made here or
+    imported from the project (`from app.extensions import db`)."""
+    if not (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("relationship", "relation")
+        and isinstance(func.value, ast.Name)
+    ):
+        return False
+    receiver = func.value
+    if imports.instance_of(receiver) in ("flask_sqlalchemy.SQLAlchemy",):
+        return True
+    origin = imports.aliases.get(receiver.id, "")
+    return origin.rpartition(".")[2] == receiver.id and not origin.startswith("sqlalchemy")
+
+
 OBJECT = "object"  # reading the attribute loads the related row(s)
 MANAGER = "manager"  # a Django related manager: the query runs when it is evaluated
 
@@ -613,7 +673,7 @@ def model_relationships(
         if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
             continue
         name = imports.qualname(value.func)
-        if name in SQLALCHEMY_RELATIONSHIPS:
+        if name in SQLALCHEMY_RELATIONSHIPS or _is_flask_relationship(value.func, imports):
             lazy = _lazy_option(value)
             if lazy in ("select", "True"):  # the default: one SELECT per object on first read
                 own[target.id] = OBJECT
