@@ -8,6 +8,7 @@ from bastion.analysis.nodes import has_kwargs_splat, is_true, keyword_value, wal
 from bastion.analysis.orm import ENGINE_FACTORIES
 from bastion.context import FileContext
 from bastion.findings import Severity
+from bastion.imports import ImportMap
 from bastion.rule import Rule
 
 _NETWORK_SCHEMES = (
@@ -34,8 +35,19 @@ _NO_POOL = frozenset(
 )
 
 
-def _url_prefix(node: ast.expr | None) -> str | None:
-    """The leading literal text of a URL: a string, or an f-string's first literal part."""
+_ENV_LOOKUPS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"})
+
+
+def _url_prefix(node: ast.expr | None, imports: ImportMap | None = None) -> str | None:
+    """The leading literal text of a URL: a string, an f-string's first literal part, or the
+    default of an environment lookup (`os.getenv("DATABASE_URL", "postgresql://...")`)."""
+    if (
+        imports is not None
+        and isinstance(node, ast.Call)
+        and imports.qualname(node.func) in _ENV_LOOKUPS
+        and len(node.args) >= 2
+    ):
+        return _url_prefix(node.args[1])
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr) and node.values:
@@ -54,7 +66,8 @@ class EngineWithoutPoolPrePing(Rule):
     network database without `pool_pre_ping=True`.
 
     The database is known to be a network one when the URL is a literal (or an f-string, or a
-    name assigned such a literal in the same function or module) whose scheme is PostgreSQL,
+    name assigned such a literal in the same function or module, or an `os.getenv(...)` whose
+    default is such a literal) whose scheme is PostgreSQL,
     MySQL/MariaDB, Oracle, SQL Server, CockroachDB..., or when the call sizes a connection pool
     (`pool_size=`/`max_overflow=`). Not flagged: SQLite, URLs read from settings or the
     environment with no pool options (the database is unknown), `poolclass=NullPool`/
@@ -85,12 +98,17 @@ class EngineWithoutPoolPrePing(Rule):
         "max_overflow=5)\n",
         "from sqlmodel import create_engine\n\n"
         "engine = create_engine(f'mysql+pymysql://app@{host}/app')\n",
+        "import os\nfrom sqlalchemy import create_engine\n\n"
+        "URL = os.getenv('DATABASE_URL', 'postgresql://app@localhost/app')\n"
+        "engine = create_engine(URL)\n",
     ]
     good = [
         "from sqlalchemy import create_engine\n\n"
         "engine = create_engine('postgresql+psycopg://app@db/app', pool_pre_ping=True)\n",
         "from sqlalchemy import create_engine\n\nengine = create_engine('sqlite:///./app.db')\n",
         "from sqlalchemy import create_engine\n\nengine = create_engine(settings.DATABASE_URL)\n",
+        "import os\nfrom sqlalchemy import create_engine\n\n"
+        "engine = create_engine(os.getenv('DATABASE_URL', 'sqlite:///./app.db'))\n",
         "from sqlalchemy import create_engine\nfrom sqlalchemy.pool import NullPool\n\n"
         "engine = create_engine('postgresql://app@db/app', poolclass=NullPool)\n",
     ]
@@ -136,7 +154,7 @@ class EngineWithoutPoolPrePing(Rule):
         if poolclass is not None and self.ctx.imports.qualname(poolclass) in _NO_POOL:
             return
         url = node.args[0] if node.args else keyword_value(node, "url")
-        prefix = _url_prefix(self._resolve(url))
+        prefix = _url_prefix(self._resolve(url), self.ctx.imports)
         short = name.rpartition(".")[2]
         if prefix is not None:
             scheme = _scheme(prefix)
