@@ -110,3 +110,17 @@ def test_perf002_conditional_dependency_and_gather() -> None:
     )
     # only c and d are independent (b is a gather; c depends on a)
     assert lines(code, "PERF002") == [6]
+
+
+def test_org001_async_session_factory_imported_from_the_project() -> None:
+    code = (
+        "from fastapi import APIRouter\n"
+        "from app.db import async_session\n\n"
+        "router = APIRouter()\n\n"
+        "@router.get('/n')\n"
+        "async def n():\n"
+        "    async with async_session() as s:\n"
+        "        return await s.scalar(q)\n\n"
+        "def helper():\n    return async_session()\n"
+    )
+    assert lines(code, "ORG001") == [8]

@@ -151,7 +151,7 @@ _GUESSED_SESSION_NAMES = frozenset(
 # (`from app.db import SessionLocal`), where the factory itself cannot be seen.
 _FACTORY_NAME = re.compile(
     r"^(Async)?Session(Local|Maker|Factory)?$|^(async_)?session(_local|_maker|_factory)$|"
-    r"^(Async)?(Scoped)?SessionLocal$"
+    r"^async_session$|^(Async)?(Scoped)?SessionLocal$"
 )
 _ENGINE_NAME = re.compile(r"^(async_|db_)?engine$")
 
