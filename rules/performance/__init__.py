@@ -1,0 +1,1 @@
+"""PERF: performance and async."""

@@ -1,0 +1,296 @@
+"""PERF001: blocking calls inside `async def`."""
+
+from __future__ import annotations
+
+import ast
+
+from bastion.analysis.nodes import walk_local
+from bastion.analysis.orm import (
+    SESSION_IO_METHODS,
+    django_query,
+    guessed_session_name,
+    local_sessions,
+    module_session_kind,
+    uses_sqlalchemy,
+)
+from bastion.context import FileContext
+from bastion.findings import FixSafety, Severity
+from bastion.rule import Rule
+
+_HTTP_VERBS = frozenset(
+    {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
+)
+_CLIENT_METHODS = _HTTP_VERBS | {"send"}
+_SYNC_CLIENTS = frozenset(
+    {
+        "requests.Session",
+        "requests.session",
+        "requests.sessions.Session",
+        "httpx.Client",
+        "urllib3.PoolManager",
+    }
+)
+_SUBPROCESS = frozenset(
+    {
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "os.system",
+    }
+)
+_FILE_IO = frozenset({"read", "readline", "readlines", "write", "writelines", "truncate"})
+_DJANGO_EVALUATING = frozenset(
+    {
+        "get",
+        "count",
+        "exists",
+        "first",
+        "last",
+        "get_or_create",
+        "aggregate",
+        "in_bulk",
+        "earliest",
+        "latest",
+    }
+)
+
+HINT_HTTP = (
+    "Use an async client (`async with httpx.AsyncClient() as client: await client.get(...)`), "
+    "or run the call in a thread with `await asyncio.to_thread(...)`."
+)
+HINT_SLEEP = "Use `await asyncio.sleep(...)`."
+HINT_SUBPROCESS = (
+    "Use `await asyncio.create_subprocess_exec(...)` (or `anyio.run_process`), or "
+    "`await asyncio.to_thread(subprocess.run, ...)`."
+)
+HINT_FILE = (
+    "Read the file with `aiofiles`/`anyio.open_file` (`async with await anyio.open_file(p) as "
+    "f: data = await f.read()`), or `await asyncio.to_thread(path.read_text)`."
+)
+HINT_DB = (
+    "Use an `AsyncSession` (`create_async_engine` + `async_sessionmaker`) and `await` its "
+    "calls, or make the handler a plain `def` so the framework runs it in a thread pool."
+)
+HINT_DJANGO = (
+    "Use the async ORM methods (`await Model.objects.aget(...)`, `acount()`, `afirst()`) or "
+    "wrap the query in `sync_to_async`."
+)
+
+
+def _fn_name(fn: ast.AST | None) -> str:
+    return getattr(fn, "name", "<lambda>")
+
+
+class BlockingCallInAsync(Rule):
+    """Flags calls that block the thread inside an `async def` (not in a plain `def` or
+    `lambda` nested in it, which may run in a thread):
+
+    - HTTP: `requests.get/post/...`, `httpx.get/post/...` (the module functions are sync),
+      `urllib.request.urlopen`, and calls on a sync client object created in the function or
+      module (`requests.Session()`, `httpx.Client()`);
+    - `time.sleep` (any alias: `from time import sleep as nap`);
+    - `subprocess.run/call/check_call/check_output`, `os.system`;
+    - the builtin `open()` when the file is read or written in place (`open(p).read()`,
+      `with open(p) as f: f.read()`, `json.load(f)`, `for line in f`) - not when the handle is
+      only passed to `asyncio.to_thread(f.read)`;
+    - sync SQLAlchemy sessions and connections: I/O methods (`query`, `execute`, `scalars`,
+      `get`, `commit`, `rollback`, `flush`, `refresh`...) on a name annotated `Session` /
+      `Connection` (including a sync `Session` injected with `Depends`), created from a sync
+      `sessionmaker`/`Session(engine)`/`engine.connect()`, or a module-level `scoped_session`;
+      `.query(...)` (which `AsyncSession` does not have) on a `session`/`db` variable;
+    - Django ORM calls that run a query (`Model.objects.get/count/first/...`) without
+      `await` (Django raises `SynchronousOnlyOperation` there).
+
+    Not flagged: awaited calls, calls on an `AsyncSession`/`AsyncClient`, calls inside nested
+    plain functions or lambdas (`asyncio.to_thread(lambda: ...)`), and test files."""
+
+    id = "PERF001"
+    name = "blocking-call-in-async"
+    severity = Severity.ERROR
+    summary = "Blocking I/O call inside `async def`"
+    why = (
+        "An `async def` handler runs on the event loop thread. A blocking call there - a sync "
+        "HTTP request, `time.sleep`, a subprocess, a file read, a sync database query - stops "
+        "the whole loop: every other request served by that worker waits until it returns, so "
+        "one slow upstream call turns into latency for everyone."
+    )
+    hint = "Use the async equivalent, or run the blocking call with `await asyncio.to_thread(...)`."
+    fix_safety = FixSafety.SAFE  # the `time.sleep` case only; other findings are not fixable
+    requires = ("async",)
+    bad = [
+        "import requests\n\nasync def fetch(url):\n"
+        "    return requests.get(url, timeout=5).json()\n",
+        "from time import sleep\n\nasync def poll():\n    sleep(1)\n",
+        "import subprocess\n\nasync def build():\n    subprocess.run(['make'], check=True)\n",
+        "async def load(path):\n    with open(path) as f:\n        return f.read()\n",
+        "from fastapi import Depends\nfrom sqlalchemy.orm import Session\n\n"
+        "async def items(db: Session = Depends(get_db)):\n    return db.query(Item).all()\n",
+        "import httpx\n\nasync def f(url):\n    with httpx.Client() as client:\n"
+        "        return client.get(url)\n",
+        "from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker(bind=engine)\n\n"
+        "async def save(item):\n    db = SessionLocal()\n    db.add(item)\n    db.commit()\n",
+    ]
+    good = [
+        "import httpx\n\nasync def fetch(url):\n    async with httpx.AsyncClient() as c:\n"
+        "        return await c.get(url)\n",
+        "import asyncio, time\n\nasync def poll():\n    await asyncio.sleep(1)\n\n"
+        "def sync_poll():\n    time.sleep(1)\n",
+        "import asyncio, requests\n\nasync def fetch(url):\n"
+        "    return await asyncio.to_thread(lambda: requests.get(url, timeout=5))\n",
+        "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+        "async def items(db: AsyncSession):\n    result = await db.execute(q)\n"
+        "    await db.commit()\n",
+        "import time\n\nasync def outer():\n    def work():\n        time.sleep(1)\n"
+        "    return work\n",
+        "import aiofiles\n\nasync def load(p):\n    async with aiofiles.open(p) as f:\n"
+        "        return await f.read()\n",
+        "import asyncio\n\nasync def load(p):\n    with open(p, 'rb') as f:\n"
+        "        return await asyncio.to_thread(f.read)\n",
+    ]
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._skip = ctx.is_test_file
+        self._sessions: dict[int, dict[str, str]] = {}
+        self._clients: dict[int, set[str]] = {}
+
+    def _function_facts(self, fn: ast.AsyncFunctionDef) -> tuple[dict[str, str], set[str]]:
+        key = id(fn)
+        if key not in self._sessions:
+            self._sessions[key] = dict(local_sessions(fn, self.ctx))
+            clients: set[str] = set()
+            for node in ast.walk(fn):
+                value: ast.expr | None = None
+                target: ast.expr | None = None
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    value, target = node.value, node.targets[0]
+                elif isinstance(node, ast.withitem):
+                    value, target = node.context_expr, node.optional_vars
+                if (
+                    isinstance(value, ast.Call)
+                    and isinstance(target, ast.Name)
+                    and self.ctx.imports.qualname(value.func) in _SYNC_CLIENTS
+                ):
+                    clients.add(target.id)
+            self._clients[key] = clients
+        return self._sessions[key], self._clients[key]
+
+    def _reads_or_writes(self, node: ast.Call, fn: ast.AsyncFunctionDef) -> bool:
+        """`open(p).read()`, or a file opened with `with open(p) as f` / `f = open(p)` whose
+        handle is read or written in place (`f.read()`, `json.load(f)`, `for line in f`).
+        A handle only handed to `asyncio.to_thread(f.read)` is not."""
+        parent = self.ctx.parent
+        if isinstance(parent, ast.Attribute) and parent.attr in _FILE_IO:
+            return True
+        handle: str | None = None
+        if isinstance(parent, ast.withitem) and isinstance(parent.optional_vars, ast.Name):
+            handle = parent.optional_vars.id
+        elif (
+            isinstance(parent, ast.Assign)
+            and len(parent.targets) == 1
+            and isinstance(parent.targets[0], ast.Name)
+        ):
+            handle = parent.targets[0].id
+        if handle is None:
+            return False
+        for sub in walk_local(fn.body):
+            if isinstance(sub, ast.Call):
+                func = sub.func
+                if (
+                    isinstance(func, ast.Attribute)
+                    and func.attr in _FILE_IO
+                    and isinstance(func.value, ast.Name)
+                    and func.value.id == handle
+                ):
+                    return True
+                passed = [*sub.args, *(kw.value for kw in sub.keywords)]
+                if any(isinstance(a, ast.Name) and a.id == handle for a in passed):
+                    callee = self.ctx.imports.qualname(sub.func) or ""
+                    if not callee.startswith(("asyncio.", "anyio.", "trio.")) and not (
+                        callee.endswith("run_in_executor")
+                    ):
+                        return True
+            elif (
+                isinstance(sub, ast.For | ast.comprehension)
+                and isinstance(sub.iter, ast.Name)
+                and sub.iter.id == handle
+            ):
+                return True
+        return False
+
+    def _is_sync_client(self, node: ast.expr, clients: set[str]) -> bool:
+        imports = self.ctx.imports
+        if isinstance(node, ast.Name):
+            return node.id in clients or imports.instance_of(node) in _SYNC_CLIENTS
+        if isinstance(node, ast.Call):
+            return imports.qualname(node.func) in _SYNC_CLIENTS
+        return False
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self._skip or not self.ctx.in_async_function():
+            return
+        if isinstance(self.ctx.parent, ast.Await):
+            return
+        fn = self.ctx.enclosing_function()
+        assert isinstance(fn, ast.AsyncFunctionDef)
+        where = f"inside `async def {_fn_name(fn)}`"
+        found = self._classify(node, fn)
+        if found is None:
+            return
+        what, hint = found
+        self.report(
+            node,
+            f"{what} blocks the event loop {where}",
+            hint=hint,
+            fixable=hint == HINT_SLEEP,
+        )
+
+    def _classify(self, node: ast.Call, fn: ast.AsyncFunctionDef) -> tuple[str, str] | None:
+        imports = self.ctx.imports
+        name = imports.qualname(node.func) or ""
+        if name == "time.sleep":
+            return "`time.sleep()`", HINT_SLEEP
+        if name in _SUBPROCESS:
+            return f"`{name}()`", HINT_SUBPROCESS
+        if name == "urllib.request.urlopen":
+            return "`urllib.request.urlopen()`", HINT_HTTP
+        module, _, verb = name.rpartition(".")
+        if module in ("requests", "requests.api", "httpx") and verb in _HTTP_VERBS:
+            return f"sync HTTP call `{name}()`", HINT_HTTP
+        if name == "open":
+            if self._reads_or_writes(node, fn):
+                return "file I/O with `open()`", HINT_FILE
+            return None
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return None
+        sessions, clients = self._function_facts(fn)
+        if func.attr in _CLIENT_METHODS and self._is_sync_client(func.value, clients):
+            return f"sync HTTP client call `.{func.attr}()`", HINT_HTTP
+        if func.attr in SESSION_IO_METHODS:
+            receiver = func.value
+            kind = None
+            if isinstance(receiver, ast.Name):
+                kind = sessions.get(receiver.id) or module_session_kind(receiver, imports)
+            if kind == "sync":
+                return f"sync database call `{_dotted(func)}()`", HINT_DB
+            if (
+                kind is None
+                and func.attr == "query"
+                and guessed_session_name(receiver)
+                and uses_sqlalchemy(imports)
+            ):
+                return f"sync database call `{_dotted(func)}()`", HINT_DB
+        method = django_query(node)
+        if method in _DJANGO_EVALUATING:
+            return f"sync Django ORM query `{_dotted(func)}()`", HINT_DJANGO
+        return None
+
+
+def _dotted(node: ast.expr) -> str:
+    try:
+        text = ast.unparse(node)
+    except (ValueError, RecursionError):  # pragma: no cover - defensive
+        return "..."
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,130 @@
+"""PERF005: outgoing HTTP calls that can wait forever."""
+
+from __future__ import annotations
+
+import ast
+
+from bastion.analysis.nodes import has_kwargs_splat, keyword, walk_local
+from bastion.context import FileContext
+from bastion.findings import FixSafety, Severity
+from bastion.rule import Rule
+
+_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
+_REQUESTS_SESSIONS = frozenset(
+    {"requests.Session", "requests.session", "requests.sessions.Session"}
+)
+_HTTPX_CLIENTS = frozenset({"httpx.Client", "httpx.AsyncClient"})
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+class HttpCallWithoutTimeout(Rule):
+    """Flags outgoing HTTP calls that may never time out:
+
+    - `requests.get/post/put/patch/delete/head/options/request(...)` and the same methods on a
+      `requests.Session()` object created in the function or module, without `timeout=` (or
+      with `timeout=None`): requests has no default timeout and waits forever;
+    - httpx calls and clients (`httpx.get(...)`, `httpx.Client(...)`, `httpx.AsyncClient(...)`,
+      `client.get(...)`) with an explicit `timeout=None`, which switches off the timeout.
+
+    httpx calls *without* `timeout=` are not flagged: httpx applies a 5-second default timeout
+    to every request, so leaving it out is already bounded. Calls that pass `**kwargs` are not
+    flagged (a timeout may be inside)."""
+
+    id = "PERF005"
+    name = "http-call-without-timeout"
+    severity = Severity.WARNING
+    summary = "HTTP call without a timeout"
+    why = (
+        "A request to an upstream service that stops answering waits forever without a "
+        "timeout: the worker (or the event-loop task) handling it is stuck, requests pile up "
+        "behind it, and one slow dependency takes the whole service down. requests has no "
+        "default timeout at all; httpx has one, unless it is switched off with `timeout=None`."
+    )
+    hint = "Pass an explicit timeout, e.g. `timeout=10` (or `httpx.Timeout(10.0, connect=5.0)`)."
+    fix_safety = FixSafety.UNSAFE
+    requires = ("requests", "httpx")
+    bad = [
+        "import requests\n\ndef fetch(url):\n    return requests.get(url).json()\n",
+        "import requests as rq\n\ndef send(url, data):\n    rq.post(url, json=data)\n",
+        "import requests\n\ndef f(url):\n    s = requests.Session()\n    return s.get(url)\n",
+        "import httpx\n\nclient = httpx.AsyncClient(timeout=None)\n",
+        "import requests\n\ndef f(url):\n    return requests.get(url, timeout=None)\n",
+    ]
+    good = [
+        "import requests\n\ndef fetch(url):\n    return requests.get(url, timeout=10).json()\n",
+        "import httpx\n\nasync def fetch(url):\n    async with httpx.AsyncClient() as c:\n"
+        "        return await c.get(url)\n",
+        "import requests\n\ndef fetch(url, **kwargs):\n    return requests.get(url, **kwargs)\n",
+        "def fetch(session, url):\n    return session.get(url)\n",
+        "import httpx\n\nr = httpx.get('https://example.org', timeout=httpx.Timeout(5.0))\n",
+    ]
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._skip = ctx.is_test_file
+        self._local_sessions: dict[int, set[str]] = {}
+
+    def _sessions_in(self, fn: ast.AST | None) -> set[str]:
+        if fn is None or isinstance(fn, ast.Lambda):
+            return set()
+        key = id(fn)
+        if key not in self._local_sessions:
+            names: set[str] = set()
+            body = fn.body if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) else []
+            for node in walk_local(body):
+                pairs: list[tuple[ast.expr, ast.expr | None]] = []
+                if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                    pairs.append((node.value, node.targets[0]))
+                elif isinstance(node, ast.With | ast.AsyncWith):
+                    pairs += [(i.context_expr, i.optional_vars) for i in node.items]
+                for value, target in pairs:
+                    if (
+                        isinstance(value, ast.Call)
+                        and isinstance(target, ast.Name)
+                        and self.ctx.imports.qualname(value.func) in _REQUESTS_SESSIONS
+                    ):
+                        names.add(target.id)
+            self._local_sessions[key] = names
+        return self._local_sessions[key]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self._skip:
+            return
+        imports = self.ctx.imports
+        name = imports.qualname(node.func) or ""
+        module, _, verb = name.rpartition(".")
+        timeout = keyword(node, "timeout")
+        if module in ("requests", "requests.api") and verb in _VERBS:
+            self._check_requests(node, f"`{name}()`", timeout)
+            return
+        if (module == "httpx" and verb in (*_VERBS, "stream")) or name in _HTTPX_CLIENTS:
+            if timeout is not None and _is_none(timeout.value):
+                self.report(
+                    node,
+                    f"`{name}(timeout=None)` switches off httpx's default timeout",
+                    hint="Drop `timeout=None` (httpx then waits 5 s) or pass a finite timeout.",
+                )
+            return
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _VERBS:
+            receiver = func.value
+            is_session = False
+            if isinstance(receiver, ast.Name):
+                is_session = receiver.id in self._sessions_in(self.ctx.enclosing_function()) or (
+                    imports.instance_of(receiver) in _REQUESTS_SESSIONS
+                )
+            elif isinstance(receiver, ast.Call):
+                is_session = imports.qualname(receiver.func) in _REQUESTS_SESSIONS
+            if is_session:
+                self._check_requests(node, f"`requests.Session.{func.attr}()`", timeout)
+
+    def _check_requests(self, node: ast.Call, what: str, timeout: ast.keyword | None) -> None:
+        if timeout is None:
+            if has_kwargs_splat(node):
+                return
+            self.report(node, f"{what} without `timeout=` can wait forever")
+        elif _is_none(timeout.value):
+            self.report(node, f"{what} with `timeout=None` can wait forever")

@@ -1,0 +1,393 @@
+"""PERF004: a relationship lazy-loaded once per row of a query result.
+
+Relationships are declared in model modules and used in others, so this is a project rule:
+a fact collector records, per file, the models' lazy relationships and the attribute reads on
+loop items of a query result (with the eager-loading options that query has); the project
+rule joins the two.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from bastion.analysis.nodes import string_value, walk_local
+from bastion.analysis.orm import (
+    EAGER_LOADERS,
+    MANAGER,
+    SELECT_FUNCTIONS,
+    absolute_qualname,
+    call_method,
+    is_django_manager,
+    is_flask_query_property,
+    model_relationships,
+)
+from bastion.context import FileContext
+from bastion.findings import Severity
+from bastion.rule import FactCollector, ProjectRule
+
+FACT_KEY = "perf004"
+_ALL = "*"
+# Chains whose items are not model instances.
+_NOT_INSTANCES = frozenset(
+    {
+        "values",
+        "values_list",
+        "count",
+        "exists",
+        "aggregate",
+        # a single object: what the loop iterates is something reached from it
+        "get",
+        "first",
+        "last",
+        "one",
+        "one_or_none",
+        "scalar",
+        "scalar_one",
+        "scalar_one_or_none",
+        "get_or_create",
+        "earliest",
+        "latest",
+    }
+)
+_MAX_DEPTH = 4
+
+
+class _Query:
+    def __init__(self, model: ast.expr, covered: list[str], line: int) -> None:
+        self.model = model
+        self.covered = covered
+        self.line = line
+
+
+def _assignments(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[ast.Assign]]:
+    found: dict[str, list[ast.Assign]] = {}
+    for node in walk_local(fn.body):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                found.setdefault(target.id, []).append(node)
+    return found
+
+
+def _trees(
+    expr: ast.expr, assigned: dict[str, list[ast.Assign]], before: int, depth: int = 0
+) -> list[ast.expr] | None:
+    """`expr` and the expressions its names were last assigned before line `before`, followed
+    through up to a few assignments (`stmt = select(...)`, `result = await db.execute(stmt)`,
+    `posts = result.scalars().all()`). None when a name was assigned more than once (which
+    value reaches the loop is unknown)."""
+    out = [expr]
+    if depth > _MAX_DEPTH:
+        return out
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name) and node.id in assigned:
+            candidates = [a for a in assigned[node.id] if a.lineno < before]
+            if not candidates:
+                continue
+            if len(assigned[node.id]) > 1:
+                return None
+            more = _trees(candidates[-1].value, assigned, candidates[-1].lineno, depth + 1)
+            if more is None:
+                return None
+            out.extend(more)
+    return out
+
+
+def _loader_targets(call: ast.Call) -> list[str]:
+    """The first-level relationship names a loader option covers (`_ALL` when unknown)."""
+    if not call.args:
+        return [_ALL]  # `select_related()` follows every FK
+    names: list[str] = []
+    for arg in call.args:
+        if isinstance(arg, ast.Attribute):
+            names.append(arg.attr)
+        elif (text := string_value(arg)) is not None:
+            names.append(text.split("__")[0].split(".")[0])
+        elif isinstance(arg, ast.Call) and call_method(arg) == "Prefetch" and arg.args:
+            lookup = string_value(arg.args[0])
+            names.append(lookup.split("__")[0] if lookup else _ALL)
+        else:
+            return [_ALL]
+    return names
+
+
+def _query_of(trees: list[ast.expr], ctx: FileContext) -> _Query | None:
+    """The model a query result yields, and what its eager-loading options cover."""
+    models: list[ast.expr] = []
+    covered: list[str] = []
+    scalars = False
+    executes = False
+    line = 0
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call | ast.Attribute):
+                continue
+            if isinstance(node, ast.Attribute):
+                if is_django_manager(node) or is_flask_query_property(node):
+                    models.append(node.value)
+                    line = line or node.lineno
+                continue
+            method = call_method(node)
+            if method in EAGER_LOADERS:
+                covered.extend(_loader_targets(node))
+            elif method == "options":
+                for arg in node.args:
+                    if not (isinstance(arg, ast.Call) and call_method(arg) in EAGER_LOADERS):
+                        covered.append(_ALL)
+            elif method == "scalars":
+                scalars = True
+            elif method == "execute":
+                executes = True
+            elif method in _NOT_INSTANCES:
+                return None
+            is_query = method == "query" and isinstance(node.func, ast.Attribute)
+            if is_query or ctx.imports.qualname(node.func) in SELECT_FUNCTIONS:
+                if len(node.args) != 1:
+                    return None
+                models.append(node.args[0])
+                line = line or node.lineno
+    if executes and not scalars:
+        return None  # rows, not model instances
+    names = {ast.dump(m) for m in models}
+    if len(names) != 1:
+        return None
+    model = models[0]
+    if not isinstance(model, ast.Name | ast.Attribute):
+        return None
+    return _Query(model, covered, line)
+
+
+_EVALUATING = frozenset({"count", "exists", "first", "last", "get", "aggregate", "earliest"})
+_CONSUMERS = frozenset({"list", "len", "set", "tuple", "sorted", "sum", "any", "all", "max", "min"})
+
+
+def _evaluated(attribute: ast.Attribute, parents: dict[int, ast.AST]) -> bool:
+    """For a Django related manager (`order.lines`): is a query run here? `order.lines.count()`,
+    `for x in order.lines.all()`, `list(order.lines.all())` - not `qs = order.lines.all()`
+    handed on, nor `order.lines.add(x)`."""
+    method = parents.get(id(attribute))
+    call = parents.get(id(method)) if method is not None else None
+    if not (isinstance(method, ast.Attribute) and isinstance(call, ast.Call)):
+        return False
+    if call.func is not method:
+        return False
+    if method.attr in _EVALUATING:
+        return True
+    if method.attr != "all":
+        return False
+    user = parents.get(id(call))
+    if isinstance(user, ast.For | ast.AsyncFor | ast.comprehension):
+        return getattr(user, "iter", None) is call
+    if isinstance(user, ast.Call) and isinstance(user.func, ast.Name):
+        return user.func.id in _CONSUMERS
+    return False
+
+
+class LazyLoadFacts(FactCollector):
+    """Models' lazy relationships, and attribute reads on loop items of query results."""
+
+    key = FACT_KEY
+    requires = ("relationship", "Relationship", "ForeignKey", "ToOneField", "ManyToMany", "for")
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        # one-off data migrations: a query per row there costs nothing at request time
+        self._skip = ctx.is_test_file or "/migrations/" in f"/{ctx.path}"
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if not self.ctx.at_module_level():
+            return
+        own, reverse = model_relationships(node, self.ctx.imports)
+        if own:
+            module = self.ctx.module_name
+            self.add(kind="model", model=f"{module}.{node.name}", name=node.name, attrs=own)
+        for target, attrs in reverse.items():
+            self.add(kind="reverse", model="", name=target, attrs=attrs)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._function(node)
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self._function(node)
+
+    def _function(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if self._skip:
+            return
+        assigned: dict[str, list[ast.Assign]] | None = None
+        for node in walk_local(fn.body):
+            loops: list[tuple[ast.expr, ast.expr, list[ast.AST]]] = []
+            if isinstance(node, ast.For | ast.AsyncFor):
+                loops.append((node.target, node.iter, list(node.body)))
+            elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+                gen = node.generators[0]
+                body: list[ast.AST] = list(gen.ifs) + [g for g in node.generators[1:]]
+                if isinstance(node, ast.DictComp):
+                    body += [node.key, node.value]
+                else:
+                    body.append(node.elt)
+                loops.append((gen.target, gen.iter, body))
+            for target, iterable, loop_body in loops:
+                if not isinstance(target, ast.Name):
+                    continue
+                if assigned is None:
+                    assigned = _assignments(fn)
+                trees = _trees(iterable, assigned, getattr(node, "lineno", 0))
+                if trees is None:
+                    continue
+                query = _query_of(trees, self.ctx)
+                if query is None:
+                    continue
+                self._reads(target.id, query, loop_body, node)
+
+    def _reads(self, var: str, query: _Query, body: list[ast.AST], loop: ast.AST) -> None:
+        model = absolute_qualname(query.model, self.ctx)
+        ref = query.model
+        bare = ref.id if isinstance(ref, ast.Name) else getattr(ref, "attr", "")
+        seen: set[tuple[str, bool]] = set()
+        parents: dict[int, ast.AST] = {}
+        for part in body:
+            for sub in walk_local(part):
+                for child in ast.iter_child_nodes(sub):
+                    parents[id(child)] = sub
+        for part in body:
+            for sub in walk_local(part):
+                if (
+                    isinstance(sub, ast.Attribute)
+                    and isinstance(sub.value, ast.Name)
+                    and sub.value.id == var
+                    and isinstance(sub.ctx, ast.Load)
+                    and not sub.attr.startswith("_")
+                ):
+                    evaluated = _evaluated(sub, parents)
+                    if (sub.attr, evaluated) in seen:
+                        continue
+                    seen.add((sub.attr, evaluated))
+                    self.add(
+                        kind="read",
+                        model=model or "",
+                        name=bare,
+                        attr=sub.attr,
+                        var=var,
+                        line=sub.lineno,
+                        column=sub.col_offset + 1,
+                        loop_line=getattr(loop, "lineno", 0),
+                        evaluated=evaluated,
+                        query_line=query.line,
+                        covered=query.covered,
+                    )
+
+
+def _lazy_attrs(project_facts: list[tuple[str, dict[str, Any]]]) -> Any:
+    by_model: dict[str, dict[str, str]] = {}
+    by_name: dict[str, list[str]] = {}
+    reverse: dict[str, dict[str, str]] = {}
+    for _path, fact in project_facts:
+        if fact["kind"] == "model":
+            by_model.setdefault(fact["model"], {}).update(fact["attrs"])
+            by_name.setdefault(fact["name"], []).append(fact["model"])
+        elif fact["kind"] == "reverse":
+            reverse.setdefault(fact["name"], {}).update(fact["attrs"])
+    return by_model, by_name, reverse
+
+
+class LazyRelationshipInLoop(ProjectRule):
+    """Flags a read of a lazy relationship on the items of a query result inside a `for` loop
+    or comprehension, when the query that produced the items has no eager-loading option for
+    it: SQLAlchemy `session.query(M)` / `select(M)` (through `scalars()`) without
+    `joinedload`/`selectinload`/`subqueryload`/`immediateload`/`contains_eager` for that
+    attribute, or Django `M.objects...` without `select_related`/`prefetch_related`.
+
+    The relationship must be known: declared with `relationship()`/`Relationship()` (default
+    `lazy="select"`) or as a Django `ForeignKey`/`OneToOneField`/`ManyToManyField` (or its
+    reverse accessor) on a model class anywhere in the project. The query must be visible in
+    the same function (the loop's iterable, or a name assigned once from it).
+
+    Not flagged: relationships declared `lazy="selectin"`/`"joined"`/`"raise"`..., queries
+    with options the rule cannot read (assumed to cover), result rows from `execute()` without
+    `scalars()`, `values()`/`values_list()`, a model name defined more than once in the
+    project, assignments (`item.author = ...`), files under `migrations/`, and test files.
+    As a project rule it runs when a directory is checked;
+    `per-file-ignores` apply, inline `# bastion: ignore` comments do not yet."""
+
+    id = "PERF004"
+    name = "lazy-relationship-in-loop"
+    severity = Severity.WARNING
+    summary = "Lazy relationship read on every row of a query result (N+1)"
+    why = (
+        "Reading a lazy relationship (`post.author`) issues one query the first time it is "
+        "read on each object: a loop over 100 posts runs 101 queries. With `selectinload` / "
+        "`joinedload` (SQLAlchemy) or `select_related` / `prefetch_related` (Django) the "
+        "related rows come with the first query. With an `AsyncSession` the lazy load is "
+        "not even allowed: it raises `MissingGreenlet`."
+    )
+    hint = (
+        "Eager-load the relationship in the query: `.options(selectinload(Post.author))` "
+        "(SQLAlchemy) or `.select_related('author')` / `.prefetch_related('tags')` (Django)."
+    )
+    bad = [
+        "from sqlalchemy.orm import relationship\n\nclass Post(Base):\n"
+        "    author = relationship('User')\n\ndef names(db):\n"
+        "    for post in db.query(Post).all():\n        print(post.author.name)\n",
+        "from sqlalchemy import select\nfrom sqlalchemy.orm import relationship\n\n"
+        "class Post(Base):\n    tags = relationship('Tag')\n\nasync def f(session):\n"
+        "    posts = (await session.scalars(select(Post))).all()\n"
+        "    return [len(p.tags) for p in posts]\n",
+        "from django.db import models\n\nclass Book(models.Model):\n"
+        "    author = models.ForeignKey('Author', on_delete=models.CASCADE)\n\n"
+        "def titles():\n    for book in Book.objects.filter(published=True):\n"
+        "        print(book.author.name)\n",
+    ]
+    good = [
+        "from sqlalchemy.orm import relationship, selectinload\n\nclass Post(Base):\n"
+        "    author = relationship('User')\n\ndef names(db):\n"
+        "    for post in db.query(Post).options(selectinload(Post.author)):\n"
+        "        print(post.author.name)\n",
+        "from django.db import models\n\nclass Book(models.Model):\n"
+        "    author = models.ForeignKey('Author', on_delete=models.CASCADE)\n\n"
+        "def titles():\n    for book in Book.objects.select_related('author'):\n"
+        "        print(book.author.name)\n",
+        "from sqlalchemy.orm import relationship\n\nclass Post(Base):\n"
+        "    author = relationship('User', lazy='selectin')\n\ndef names(db):\n"
+        "    for post in db.query(Post):\n        print(post.author.name)\n",
+        "from sqlalchemy.orm import relationship\n\nclass Post(Base):\n"
+        "    author = relationship('User')\n\ndef titles(db):\n"
+        "    for post in db.query(Post):\n        print(post.title)\n",
+    ]
+
+    def check_project(self) -> None:
+        facts = self.project.facts(FACT_KEY)
+        by_model, by_name, reverse = _lazy_attrs(facts)
+        reported: set[tuple[str, int, str, str]] = set()
+        for path, fact in facts:
+            if fact["kind"] != "read":
+                continue
+            key = (path, fact["loop_line"], fact["var"], fact["attr"])
+            if key in reported:
+                continue
+            attrs = by_model.get(fact["model"])
+            if attrs is None:
+                owners = by_name.get(fact["name"], [])
+                if len(set(owners)) == 1:
+                    attrs = by_model[owners[0]]
+                elif not owners and fact["name"] in reverse:
+                    attrs = {}
+                else:
+                    continue
+            if len(set(by_name.get(fact["name"], []))) <= 1:
+                attrs = {**reverse.get(fact["name"], {}), **attrs}
+            attr = fact["attr"]
+            covered = fact["covered"]
+            if attr not in attrs or attr in covered or _ALL in covered:
+                continue
+            if attrs[attr] == MANAGER and not fact["evaluated"]:
+                continue  # a related manager only queries when evaluated
+            reported.add(key)
+            self.report_at(
+                path,
+                fact["line"],
+                fact["column"],
+                f"`{fact['var']}.{attr}` lazy-loads `{fact['name']}.{attr}` once per item of the "
+                f"loop at line {fact['loop_line']} (the query at line {fact['query_line']} "
+                "does not eager-load it)",
+            )

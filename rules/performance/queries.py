@@ -1,0 +1,242 @@
+"""PERF003: a database query per loop iteration (N+1)."""
+
+from __future__ import annotations
+
+import ast
+
+from bastion.analysis.orm import (
+    CONNECTION_QUERY_METHODS,
+    SESSION_QUERY_METHODS,
+    django_query,
+    enclosing_loop,
+    flask_query,
+    guessed_session_name,
+    local_sessions,
+    module_session_kind,
+    uses_django,
+    uses_flask_sqlalchemy,
+    uses_sqlalchemy,
+)
+from bastion.context import FileContext
+from bastion.findings import Severity
+from bastion.rule import Rule
+
+# Methods trusted on a variable that is only *named* like a session (`db`, `session`).
+_GUESSED_METHODS = frozenset({"query", "execute", "scalars", "scalar", "exec"})
+
+
+_BATCH_WORDS = ("batch", "chunk", "segment", "page", "partition", "slice", "window")
+_BULK_CALLS = frozenset({"in_", "any_", "notin_", "not_in", "tuple_"})
+
+
+_REPEAT_WORDS = ("attempt", "retry", "retries", "tries", "poll", "loop_count", "iteration")
+_ENDLESS = frozenset({"itertools.count", "itertools.repeat", "itertools.cycle"})
+_DDL = ("drop ", "create ", "alter ", "truncate ", "vacuum", "analyze", "grant ", "lock ", "set ")
+
+
+def _is_repeat_loop(loop: ast.AST, rule: Rule) -> bool:
+    """Not a loop over rows: a retry loop (`for _ in range(3)`, `for attempt in retrying():`)
+    or an endless service loop (`for n in itertools.count():`)."""
+    if not isinstance(loop, ast.For | ast.AsyncFor):
+        return False
+    endless = isinstance(loop.iter, ast.Call) and (
+        rule.ctx.imports.qualname(loop.iter.func) in _ENDLESS
+    )
+    if endless:
+        return True
+    root = loop.iter
+    while isinstance(root, ast.Attribute | ast.Call | ast.Subscript):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    if isinstance(root, ast.Name) and root.id.isupper() and len(root.id) > 1:
+        return True  # a module constant: a fixed, small set of passes
+    target = loop.target
+    if isinstance(target, ast.Name):
+        name = target.id.lower()
+        if any(w in name for w in ("query", "stmt", "statement", "sql")):
+            return True  # running each of a list of statements
+        return name.startswith("_") or any(w in name for w in _REPEAT_WORDS)
+    return False
+
+
+def _is_ddl(call: ast.Call) -> bool:
+    """`session.execute(text(f"DROP TABLE {name}"))`: schema changes run one per object."""
+    for node in ast.walk(call):
+        text: str | None = None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr) and node.values:
+            first = node.values[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                text = first.value
+        if text is not None and text.lstrip().lower().startswith(_DDL):
+            return True
+    return False
+
+
+def _is_batch_loop(loop: ast.AST) -> bool:
+    """`for batch in batched(ids, 500):` - one query per batch of rows, not per row."""
+    if isinstance(loop, ast.For | ast.AsyncFor):
+        parts: list[ast.AST] = [loop.target, loop.iter]
+    elif isinstance(loop, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+        parts = [g for gen in loop.generators for g in (gen.target, gen.iter)]
+    else:
+        return False
+    for part in parts:
+        for node in ast.walk(part):
+            word = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
+            if isinstance(word, str) and any(w in word.lower() for w in _BATCH_WORDS):
+                return True
+    return False
+
+
+def _is_bulk(call: ast.Call) -> bool:
+    """A statement over many rows at once: `.where(X.id.in_(ids))`, `.values(rows)`,
+    `execute(stmt, rows)` (executemany), `Model.objects.filter(pk__in=ids)`."""
+    method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    executes = method in ("execute", "scalars", "scalar", "exec_driver_sql", "stream")
+    if executes and len(call.args) >= 2 and not isinstance(call.args[1], ast.Dict):
+        return True  # a parameter list: executemany
+    for node in ast.walk(call):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _BULK_CALLS:
+                return True
+            if name == "values" and node.args and not isinstance(node.args[0], ast.Dict):
+                return True
+            if any(kw.arg and kw.arg.endswith("__in") for kw in node.keywords):
+                return True
+    return False
+
+
+def _describe(call: ast.Call) -> str:
+    func = call.func
+    try:
+        text = ast.unparse(func)
+    except (ValueError, RecursionError):  # pragma: no cover - defensive
+        text = "query"
+    if len(text) > 50:
+        text = text[:47] + "..."
+    return f"`{text}(...)`"
+
+
+class QueryInLoop(Rule):
+    """Flags a database query run once per item of a `for` loop or comprehension (the N+1
+    pattern):
+
+    - SQLAlchemy: `query`, `execute`, `scalars`, `scalar`, `get`, `exec` (SQLModel), `stream`
+      on a session or connection - a name annotated `Session`/`AsyncSession`/`Connection`,
+      created in the function (`SessionLocal()`, `Session(engine)`, `engine.connect()`), a
+      module-level `scoped_session`, or a variable conventionally named `session`/`db`
+      (`self.session`, Flask-SQLAlchemy's `db.session`) in a module that imports SQLAlchemy;
+    - Django: `Model.objects.get/filter/exclude/all/count/exists/first/...` in a module that
+      imports Django;
+    - Flask-SQLAlchemy: `Model.query.get/filter_by/filter/first/...` in a module that imports
+      Flask or SQLAlchemy.
+
+    Not flagged: the loop's own iterable (it runs once), loops over a literal list/tuple (a
+    fixed number of passes), `while` loops and loops over batches (`for batch in
+    batched(ids, 500)`, names with batch/chunk/segment/page: one query per batch, not per row),
+    statements over many rows (`.in_(ids)`, `.values(rows)`, `execute(stmt, rows)`,
+    `filter(pk__in=ids)`), schema statements (`DROP TABLE ...`), retry and endless loops
+    (`for _ in range(3)`, `for attempt in retrying()`, `for n in itertools.count()`), loops
+    over module constants (`for key in CONFIG_KEYS`) or over a list of statements,
+    queries in nested functions defined in the loop, files under
+    `migrations/` (one-off data migrations), and test files."""
+
+    id = "PERF003"
+    name = "query-in-loop"
+    severity = Severity.WARNING
+    summary = "Database query inside a loop (N+1 queries)"
+    why = (
+        "A query per loop item turns one request into N+1 round trips to the database. It is "
+        "fast with ten rows in development and slow with ten thousand in production, and it "
+        "holds a connection from the pool for the whole loop. One query that fetches every "
+        "row at once (`WHERE id IN (...)`, a join, or eager loading) does the same work in one "
+        "round trip."
+    )
+    hint = (
+        "Fetch all rows before the loop in one query (`select(X).where(X.id.in_(ids))`, "
+        "`Model.objects.filter(pk__in=ids)` / `in_bulk(ids)`), or eager-load the relation "
+        "(`selectinload`, `select_related`/`prefetch_related`)."
+    )
+    requires = ("for",)
+    bad = [
+        "from sqlalchemy.orm import Session\n\n"
+        "def totals(db: Session, user_ids):\n    return [db.query(Order).filter(Order.user_id "
+        "== uid).count() for uid in user_ids]\n",
+        "from sqlalchemy import select\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n"
+        "async def load(session: AsyncSession, ids):\n    out = []\n    for i in ids:\n"
+        "        out.append(await session.scalar(select(User).where(User.id == i)))\n"
+        "    return out\n",
+        "from django.db import models\n\ndef names(orders):\n    for order in orders:\n"
+        "        customer = Customer.objects.get(pk=order.customer_id)\n"
+        "        print(customer.name)\n",
+        "import sqlalchemy\n\ndef f(ids):\n    for i in ids:\n        db.execute(q, {'id': i})\n",
+        "from flask import jsonify\n\ndef names(ids):\n"
+        "    return jsonify([User.query.get(i).name for i in ids])\n",
+    ]
+    good = [
+        "from sqlalchemy.orm import Session\n\ndef totals(db: Session, user_ids):\n"
+        "    rows = db.query(Order).filter(Order.user_id.in_(user_ids)).all()\n"
+        "    return {r.user_id: r for r in rows}\n",
+        "from sqlalchemy.orm import Session\n\ndef f(db: Session):\n"
+        "    for user in db.query(User).all():\n        print(user.name)\n",
+        "from django.db import models\n\ndef names(ids):\n"
+        "    customers = Customer.objects.in_bulk(ids)\n"
+        "    for pk in ids:\n        print(customers[pk].name)\n",
+        "from sqlalchemy.orm import Session\n\ndef purge(db: Session):\n"
+        "    for model in (User, Order):\n        db.query(model).delete()\n",
+        "import requests\n\ndef f(session, urls):\n    for u in urls:\n"
+        "        session.get(u, timeout=5)\n",
+    ]
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        # one-off data migrations: a query per row there costs nothing at request time
+        self._skip = ctx.is_test_file or "/migrations/" in f"/{ctx.path}"
+        self._sqlalchemy = uses_sqlalchemy(ctx.imports)
+        self._django = uses_django(ctx.imports)
+        self._flask = uses_flask_sqlalchemy(ctx.imports)
+        self._sessions: dict[int, dict[str, str]] = {}
+
+    def _local(self, fn: ast.AST | None) -> dict[str, str]:
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            return {}
+        key = id(fn)
+        if key not in self._sessions:
+            self._sessions[key] = dict(local_sessions(fn, self.ctx))
+        return self._sessions[key]
+
+    def _is_query(self, node: ast.Call) -> bool:
+        func = node.func
+        if self._django and django_query(node) is not None:
+            return True
+        if self._flask and flask_query(node) is not None:
+            return True
+        if not isinstance(func, ast.Attribute):
+            return False
+        if func.attr not in SESSION_QUERY_METHODS and func.attr not in CONNECTION_QUERY_METHODS:
+            return False
+        receiver = func.value
+        if isinstance(receiver, ast.Name):
+            if receiver.id in self._local(self.ctx.enclosing_function()):
+                return True
+            if module_session_kind(receiver, self.ctx.imports) is not None:
+                return True
+        return self._sqlalchemy and func.attr in _GUESSED_METHODS and guessed_session_name(receiver)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self._skip or not (self._sqlalchemy or self._django or self._flask):
+            return
+        if not self._is_query(node) or _is_bulk(node) or _is_ddl(node):
+            return
+        loop = enclosing_loop(self.ctx.stack, node)
+        if loop is None or _is_batch_loop(loop) or _is_repeat_loop(loop, self):
+            return
+        kind = "loop" if isinstance(loop, ast.For | ast.AsyncFor) else "comprehension"
+        line = getattr(loop, "lineno", "?")
+        self.report(
+            node,
+            f"{_describe(node)} runs a query on every pass of the {kind} at line {line}",
+        )

@@ -1,0 +1,41 @@
+"""End to end: the PERF/ORG rules on two fixture projects. Every line that must be flagged
+carries `# expect: RULE[, RULE]`; the findings must be exactly those (rule, path, line)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bastion.config import load_config
+from bastion.engine import run
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+RULES = ["PERF001", "PERF002", "PERF003", "PERF004", "PERF005", "PERF006", "ORG001", "ORG002"]
+_EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
+
+
+def _expected(root: Path) -> set[tuple[str, str, int]]:
+    found: set[tuple[str, str, int]] = set()
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root).as_posix()
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                for rule in match.group(1).split(","):
+                    found.add((rule.strip(), relative, number))
+    return found
+
+
+@pytest.mark.parametrize("project", ["perf_fastapi_sqlalchemy", "perf_django"])
+def test_fixture_findings_are_exactly_the_expected_ones(project: str) -> None:
+    root = FIXTURES / project
+    config = load_config([root], overrides={"select": RULES})
+    result = run([root], config)
+    assert not result.internal_errors, result.internal_errors
+    actual = {(f.rule, f.path, f.line) for f in result.findings}
+    expected = _expected(root)
+    assert expected, "fixture has no expectations"
+    assert sorted(actual - expected) == [], "unexpected findings"
+    assert sorted(expected - actual) == [], "missing findings"
