@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from bastion.analysis.django import is_deployment_settings, is_overridden, top_level_settings
 from bastion.analysis.nodes import is_true, string_value
-from bastion.findings import FixSafety, Severity
-from bastion.rule import Example, Rule
+from bastion.findings import Finding, FixSafety, Severity
+from bastion.rule import Example, Fix, Rule
 
 _HEADER = "x-xss-protection"
 _SETTERS = frozenset({"setdefault", "set", "add", "append", "add_header", "__setitem__"})
@@ -77,6 +78,18 @@ class DeprecatedXssProtectionHeader(Rule):
         'def add(response, value):\n    response.headers.setdefault("X-XSS-Protection", value)\n',
         'HEADERS = [("Content-Security-Policy", "default-src \'self\'")]\n',
     ]
+
+    fix_node = ("SimpleString", "Assign")
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        import libcst as cst
+
+        if isinstance(node, cst.SimpleString):
+            quote = node.quote if node.quote in ('"', "'") else '"'
+            return Fix(node.with_changes(value=f"{node.prefix}{quote}0{quote}"))
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name):
+            return Fix(node.with_changes(value=cst.Name("False")))
+        return None
 
     def visit_Module(self, node: ast.Module) -> None:
         if not is_deployment_settings(self.ctx):

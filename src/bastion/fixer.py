@@ -156,8 +156,11 @@ class Fixer:
                 continue
             if not _allowed(finding, rule_class, self.unsafe):
                 continue
-            key = (rule_class.fix_node, finding.line, finding.column - 1)
-            targets.setdefault(key, (rule_class(ctx), finding))
+            node_types = rule_class.fix_node
+            instance = rule_class(ctx)
+            for node_type in (node_types,) if isinstance(node_types, str) else node_types:
+                key = (node_type, finding.line, finding.column - 1)
+                targets.setdefault(key, (instance, finding))
         return targets
 
     def fix_bytes(self, source: SourceFile, data: bytes) -> FileFix:

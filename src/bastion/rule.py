@@ -227,7 +227,7 @@ class Rule(RuleMeta):
     # (`fix_node = "ExceptHandler"`) and implement `fix`. The fixer finds the libcst node of that
     # type that starts where the finding starts and replaces it with what `fix` returns; libcst
     # is imported only when a fix is applied.
-    fix_node: ClassVar[str] = ""
+    fix_node: ClassVar[str | tuple[str, ...]] = ""
 
     def fix(self, node: Any, finding: Finding) -> Fix | None:
         """Return the replacement for `node` (a libcst node), or None to leave it alone."""
