@@ -35,9 +35,10 @@ class MissingHealthEndpoint(ProjectRule):
     `readyz`, `ping`, `status` or `heartbeat`, a handler named like one, or a mounted router or
     blueprint about health. Reported at the line that creates the app.
 
-    The check is project-wide (any health route anywhere silences it): a health router in
-    another module is usually mounted on the app in ways a static reading cannot always
-    follow. Django projects are not checked (their URLconfs are not collected yet)."""
+    An app mounted into another one (`app.mount("/admin", admin)`) is not flagged: probes
+    reach the outer app. The check is project-wide (any health route anywhere silences it):
+    a health router in another module is usually mounted on the app in ways a static reading
+    cannot always follow. Django projects are not checked (their URLconfs are not collected yet)."""
 
     id = "LOG004"
     name = "missing-health-endpoint"
@@ -68,7 +69,7 @@ class MissingHealthEndpoint(ProjectRule):
 
     def check_project(self) -> None:
         web = web_project(self.project)
-        apps = served_apps(self.project, web)
+        apps = served_apps(self.project, web, top_level_only=True)
         if not apps or has_health_route(web):
             return
         for path, app in apps:

@@ -566,9 +566,10 @@ def run(
             except Exception as exc:  # a bug in a rule; reported, never swallowed
                 internal.append(f"internal error in {rule_class.id}: {type(exc).__name__}: {exc}")
         per_file = {p: config.ignored_for_path(p) for p in {f.path for f in project.findings}}
-        findings.extend(
-            f for f in project.findings if not _ignored_by_selectors(f, per_file[f.path])
-        )
+        kept = [f for f in project.findings if not _ignored_by_selectors(f, per_file[f.path])]
+        visible, silenced = _suppress_project_findings(kept, config)
+        findings.extend(visible)
+        suppressed.extend(silenced)
     return RunResult(
         findings=assign_fingerprints(findings),
         suppressed=assign_fingerprints(suppressed),
@@ -578,6 +579,37 @@ def run(
         rules=config.enabled_rules(analyzer.registry),
         analyzed=len(misses),
     )
+
+
+def _suppress_project_findings(
+    findings: list[Finding], config: Config
+) -> tuple[list[Finding], list[Finding]]:
+    """Inline `# bastion: ignore[...]` comments apply to project findings too, at the line they
+    are reported on (their file is read again, only when it has such a comment)."""
+    by_path: dict[str, Suppressions | None] = {}
+    visible: list[Finding] = []
+    silenced: list[Finding] = []
+    for finding in findings:
+        if finding.path not in by_path:
+            by_path[finding.path] = None
+            try:
+                data = (config.root / finding.path).read_bytes()
+            except OSError:
+                data = b""
+            if b"bastion:" in data:
+                text = data.decode("utf-8", "replace")
+                by_path[finding.path] = parse_suppressions(text.splitlines())
+        suppressions = by_path[finding.path]
+        directive = (
+            suppressions.match(finding.rule, finding.line, finding.statement_line)
+            if suppressions is not None
+            else None
+        )
+        if directive is None:
+            visible.append(finding)
+        else:
+            silenced.append(_with_reason(finding, directive.reason))
+    return visible, silenced
 
 
 def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:

@@ -161,3 +161,15 @@ def test_config_root_is_used_for_relative_paths(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "m.py").write_text(BARE)
     result = run([tmp_path], Config(root=tmp_path))
     assert [(f.path, f.rule) for f in result.findings] == [("pkg/m.py", "ERR001")]
+
+
+def test_project_findings_honour_inline_suppressions(tmp_path: Path) -> None:
+    from bastion.engine import run
+
+    app = (
+        "from fastapi import FastAPI\n\napp = FastAPI()  # bastion: ignore[LOG004] behind a mesh\n"
+    )
+    (tmp_path / "main.py").write_text(app)
+    result = run([tmp_path], Config(root=tmp_path, select=("LOG004", "ERR007")))
+    assert [f.rule for f in result.findings] == ["ERR007"]
+    assert [(f.rule, f.suppressed_by) for f in result.suppressed] == [("LOG004", "behind a mesh")]

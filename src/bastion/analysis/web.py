@@ -427,11 +427,17 @@ def web_project(project: ProjectContext) -> WebProject:
     return WebProject.from_facts(project.facts(WEB_FACTS))
 
 
-def served_apps(project: ProjectContext, web: WebProject) -> list[tuple[str, dict[str, Any]]]:
+def served_apps(
+    project: ProjectContext, web: WebProject, *, top_level_only: bool = False
+) -> list[tuple[str, dict[str, Any]]]:
     """Apps that serve traffic: created outside test files and not as the argument of another
-    call (`TestClient(FastAPI())`)."""
+    call (`TestClient(FastAPI())`). With `top_level_only`, apps mounted into another app of the
+    same module (`app.mount("/admin", admin)`) are left out: the outer app answers for them."""
+    mounted = {(path, include["child"]) for path, include in web.includes if include.get("child")}
     return [
         (path, fact)
         for path, fact in web.apps
-        if not fact.get("nested") and not project.config.is_test_path(path)
+        if not fact.get("nested")
+        and not project.config.is_test_path(path)
+        and not (top_level_only and (path, fact.get("var")) in mounted)
     ]
