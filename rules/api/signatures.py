@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from bastion.analysis.api_design import (
     Handler,
@@ -17,8 +18,8 @@ from bastion.analysis.api_design import (
 from bastion.analysis.nodes import keyword, keyword_value, walk_local
 from bastion.analysis.web import Route, routes_of
 from bastion.context import FileContext
-from bastion.findings import FixSafety, Severity
-from bastion.rule import Rule
+from bastion.findings import Finding, FixSafety, Severity
+from bastion.rule import Fix, Rule
 
 _REQUEST_TYPES = frozenset(
     {
@@ -341,6 +342,15 @@ class RedundantResponseModel(Rule):
         "@app.get('/users/{id}')\ndef get_user(id: int) -> User:\n    return load(id)\n",
     ]
 
+    fix_node = "Arg"
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        import libcst as cst
+
+        if isinstance(node, cst.Arg) and node.keyword and node.keyword.value == "response_model":
+            return Fix(cst.RemovalSentinel.REMOVE)
+        return None
+
     def visit_FunctionDef(self, node: Handler) -> None:
         self._check(node)
 
@@ -353,10 +363,11 @@ class RedundantResponseModel(Rule):
         for route in routes_of(node, self.ctx):
             if route.framework != "fastapi" or route.call is None:
                 continue
-            model = keyword_value(route.call, "response_model")
-            if model is not None and same_expression(model, node.returns):
+            kw = keyword(route.call, "response_model")
+            model = kw.value if kw is not None else None
+            if kw is not None and model is not None and same_expression(model, node.returns):
                 self.report(
-                    model,
+                    kw,
                     f"`response_model={ast.unparse(model)}` of {route.describe()} repeats the "
                     f"return annotation of `{node.name}`",
                 )

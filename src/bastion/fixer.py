@@ -93,6 +93,8 @@ class _Rewriter:
 
         class Transformer(cst.CSTTransformer):
             def on_leave(self, original_node: Any, updated_node: Any) -> Any:
+                if isinstance(updated_node, cst.Call):
+                    updated_node = _tidy_call(original_node, updated_node)
                 position = positions.get(original_node)
                 if position is None:
                     return updated_node
@@ -118,6 +120,19 @@ class _Rewriter:
                 AddImportsVisitor.add_needed_import(context, module_name, obj)
             module = AddImportsVisitor(context).transform_module(module)
         return module.bytes
+
+
+def _tidy_call(original: Any, updated: Any) -> Any:
+    """After a fix removed an argument, do not leave `f(a, )` behind: the new last argument
+    keeps the comma style of the original last one."""
+    import libcst as cst
+
+    if len(updated.args) >= len(original.args) or not updated.args:
+        return updated
+    if isinstance(original.args[-1].comma, cst.MaybeSentinel):
+        args = [*updated.args[:-1], updated.args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+        return updated.with_changes(args=args)
+    return updated
 
 
 def _parses(code: bytes) -> bool:
