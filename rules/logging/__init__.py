@@ -1,0 +1,1 @@
+"""LOG: logging and monitoring."""

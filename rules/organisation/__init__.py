@@ -1,0 +1,1 @@
+"""ORG: code organisation and configuration."""
