@@ -138,10 +138,16 @@ def _is_str_literal(node: ast.expr) -> bool:
 
 
 def _is_constant(node: ast.expr) -> bool:
+    """A constant, or a choice between constants (`"a" if x else "b"`): formatting it gives a
+    handful of fixed messages, not one per value."""
     if isinstance(node, ast.Constant):
         return True
+    if isinstance(node, ast.IfExp):
+        return _is_constant(node.body) and _is_constant(node.orelse)
     if isinstance(node, ast.JoinedStr):
-        return not any(isinstance(v, ast.FormattedValue) for v in node.values)
+        return all(
+            not isinstance(v, ast.FormattedValue) or _is_constant(v.value) for v in node.values
+        )
     if isinstance(node, ast.Tuple):
         return all(_is_constant(e) for e in node.elts)
     return False
@@ -160,7 +166,7 @@ def eager_formatting(node: ast.expr | None) -> Formatting | None:
     if node is None:
         return None
     if isinstance(node, ast.JoinedStr):
-        if any(isinstance(v, ast.FormattedValue) for v in node.values):
+        if not _is_constant(node):
             return Formatting("f-string", "an f-string", node)
         return None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
