@@ -206,7 +206,10 @@ class SensitiveDataLogged(Rule):
         for candidate in candidates:
             found = sensitive_value(candidate)
             if found:
-                self._report(node, f"`{found}`")
+                note = (
+                    " (every header, Authorization included)" if found.endswith("headers") else ""
+                )
+                self._report(node, f"`{found}`{note}")
                 return
 
     def _report(self, node: ast.Call, what: str) -> None:

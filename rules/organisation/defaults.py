@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from bastion.analysis.web import routes_of
 from bastion.findings import Severity
 from bastion.rule import Rule
 
@@ -58,8 +59,10 @@ class MutableDefaultArgument(Rule):
 
     Not flagged: tuples, frozensets, `None`, and calls to anything else (FastAPI's
     `Query(default=[])`, `Field(default_factory=list)`), builtins shadowed by an import,
-    parameters annotated with a read-only protocol (`Mapping`, `Sequence`, `AbstractSet`...:
-    the signature promises not to mutate), and lines marked `# noqa: B006`."""
+    parameters of FastAPI route handlers (FastAPI deep-copies a parameter's default for each
+    request), parameters annotated with a read-only protocol (`Mapping`, `Sequence`,
+    `AbstractSet`...: the signature promises not to mutate), and lines marked
+    `# noqa: B006`."""
 
     id = "ORG006"
     name = "mutable-default-argument"
@@ -89,6 +92,8 @@ class MutableDefaultArgument(Rule):
         "from fastapi import Query\n\nasync def search(tags: list[str] = Query(default=[])):\n"
         "    return tags\n",
         "def f(options=frozenset()):\n    return options\n",
+        "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n@router.get('/items')\n"
+        "async def items(tags: list[str] = []):\n    return tags\n",
         "from typing import Mapping\n\ndef render(context: Mapping[str, str] = {}):\n"
         "    return dict(context)\n",
     ]
@@ -119,11 +124,16 @@ class MutableDefaultArgument(Rule):
                 "shared by all calls",
             )
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+    def _check_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if any(r.framework == "fastapi" for r in routes_of(node, self.ctx)):
+            return  # FastAPI deep-copies parameter defaults for every request
         self._check(node.args)
 
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._check_function(node)
+
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
-        self._check(node.args)
+        self._check_function(node)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self._check(node.args)

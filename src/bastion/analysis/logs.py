@@ -295,7 +295,7 @@ def sensitive_value(node: ast.expr) -> str | None:
         if is_sensitive_name(node.attr):
             return _describe(node)
         if node.attr == "headers" and _is_request(node.value):
-            return _describe(node) + " (includes the Authorization header)"
+            return _describe(node)  # every header, Authorization included
         return None
     if isinstance(node, ast.Subscript):
         key = node.slice
