@@ -86,8 +86,7 @@ def model_classes(tree: ast.Module, imports: ImportMap) -> tuple[set[str], set[s
 
 # -- the declared version ------------------------------------------------------------------------
 
-_PROBES_V2 = [Version(v) for v in ("2.0.0", "2.5.0", "2.8.0", "2.11.0", "2.99.0")]
-_PROBES_V1 = [Version(v) for v in ("1.8.0", "1.10.0", "1.10.99")]
+_PROBES = [Version(v) for v in ("1.8.0", "1.10.0", "1.10.99", "2.0.0", "2.5.0", "2.11.0", "2.99.0")]
 _LOCK_FILES = ("poetry.lock", "uv.lock", "pdm.lock")
 
 
@@ -111,13 +110,19 @@ def _declared_major(root_text: str) -> int | None:
 
 
 def _major_of(spec: SpecifierSet) -> int | None:
+    """The highest major version of Pydantic that `spec` allows (1 or 2)."""
     if not str(spec):
-        return None  # unpinned: whatever is newest, i.e. 2
-    if any(spec.contains(v, prereleases=True) for v in _PROBES_V2):
+        return 2  # unpinned: whatever is newest
+    candidates = list(_PROBES)
+    for item in spec:
+        try:
+            candidates.append(Version(item.version.removesuffix(".*")))
+        except InvalidVersion:
+            continue
+    allowed = {v.major for v in candidates if spec.contains(v, prereleases=True)}
+    if any(major >= 2 for major in allowed):
         return 2
-    if any(spec.contains(v, prereleases=True) for v in _PROBES_V1):
-        return 1
-    return None
+    return 1 if 1 in allowed else None
 
 
 def _locked_version(root: Path) -> Version | None:
