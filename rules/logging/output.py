@@ -20,8 +20,9 @@ class PrintInAppCode(Rule):
 
     Not flagged: test files (`test-paths`), scripts and command-line tools (files under
     `[tool.bastion] script-paths`, which by default covers `scripts/`, `bin/`, `manage.py`,
-    `__main__.py` and Django management commands), modules that import a CLI library
-    (click, typer, argparse, fire, docopt), notebooks exported as `# %%` cells, code under
+    `__main__.py`, `cli.py`/`*_cli.py` and Django management packages), modules that import
+    a CLI library (click, typer, argparse, fire, docopt) or prompt with `input()`, notebooks
+    exported as `# %%` cells, code under
     `if __name__ == "__main__":` and the top-level functions that block calls (and `main`),
     click/typer commands, test helper packages (`testing/`), lines marked `# noqa: T201`
     (ruff/flake8-print's own suppression), and `print(..., file=f)` that writes to a file

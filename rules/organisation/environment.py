@@ -27,6 +27,90 @@ DEFAULT_SETTINGS_MODULES = [
 ]
 
 
+# variables of the operating system, the terminal, the shell and the toolchain: they describe
+# the machine, not the application's configuration, and have no place in a settings class
+_SYSTEM_VARIABLES = frozenset(
+    {
+        "PATH",
+        "PATHEXT",
+        "HOME",
+        "USER",
+        "USERNAME",
+        "USERPROFILE",
+        "LOGNAME",
+        "SHELL",
+        "TERM",
+        "COLORTERM",
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+        "COLUMNS",
+        "LINES",
+        "EDITOR",
+        "VISUAL",
+        "PAGER",
+        "BROWSER",
+        "LANG",
+        "LANGUAGE",
+        "LC_ALL",
+        "LC_CTYPE",
+        "LC_MESSAGES",
+        "TZ",
+        "TMPDIR",
+        "TEMP",
+        "TMP",
+        "PWD",
+        "OLDPWD",
+        "HOSTNAME",
+        "APPDATA",
+        "LOCALAPPDATA",
+        "PROGRAMDATA",
+        "PROGRAMFILES",
+        "PUBLIC",
+        "SYSTEMROOT",
+        "SYSTEMDRIVE",
+        "WINDIR",
+        "COMSPEC",
+        "HOMEDRIVE",
+        "HOMEPATH",
+        "DISPLAY",
+        "WAYLAND_DISPLAY",
+        "VIRTUAL_ENV",
+        "CFLAGS",
+        "CPPFLAGS",
+        "CXXFLAGS",
+        "LDFLAGS",
+        "CC",
+        "CXX",
+        "LDSHARED",
+        "AR",
+        "ARFLAGS",
+        "MAKEFLAGS",
+        "SOURCE_DATE_EPOCH",
+    }
+)
+_SYSTEM_PREFIXES = (
+    "XDG_",
+    "PYTHON",
+    "CONDA_",
+    "COMP_",
+    "SSH_",
+    "LC_",
+    "PIP_",
+    "WT_",
+    "TERM_",
+    "ANDROID_",
+    "PYTEST_",
+    "PROCESSOR_",
+)
+
+
+def is_system_variable(name: str) -> bool:
+    upper = name.upper()
+    return upper in _SYSTEM_VARIABLES or upper.startswith(_SYSTEM_PREFIXES)
+
+
 @lru_cache(maxsize=32)
 def _spec(patterns: tuple[str, ...]) -> Any:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
@@ -40,8 +124,10 @@ class ScatteredEnvAccess(Rule):
     `settings.py`, `*_settings.py`, `settings/`, `config.py`, `config/`, `conf.py`, `env.py`,
     `gunicorn.conf.py`) and any module that defines a pydantic `BaseSettings` subclass. Also
     not flagged: tests, scripts and CLIs (see LOG001), code under `if __name__ == "__main__":`,
-    writes (`os.environ["X"] = ...`, `setdefault`), and passing the environment on
-    (`env=os.environ.copy()`)."""
+    writes (`os.environ["X"] = ...`, `setdefault`), passing the environment on
+    (`env=os.environ.copy()`), and variables that describe the machine rather than the
+    application (`PATH`, `HOME`, `TERM`, `EDITOR`, `LANG`, `TZ`, `XDG_*`, `PYTHON*`,
+    compiler flags...), and generic helpers that read a variable named by their parameter."""
 
     id = "ORG003"
     name = "scattered-env-access"
@@ -92,6 +178,12 @@ class ScatteredEnvAccess(Rule):
             path="app/build.py",
         ),
         Example(
+            "import os\n\ndef home():\n"
+            "    return os.environ.get('HOME') or os.getenv('XDG_CONFIG_HOME')\n\n"
+            "def read(name):\n    return os.environ[name]\n",
+            path="app/paths.py",
+        ),
+        Example(
             "import os\n\nif __name__ == '__main__':\n"
             "    run(port=int(os.getenv('PORT', '8000')))\n",
             path="app/server.py",
@@ -111,10 +203,21 @@ class ScatteredEnvAccess(Rule):
         if self._skip or in_script_code(self.ctx, self._entry):
             return
         name = string_value(variable)
+        if name is not None and is_system_variable(name):
+            return
+        if isinstance(variable, ast.Name) and self._is_parameter(variable.id):
+            return  # a generic helper (`def env(name): return os.environ[name]`)
         what = f'{spelling}("{name}")' if name and "[" not in spelling else spelling
         if name and "[" in spelling:
             what = f'os.environ["{name}"]'
         self.report(node, f"`{what}` read outside the settings module")
+
+    def _is_parameter(self, name: str) -> bool:
+        func = self.ctx.enclosing_function()
+        if func is None:
+            return False
+        args = func.args
+        return name in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
 
     def visit_Call(self, node: ast.Call) -> None:
         qualified = self.ctx.imports.qualname(node.func)

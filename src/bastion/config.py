@@ -70,6 +70,10 @@ DEFAULT_SCRIPT_PATHS: tuple[str, ...] = (
     "noxfile.py",
     "fabfile.py",
     "__main__.py",
+    "cli.py",
+    "_cli.py",
+    "*_cli.py",
+    "cli/",
     "**/management/",
 )
 

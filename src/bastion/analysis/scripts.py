@@ -41,6 +41,19 @@ def is_cli_module(imports: ImportMap) -> bool:
     return any(imports.is_imported(lib) for lib in CLI_LIBRARIES)
 
 
+def is_interactive_module(tree: ast.Module | None, imports: ImportMap) -> bool:
+    """The module prompts the user with the builtin `input()`: a console program."""
+    if tree is None:
+        return False
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "input"
+        and imports.qualname(node.func) == "input"
+        for node in ast.walk(tree)
+    )
+
+
 def is_notebook_export(text: str) -> bool:
     """A notebook saved as a script (jupytext percent format, VS Code cells)."""
     return text.startswith("# %%") or "\n# %%" in text
@@ -95,11 +108,13 @@ def is_test_support(path: str) -> bool:
 
 
 def is_script_file(ctx: FileContext) -> bool:
-    """Tests and test helpers, files under `script-paths`, notebook exports and CLI modules."""
+    """Tests and test helpers, files under `script-paths`, notebook exports, CLI modules and
+    interactive console programs (that call `input()`)."""
     return (
         ctx.is_test_file
         or is_test_support(ctx.path)
         or ctx.is_script_file
         or is_notebook_export(ctx.source.text)
         or is_cli_module(ctx.imports)
+        or ("input(" in ctx.source.text and is_interactive_module(ctx.tree, ctx.imports))
     )
