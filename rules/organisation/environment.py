@@ -22,6 +22,7 @@ DEFAULT_SETTINGS_MODULES = [
     "config.py",
     "config/",
     "conf.py",
+    "conf/",
     "gunicorn.conf.py",
     "env.py",
 ]
@@ -121,7 +122,8 @@ class ScatteredEnvAccess(Rule):
     `os.environ[...]` - outside the settings modules.
 
     Settings modules are the files matching the `settings-modules` option (default:
-    `settings.py`, `*_settings.py`, `settings/`, `config.py`, `config/`, `conf.py`, `env.py`,
+    `settings.py`, `*_settings.py`, `settings/`, `config.py`, `config/`, `conf.py`, `conf/`,
+    `env.py`,
     `gunicorn.conf.py`) and any module that defines a pydantic `BaseSettings` subclass. Also
     not flagged: tests, scripts and CLIs (see LOG001), code under `if __name__ == "__main__":`,
     writes (`os.environ["X"] = ...`, `setdefault`), passing the environment on
