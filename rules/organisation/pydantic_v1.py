@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from bastion.analysis.nodes import keyword
-from bastion.analysis.pydantic import declared_pydantic_major, model_classes
+from bastion.analysis.pydantic import MODEL_BASES, declared_pydantic_major, model_classes
 from bastion.analysis.web import routes_of
 from bastion.findings import Severity
 from bastion.rule import Rule
@@ -97,22 +97,44 @@ _VERSION_WORDS = ("pydantic", "version")
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-def _annotation_class(annotation: ast.expr | None) -> str | None:
-    """`User`, `User | None`, `Optional[User]` -> "User"."""
+_DICT_LIKE = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "None"})
+
+
+def _union_members(annotation: ast.expr | None) -> list[ast.expr]:
+    """`A | B`, `Union[A, B]`, `Optional[A]` -> [A, B] (None included as a constant)."""
     if annotation is None:
-        return None
-    if isinstance(annotation, ast.Name):
-        return annotation.id
+        return []
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
-        for side in (annotation.left, annotation.right):
-            if not (isinstance(side, ast.Constant) and side.value is None):
-                return _annotation_class(side)
-    if (
-        isinstance(annotation, ast.Subscript)
-        and isinstance(annotation.value, ast.Name)
-        and annotation.value.id == "Optional"
-    ):
-        return _annotation_class(annotation.slice)
+        return [*_union_members(annotation.left), *_union_members(annotation.right)]
+    if isinstance(annotation, ast.Subscript):
+        head = annotation.value
+        name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
+        if name == "Optional":
+            return [*_union_members(annotation.slice), ast.Constant(None)]
+        if name == "Union":
+            inner = annotation.slice
+            elts = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+            return [m for e in elts for m in _union_members(e)]
+    return [annotation]
+
+
+def _member_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Constant) and node.value is None:
+        return "None"
+    if isinstance(node, ast.Subscript):
+        node = node.value  # Dict[str, Any] -> Dict
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return ast.unparse(node)
+    return ""
+
+
+def _annotation_class(annotation: ast.expr | None) -> str | None:
+    """`User`, `User | None`, `Optional[User]` -> "User" (the single non-None member)."""
+    members = [m for m in _union_members(annotation) if _member_name(m) != "None"]
+    if len(members) == 1 and isinstance(members[0], ast.Name):
+        return members[0].id
     return None
 
 
@@ -131,7 +153,9 @@ class PydanticV1Api(Rule):
 
     Precision: `.dict()`/`.json()`/`.copy()` are flagged only on objects known to be models:
     `self` in a model's method, a variable built from a model class of this module, a
-    parameter annotated with one, or a FastAPI route's body parameter. Not flagged: classes
+    parameter annotated with a model - a class of this module, a `TypeVar` bound to
+    `BaseModel`, or a class imported from a `schemas` module (the FastAPI convention), alone or
+    in a union with `dict`/`None` - or a FastAPI route's body parameter. Not flagged: classes
     built on the `pydantic.v1` compatibility shim, code under `if PYDANTIC_V2:`-style version
     checks, fallback imports in `except ImportError:` handlers, and wrappers that forward
     their own argument (`Query(regex=regex)`)."""
@@ -150,7 +174,7 @@ class PydanticV1Api(Rule):
         "Use the v2 spelling: `model_dump()`, `model_dump_json()`, `model_validate()`, "
         "`@field_validator`, `model_config = ConfigDict(...)`, `pattern=`."
     )
-    requires = ("pydantic", "fastapi", "sqlmodel", "parse_obj", "from_orm", "parse_raw")
+    requires = ("pydantic", "fastapi", "sqlmodel", "schema", "parse_obj", "from_orm", "parse_raw")
     bad = [
         "from pydantic import BaseSettings\n\nclass Settings(BaseSettings):\n"
         "    database_url: str\n",
@@ -165,6 +189,14 @@ class PydanticV1Api(Rule):
         "from fastapi import APIRouter\nfrom app.schemas import UserCreate\n\n"
         "router = APIRouter()\n\n@router.post('/users')\nasync def create(user: UserCreate):\n"
         "    return await repo.insert(user.dict())\n",
+        "from typing import Any, Dict, TypeVar, Union\nfrom pydantic import BaseModel\n\n"
+        "UpdateT = TypeVar('UpdateT', bound=BaseModel)\n\n"
+        "def update(db_obj, obj_in: Union[UpdateT, Dict[str, Any]]):\n"
+        "    if isinstance(obj_in, dict):\n        return obj_in\n"
+        "    return obj_in.dict(exclude_unset=True)\n",
+        "from app.schemas.user import UserUpdate\n\n"
+        "def apply(user, obj_in: UserUpdate | None):\n"
+        "    return obj_in.dict(exclude_unset=True) if obj_in else {}\n",
     ]
     good = [
         "from pydantic_settings import BaseSettings\n\nclass Settings(BaseSettings):\n"
@@ -176,6 +208,8 @@ class PydanticV1Api(Rule):
         "    return response.json()\n",
         "from pydantic import BaseModel\n\ndef merge(options: dict, extra):\n"
         "    cfg = options.copy()\n    return extra.dict()\n",
+        "from app.models import Order\n\ndef export(order: Order, rows: list):\n"
+        "    return order.dict(), rows.copy()\n",
         "from pydantic.v1 import BaseModel\n\nclass Legacy(BaseModel):\n    name: str\n\n"
         "    class Config:\n        orm_mode = True\n",
         "try:\n    from pydantic_settings import BaseSettings\nexcept ImportError:\n"
@@ -186,7 +220,31 @@ class PydanticV1Api(Rule):
     def visit_Module(self, node: ast.Module) -> None:
         self._active = declared_pydantic_major(self.ctx.config.root) != 1
         self._models, self._v1_models = model_classes(node, self.ctx.imports)
+        self._model_typevars = self._typevars_bound_to_models(node)
         self._scopes: list[dict[str, str]] = []  # variable -> model class, per function
+
+    def _typevars_bound_to_models(self, tree: ast.Module) -> set[str]:
+        """`SchemaT = TypeVar("SchemaT", bound=BaseModel)`."""
+        out: set[str] = set()
+        for stmt in tree.body:
+            if not (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Call)
+                and (self.ctx.imports.qualname(stmt.value.func) or "").endswith("TypeVar")
+            ):
+                continue
+            bound = keyword(stmt.value, "bound")
+            if bound is None:
+                continue
+            target = bound.value
+            qualified = self.ctx.imports.qualname(target) or ""
+            if qualified in MODEL_BASES or (
+                isinstance(target, ast.Name) and target.id in self._models
+            ):
+                out.add(stmt.targets[0].id)
+        return out
 
     # -- helpers --------------------------------------------------------------------------------
     def _silenced(self) -> bool:
@@ -229,8 +287,12 @@ class PydanticV1Api(Rule):
         args = func.args
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
             cls = _annotation_class(arg.annotation)
-            if cls is not None and (cls in self._models or arg.arg in route_params):
+            if cls is not None and arg.arg in route_params:
                 scope[arg.arg] = cls
+                continue
+            model = self._model_annotation(arg.annotation)
+            if model is not None:
+                scope[arg.arg] = model
         for node in ast.walk(func):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
@@ -248,6 +310,28 @@ class PydanticV1Api(Rule):
             if built is not None:
                 scope[target.id] = built
         self._scopes.append(scope)
+
+    def _is_model_name(self, name: str) -> bool:
+        """A class known to be a model: defined here, a TypeVar bound to a model, or imported
+        from a `schemas` module (the FastAPI convention for request/response models)."""
+        if name in self._models or name in self._model_typevars:
+            return True
+        if "." in name:
+            qualified = self.ctx.imports.qualname(ast.parse(name, mode="eval").body) or ""
+        else:
+            qualified = self.ctx.imports.aliases.get(name, "")
+        parts = qualified.lstrip(".").split(".")[:-1]
+        return any(p in ("schemas", "schema") for p in parts)
+
+    def _model_annotation(self, annotation: ast.expr | None) -> str | None:
+        """The model an annotation names, alone or in a union with dict-likes/None
+        (`UserUpdate | dict[str, Any]`: the non-dict branch is the model)."""
+        members = _union_members(annotation)
+        names = [_member_name(m) for m in members]
+        models = [n for n in names if n not in _DICT_LIKE]
+        if len(models) == 1 and models[0] and self._is_model_name(models[0]):
+            return models[0]
+        return None
 
     def _built_model(self, call: ast.Call) -> str | None:
         func = call.func
@@ -360,7 +444,8 @@ class PydanticV1Api(Rule):
                 self.report(
                     decorator,
                     f"`{old}` is deprecated in Pydantic 2: use `{new}`",
-                    hint=f"Replace `{old}` with `{new}` (and make the method a `@classmethod`).",
+                    hint=f"Replace `{old}` with `{new}` and make the method a `@classmethod` "
+                    '(`pre=True` becomes `mode="before"`; `values` becomes `info.data`).',
                 )
 
     def visit_Call(self, node: ast.Call) -> None:
