@@ -18,7 +18,7 @@ from bastion.analysis.logs import (
     value_arguments,
 )
 from bastion.findings import FixSafety, Severity
-from bastion.rule import Rule
+from bastion.rule import Example, Rule
 
 _HINTS = {
     STDLIB: (
@@ -69,12 +69,24 @@ class LogEagerFormatting(Rule):
     fix_safety = FixSafety.SAFE
     requires = ("log",)
     bad = [
-        "import logging\nlogger = logging.getLogger(__name__)\n\ndef login(user):\n"
-        "    logger.info(f'user {user.id} logged in')\n",
-        "import logging\n\ndef charge(order):\n"
-        "    logging.warning('payment for %s failed' % order.id)\n",
-        "import logging\nlog = logging.getLogger('shop')\n\ndef ship(order):\n"
-        "    log.error('shipping {} failed'.format(order.id))\n",
+        Example(
+            "import logging\nlogger = logging.getLogger(__name__)\n\ndef login(user):\n"
+            "    logger.info(f'user {user.id} logged in')\n",
+            fixed="import logging\nlogger = logging.getLogger(__name__)\n\ndef login(user):\n"
+            "    logger.info('user %s logged in', user.id)\n",
+        ),
+        Example(
+            "import logging\n\ndef charge(order):\n"
+            "    logging.warning('payment for %s failed' % order.id)\n",
+            fixed="import logging\n\ndef charge(order):\n"
+            "    logging.warning('payment for %s failed', order.id)\n",
+        ),
+        Example(
+            "import logging\nlog = logging.getLogger('shop')\n\ndef ship(order):\n"
+            "    log.error('shipping {} failed'.format(order.id))\n",
+            fixed="import logging\nlog = logging.getLogger('shop')\n\ndef ship(order):\n"
+            "    log.error('shipping %s failed', order.id)\n",
+        ),
         "import logging\nlogger = logging.getLogger(__name__)\n\ndef login(user):\n"
         "    logger.info('user logged in: ' + str(user.id))\n",
         "import structlog\nlog = structlog.get_logger()\n\ndef login(user):\n"
