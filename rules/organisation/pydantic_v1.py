@@ -449,11 +449,19 @@ class PydanticV1Api(Rule):
                 )
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self._silenced():
-            return
         imports = self.ctx.imports
         func = node.func
         qualified = imports.qualname(func) or ""
+        candidate = (
+            qualified in _FUNCTIONS
+            or qualified in _FIELD_FUNCTIONS
+            or (
+                isinstance(func, ast.Attribute)
+                and (func.attr in _INSTANCE_METHODS or func.attr in _CLASS_METHODS)
+            )
+        )
+        if not candidate or self._silenced():
+            return
         if qualified in _FUNCTIONS:
             old, new = _FUNCTIONS[qualified]
             self.report(node, f"`{old}` is deprecated in Pydantic 2", hint=f"Use `{new}`.")
