@@ -62,8 +62,8 @@ class LogEagerFormatting(Rule):
         "disabled, and every record gets a different message text, so log aggregators (Sentry, "
         "Datadog, ELK) cannot group identical events. With lazy arguments the template stays "
         "constant, the values are kept as separate fields, and nothing is formatted for "
-        "records that are filtered out. A formatted message also turns any `%`/`{}` inside "
-        "user-supplied values into formatting errors."
+        "records that are filtered out. Values baked into the text are also lost as "
+        "fields: they cannot be searched, indexed or redacted separately."
     )
     hint = _HINTS[STDLIB]
     fix_safety = FixSafety.SAFE

@@ -122,14 +122,16 @@ class ScatteredEnvAccess(Rule):
     `os.environ[...]` - outside the settings modules.
 
     Settings modules are the files matching the `settings-modules` option (default:
-    `settings.py`, `*_settings.py`, `settings/`, `config.py`, `config/`, `conf.py`, `conf/`,
-    `env.py`,
-    `gunicorn.conf.py`) and any module that defines a pydantic `BaseSettings` subclass. Also
-    not flagged: tests, scripts and CLIs (see LOG001), code under `if __name__ == "__main__":`,
-    writes (`os.environ["X"] = ...`, `setdefault`), passing the environment on
-    (`env=os.environ.copy()`), and variables that describe the machine rather than the
-    application (`PATH`, `HOME`, `TERM`, `EDITOR`, `LANG`, `TZ`, `XDG_*`, `PYTHON*`,
-    compiler flags...), and generic helpers that read a variable named by their parameter."""
+    `settings.py`, `*_settings.py`, `settings/`, `config.py`, `config/`, `conf.py`,
+    `conf/`, `env.py`, `gunicorn.conf.py`) and any module that defines a pydantic
+    `BaseSettings` subclass.
+
+    Also not flagged: tests, scripts and CLIs (see LOG001), code under
+    `if __name__ == "__main__":`, writes (`os.environ["X"] = ...`, `setdefault`), passing
+    the environment on (`env=os.environ.copy()`), variables that describe the machine rather
+    than the application (`PATH`, `HOME`, `TERM`, `EDITOR`, `LANG`, `TZ`, `XDG_*`,
+    `PYTHON*`, compiler flags...), and generic helpers that read a variable named by their
+    parameter."""
 
     id = "ORG003"
     name = "scattered-env-access"

@@ -351,3 +351,18 @@ def test_org006_kw_only_and_posonly() -> None:
     code = "def f(a=[], /, b={}, *, c=set(), d=None, e=()):\n    pass\n"
     found = findings_for(code, "ORG006")
     assert [f.message.split("`")[1] for f in found] == ["a", "b", "c"]
+
+
+def test_log003_shapes_seen_in_real_code() -> None:
+    code = (
+        "import logging\nfrom flask import current_app as app\n"
+        "logger = logging.getLogger(__name__)\n\n"
+        "def check(token, header, provider, data):\n"
+        "    logger.debug(f'validating {token[:12]}...')\n"  # masked prefix: fine
+        "    logger.debug(f'jwt header: {header}')\n"
+        "    logger.debug(f'expired: {token}')\n"  # 8
+        "    app.logger.debug(f'bearer: {token}')\n"  # 9
+        "    logger.debug(f'login failed for {provider.name}')\n"
+        "    logger.warning('token response: %s', data)\n"
+    )
+    assert _rules(code, "LOG003") == [8, 9]
