@@ -64,7 +64,7 @@ class NaiveUtcnow(Rule):
     ]
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if node.attr not in ("utcnow", "utcfromtimestamp"):
+        if node.attr not in ("utcnow", "utcfromtimestamp") or not isinstance(node.ctx, ast.Load):
             return
         qualified = self.ctx.imports.qualname(node)
         if qualified not in _NAIVE:

@@ -471,7 +471,10 @@ class PydanticV1Api(Rule):
                 kw = keyword(node, key)
                 # `regex=regex`: a wrapper forwarding its caller's argument
                 forwarded = kw is not None and isinstance(kw.value, ast.Name) and kw.value.id == key
-                if kw is not None and not forwarded:
+                unset = (
+                    kw is not None and isinstance(kw.value, ast.Constant) and kw.value.value is None
+                )
+                if kw is not None and not forwarded and not unset:
                     name = qualified.rpartition(".")[2]
                     self.report(
                         kw.value,

@@ -366,3 +366,20 @@ def test_log003_shapes_seen_in_real_code() -> None:
         "    logger.warning('token response: %s', data)\n"
     )
     assert _rules(code, "LOG003") == [8, 9]
+
+
+MY_RULES = ["LOG001", "LOG002", "LOG003", "LOG005", "LOG006", "TEST002"]
+MY_RULES += ["ORG003", "ORG004", "ORG005", "ORG006"]
+
+
+@pytest.mark.parametrize("path", ["app/module.py", "tests/test_module.py"])
+def test_rules_survive_generated_code(path: str) -> None:
+    from hypothesis import given
+    from hypothesmith import from_grammar
+
+    @given(from_grammar())
+    def check(code: str) -> None:
+        result = lint_source(code, path, select=MY_RULES)
+        assert not result.internal_errors, result.internal_errors
+
+    check()
