@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 import pytest
@@ -374,9 +375,13 @@ MY_RULES += ["ORG003", "ORG004", "ORG005", "ORG006"]
 
 @pytest.mark.parametrize("path", ["app/module.py", "tests/test_module.py"])
 def test_rules_survive_generated_code(path: str) -> None:
-    from hypothesis import given
+    from hypothesis import given, settings
     from hypothesmith import from_grammar
 
+    # generating programs is slow: a short run in CI, the full profile with HYPOTHESIS_PROFILE
+    examples = settings().max_examples if os.environ.get("HYPOTHESIS_PROFILE") else 15
+
+    @settings(max_examples=examples)
     @given(from_grammar())
     def check(code: str) -> None:
         result = lint_source(code, path, select=MY_RULES)
