@@ -20,6 +20,8 @@ DEFAULT_SETTINGS_MODULES = [
     "settings_*.py",
     "settings/",
     "config.py",
+    "*_config.py",
+    "celeryconfig.py",
     "config/",
     "conf.py",
     "conf/",
@@ -122,9 +124,9 @@ class ScatteredEnvAccess(Rule):
     `os.environ[...]` - outside the settings modules.
 
     Settings modules are the files matching the `settings-modules` option (default:
-    `settings.py`, `*_settings.py`, `settings/`, `config.py`, `config/`, `conf.py`,
-    `conf/`, `env.py`, `gunicorn.conf.py`) and any module that defines a pydantic
-    `BaseSettings` subclass.
+    `settings.py`, `*_settings.py`, `settings/`, `config.py`, `*_config.py`,
+    `celeryconfig.py`, `config/`, `conf.py`, `conf/`, `env.py`, `gunicorn.conf.py`) and
+    any module that defines a pydantic `BaseSettings` subclass.
 
     Also not flagged: tests, scripts and CLIs (see LOG001), code under
     `if __name__ == "__main__":`, writes (`os.environ["X"] = ...`, `setdefault`), passing
