@@ -104,7 +104,7 @@ def in_script_code(ctx: FileContext, entry_functions: set[str]) -> bool:
 def is_test_support(path: str) -> bool:
     """Helpers shipped for tests (`mylib/testing/...`, `pytest_plugin.py`)."""
     parts = path.split("/")
-    return "testing" in parts[:-1] or parts[-1] in ("pytest_plugin.py", "testing.py")
+    return "testing" in parts[:-1] or parts[-1] in ("pytest_plugin.py", "pytest.py", "testing.py")
 
 
 def is_script_file(ctx: FileContext) -> bool:
