@@ -19,7 +19,7 @@ from bastion.analysis.nodes import keyword, keyword_value, walk_local
 from bastion.analysis.web import Route, routes_of
 from bastion.context import FileContext
 from bastion.findings import Finding, FixSafety, Severity
-from bastion.rule import Fix, Rule
+from bastion.rule import Example, Fix, Rule
 
 _REQUEST_TYPES = frozenset(
     {
@@ -318,12 +318,22 @@ class RedundantResponseModel(Rule):
     fix_safety = FixSafety.SAFE
     requires = ("response_model",)
     bad = [
-        "from fastapi import FastAPI\napp = FastAPI()\n\n"
-        "@app.get('/users/{id}', response_model=User)\ndef get_user(id: int) -> User:\n"
-        "    return load(id)\n",
-        "from fastapi import APIRouter\nrouter = APIRouter()\n\n"
-        "@router.get('/users', response_model=list[User])\n"
-        "async def users() -> list[User]:\n    return []\n",
+        Example(
+            "from fastapi import FastAPI\napp = FastAPI()\n\n"
+            "@app.get('/users/{id}', response_model=User)\ndef get_user(id: int) -> User:\n"
+            "    return load(id)\n",
+            fixed="from fastapi import FastAPI\napp = FastAPI()\n\n"
+            "@app.get('/users/{id}')\ndef get_user(id: int) -> User:\n"
+            "    return load(id)\n",
+        ),
+        Example(
+            "from fastapi import APIRouter\nrouter = APIRouter()\n\n"
+            "@router.get('/users', response_model=list[User], tags=['users'])\n"
+            "async def users() -> list[User]:\n    return []\n",
+            fixed="from fastapi import APIRouter\nrouter = APIRouter()\n\n"
+            "@router.get('/users', tags=['users'])\n"
+            "async def users() -> list[User]:\n    return []\n",
+        ),
         "import fastapi\napp = fastapi.FastAPI()\n\n"
         "@app.post('/orders', response_model=schemas.Order, status_code=201)\n"
         "def create(order: schemas.OrderIn) -> schemas.Order:\n    return save(order)\n",

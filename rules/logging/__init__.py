@@ -1,1 +1,1 @@
-"""logging rules."""
+"""LOG: logging and monitoring."""

@@ -1,1 +1,1 @@
-"""testing rules."""
+"""TEST: testing."""

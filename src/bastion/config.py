@@ -56,6 +56,27 @@ DEFAULT_TEST_PATHS: tuple[str, ...] = (
     "conftest.py",
 )
 
+# Scripts and command-line entry points: code that talks to a terminal, not application code
+# (LOG001 allows `print` there, ORG003 allows reading the environment). gitignore-style globs.
+DEFAULT_SCRIPT_PATHS: tuple[str, ...] = (
+    "scripts/",
+    "script/",
+    "bin/",
+    "tools/",
+    "examples/",
+    "docs/",
+    "manage.py",
+    "setup.py",
+    "noxfile.py",
+    "fabfile.py",
+    "__main__.py",
+    "cli.py",
+    "_cli.py",
+    "*_cli.py",
+    "cli/",
+    "**/management/",
+)
+
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
 _KNOWN_KEYS = {
@@ -69,6 +90,7 @@ _KNOWN_KEYS = {
     "severity",
     "fail-on",
     "test-paths",
+    "script-paths",
     "respect-gitignore",
     "rules",
 }
@@ -86,6 +108,7 @@ class Config:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     fail_on: str = "warning"
     test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
+    script_paths: tuple[str, ...] = DEFAULT_SCRIPT_PATHS
     respect_gitignore: bool = True
     max_file_bytes: int = 10 * 1024 * 1024  # larger files are skipped with a notice
     file_timeout: float = 20.0  # seconds one file may take before it is skipped
@@ -117,6 +140,9 @@ class Config:
 
     def is_test_path(self, path: str) -> bool:
         return _spec(self.test_paths).match_file(path)
+
+    def is_script_path(self, path: str) -> bool:
+        return _spec(self.script_paths).match_file(path)
 
     def ignored_for_path(self, path: str) -> set[str]:
         """Rule ids (or selectors) ignored for this path by `per-file-ignores`."""
@@ -282,6 +308,8 @@ def parse_table(table: Mapping[str, Any], *, root: Path, source: Path | None = N
         kwargs["extend_exclude"] = _expect_str_list(table["extend-exclude"], "extend-exclude")
     if "test-paths" in table:
         kwargs["test_paths"] = _expect_str_list(table["test-paths"], "test-paths")
+    if "script-paths" in table:
+        kwargs["script_paths"] = _expect_str_list(table["script-paths"], "script-paths")
     if "respect-gitignore" in table:
         if not isinstance(table["respect-gitignore"], bool):
             raise ConfigError(f"{where}tool.bastion.respect-gitignore: expected true or false")

@@ -71,6 +71,11 @@ class FileContext:
         # cached: rules ask for every call node, and a pathspec match is not free
         return self.config.is_test_path(self.path)
 
+    @property
+    def is_script_file(self) -> bool:
+        """A script or command-line entry point (`[tool.bastion] script-paths`)."""
+        return self.config.is_script_path(self.path)
+
     # -- about the position of the walk -------------------------------------------------------
     @property
     def parent(self) -> ast.AST | None:

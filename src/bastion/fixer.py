@@ -112,14 +112,57 @@ class _Rewriter:
 
         module = wrapper.module.visit(Transformer())
         if self.imports:
-            from libcst.codemod import CodemodContext
-            from libcst.codemod.visitors import AddImportsVisitor
-
-            context = CodemodContext()
-            for module_name, obj in dict.fromkeys(self.imports):
-                AddImportsVisitor.add_needed_import(context, module_name, obj)
-            module = AddImportsVisitor(context).transform_module(module)
+            module = _add_imports(module, list(dict.fromkeys(self.imports)))
         return module.bytes
+
+
+def _add_imports(module: Any, imports: list[tuple[str, str | None]]) -> Any:
+    """Add each import once: a name joins the end of an existing top-level
+    `from module import ...` (`from datetime import datetime` -> `..., timezone`); anything else
+    goes where libcst's AddImportsVisitor puts it (after the docstring and __future__ imports)."""
+    import libcst as cst
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+
+    body = list(module.body)
+    remaining: list[tuple[str, str | None]] = []
+    for module_name, name in imports:
+        merged = False
+        for index, statement in enumerate(body):
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            node = statement.body[0]
+            if not (
+                isinstance(node, cst.ImportFrom)
+                and not node.relative
+                and node.module is not None
+                and cst.helpers.get_full_name_for_node(node.module) == module_name
+                and not isinstance(node.names, cst.ImportStar)
+                and name is not None
+            ):
+                continue
+            names = list(node.names)
+            if any(alias.evaluated_name == name and alias.asname is None for alias in names):
+                merged = True
+                break
+            if node.rpar is not None:  # parenthesised, maybe multi-line: leave to libcst
+                break
+            names[-1] = names[-1].with_changes(
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            )
+            names.append(cst.ImportAlias(name=cst.Name(name)))
+            body[index] = statement.with_changes(body=[node.with_changes(names=names)])
+            merged = True
+            break
+        if not merged:
+            remaining.append((module_name, name))
+    module = module.with_changes(body=body)
+    if remaining:
+        context = CodemodContext()
+        for module_name, name in remaining:
+            AddImportsVisitor.add_needed_import(context, module_name, name)
+        module = AddImportsVisitor(context).transform_module(module)
+    return module
 
 
 def _tidy_call(original: Any, updated: Any) -> Any:

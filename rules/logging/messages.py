@@ -1,0 +1,267 @@
+"""LOG002-LOG003: what goes into a log call."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from bastion.analysis.logs import (
+    LOGURU,
+    STDLIB,
+    STDLIB_KEYWORDS,
+    STRUCTLOG,
+    eager_formatting,
+    formatted_values,
+    is_sensitive_name,
+    log_call_library,
+    message_argument,
+    sensitive_value,
+    value_arguments,
+)
+from bastion.findings import Finding, FixSafety, Severity
+from bastion.rule import Example, Fix, Rule
+
+_HINTS = {
+    STDLIB: (
+        "Pass the values as arguments and let logging format them only when the record is "
+        'emitted: `logger.info("user %s logged in", user_id)`.'
+    ),
+    STRUCTLOG: (
+        "Use a constant event name and pass the values as key-value pairs: "
+        '`log.info("user_logged_in", user_id=user_id)`.'
+    ),
+    LOGURU: (
+        'Use loguru\'s lazy `{}` placeholders: `logger.info("user {} logged in", user_id)` '
+        '(or bind the values: `logger.bind(user_id=user_id).info("user logged in")`).'
+    ),
+}
+
+
+class LogEagerFormatting(Rule):
+    """Flags log calls whose message is formatted before the call: an f-string with
+    placeholders, `"..." % args`, `"...".format(...)`, or `+` concatenation involving a string
+    literal. Recognises stdlib `logging` loggers (`logging.getLogger(...)`, `logging.info`,
+    `self.logger`, `log`), structlog loggers (`structlog.get_logger()`, `.bind(...)`) and
+    loguru's `logger` (including `logger.opt(...)`/`.bind(...)`).
+
+    The message and the hint follow the library: stdlib loggers take `%s` arguments, structlog
+    wants a constant event name with key-value pairs, loguru formats `{}` placeholders lazily.
+    Not flagged: constant messages, f-strings without placeholders (or that only choose
+    between constants), `+` that builds a template whose values are still passed lazily
+    (`"%s: " + template, name`), `msg % args` where the
+    format is a variable (unknown), and non-logger receivers (`catalog.info(...)`).
+
+    Fix safety: the rewrite to lazy `%s` arguments is safe for stdlib loggers only; findings on
+    structlog and loguru calls are not marked fixable."""
+
+    id = "LOG002"
+    name = "log-eager-formatting"
+    severity = Severity.WARNING
+    summary = "Log message formatted eagerly (f-string, `%`, `.format()`, `+`)"
+    why = (
+        "A message formatted before the call costs the formatting even when the level is "
+        "disabled, and every record gets a different message text, so log aggregators (Sentry, "
+        "Datadog, ELK) cannot group identical events. With lazy arguments the template stays "
+        "constant, the values are kept as separate fields, and nothing is formatted for "
+        "records that are filtered out. Values baked into the text are also lost as "
+        "fields: they cannot be searched, indexed or redacted separately."
+    )
+    hint = _HINTS[STDLIB]
+    fix_safety = FixSafety.SAFE
+    requires = ("log",)
+    bad = [
+        Example(
+            "import logging\nlogger = logging.getLogger(__name__)\n\ndef login(user):\n"
+            "    logger.info(f'user {user.id} logged in')\n",
+            fixed="import logging\nlogger = logging.getLogger(__name__)\n\ndef login(user):\n"
+            "    logger.info('user %s logged in', user.id)\n",
+        ),
+        Example(
+            "import logging\n\ndef charge(order):\n"
+            "    logging.warning('payment for %s failed' % order.id)\n",
+            fixed="import logging\n\ndef charge(order):\n"
+            "    logging.warning('payment for %s failed', order.id)\n",
+        ),
+        Example(
+            "import logging\nlog = logging.getLogger('shop')\n\ndef ship(order):\n"
+            "    log.error('shipping {} failed'.format(order.id))\n",
+            fixed="import logging\nlog = logging.getLogger('shop')\n\ndef ship(order):\n"
+            "    log.error('shipping %s failed', order.id)\n",
+        ),
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef login(user):\n"
+        "    logger.info('user logged in: ' + str(user.id))\n",
+        "import structlog\nlog = structlog.get_logger()\n\ndef login(user):\n"
+        "    log.info(f'user {user.id} logged in')\n",
+        "from loguru import logger\n\ndef login(user):\n"
+        "    logger.opt(lazy=True).info(f'user {user.id} logged in')\n",
+        "import logging\n\nclass Worker:\n    def run(self, job):\n"
+        "        self.logger.log(logging.INFO, f'running {job}')\n",
+    ]
+    good = [
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef login(user):\n"
+        "    logger.info('user %s logged in', user.id)\n",
+        "import structlog\nlog = structlog.get_logger()\n\ndef login(user):\n"
+        "    log.info('user_logged_in', user_id=user.id)\n",
+        "from loguru import logger\n\ndef login(user):\n"
+        "    logger.info('user {} logged in', user.id)\n",
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef f():\n"
+        "    logger.info(f'static text')\n    logger.info('a' + 'b')\n",
+        "def f(catalog, item):\n    catalog.info(f'item {item}')\n",
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef f(fmt, args):\n"
+        "    logger.info(fmt % args)\n",
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef f(template, *args):\n"
+        "    logger.info('%s: ' + template, 'pool', *args)\n",
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        library = log_call_library(node, self.ctx.imports)
+        if library is None:
+            return
+        message = message_argument(node, library)
+        fmt = eager_formatting(message)
+        if fmt is None:
+            return
+        if fmt.kind == "+" and value_arguments(node, library):
+            return  # `"%s: " + template, *args`: builds the template, the values stay lazy
+        if library == STRUCTLOG:
+            text = f"structlog event name built with {fmt.label}: use a constant event name"
+        elif library == LOGURU:
+            text = f"loguru message built eagerly with {fmt.label}"
+        else:
+            text = f"log message built eagerly with {fmt.label}"
+        mechanical = library == STDLIB and _mechanical(fmt.node)
+        self.report(node, text, hint=_HINTS[library], fixable=mechanical)
+
+    fix_node = "Call"
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        from bastion.analysis.fixes import lazy_log_call
+
+        rewritten = lazy_log_call(node)
+        return Fix(rewritten) if rewritten is not None else None
+
+
+def _mechanical(message: ast.expr) -> bool:
+    """Whether the fix can turn this message into a template plus arguments without guessing
+    (mirrors `bastion.analysis.fixes`): plain f-string fields, `%` with a tuple or a single
+    placeholder, `.format()` with plain positional fields."""
+    if isinstance(message, ast.JoinedStr):
+        return all(
+            v.format_spec is None and v.conversion in (-1, 115, 114, 97)
+            for v in message.values
+            if isinstance(v, ast.FormattedValue)
+        )
+    if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Mod):
+        left = message.left
+        if not (isinstance(left, ast.Constant) and isinstance(left.value, str)):
+            return False
+        count = left.value.replace("%%", "").count("%")
+        if "%(" in left.value:
+            return False
+        if isinstance(message.right, ast.Tuple):
+            return len(message.right.elts) == count and not any(
+                isinstance(e, ast.Starred) for e in message.right.elts
+            )
+        return count == 1 and not isinstance(message.right, ast.Dict)
+    if isinstance(message, ast.Call):
+        return not message.keywords and not any(isinstance(a, ast.Starred) for a in message.args)
+    if isinstance(message, ast.BinOp) and isinstance(message.op, ast.Add):
+        return not any(isinstance(n, ast.JoinedStr) for n in ast.walk(message))
+    return False
+
+
+class SensitiveDataLogged(Rule):
+    """Flags log calls that pass a credential: a value whose name says it is a password,
+    secret, token, API key, private key or authorization header (`password`, `user.password`,
+    `access_token`, `request.headers["Authorization"]`, `headers.get("authorization")`,
+    the whole `request.headers`), whether as a `%s` argument, interpolated into the message,
+    as a structlog/loguru keyword, or in `extra={...}` (also flagged: a sensitive *key* in
+    `extra` or a keyword named like a secret).
+
+    Not flagged: constants, values derived from a secret (`len(password)`, `mask(token)`,
+    `hash_token(token)`), names that only mention a secret (`token_type`, `password_changed`,
+    `has_password`, `next_page_token`), and the words in the message text itself."""
+
+    id = "LOG003"
+    name = "sensitive-data-logged"
+    severity = Severity.ERROR
+    summary = "Password, token, secret or authorization value written to the logs"
+    why = (
+        "Logs are copied to aggregators, backups and third-party services, kept for months and "
+        "read by far more people than the database: a credential written there has leaked. "
+        "Rotating it is the only fix once it is out, so never log the value - log an id, a "
+        "fingerprint or a masked form instead."
+    )
+    hint = (
+        "Log an identifier or a masked form instead of the secret (e.g. `user_id`, or "
+        "`token[:4] + '...'`), or drop the value."
+    )
+    cwe = (532,)
+    requires = ("log",)
+    bad = [
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef login(username, password):\n"
+        "    logger.info('login %s with %s', username, password)\n",
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef refresh(resp):\n"
+        "    logger.debug(f'got token {resp.access_token}')\n",
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef handle(request):\n"
+        "    logger.info('request', extra={'auth': request.headers['Authorization']})\n",
+        "import structlog\nlog = structlog.get_logger()\n\ndef signup(user, password):\n"
+        "    log.info('signup', email=user.email, password=password)\n",
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef handle(request):\n"
+        "    logger.debug('headers: %s', request.headers)\n",
+    ]
+    good = [
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef login(username, password):\n"
+        "    logger.info('login attempt for %s', username)\n",
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef refresh(resp):\n"
+        "    logger.debug('token refreshed, type %s', resp.token_type)\n",
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef check(password):\n"
+        "    logger.info('password length %d', len(password))\n",
+        "import logging\nlogger = logging.getLogger(__name__)\n\ndef reset(user):\n"
+        "    logger.info('password reset for %s', user.id, extra={'password_changed': True})\n",
+        "def f(catalog, password):\n    catalog.info(password)\n",
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        library = log_call_library(node, self.ctx.imports)
+        if library is None:
+            return
+        candidates: list[ast.expr] = []
+        message = message_argument(node, library)
+        if message is not None:
+            candidates.extend(formatted_values(message))
+            if not isinstance(message, ast.Constant):
+                candidates.append(message)
+        candidates.extend(value_arguments(node, library))
+        for kw in node.keywords:
+            if kw.arg == "extra" and isinstance(kw.value, ast.Dict):
+                for key, value in zip(kw.value.keys, kw.value.values, strict=True):
+                    key_name = key.value if isinstance(key, ast.Constant) else None
+                    if (
+                        isinstance(key_name, str)
+                        and is_sensitive_name(key_name)
+                        and not isinstance(value, ast.Constant)
+                    ):
+                        self._report(node, f"`extra[{key_name!r}]`")
+                        return
+                    candidates.append(value)
+            elif kw.arg is not None and kw.arg not in STDLIB_KEYWORDS and kw.value is not message:
+                if (
+                    library != STDLIB
+                    and is_sensitive_name(kw.arg)
+                    and not isinstance(kw.value, ast.Constant)
+                ):
+                    self._report(node, f"keyword `{kw.arg}=`")
+                    return
+                candidates.append(kw.value)
+        for candidate in candidates:
+            found = sensitive_value(candidate)
+            if found:
+                note = (
+                    " (every header, Authorization included)" if found.endswith("headers") else ""
+                )
+                self._report(node, f"`{found}`{note}")
+                return
+
+    def _report(self, node: ast.Call, what: str) -> None:
+        self.report(node, f"log call writes {what}, which looks like a credential, to the logs")

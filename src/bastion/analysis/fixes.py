@@ -1,0 +1,219 @@
+"""libcst rewrites shared by rules' `fix` methods. libcst is imported by the callers' `fix`
+only (this module imports it lazily too), so detection never pays for it."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from typing import Any
+
+_PLACEHOLDER = re.compile(r"%(?!%)")
+
+
+def _quote_of(start: str) -> tuple[str, str]:
+    """(prefix without `f`, quote) of an f-string's opening (`f'`, `rf\"\"\"`)."""
+    prefix = start.rstrip("'\"")
+    quote = start[len(prefix) :]
+    return prefix.replace("f", "").replace("F", ""), quote
+
+
+def fstring_to_template(node: Any) -> tuple[Any, list[Any]] | None:
+    """`f"user {u.id} in {room!r}"` -> (`"user %s in %r"`, [u.id, room]); None when the f-string
+    uses format specs, `=` or nested quotes we would have to re-escape."""
+    import libcst as cst
+
+    if not isinstance(node, cst.FormattedString):
+        return None
+    prefix, quote = _quote_of(node.start)
+    if "b" in prefix.lower():
+        return None
+    body: list[str] = []
+    values: list[Any] = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            text = part.value.replace("{{", "{").replace("}}", "}")
+            body.append(text.replace("%", "%%"))
+        elif isinstance(part, cst.FormattedStringExpression):
+            if part.format_spec is not None or part.equal is not None:
+                return None
+            conversion = part.conversion
+            if conversion not in (None, "s", "r", "a"):
+                return None
+            body.append("%" + (conversion or "s"))
+            values.append(part.expression)
+        else:
+            return None
+    return cst.SimpleString(f"{prefix}{quote}{''.join(body)}{quote}"), values
+
+
+def percent_to_args(node: Any) -> tuple[Any, list[Any]] | None:
+    """`"a %s b %d" % (x, y)` -> (`"a %s b %d"`, [x, y]); a single value only when the template
+    has exactly one placeholder (a name on the right could hold a tuple)."""
+    import libcst as cst
+
+    if not (
+        isinstance(node, cst.BinaryOperation)
+        and isinstance(node.operator, cst.Modulo)
+        and isinstance(node.left, cst.SimpleString)
+    ):
+        return None
+    template = node.left
+    text = template.evaluated_value
+    if not isinstance(text, str) or "%(" in text:
+        return None
+    count = len(_PLACEHOLDER.findall(text.replace("%%", "")))
+    right = node.right
+    if isinstance(right, cst.Tuple):
+        values = [element.value for element in right.elements]
+        if any(isinstance(e, cst.StarredElement) for e in right.elements):
+            return None
+        if len(values) != count:
+            return None
+    elif count == 1 and not isinstance(right, cst.Dict):
+        values = [right]
+    else:
+        return None
+    return template.with_changes(lpar=[], rpar=[]), values
+
+
+def format_call_to_args(node: Any) -> tuple[Any, list[Any]] | None:
+    """`"a {} b {}".format(x, y)` -> (`"a %s b %s"`, [x, y]); only plain `{}`/`{0}` fields."""
+    import libcst as cst
+
+    if not (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "format"
+        and isinstance(node.func.value, cst.SimpleString)
+    ):
+        return None
+    if any(arg.keyword is not None or arg.star for arg in node.args):
+        return None
+    literal = node.func.value
+    text = literal.evaluated_value
+    if not isinstance(text, str) or literal.prefix.lower().replace("u", ""):
+        return None
+    values = [arg.value for arg in node.args]
+    body: list[str] = []
+    auto = 0
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError:
+        return None
+    for literal_text, field, spec, conversion in fields:
+        body.append(literal_text.replace("%", "%%"))
+        if field is None:
+            continue
+        if spec or conversion not in (None, "s", "r", "a"):
+            return None
+        index = auto if field == "" else (int(field) if field.isdigit() else -1)
+        if index != auto:
+            return None  # reordered or named fields
+        auto += 1
+        body.append("%" + (conversion or "s"))
+    if auto != len(values):
+        return None
+    quote = literal.quote
+    rendered = "".join(body)
+    if "\\" in literal.value or quote in rendered or "\n" in rendered:
+        rendered = repr(rendered)[1:-1]
+        if quote != "'" and quote in rendered:
+            return None
+    return cst.SimpleString(f"{quote}{rendered}{quote}"), values
+
+
+def concat_to_args(node: Any) -> tuple[Any, list[Any]] | None:
+    """`"took " + str(ms) + " ms"` -> (`"took %s ms"`, [ms]): string literals joined by `+`
+    with values; `str(x)` is unwrapped since `%s` applies `str()` itself."""
+    import libcst as cst
+
+    operands: list[Any] = []
+
+    def flatten(expr: Any) -> bool:
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            if expr.lpar:
+                return False
+            return flatten(expr.left) and flatten(expr.right)
+        operands.append(expr)
+        return True
+
+    if not flatten(node):
+        return None
+    literals = [o for o in operands if isinstance(o, cst.SimpleString)]
+    if not literals or len(literals) == len(operands):
+        return None
+    quote = literals[0].quote
+    if any(lit.prefix.lower().replace("u", "") or lit.quote != quote for lit in literals):
+        return None
+    body: list[str] = []
+    values: list[Any] = []
+    for operand in operands:
+        if isinstance(operand, cst.SimpleString):
+            text = operand.evaluated_value
+            if not isinstance(text, str):
+                return None
+            body.append(text.replace("%", "%%"))
+            continue
+        if isinstance(operand, (cst.FormattedString, cst.ConcatenatedString)):
+            return None
+        if (
+            isinstance(operand, cst.Call)
+            and isinstance(operand.func, cst.Name)
+            and operand.func.value == "str"
+            and len(operand.args) == 1
+            and operand.args[0].keyword is None
+            and not operand.args[0].star
+        ):
+            operand = operand.args[0].value
+        body.append("%s")
+        values.append(operand)
+    rendered = repr("".join(body))[1:-1] if quote == "'" else "".join(body)
+    if quote != "'" and (quote in rendered or "\\" in rendered or "\n" in rendered):
+        return None
+    return cst.SimpleString(f"{quote}{rendered}{quote}"), values
+
+
+def lazy_log_call(call: Any) -> Any | None:
+    """A stdlib log call whose message is formatted eagerly, rewritten to pass the values as
+    arguments: `logger.info(f"user {uid}")` -> `logger.info("user %s", uid)`."""
+    import libcst as cst
+
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        return None
+    position = 1 if call.func.attr.value == "log" else 0
+    positional = [i for i, arg in enumerate(call.args) if arg.keyword is None]
+    if any(arg.star for arg in call.args) or len(positional) != position + 1:
+        return None
+    index = positional[position]
+    message = call.args[index].value
+    converted = (
+        fstring_to_template(message)
+        or percent_to_args(message)
+        or format_call_to_args(message)
+        or concat_to_args(message)
+    )
+    if converted is None:
+        return None
+    template, values = converted
+    args = list(call.args)
+    new_message = args[index].with_changes(value=template)
+    inserted = [cst.Arg(value=value) for value in values]
+    last = index == len(args) - 1
+    if last and inserted:
+        # the message was last: the values follow it, the last value takes its comma style
+        inserted[-1] = inserted[-1].with_changes(comma=args[index].comma)
+        new_message = new_message.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    elif inserted:
+        inserted = [
+            a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            for a in inserted
+        ]
+    args[index : index + 1] = [new_message, *inserted]
+    result = call.with_changes(args=args)
+    # the new code must mean the same template: refuse anything that does not parse back
+    try:
+        ast.parse(cst.Module(body=[cst.SimpleStatementLine([cst.Expr(result)])]).code)
+    except SyntaxError:
+        return None
+    return result
