@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from bastion.analysis.nodes import walk_local
 from bastion.analysis.orm import (
@@ -14,8 +15,8 @@ from bastion.analysis.orm import (
     uses_sqlalchemy,
 )
 from bastion.context import FileContext
-from bastion.findings import FixSafety, Severity
-from bastion.rule import Rule
+from bastion.findings import Finding, FixSafety, Severity
+from bastion.rule import Example, Fix, Rule
 
 _HTTP_VERBS = frozenset(
     {"get", "post", "put", "patch", "delete", "head", "options", "request", "stream"}
@@ -121,7 +122,16 @@ class BlockingCallInAsync(Rule):
     bad = [
         "import requests\n\nasync def fetch(url):\n"
         "    return requests.get(url, timeout=5).json()\n",
-        "from time import sleep\n\nasync def poll():\n    sleep(1)\n",
+        Example(
+            "from time import sleep\n\nasync def poll():\n    sleep(1)\n",
+            fixed="from time import sleep\nimport asyncio\n\nasync def poll():\n"
+            "    await asyncio.sleep(1)\n",
+        ),
+        Example(
+            "import time\n\nasync def backoff(attempt):\n    time.sleep(2 ** attempt)  # wait\n",
+            fixed="import time\nimport asyncio\n\nasync def backoff(attempt):\n"
+            "    await asyncio.sleep(2 ** attempt)  # wait\n",
+        ),
         "import subprocess\n\nasync def build():\n    subprocess.run(['make'], check=True)\n",
         "async def load(path):\n    with open(path) as f:\n        return f.read()\n",
         "from fastapi import Depends\nfrom sqlalchemy.orm import Session\n\n"
@@ -148,6 +158,22 @@ class BlockingCallInAsync(Rule):
         "import asyncio\n\nasync def load(p):\n    with open(p, 'rb') as f:\n"
         "        return await asyncio.to_thread(f.read)\n",
     ]
+
+    fix_node = "Call"
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        """`time.sleep(x)` (any alias) -> `await asyncio.sleep(x)`; only findings marked
+        fixable (the sleep case) reach here."""
+        import libcst as cst
+
+        if not isinstance(node, cst.Call) or any(a.keyword or a.star for a in node.args):
+            return None
+        new = cst.Await(
+            expression=cst.Call(func=cst.parse_expression("asyncio.sleep"), args=node.args),
+            lpar=node.lpar,
+            rpar=node.rpar,
+        )
+        return Fix(new, imports=(("asyncio", None),))
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
