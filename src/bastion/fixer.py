@@ -75,6 +75,10 @@ def _allowed(finding: Finding, rule: type[Rule], unsafe: bool) -> bool:
     return rule.fix_safety is FixSafety.SAFE or (unsafe and rule.fix_safety is FixSafety.UNSAFE)
 
 
+class NotRoundTrippable(Exception):
+    """libcst's output of an unchanged file differs from the file: never fix such a file."""
+
+
 class _Rewriter:
     """One libcst pass that replaces the nodes some findings point at."""
 
@@ -87,7 +91,12 @@ class _Rewriter:
         import libcst as cst
         from libcst.metadata import MetadataWrapper, PositionProvider
 
-        wrapper = MetadataWrapper(cst.parse_module(code))
+        parsed = cst.parse_module(code)
+        if parsed.bytes != code:
+            # libcst could not reproduce this file byte for byte (seen with a lone `\` line
+            # continuation): rewriting it would change lines nobody asked to change.
+            raise NotRoundTrippable
+        wrapper = MetadataWrapper(parsed)
         positions = wrapper.resolve(PositionProvider)
         rewriter = self
 
@@ -283,6 +292,12 @@ def fix_paths(paths: Iterable[Path], config: Config, *, unsafe: bool = False) ->
             continue
         try:
             file_fix = fixer.fix_bytes(source, data)
+        except NotRoundTrippable:
+            notices.append(
+                f"{source.path}: not fixed: libcst cannot reproduce this file exactly, so a fix "
+                "could change lines it should not"
+            )
+            continue
         except Exception as exc:  # libcst failing on a file ast accepted: skip, say so
             notices.append(f"{source.path}: not fixed: {type(exc).__name__}: {exc}")
             continue
