@@ -211,7 +211,12 @@ class HardcodedSecret(Rule):
         if isinstance(self.ctx.parent, ast.JoinedStr):
             return  # a fragment of an f-string: `f"postgres://u:{pw}@h"` is not a password
         match = known_format(node.value)
-        if match is not None and self._reportable(match):
+        if match is None or not self._reportable(match):
+            return
+        if isinstance(self.ctx.parent, ast.Expr) and not match.issued:
+            # a docstring: example URLs and tokens there are documentation
+            return
+        if match is not None:
             self._report_node(node, match, "in a string literal")
 
     # -- .env, TOML, YAML, INI --------------------------------------------------------------

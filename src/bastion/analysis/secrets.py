@@ -103,7 +103,7 @@ class SecretMatch:
     description: str  # what was found, for the message: "AWS access key id", "password"
     secret: str  # the sensitive text itself: never shown
     by_format: bool  # True when the shape of the value gave it away
-    issued: bool = True  # see CredentialFormat.issued; True for name-based matches
+    issued: bool = True  # see CredentialFormat.issued; False for URL passwords, JWTs, PEM keys
 
     @property
     def redact(self) -> tuple[str, ...]:
@@ -144,7 +144,7 @@ def dsn_password(value: str) -> SecretMatch | None:
             continue
         if len(password) < 4:
             continue
-        return SecretMatch("password in a connection URL", password, by_format=True)
+        return SecretMatch("password in a connection URL", password, by_format=True, issued=False)
     return None
 
 
@@ -191,7 +191,6 @@ _WEAK_WORDS = frozenset(
         "auth",
         "authkey",
         "webhooksecret",
-        "sessionkey",
     }
 )
 # Two-word spellings joined before lookup: `api_key` -> "apikey", `client_secret`, ...
@@ -211,7 +210,6 @@ _PAIRS = frozenset(
         ("bearer", "token"),
         ("api", "token"),
         ("auth", "key"),
-        ("session", "key"),
         ("webhook", "secret"),
     }
 )
@@ -274,6 +272,10 @@ _DESCRIPTORS = frozenset(
         "scheme",
         "prefix",
         "suffix",
+        "namespace",
+        "ns",
+        "context",
+        "salt",
         "separator",
         "sep",
         "class",
@@ -420,6 +422,8 @@ _DEFAULT_PASSWORDS = frozenset(
         "rabbitmq",
         "mongo",
         "toor",
+        "tiger",  # scott/tiger: Oracle's (and SQLAlchemy's docs') demo account
+        "scott",
     }
 )
 _PLACEHOLDER_WORDS = re.compile(
@@ -463,6 +467,7 @@ def is_password_hash(value: str) -> bool:
 # -- (name, value) --------------------------------------------------------------------------------
 
 _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:[.:][A-Za-z_][A-Za-z0-9_]*)+$")
+_JOINED_WORDS = re.compile(r"^[_\-]*[A-Za-z][a-z]*(?:[_\-.]*[A-Za-z][a-z]*)*[_\-]*$")
 _WORDISH = re.compile(r"^[A-Za-z][a-z]*(?:[ _\-][A-Za-z][a-z]*)*[:?]?$")
 
 
@@ -482,18 +487,19 @@ def looks_random(value: str) -> bool:
     spaces. What a `token`/`credentials` value must look like before its name alone counts."""
     if len(value) < 16 or any(c.isspace() for c in value):
         return False
+    if _JOINED_WORDS.match(value) or _IDENTIFIER_PATH.match(value):
+        return False  # `_auth_user_backend`, `X-Auth-Token`, `myapp.tokens.Generator`
     classes = sum(
         (
             any(c.islower() for c in value),
             any(c.isupper() for c in value),
             any(c.isdigit() for c in value),
-            any(not c.isalnum() for c in value),
         )
     )
-    return classes >= 2 and shannon_entropy(value) >= 3.5 and not _IDENTIFIER_PATH.match(value)
+    return classes >= 2 and shannon_entropy(value) >= 3.5
 
 
-def _plausible_secret_value(value: str, strength: str) -> bool:
+def _plausible_secret_value(name: str, value: str, strength: str) -> bool:
     stripped = value.strip()
     if is_placeholder(stripped) or is_password_hash(stripped):
         return False
@@ -507,6 +513,8 @@ def _plausible_secret_value(value: str, strength: str) -> bool:
         return False  # `PASSWORD_FIELD = "password"`
     if stripped.lower() in _DEFAULT_PASSWORDS:
         return False
+    if name_words(stripped) == name_words(name):
+        return False  # `apiKey = "apiKey"`: an enum member or a label
     if strength == "weak":
         return looks_random(stripped)
     return len(stripped) >= 6
@@ -555,7 +563,7 @@ def secret_for(name: str, value: str, *, names_only: bool = False) -> SecretMatc
         if found is not None:
             return found
     strength = _secret_word_strength(name)
-    if strength is None or not _plausible_secret_value(value, strength):
+    if strength is None or not _plausible_secret_value(name, value, strength):
         return None
     words = name_words(name)
     return SecretMatch(_describe(words), value.strip(), by_format=False)
