@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from bastion.analysis.calls import is_logging_call
+from bastion.analysis.calls import is_error_report_call, is_logging_call
 from bastion.analysis.nodes import has_kwargs_splat, keyword
 from bastion.findings import Severity
+from bastion.imports import ImportMap
 from bastion.rule import Rule
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -40,6 +41,16 @@ def _keeps_traceback(call: ast.Call) -> bool:
     return False
 
 
+def _records_traceback(call: ast.Call, imports: ImportMap) -> bool:
+    func = call.func
+    if not is_logging_call(call, imports):
+        name = imports.qualname(func) or ""
+        return is_error_report_call(call, imports) and not name.endswith(".warn")
+    return isinstance(func, ast.Attribute) and (
+        func.attr == "exception" or keyword(call, "exc_info") is not None
+    )
+
+
 class LogErrorWithoutTraceback(Rule):
     """Flags `logger.error(...)` (stdlib `logging`, structlog, loguru, any `*log*` object)
     called while handling an exception - directly in an `except` block - without
@@ -47,8 +58,10 @@ class LogErrorWithoutTraceback(Rule):
 
     Not flagged: `logger.exception(...)`, calls with `exc_info=...`, `stack_info=...` or
     `**kwargs`, loguru's `logger.opt(exception=...)`, calls in functions defined inside the
-    handler, and handlers that re-raise (`raise` / `raise ... from ...`): the traceback then
-    travels with the exception to whoever logs it."""
+    handler, handlers where another call already records the traceback (`logger.debug(...,
+    exc_info=True)`, `logger.exception(...)`, `traceback.print_exc()`, Sentry's
+    `capture_exception`), and handlers that re-raise (`raise` / `raise ... from ...`): the
+    traceback then travels with the exception to whoever logs it."""
 
     id = "ERR005"
     name = "log-error-without-traceback"
@@ -87,6 +100,9 @@ class LogErrorWithoutTraceback(Rule):
         if any(isinstance(n, ast.Raise) for n in nodes):
             return
         imports = self.ctx.imports
+        calls = [n for n in nodes if isinstance(n, ast.Call)]
+        if any(_records_traceback(c, imports) for c in calls):
+            return  # the traceback is logged or reported by another call of the handler
         for sub in nodes:
             if (
                 isinstance(sub, ast.Call)

@@ -42,8 +42,9 @@ class UnsafeDeserialization(Rule):
       `jsonpickle.decode`, `shelve.open`;
     - `eval(...)`/`exec(...)` of anything but a string literal.
 
-    Not flagged: `yaml.safe_load`, `json.loads`, `ast.literal_eval`, `pickle.dumps`, and
-    `eval`/`exec` of a literal string (no input reaches it). The `yaml.load` case has a safe
+    Not flagged: `yaml.safe_load`, `json.loads`, `ast.literal_eval`, `pickle.dumps`,
+    `eval`/`exec` of a literal string (no input reaches it) and of `compile(...)` (running a
+    script or config file, which is code by design). The `yaml.load` case has a safe
     fix (`yaml.safe_load`); the others need a different data format."""
 
     id = "SEC013"
@@ -121,6 +122,11 @@ class UnsafeDeserialization(Rule):
                 isinstance(source, ast.Constant) and isinstance(source.value, str)
             ):
                 return
+            if isinstance(source, ast.Call) and imports.qualname(source.func) in (
+                "compile",
+                "builtins.compile",
+            ):
+                return  # running a script file (`exec(compile(f.read(), path, "exec"))`)
             self.report(
                 node,
                 f"`{qualified.rpartition('.')[2]}()` of a computed value runs whatever it holds",

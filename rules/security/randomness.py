@@ -163,7 +163,7 @@ class InsecureRandomness(Rule):
             name = self._function_name()
         if name is None:
             return
-        where = f"`{name}`" if via else f"in `{name}()`"
+        where = f"`{name}`" if via else f"the value of `{name}()`"
         self.report(
             node,
             f"`random.{function}()` is predictable; used to make {where}",
