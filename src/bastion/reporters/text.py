@@ -3,6 +3,7 @@ terminal; plain lines, no colour and no frames, when piped or with `--no-color`)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -13,7 +14,9 @@ from bastion.findings import Finding, Severity, redact_text
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def _frame_lines(finding: Finding, root: Path, cache: dict[str, list[str]]) -> list[str]:
+def _frame_lines(
+    finding: Finding, root: Path, cache: dict[str, list[str]], redact: Iterable[str] = ()
+) -> list[str]:
     lines = cache.get(finding.path)
     if lines is None:
         try:
@@ -24,7 +27,18 @@ def _frame_lines(finding: Finding, root: Path, cache: dict[str, list[str]]) -> l
         cache[finding.path] = lines
     start = max(1, finding.line - 1)
     end = min(len(lines), finding.line + 1)
-    return [redact_text(lines[n - 1], finding.redact) for n in range(start, end + 1)]
+    secrets = (*finding.redact, *redact)
+    return [redact_text(lines[n - 1], secrets) for n in range(start, end + 1)]
+
+
+def _redactions_by_path(result: RunResult) -> dict[str, set[str]]:
+    """A frame shows the lines around its finding, which may hold another finding's secret:
+    every frame of a file masks every secret found in that file."""
+    by_path: dict[str, set[str]] = {}
+    for f in (*result.findings, *result.suppressed):
+        if f.redact:
+            by_path.setdefault(f.path, set()).update(f.redact)
+    return by_path
 
 
 def summary_line(result: RunResult) -> str:
@@ -57,6 +71,7 @@ def report_text(result: RunResult, config: Config, out: TextIO, *, color: bool) 
 
     console = Console(file=out, force_terminal=True, highlight=False, soft_wrap=True)
     cache: dict[str, list[str]] = {}
+    redactions = _redactions_by_path(result)
     for f in result.findings:
         message = escape(redact_text(f.message, f.redact))
         style = _STYLE[f.severity]
@@ -65,7 +80,9 @@ def report_text(result: RunResult, config: Config, out: TextIO, *, color: bool) 
             f"{message} [dim]({f.name})[/dim]"
         )
         first = max(1, f.line - 1)
-        for offset, text in enumerate(_frame_lines(f, config.root, cache)):
+        for offset, text in enumerate(
+            _frame_lines(f, config.root, cache, redactions.get(f.path, ()))
+        ):
             number = first + offset
             marker = ">" if number == f.line else " "
             console.print(f"  [dim]{marker}{number:>5} |[/dim] {escape(text)}")
