@@ -151,7 +151,7 @@ def dsn_password(value: str) -> SecretMatch | None:
 def _low_variety(text: str) -> bool:
     """`AKIAAAAAAAAAAAAAAAAA`: too few distinct characters to be issued by anyone."""
     body = text[4:] if len(text) > 8 else text
-    return len(set(body)) < max(6, len(body) // 6)
+    return len(set(body)) < min(10, max(6, len(body) // 6))
 
 
 # -- secret-like names ----------------------------------------------------------------------------
