@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ast
 
-from bastion.analysis.nodes import argument, keyword_value
+from bastion.analysis.nodes import argument, keyword_value, walk_local
 from bastion.findings import FixSafety, Severity
+from bastion.imports import ImportMap
 from bastion.rule import Example, Rule
 
 _PICKLE_LIKE = {
@@ -32,6 +33,39 @@ _YAML_UNSAFE_CALLS = frozenset(
 _SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
 
 
+def _is_compiled(node: ast.expr, imports: ImportMap) -> bool:
+    """`compile(...)`: running a script or config file, code by design."""
+    return isinstance(node, ast.Call) and imports.qualname(node.func) in (
+        "compile",
+        "builtins.compile",
+    )
+
+
+_CODE_MARKERS = ("def ", "class ", "lambda", "return ", "import ", "\n", "=")
+
+
+def _is_code_template(node: ast.expr) -> bool:
+    """Python source assembled here from a template that is itself code: `"def f(%s): ..." %
+    args`, `FUNC_TEMPLATE.format(...)`, `"\\n".join(lines)`. A template that only wraps a
+    value (`f"{expr} + 1"`) is not: the value may come from anywhere."""
+    if not isinstance(node, ast.JoinedStr | ast.BinOp | ast.Call | ast.Constant):
+        return False
+    if isinstance(node, ast.Call) and not (
+        isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join")
+    ):
+        return False
+    for sub in ast.walk(node):
+        if (
+            isinstance(sub, ast.Constant)
+            and isinstance(sub.value, str)
+            and any(marker in sub.value for marker in _CODE_MARKERS)
+        ):
+            return True
+        if isinstance(sub, ast.Name) and sub.id.isupper() and "TEMPLATE" in sub.id:
+            return True
+    return False
+
+
 class UnsafeDeserialization(Rule):
     """Flags deserialisers that can build arbitrary objects - and so run code - from their
     input:
@@ -43,8 +77,10 @@ class UnsafeDeserialization(Rule):
     - `eval(...)`/`exec(...)` of anything but a string literal.
 
     Not flagged: `yaml.safe_load`, `json.loads`, `ast.literal_eval`, `pickle.dumps`,
-    `eval`/`exec` of a literal string (no input reaches it) and of `compile(...)` (running a
-    script or config file, which is code by design). The `yaml.load` case has a safe
+    `eval`/`exec` of a literal string (no input reaches it), of `compile(...)` (running a
+    script or config file, which is code by design) and code generation: `exec(code)` where
+    `code` is assembled from a template or compiled in the same function, or is a parameter
+    annotated `CodeType`. The `yaml.load` case has a safe
     fix (`yaml.safe_load`); the others need a different data format."""
 
     id = "SEC013"
@@ -80,6 +116,8 @@ class UnsafeDeserialization(Rule):
         "import pickle\n\nblob = pickle.dumps(obj)\n",
         "exec('import sys')\n",
         "model.eval()\n",
+        "def make_setter(attr):\n    code = 'def set(obj, v):\\n    obj.%s = v' % attr\n"
+        "    exec(code, env)\n",
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -122,13 +160,36 @@ class UnsafeDeserialization(Rule):
                 isinstance(source, ast.Constant) and isinstance(source.value, str)
             ):
                 return
-            if isinstance(source, ast.Call) and imports.qualname(source.func) in (
-                "compile",
-                "builtins.compile",
-            ):
-                return  # running a script file (`exec(compile(f.read(), path, "exec"))`)
+            if _is_compiled(source, imports) or self._generated_here(source):
+                return
             self.report(
                 node,
                 f"`{qualified.rpartition('.')[2]}()` of a computed value runs whatever it holds",
                 fixable=False,
             )
+
+    def _generated_here(self, source: ast.expr) -> bool:
+        """Code generation, not input: `exec(code)` where `code` is assembled from a template
+        or compiled in the same function, or is a parameter annotated `CodeType`."""
+        if not isinstance(source, ast.Name):
+            return False
+        function = self.ctx.enclosing_function()
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            return False
+        for arg in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs):
+            if arg.arg == source.id and arg.annotation is not None:
+                annotation = self.ctx.imports.qualname(arg.annotation) or ""
+                if annotation.rpartition(".")[2] == "CodeType":
+                    return True
+        for node in walk_local(function.body):
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AugAssign):
+                targets = [node.target]
+            else:
+                continue
+            if any(isinstance(t, ast.Name) and t.id == source.id for t in targets):
+                value = node.value
+                if _is_compiled(value, self.ctx.imports) or _is_code_template(value):
+                    return True
+        return False

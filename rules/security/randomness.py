@@ -86,6 +86,33 @@ _SENSITIVE_PAIRS = frozenset(
 )
 
 
+# A function named for one of these makes something that is not a secret, whatever its
+# local variables are called (`_make_boundary(): token = random.randrange(...)`).
+_NOT_SECRET_CONTEXT = frozenset(
+    {
+        "boundary",
+        "filename",
+        "tmp",
+        "temp",
+        "tempfile",
+        "jitter",
+        "delay",
+        "backoff",
+        "sleep",
+        "color",
+        "colour",
+        "port",
+        "shuffle",
+        "demo",
+        "example",
+        "fake",
+        "mock",
+        "sample",
+        "seed",
+    }
+)
+
+
 def is_sensitive_name(name: str) -> bool:
     """`reset_token`, `generate_password`, `make_otp`, `api_key`, `verification_code`..."""
     words = name_words(name)
@@ -105,9 +132,10 @@ class InsecureRandomness(Rule):
     - `random.random()`/`random.uniform()` only when stored under such a name.
 
     Not flagged: `random.SystemRandom()` (backed by `os.urandom`), seeded `random.Random(...)`
-    instances, `random.*` for shuffling, sampling, jitter and backoff (`delay =
-    random.uniform(0, 1)`) or anything not named for a secret, and test files (test data is
-    not a secret)."""
+    instances, calls inside functions named for something public (`_make_boundary`,
+    `temp_filename`, `jitter`, `backoff`, `fake_*`), `random.*` for shuffling, sampling,
+    jitter and backoff (`delay = random.uniform(0, 1)`) or anything not named for a secret,
+    and test files (test data is not a secret)."""
 
     id = "SEC019"
     name = "insecure-randomness"
@@ -142,6 +170,8 @@ class InsecureRandomness(Rule):
         "import random\n\ndef refresh_token(self):\n    time.sleep(random.random())\n"
         "    return self._refresh()\n",
         "import random\n\nrandom.shuffle(questions)\nwinner = random.choice(entries)\n",
+        "import random\n\ndef make_boundary():\n    token = random.randrange(sys.maxsize)\n"
+        "    return f'==={token}==='\n",
         "import random\n\ndef make_token():\n"
         "    return ''.join(random.SystemRandom().choice(ALPHABET) for _ in range(32))\n",
         Example(
@@ -155,7 +185,7 @@ class InsecureRandomness(Rule):
         module, _, function = qualified.rpartition(".")
         if module != "random" or (function not in _PICKERS and function not in _FLOATS):
             return
-        if self.ctx.is_test_file:
+        if self.ctx.is_test_file or self._not_secret_context():
             return
         name = self._sink_name()
         via = name is not None
@@ -192,6 +222,12 @@ class InsecureRandomness(Rule):
             if isinstance(node, ast.stmt):
                 return None
         return None
+
+    def _not_secret_context(self) -> bool:
+        function = self.ctx.enclosing_function()
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            return False
+        return bool(set(name_words(function.name)) & _NOT_SECRET_CONTEXT)
 
     def _function_name(self) -> str | None:
         function = self.ctx.enclosing_function()

@@ -149,6 +149,13 @@ class HardcodedSecret(Rule):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
+            if isinstance(target, ast.Tuple | ast.List) and isinstance(node.value, ast.Tuple):
+                # `user, password = "bob", "..."`
+                if len(target.elts) == len(node.value.elts):
+                    for element, value in zip(target.elts, node.value.elts, strict=True):
+                        for name in target_names(element):
+                            self._check(value, name, f"assigned to `{name}`")
+                continue
             for name in target_names(target):
                 self._check(node.value, name, f"assigned to `{name}`")
 

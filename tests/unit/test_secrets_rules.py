@@ -160,3 +160,23 @@ def test_err006_nested_handler_owns_its_raise() -> None:
 def test_err006_with_traceback_is_the_same_exception() -> None:
     code = "try:\n    a()\nexcept KeyError as e:\n    raise e.with_traceback(tb)\n"
     assert lines(code, "ERR006") == []
+
+
+def test_sec001_tuple_unpacking() -> None:
+    code = 'user, password = "bob", "Tr0ub4dor&3"\nname, label = "password", "Password"\n'
+    assert lines(code, "SEC001") == [1]
+
+
+def test_sec013_code_generation_is_not_input() -> None:
+    code = (
+        "def make(attr, expr):\n"
+        "    code = 'def set(obj, v):\\n    obj.%s = v' % attr\n"
+        "    exec(code, env)\n"
+        "    value = f'{expr} + 1'\n"
+        "    return eval(value)\n"
+        "def run(code: types.CodeType):\n"
+        "    exec(code, {})\n"
+        "def calc(request):\n"
+        "    return eval(request.args['expr'])\n"
+    )
+    assert lines(code, "SEC013") == [5, 9]
