@@ -117,6 +117,11 @@ class LogErrorWithoutTraceback(Rule):
                 )
 
 
+_NO_TRACEBACK = frozenset(
+    {"SystemExit", "builtins.SystemExit", "click.exceptions.Exit", "typer.Exit"}
+)
+
+
 def _references(node: ast.AST, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
 
@@ -128,9 +133,10 @@ class RaiseWithoutFrom(Rule):
 
     Not flagged: a bare `raise`, `raise e` / `raise e.with_traceback(tb)` (the same
     exception), `raise X from e` / `from None`, raising a name or attribute that is not a call
-    (`raise StopIteration`), handlers without `as name` (nothing is named to chain), raises in
-    functions defined inside the handler (they run later, elsewhere), and raises inside a
-    nested `except` block (they belong to that handler)."""
+    (`raise StopIteration`), `raise SystemExit(...)` (no traceback is printed), handlers
+    without `as name` (nothing is named to chain), raises in functions defined inside the
+    handler (they run later, elsewhere), and raises inside a nested `except` block (they
+    belong to that handler)."""
 
     id = "ERR006"
     name = "raise-without-from"
@@ -180,6 +186,8 @@ class RaiseWithoutFrom(Rule):
             func = exc.func
             if isinstance(func, ast.Attribute) and _references(func.value, bound):
                 continue  # `raise e.with_traceback(tb)`
+            if self.ctx.imports.qualname(func) in _NO_TRACEBACK:
+                continue  # `raise SystemExit("usage: ...")` prints no traceback to chain
             label = ast.unparse(func)
             if len(label) > 40:
                 label = label[:37] + "..."
