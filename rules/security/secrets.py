@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import ast
-from pathlib import PurePosixPath
 
 from bastion.analysis.nodes import string_value, target_names
-from bastion.analysis.secrets import SecretMatch, known_format, looks_random, secret_for
+from bastion.analysis.secrets import (
+    SecretMatch,
+    is_template_file,
+    known_format,
+    looks_random,
+    message,
+    reportable,
+    secret_for,
+    setting_secret,
+)
 from bastion.context import FileContext
 from bastion.findings import Severity
 from bastion.parsers import EnvEntry, SettingsDocument
@@ -23,14 +31,6 @@ _ENV_LOOKUPS = frozenset(
         "environ.Env",
     }
 )
-# `.env.example`, `.env.sample`, `example.env`...: templates that document the variables.
-_TEMPLATE_MARKERS = ("example", "sample", "template", "dist", "default", "defaults", "tpl")
-
-
-def _is_env_template(path: str) -> bool:
-    name = PurePosixPath(path).name.lower()
-    parts = name.replace("-", ".").replace("_", ".").split(".")
-    return any(marker in parts for marker in _TEMPLATE_MARKERS)
 
 
 class HardcodedSecret(Rule):
@@ -135,17 +135,10 @@ class HardcodedSecret(Rule):
         self._report_node(node, match, where)
 
     def _reportable(self, match: SecretMatch) -> bool:
-        if self.ctx.is_test_file:
-            return (
-                match.by_format
-                and match.issued
-                and match.description != ("password in a connection URL")
-            )
-        return True
+        return reportable(match, test_file=self.ctx.is_test_file)
 
     def _report_node(self, node: ast.expr, match: SecretMatch, where: str) -> None:
-        what = match.description
-        self.report(node, f"hardcoded {what} {where}", redact=match.redact)
+        self.report(node, message(match, where), redact=match.redact)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -230,24 +223,22 @@ class HardcodedSecret(Rule):
     def check(self) -> None:
         document = self.ctx.document
         if self.ctx.kind == "dotenv":
-            template = _is_env_template(self.ctx.path)
+            template = is_template_file(self.ctx.filename)
             for entry in document:
                 assert isinstance(entry, EnvEntry)
                 if entry.value:
-                    self._check_setting(entry.key, entry.value, entry.line, names=not template)
+                    self._check_setting(entry.key, entry.value, entry.line, template=template)
         elif isinstance(document, SettingsDocument):
             for setting in document.values:
                 if isinstance(setting.value, str) and setting.value:
-                    self._check_setting(setting.key, setting.value, setting.line, names=True)
+                    self._check_setting(setting.key, setting.value, setting.line, template=False)
 
-    def _check_setting(self, name: str, value: str, line: int, *, names: bool) -> None:
-        match = secret_for(name, value) if names else known_format(value)
-        if match is None or not self._reportable(match):
+    def _check_setting(self, name: str, value: str, line: int, *, template: bool) -> None:
+        match = setting_secret(name, value, test_file=self.ctx.is_test_file, template=template)
+        if match is None:
             return
         text = self.ctx.source.line(line)
         first = match.secret.splitlines()[0] if match.secret else ""
         column = text.find(first) + 1 if first and first in text else 1
         where = f"in `{name}`" if name else "in a setting"
-        self.report_at(
-            line, max(column, 1), f"hardcoded {match.description} {where}", redact=match.redact
-        )
+        self.report_at(line, column, message(match, where), redact=match.redact)

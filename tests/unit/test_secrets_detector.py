@@ -232,3 +232,25 @@ def test_full_length_private_key() -> None:
     # written with escaped newlines in one string literal, too
     found = known_format(pem.replace("\n", "\\n"))
     assert found is not None and set(lines) <= set(found.redact)
+
+
+def test_setting_secret_policy_for_other_file_kinds() -> None:
+    from bastion.analysis.secrets import is_template_file, message, setting_secret
+
+    github = FORMATS["GitHub token"]
+    assert setting_secret("DB_PASSWORD", "Pr0d-Passw0rd!") is not None
+    assert setting_secret("DB_PASSWORD", "") is None
+    assert setting_secret("DB_PASSWORD", "${DB_PASSWORD}") is None
+    # test files: only service-issued formats; templates: only known formats
+    assert setting_secret("DB_PASSWORD", "Pr0d-Passw0rd!", test_file=True) is None
+    assert setting_secret("TOKEN", github, test_file=True) is not None
+    assert setting_secret("JWT", FORMATS["JSON Web Token"], test_file=True) is None
+    assert setting_secret("DB_PASSWORD", "Pr0d-Passw0rd!", template=True) is None
+    assert setting_secret("TOKEN", github, template=True) is not None
+    match = setting_secret("GITHUB_TOKEN", github)
+    assert match is not None
+    text = message(match, "in `GITHUB_TOKEN`")
+    assert text == "hardcoded GitHub token in `GITHUB_TOKEN`" and github not in text
+    assert is_template_file(".env.example") and is_template_file("env.sample")
+    assert is_template_file(".env.template") and is_template_file("example.env")
+    assert not is_template_file(".env") and not is_template_file(".env.production")

@@ -15,6 +15,16 @@ questions a rule asks are:
 Both return a `SecretMatch` (or None) that carries the exact text to redact: a rule passes
 `match.redact` to `report(..., redact=...)` and never puts the value in a message.
 
+For `KEY=value` settings of any file kind (`.env`, Dockerfile `ENV`/`ARG`, compose
+`environment:`, TOML/YAML/INI), `setting_secret(name, value, test_file=..., template=...)`
+applies SEC001's whole policy in one call (test files keep only service-issued formats;
+template files such as `.env.example` only known formats), so that every file kind decides
+alike; `message(match, where)` words the finding:
+
+    match = setting_secret(key, value, test_file=ctx.is_test_file)
+    if match is not None:
+        self.report_at(line, column, message(match, f"in `{key}`"), redact=match.redact)
+
     >>> m = secret_for("GITHUB_TOKEN", "ghp_" + "a1B2" * 9)
     >>> m.description
     'GitHub token'
@@ -90,6 +100,11 @@ FORMATS: tuple[CredentialFormat, ...] = (
     ),
 )
 
+# One cheap search before the precise patterns: every format holds one of these.
+_TRIGGER = _re(
+    r"AKIA|ASIA|gh[pousr]_|github_pat_|xox[bpars]-|hooks\.slack|_live_|AIza|PRIVATE KEY|eyJ|://"
+)
+
 # `scheme://user:password@host`: the password is the secret.
 _DSN = _re(r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,30}://([^\s:/@'\"]*):([^\s@/'\"]+)@[^\s/@'\"]+")
 
@@ -123,7 +138,7 @@ def known_format(value: str) -> SecretMatch | None:
 
     Documentation fillers (`AKIAIOSFODNN7EXAMPLE`, `ghp_xxxxxxxx...`) and URLs whose password
     is a placeholder (`postgres://user:${DB_PASSWORD}@db`) do not count."""
-    if len(value) < 16:
+    if len(value) < 16 or not _TRIGGER.search(value):
         return None
     for fmt in FORMATS:
         for found in fmt.pattern.finditer(value):
@@ -584,3 +599,41 @@ def _describe(words: list[str]) -> str:
         if any(k in joined for k in keys):
             return label
     return "secret"
+
+
+# -- policy shared by every file kind -------------------------------------------------------------
+
+_TEMPLATE_MARKERS = ("example", "sample", "template", "dist", "default", "defaults", "tpl")
+
+
+def is_template_file(filename: str) -> bool:
+    """`.env.example`, `.env.sample`, `env.template`, `example.env`, `.env.dist`: files that
+    document variables with placeholder values."""
+    parts = filename.lower().replace("-", ".").replace("_", ".").split(".")
+    return any(marker in parts for marker in _TEMPLATE_MARKERS)
+
+
+def reportable(match: SecretMatch, *, test_file: bool) -> bool:
+    """In test files only credentials issued by a service count: a test password or a JWT the
+    test signs itself is a fixture, an AWS/GitHub/Slack/Stripe/Google key is a leak anywhere."""
+    return not test_file or (match.by_format and match.issued)
+
+
+def setting_secret(
+    name: str, value: str, *, test_file: bool = False, template: bool = False
+) -> SecretMatch | None:
+    """SEC001's decision for one `name = value` setting (a `.env` line, Dockerfile `ENV`/`ARG`,
+    a compose `environment:` entry, a TOML/YAML/INI key): a known format, or a secret-like
+    name with a plausible literal; only known formats in template files; see `reportable`
+    for test files."""
+    if not value:
+        return None
+    match = known_format(value) if template else secret_for(name, value)
+    if match is None or not reportable(match, test_file=test_file):
+        return None
+    return match
+
+
+def message(match: SecretMatch, where: str) -> str:
+    """`hardcoded password in `DB_PASSWORD``: names the kind and the place, never the value."""
+    return f"hardcoded {match.description} {where}"
