@@ -254,3 +254,31 @@ def test_setting_secret_policy_for_other_file_kinds() -> None:
     assert is_template_file(".env.example") and is_template_file("env.sample")
     assert is_template_file(".env.template") and is_template_file("example.env")
     assert not is_template_file(".env") and not is_template_file(".env.production")
+
+
+def test_django_insecure_keys_are_real_keys() -> None:
+    key = "django-insecure-" + "k2#v9!qz&x7@l3m$w8p^r4t*y6u(b1n)"
+    assert secret_for("SECRET_KEY", key) is not None
+    assert secret_for("SECRET_KEY", "django-insecure-changeme") is None
+
+
+def test_jwt_io_sample_token_is_documentation() -> None:
+    sample = (
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+        ".eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
+        ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+    )
+    assert known_format(sample) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("password", "PasswordInput"),
+        ("password", "new-password"),
+        ("first_superuser_password", "changethis"),
+        ("api_key", "X-Api-Key"),
+    ],
+)
+def test_values_about_a_secret(name: str, value: str) -> None:
+    assert secret_for(name, value) is None

@@ -110,7 +110,11 @@ _DSN = _re(r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,30}://([^\s:/@'\"]*):([^\s@/'\"]+)@[^\s
 
 # Hints that a credential-looking text is documentation: AWS's own example key ends in
 # EXAMPLE, and people write `ghp_XXXX...` or `sk_live_...` with obvious filler.
-_FORMAT_FILLER = _re(r"example|sample|x{6,}|0{8,}|1234567890|abcdef|your|dummy|fake", re.I)
+_FORMAT_FILLER = _re(
+    r"example|sample|x{6,}|0{8,}|1234567890|abcdef|your|dummy|fake"
+    r"|SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",  # the signature of jwt.io's sample token
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -400,6 +404,12 @@ def _secret_word_strength(name: str) -> str | None:
     return None
 
 
+def _mentions_secret(text: str) -> bool:
+    words = name_words(text)
+    joined = set(words) | {a + b for a, b in itertools.pairwise(words) if (a, b) in _PAIRS}
+    return bool(joined & (_STRONG_WORDS | _WEAK_WORDS))
+
+
 def _ends_with_pair(words: list[str]) -> bool:
     return len(words) >= 2 and (words[-2], words[-1]) in _PAIRS
 
@@ -442,7 +452,7 @@ _DEFAULT_PASSWORDS = frozenset(
     }
 )
 _PLACEHOLDER_WORDS = re.compile(
-    r"change[\W_]?me|changeit|replace[\W_]?me|placeholder|dummy|example|sample|"
+    r"change[\W_]?(?:me|it|this)|replace[\W_]?(?:me|this)|set[\W_]?me|placeholder|dummy|example|sample|"
     r"insecure|not[\W_]?(?:a[\W_]?)?secret|notsecret|unsafe|fake|mock|\btest|test\b|testing|"
     r"redacted|your[\W_]|[\W_]here$|^my[\W_]|todo|fixme|tbd|"
     r"\bdev\b|development|\blocal\b|default|secret[\W_]?key[\W_]?here|xxx|\*\*\*|\.\.\.",
@@ -482,6 +492,7 @@ def is_password_hash(value: str) -> bool:
 # -- (name, value) --------------------------------------------------------------------------------
 
 _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:[.:][A-Za-z_][A-Za-z0-9_]*)+$")
+_LETTERS_ONLY = re.compile(r"^[A-Za-z_\-]+$")
 _JOINED_WORDS = re.compile(r"^[_\-]*[A-Za-z][a-z]*(?:[_\-.]*[A-Za-z][a-z]*)*[_\-]*$")
 _WORDISH = re.compile(r"^[A-Za-z][a-z]*(?:[ _\-][A-Za-z][a-z]*)*[:?]?$")
 
@@ -530,6 +541,8 @@ def _plausible_secret_value(name: str, value: str, strength: str) -> bool:
         return False
     if name_words(stripped) == name_words(name):
         return False  # `apiKey = "apiKey"`: an enum member or a label
+    if _LETTERS_ONLY.match(stripped) and _mentions_secret(stripped):
+        return False  # `{"password": "PasswordInput"}`, `"new-password"`: about a secret
     if strength == "weak":
         return looks_random(stripped)
     return len(stripped) >= 6
@@ -564,6 +577,9 @@ _LABEL_VALUES = frozenset(
 )
 
 
+_DJANGO_INSECURE = "django-insecure-"
+
+
 def secret_for(name: str, value: str, *, names_only: bool = False) -> SecretMatch | None:
     """Is binding `value` to `name` a hardcoded secret?
 
@@ -578,7 +594,13 @@ def secret_for(name: str, value: str, *, names_only: bool = False) -> SecretMatc
         if found is not None:
             return found
     strength = _secret_word_strength(name)
-    if strength is None or not _plausible_secret_value(name, value, strength):
+    if strength is None:
+        return None
+    if value.startswith(_DJANGO_INSECURE) and looks_random(value[len(_DJANGO_INSECURE) :]):
+        # `startproject` writes a real random key behind this prefix; it is used wherever the
+        # settings file is, production included (`check --deploy` warns about it)
+        return SecretMatch("secret key", value.strip(), by_format=False)
+    if not _plausible_secret_value(name, value, strength):
         return None
     words = name_words(name)
     return SecretMatch(_describe(words), value.strip(), by_format=False)
