@@ -64,8 +64,12 @@ class HardcodedSecret(Rule):
 
     In test files, name-based matches are not reported (test passwords are fixtures); known
     formats issued by a service (AWS, GitHub, Slack, Stripe, Google keys) still are, since
-    they grant access wherever they are committed, but JWTs and PEM keys are not: tests
-    generate and sign their own.
+    they grant access wherever they are committed, but JWTs, PEM keys and URL passwords are
+    not: tests generate and sign their own. Docstrings likewise only report service-issued
+    formats (example URLs and tokens there are documentation). Comparisons
+    (`if password == "..."`) are not flagged. A Django `startproject` key
+    (`"django-insecure-..."` followed by a random key) is flagged: the prefix is a warning,
+    not a placeholder.
 
     The secret never appears in any output: messages name the place, and the value is
     redacted from code frames and fingerprints."""
@@ -90,7 +94,10 @@ class HardcodedSecret(Rule):
         'SECRET_KEY = "k7#q9!vLx2@pR4zT8wYb"\n',
         'db = connect(host="db.internal", user="app", password="Tr0ub4dor&3")\n',
         'settings = {"client_secret": "9d8f7a6s5d4f3g2h1j0k"}\n',
-        'AWS_KEY = "AKIA' + "Q3EGRZ7H2WJXK5PM" + '"\n',
+        # format-based, whatever the name (credential-shaped strings of service-issued formats
+        # stay out of the repository: the unit tests assemble them at run time)
+        'HEADERS = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdmMtYmlsbGluZyJ9'
+        '.q7Xz2LmN9vB4kR8tW1yP5sD3fG6hJ0aQ"}\n',
         'DATABASE_URL = "postgresql://app:Pr0dPassw0rd@db.internal:5432/app"\n',
         'class Settings(BaseSettings):\n    api_key: str = "a8F3k2L9q7Z1x5C0v6B4"\n',
         'def login(user, password="S3cure!Pass"):\n    ...\n',

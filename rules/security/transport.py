@@ -37,6 +37,7 @@ class TlsVerifyDisabled(Rule):
       a module that imports requests or httpx (a session or client);
     - aiohttp's `ssl=False` / `verify_ssl=False` on `aiohttp.*`, `TCPConnector`,
       `ClientSession` and on request methods in a module that imports aiohttp;
+    - urllib3's `PoolManager(cert_reqs="CERT_NONE")` (or `ssl.CERT_NONE`);
     - `session.verify = False` (requests), `ssl._create_unverified_context()`, and
       `ctx.verify_mode = ssl.CERT_NONE`.
 
@@ -59,7 +60,7 @@ class TlsVerifyDisabled(Rule):
         '`verify="/path/to/ca.pem"` (requests/httpx) or an `ssl.SSLContext` loaded with it.'
     )
     cwe = (295,)
-    requires = ("verify", "ssl")
+    requires = ("verify", "ssl", "CERT_NONE")
     bad = [
         "import requests\n\nresp = requests.get(url, verify=False, timeout=5)\n",
         "import httpx\n\nclient = httpx.AsyncClient(verify=False)\n",
@@ -68,6 +69,7 @@ class TlsVerifyDisabled(Rule):
         "import requests\n\ndef fetch(session, url):\n"
         "    return session.post(url, json={}, verify=False, timeout=5)\n",
         "import ssl\n\nctx = ssl.create_default_context()\nctx.verify_mode = ssl.CERT_NONE\n",
+        "import urllib3\n\nhttp = urllib3.PoolManager(cert_reqs='CERT_NONE')\n",
     ]
     good = [
         "import requests\n\nresp = requests.get(url, verify='/etc/ssl/internal-ca.pem')\n",
@@ -82,6 +84,19 @@ class TlsVerifyDisabled(Rule):
         qualified = imports.qualname(node.func) or ""
         if qualified in _UNVERIFIED_CONTEXTS:
             self.report(node, f"`{qualified}()` makes a TLS context that accepts any certificate")
+            return
+        cert_reqs = keyword_value(node, "cert_reqs")
+        if (
+            cert_reqs is not None
+            and qualified.startswith("urllib3.")
+            and (
+                (isinstance(cert_reqs, ast.Constant) and cert_reqs.value == "CERT_NONE")
+                or imports.matches(cert_reqs, "ssl.CERT_NONE")
+            )
+        ):
+            self.report(
+                node, f"`{_short(qualified)}(cert_reqs=CERT_NONE)` turns off certificate checks"
+            )
             return
         verify = keyword_value(node, "verify")
         if is_false(verify) and self._is_http(node, qualified, ("requests", "httpx")):
