@@ -160,7 +160,11 @@ class UnsafeDeserialization(Rule):
                 isinstance(source, ast.Constant) and isinstance(source.value, str)
             ):
                 return
-            if _is_compiled(source, imports) or self._generated_here(source):
+            if (
+                _is_compiled(source, imports)
+                or _is_code_template(source)
+                or self._generated_here(source)
+            ):
                 return
             self.report(
                 node,

@@ -33,6 +33,9 @@ _ENV_LOOKUPS = frozenset(
 )
 
 
+_EXAMPLE_KEYS = frozenset({"example", "examples", "x-example", "x-examples", "sample"})
+
+
 class HardcodedSecret(Rule):
     """Flags credentials written into the code or the settings files of the repository.
 
@@ -237,13 +240,22 @@ class HardcodedSecret(Rule):
                     self._check_setting(entry.key, entry.value, entry.line, template=template)
         elif isinstance(document, SettingsDocument):
             for setting in document.values:
-                if isinstance(setting.value, str) and setting.value:
-                    self._check_setting(setting.key, setting.value, setting.line, template=False)
+                if not isinstance(setting.value, str) or not setting.value:
+                    continue
+                if any(part.lower() in _EXAMPLE_KEYS for part in setting.path):
+                    # OpenAPI/JSON-schema `example:` values are documentation
+                    match = known_format(setting.value)
+                    if match is not None and match.issued:
+                        self._report_setting(setting.key, setting.line, match)
+                    continue
+                self._check_setting(setting.key, setting.value, setting.line, template=False)
 
     def _check_setting(self, name: str, value: str, line: int, *, template: bool) -> None:
         match = setting_secret(name, value, test_file=self.ctx.is_test_file, template=template)
-        if match is None:
-            return
+        if match is not None:
+            self._report_setting(name, line, match)
+
+    def _report_setting(self, name: str, line: int, match: SecretMatch) -> None:
         text = self.ctx.source.line(line)
         first = match.secret.splitlines()[0] if match.secret else ""
         column = text.find(first) + 1 if first and first in text else 1

@@ -62,6 +62,7 @@ _KIND_BY_NAME: tuple[tuple[str, str], ...] = (
     ("tox.ini", "ini"),
     ("mypy.ini", "ini"),
     (".coveragerc", "ini"),
+    ("*.ini", "ini"),  # alembic.ini, pytest.ini, settings.ini: INI settings (SEC001 reads them)
     ("pyrightconfig.json", "json"),
     ("uv.lock", "lockfile"),
     ("poetry.lock", "lockfile"),

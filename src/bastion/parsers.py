@@ -7,6 +7,7 @@ cannot read, which the engine turns into a `parse-error` finding.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
@@ -149,10 +150,45 @@ def _toml_table_lines(lines: list[str]) -> dict[str, int]:
     return tables
 
 
-def parse_yaml(text: str) -> SettingsDocument:
+_TEMPLATE_MARKERS = ("{{", "{%")
+
+
+@functools.cache
+def _yaml_loader_class() -> Any:
+    """A SafeLoader that builds plain data for tags it does not know (CloudFormation's `!Ref`,
+    Ansible's `!vault`, ...) instead of failing: safe, since nothing is ever instantiated."""
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def plain(loader: Any, suffix: str, node: Any) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return loader.construct_mapping(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_scalar(node)
+
+    Loader.add_multi_constructor("", plain)
+    return Loader
+
+
+def parse_yaml(text: str) -> SettingsDocument:
+    """YAML documents. A file that is a template rather than YAML (Helm charts, Jinja:
+    `{{ ... }}` / `{% ... %}` outside strings) and does not parse yields an empty document,
+    not a parse error: it only becomes YAML once rendered."""
+    try:
+        return _parse_yaml(text)
+    except DocumentError:
+        if any(marker in text for marker in _TEMPLATE_MARKERS):
+            return SettingsDocument(None, [], [])
+        raise
+
+
+def _parse_yaml(text: str) -> SettingsDocument:
+    import yaml
+
+    loader = _yaml_loader_class()(text)
     values: list[SettingValue] = []
     documents: list[Any] = []
     try:

@@ -180,3 +180,19 @@ def test_sec013_code_generation_is_not_input() -> None:
         "    return eval(request.args['expr'])\n"
     )
     assert lines(code, "SEC013") == [5, 9]
+
+
+def test_sec001_openapi_examples_are_documentation() -> None:
+    text = (
+        "components:\n  schemas:\n    Token:\n      properties:\n        access_token:\n"
+        f"          example: {JWT}\n"
+        f"        refresh:\n          default: {JWT}\n"
+    )
+    assert lines(text, "SEC001", "openapi.yaml") == [8]
+
+
+def test_sec001_reads_any_ini_file() -> None:
+    text = "[alembic]\nsqlalchemy.url = postgresql://app:Wq7pLz93xKv@db/app\n"
+    assert lines(text, "SEC001", "alembic.ini") == [2]
+    placeholder = "[alembic]\nsqlalchemy.url = driver://user:pass@localhost/dbname\n"
+    assert lines(placeholder, "SEC001", "alembic.ini") == []

@@ -72,3 +72,21 @@ def test_errors_never_quote_the_file(parser, text: str) -> None:  # type: ignore
         parser(text)
     assert "Sup3r-Secret-Value" not in str(info.value)
     assert info.value.line >= 1
+
+
+def test_yaml_unknown_tags_are_plain_data() -> None:
+    text = "Resources:\n  Bucket:\n    Name: !Ref BucketName\n    Arn: !GetAtt [Bucket, Arn]\n"
+    document = parse_yaml(text)
+    assert document.data["Resources"]["Bucket"]["Name"] == "BucketName"
+    assert {v.path: v.line for v in document.values}[("Resources", "Bucket", "Name")] == 3
+
+
+def test_yaml_templates_are_not_parse_errors() -> None:
+    helm = (
+        "apiVersion: v1\nkind: Secret\n{{- if .Values.x }}\ndata:\n"
+        "  a: {{ .Values.a }}\n{{- end }}\n"
+    )
+    document = parse_yaml(helm)
+    assert document.values == []
+    with pytest.raises(DocumentError):
+        parse_yaml("a: [1, 2\n")
