@@ -188,10 +188,11 @@ def parse_yaml(text: str) -> SettingsDocument:
 def _parse_yaml(text: str) -> SettingsDocument:
     import yaml
 
-    loader = _yaml_loader_class()(text)
     values: list[SettingValue] = []
     documents: list[Any] = []
+    loader = None
     try:
+        loader = _yaml_loader_class()(text)  # its reader rejects control characters at once
         while loader.check_node():
             node = loader.get_node()
             if node is None:
@@ -204,9 +205,16 @@ def _parse_yaml(text: str) -> SettingsDocument:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise DocumentError(f"invalid YAML: {exc.problem or exc.context}", line, column) from None
     except yaml.YAMLError as exc:
-        raise DocumentError(f"invalid YAML: {type(exc).__name__}") from None
+        line = 1
+        if isinstance(exc, yaml.reader.ReaderError):
+            line = text.count("\n", 0, exc.position) + 1
+            return_message = "invalid YAML: control character in the text"
+        else:
+            return_message = f"invalid YAML: {type(exc).__name__}"
+        raise DocumentError(return_message, line) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return SettingsDocument(documents[0] if documents else None, values, documents)
 
 

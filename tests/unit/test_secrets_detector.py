@@ -6,6 +6,8 @@ one (secret scanners would rightly refuse the push)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bastion.analysis.secrets import (
     is_placeholder,
@@ -14,6 +16,8 @@ from bastion.analysis.secrets import (
     looks_random,
     secret_for,
 )
+from bastion.findings import redact_text
+from bastion.testing import findings_for
 
 A36 = "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 FORMATS = {
@@ -282,3 +286,17 @@ def test_jwt_io_sample_token_is_documentation() -> None:
 )
 def test_values_about_a_secret(name: str, value: str) -> None:
     assert secret_for(name, value) is None
+
+
+@given(
+    st.text(
+        alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters='"\\'),
+        min_size=8,
+        max_size=40,
+    )
+)
+def test_a_reported_secret_is_masked_in_its_line(secret: str) -> None:
+    code = f'DB_PASSWORD = "{secret}"\n'
+    for finding in findings_for(code, "SEC001", "app/settings.py"):
+        assert secret not in finding.message
+        assert secret not in redact_text(finding.source_line, finding.redact)

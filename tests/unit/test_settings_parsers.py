@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bastion.parsers import DocumentError, SettingsDocument, parse_ini, parse_toml, parse_yaml
 
@@ -90,3 +92,22 @@ def test_yaml_templates_are_not_parse_errors() -> None:
     assert document.values == []
     with pytest.raises(DocumentError):
         parse_yaml("a: [1, 2\n")
+
+
+_CONFIG_TEXT = st.text(
+    alphabet=st.sampled_from(list("ab=:[]{}\"'#-!&*|>%\n \t.,0")) | st.characters(),
+    max_size=200,
+)
+
+
+@given(_CONFIG_TEXT)
+def test_parsers_either_parse_or_raise_document_error(text: str) -> None:
+    for parser in (parse_toml, parse_yaml, parse_ini):
+        try:
+            document = parser(text)
+        except DocumentError as exc:
+            assert exc.line >= 1
+        else:
+            lines = text.splitlines()
+            for value in document.values:
+                assert 1 <= value.line <= max(1, len(lines))
