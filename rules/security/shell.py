@@ -94,6 +94,8 @@ class ShellInjection(Rule):
     def _is_literal(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Constant):
             return True
+        if _quoted(node, self):
+            return True  # `shlex.join(args)`
         if isinstance(node, ast.List | ast.Tuple):
             return all(self._is_literal(e) for e in node.elts)
         if isinstance(node, ast.JoinedStr):
