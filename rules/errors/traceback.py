@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 
 from bastion.analysis.calls import is_error_report_call, is_logging_call
 from bastion.analysis.nodes import has_kwargs_splat, keyword
@@ -51,6 +52,18 @@ def _records_traceback(call: ast.Call, imports: ImportMap) -> bool:
     )
 
 
+_CLI_DIRS = frozenset({"cli", "commands", "scripts", "bin"})
+_CLI_FILES = frozenset({"cli.py", "__main__.py", "manage.py"})
+
+
+def _is_cli_module(path: str) -> bool:
+    """Command-line code (`cli.py`, `__main__.py`, `commands/`, `management/commands/`,
+    `scripts/`): an error line without a traceback is the intended output for a user at a
+    terminal."""
+    parts = PurePosixPath(path).parts
+    return parts[-1] in _CLI_FILES or any(part in _CLI_DIRS for part in parts[:-1])
+
+
 class LogErrorWithoutTraceback(Rule):
     """Flags `logger.error(...)` (stdlib `logging`, structlog, loguru, any `*log*` object)
     called while handling an exception - directly in an `except` block - without
@@ -60,8 +73,10 @@ class LogErrorWithoutTraceback(Rule):
     `**kwargs`, loguru's `logger.opt(exception=...)`, calls in functions defined inside the
     handler, handlers where another call already records the traceback (`logger.debug(...,
     exc_info=True)`, `logger.exception(...)`, `traceback.print_exc()`, Sentry's
-    `capture_exception`), and handlers that re-raise (`raise` / `raise ... from ...`): the
-    traceback then travels with the exception to whoever logs it."""
+    `capture_exception`), handlers that re-raise (`raise` / `raise ... from ...`): the
+    traceback then travels with the exception to whoever logs it, and command-line modules
+    (`cli.py`, `__main__.py`, `manage.py`, `commands/`, `scripts/`), where a one-line error
+    without a traceback is the intended output for the user."""
 
     id = "ERR005"
     name = "log-error-without-traceback"
@@ -96,6 +111,8 @@ class LogErrorWithoutTraceback(Rule):
     ]
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if _is_cli_module(self.ctx.path):
+            return
         nodes = list(_handler_body(node))
         if any(isinstance(n, ast.Raise) for n in nodes):
             return

@@ -196,3 +196,10 @@ def test_sec001_reads_any_ini_file() -> None:
     assert lines(text, "SEC001", "alembic.ini") == [2]
     placeholder = "[alembic]\nsqlalchemy.url = driver://user:pass@localhost/dbname\n"
     assert lines(placeholder, "SEC001", "alembic.ini") == []
+
+
+def test_err005_command_line_modules_print_errors_for_users() -> None:
+    code = "try:\n    run()\nexcept UsageError as e:\n    logger.error(e.args[0])\n    return 1\n"
+    assert lines(code, "ERR005", "app/services/billing.py") == [4]
+    assert lines(code, "ERR005", "app/cli.py") == []
+    assert lines(code, "ERR005", "app/management/commands/sync.py") == []
