@@ -75,25 +75,42 @@ class SettingsDocument:
     documents: list[Any]
 
 
-def _locate(lines: list[str], key: str, value: Any, start: int = 0) -> int:
+_TOML_KEY = re.compile(r"""([A-Za-z0-9_\-]+|"[^"\n]*"|'[^'\n]*')\s*=(?!=)""")
+
+
+def _toml_key_lines(lines: list[str]) -> dict[str, list[int]]:
+    """key -> 0-based indexes of the lines where `key =` is written (dotted keys and inline
+    tables included: each segment right before `=` counts), built in one pass."""
+    index: dict[str, list[int]] = {}
+    for number, line in enumerate(lines):
+        if "=" not in line:
+            continue
+        for found in _TOML_KEY.finditer(line):
+            key = found.group(1).strip("\"'")
+            entries = index.setdefault(key, [])
+            if not entries or entries[-1] != number:
+                entries.append(number)
+    return index
+
+
+def _locate(
+    lines: list[str], key_lines: dict[str, list[int]], key: str, value: Any, start: int
+) -> int:
     """Best 1-based line for `key = value` when the loader keeps no positions (tomllib): the
-    first line from `start` holding the key followed by `=`, preferring one that also holds
-    the value's first line."""
-    first = str(value).splitlines()[0] if isinstance(value, str) and value else None
-    key_re = re.compile(r"(?:^|[\s.{,])[\"']?" + re.escape(key) + r"[\"']?\s*=")
-    fallback = 0
-    for index in range(start, len(lines)):
-        line = lines[index]
-        if key_re.search(line):
-            if first is None or first in line:
-                return index + 1
-            fallback = fallback or index + 1
-    if fallback:
-        return fallback
-    if first:
-        for index, line in enumerate(lines):
-            if first in line:
-                return index + 1
+    first line from `start` where the key is written, preferring one that also holds the
+    value's first line."""
+    import bisect
+
+    candidates = key_lines.get(key, [])
+    first = bisect.bisect_left(candidates, start)
+    text = str(value).splitlines()[0] if isinstance(value, str) and value else None
+    for number in candidates[first : first + 50]:
+        if text is None or text in lines[number]:
+            return number + 1
+    if first < len(candidates):
+        return candidates[first] + 1
+    if candidates:
+        return candidates[0] + 1
     return 1
 
 
@@ -111,6 +128,9 @@ def parse_toml(text: str) -> SettingsDocument:
         raise DocumentError(f"invalid TOML: {str(exc).split(' (at')[0]}", line, column) from None
     lines = text.splitlines()
     tables = _toml_table_lines(lines)
+    key_lines = _toml_key_lines(lines)
+    # repeated keys (arrays of tables) are found in order: each search starts after the last
+    cursor: dict[tuple[str, ...], int] = {}
     values: list[SettingValue] = []
 
     def walk(node: Any, path: tuple[str, ...]) -> None:
@@ -128,9 +148,11 @@ def parse_toml(text: str) -> SettingsDocument:
                 if table in tables:
                     start = tables[table]
                     break
-            values.append(
-                SettingValue(path, node, _locate(lines, keys[-1] if keys else "", node, start))
-            )
+            where = tuple(keys)
+            start = max(start, cursor.get(where, 0))
+            line = _locate(lines, key_lines, keys[-1] if keys else "", node, start)
+            cursor[where] = line
+            values.append(SettingValue(path, node, line))
 
     walk(data, ())
     return SettingsDocument(data, values, [data])
