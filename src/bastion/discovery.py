@@ -62,8 +62,7 @@ _KIND_BY_NAME: tuple[tuple[str, str], ...] = (
     ("tox.ini", "ini"),
     ("mypy.ini", "ini"),
     (".coveragerc", "ini"),
-    ("alembic.ini", "ini"),
-    ("pytest.ini", "ini"),
+    ("*.ini", "ini"),  # alembic.ini, pytest.ini, settings.ini: INI settings (SEC001 reads them)
     ("pyrightconfig.json", "json"),
     ("uv.lock", "lockfile"),
     ("poetry.lock", "lockfile"),

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import configparser
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from bastion.parsers import DocumentError
+from bastion.parsers import SettingsDocument
+from bastion.parsers import parse_ini as parse_ini_settings
 
 
 @dataclass(frozen=True)
@@ -60,19 +60,18 @@ def parse_precommit(text: str) -> PrecommitDocument:
 
 
 @dataclass
-class IniDocument:
-    sections: dict[str, dict[str, str]]
+class IniDocument(SettingsDocument):
+    """An INI file (setup.cfg, tox.ini, mypy.ini, .coveragerc, alembic.ini): its settings with
+    lines, as every settings file has, and its `sections` without the DEFAULT one."""
+
+    sections: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def parse_ini(text: str) -> IniDocument:
-    parser = configparser.RawConfigParser(strict=False, interpolation=None)
-    try:
-        parser.read_string(text)
-    except configparser.Error as exc:
-        line = getattr(exc, "lineno", 1) or 1
-        raise DocumentError(f"invalid INI: {str(exc).splitlines()[0]}", int(line)) from None
-    sections = {name: dict(parser.items(name, raw=True)) for name in parser.sections()}
-    return IniDocument(sections)
+    settings = parse_ini_settings(text)
+    data = settings.data if isinstance(settings.data, dict) else {}
+    sections = {name: dict(options) for name, options in data.items() if name != "DEFAULT"}
+    return IniDocument(settings.data, settings.values, settings.documents, sections)
 
 
 @dataclass

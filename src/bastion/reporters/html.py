@@ -9,13 +9,13 @@ anything reaches the template.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any, TextIO
 
 from bastion import __version__
 from bastion.config import Config
 from bastion.engine import RunResult
 from bastion.findings import Area, Finding, Severity, redact_text
+from bastion.reporters.frames import FrameSource
 
 AREA_TITLES = {
     Area.SECURITY: "Security",
@@ -33,23 +33,10 @@ AREA_TITLES = {
 _FRAME = 2  # lines of context either side of a finding
 
 
-def _frame(finding: Finding, root: Path, cache: dict[str, list[str]]) -> list[dict[str, Any]]:
-    lines = cache.get(finding.path)
-    if lines is None:
-        try:
-            lines = (root / finding.path).read_bytes().decode("utf-8", "replace").splitlines()
-        except OSError:
-            lines = []
-        cache[finding.path] = lines
-    first = max(1, finding.line - _FRAME)
-    last = min(len(lines), finding.line + _FRAME)
+def _frame(finding: Finding, frames: FrameSource) -> list[dict[str, Any]]:
     return [
-        {
-            "number": n,
-            "text": redact_text(lines[n - 1], finding.redact),
-            "flagged": finding.line <= n <= finding.end_line,
-        }
-        for n in range(first, last + 1)
+        {"number": n, "text": text, "flagged": finding.line <= n <= finding.end_line}
+        for n, text in frames.frame(finding, _FRAME)
     ]
 
 
@@ -63,7 +50,7 @@ def _markdown(text: str) -> str:
 def build_context(result: RunResult, config: Config) -> dict[str, Any]:
     from bastion.docs import render_markdown
 
-    cache: dict[str, list[str]] = {}
+    frames = FrameSource(config.root, result)
     rows = []
     for index, f in enumerate(result.findings):
         rows.append(
@@ -79,7 +66,7 @@ def build_context(result: RunResult, config: Config) -> dict[str, Any]:
                 "message": redact_text(f.message, f.redact),
                 "hint": redact_text(f.fix_hint, f.redact),
                 "fixable": f.fixable,
-                "frame": _frame(f, config.root, cache),
+                "frame": _frame(f, frames),
             }
         )
     areas: list[dict[str, Any]] = []

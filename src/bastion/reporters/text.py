@@ -3,28 +3,14 @@ terminal; plain lines, no colour and no frames, when piped or with `--no-color`)
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, TextIO
 
 from bastion.config import Config
 from bastion.engine import RunResult, count_by_severity
-from bastion.findings import Finding, Severity, redact_text
+from bastion.findings import Severity, redact_text
+from bastion.reporters.frames import FrameSource
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-
-
-def _frame_lines(finding: Finding, root: Path, cache: dict[str, list[str]]) -> list[str]:
-    lines = cache.get(finding.path)
-    if lines is None:
-        try:
-            data = (root / finding.path).read_bytes()
-            lines = data.decode("utf-8", "replace").splitlines()
-        except OSError:
-            lines = []
-        cache[finding.path] = lines
-    start = max(1, finding.line - 1)
-    end = min(len(lines), finding.line + 1)
-    return [redact_text(lines[n - 1], finding.redact) for n in range(start, end + 1)]
 
 
 def _counts_text(counts: dict[str, int]) -> str:
@@ -101,7 +87,7 @@ def report_text(result: RunResult, config: Config, out: TextIO, *, color: bool) 
     from rich.markup import escape
 
     console = Console(file=out, force_terminal=True, highlight=False, soft_wrap=True)
-    cache: dict[str, list[str]] = {}
+    frames = FrameSource(config.root, result)
     for f in result.findings:
         message = escape(redact_text(f.message, f.redact))
         style = _STYLE[f.severity]
@@ -109,9 +95,7 @@ def report_text(result: RunResult, config: Config, out: TextIO, *, color: bool) 
             f"[bold]{escape(f.path)}:{f.line}:{f.column}[/bold] [{style}]{f.rule}[/{style}] "
             f"{message} [dim]({f.name})[/dim]"
         )
-        first = max(1, f.line - 1)
-        for offset, text in enumerate(_frame_lines(f, config.root, cache)):
-            number = first + offset
+        for number, text in frames.frame(f, 1)[:3]:
             marker = ">" if number == f.line else " "
             console.print(f"  [dim]{marker}{number:>5} |[/dim] {escape(text)}")
         console.print(f"  [green]hint:[/green] {escape(redact_text(f.fix_hint, f.redact))}\n")

@@ -1,0 +1,215 @@
+"""ERR005-ERR006: keeping the traceback and the cause of an error."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from bastion.analysis.calls import is_error_report_call, is_logging_call
+from bastion.analysis.nodes import has_kwargs_splat, keyword
+from bastion.findings import Severity
+from bastion.imports import ImportMap
+from bastion.rule import Rule
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _handler_body(handler: ast.ExceptHandler) -> Iterator[ast.AST]:
+    """The nodes that run while `handler` handles its exception: its body, without nested
+    functions/classes (they run later) and without nested handlers (they handle another
+    exception, and are visited on their own)."""
+    stack: list[ast.AST] = [s for s in reversed(handler.body) if not isinstance(s, _SCOPES)]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (*_SCOPES, ast.ExceptHandler)):
+                stack.append(child)
+
+
+def _keeps_traceback(call: ast.Call) -> bool:
+    if has_kwargs_splat(call) or keyword(call, "exc_info") is not None:
+        return True
+    if keyword(call, "stack_info") is not None:
+        return True
+    func = call.func
+    # loguru: `logger.opt(exception=True).error(...)`
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        inner = func.value
+        if isinstance(inner.func, ast.Attribute) and inner.func.attr == "opt":
+            return keyword(inner, "exception") is not None
+    return False
+
+
+def _records_traceback(call: ast.Call, imports: ImportMap) -> bool:
+    func = call.func
+    if not is_logging_call(call, imports):
+        name = imports.qualname(func) or ""
+        return is_error_report_call(call, imports) and not name.endswith(".warn")
+    return isinstance(func, ast.Attribute) and (
+        func.attr == "exception" or keyword(call, "exc_info") is not None
+    )
+
+
+_CLI_DIRS = frozenset({"cli", "commands", "scripts", "bin"})
+_CLI_FILES = frozenset({"cli.py", "__main__.py", "manage.py"})
+
+
+def _is_cli_module(path: str) -> bool:
+    """Command-line code (`cli.py`, `__main__.py`, `commands/`, `management/commands/`,
+    `scripts/`): an error line without a traceback is the intended output for a user at a
+    terminal."""
+    parts = PurePosixPath(path).parts
+    return parts[-1] in _CLI_FILES or any(part in _CLI_DIRS for part in parts[:-1])
+
+
+class LogErrorWithoutTraceback(Rule):
+    """Flags `logger.error(...)` (stdlib `logging`, structlog, loguru, any `*log*` object)
+    called while handling an exception - directly in an `except` block - without
+    `exc_info`: the log line says something failed but not where.
+
+    Not flagged: `logger.exception(...)`, calls with `exc_info=...`, `stack_info=...` or
+    `**kwargs`, loguru's `logger.opt(exception=...)`, calls in functions defined inside the
+    handler, handlers where another call already records the traceback (`logger.debug(...,
+    exc_info=True)`, `logger.exception(...)`, `traceback.print_exc()`, Sentry's
+    `capture_exception`), handlers that re-raise (`raise` / `raise ... from ...`): the
+    traceback then travels with the exception to whoever logs it, and command-line modules
+    (`cli.py`, `__main__.py`, `manage.py`, `commands/`, `scripts/`), where a one-line error
+    without a traceback is the intended output for the user."""
+
+    id = "ERR005"
+    name = "log-error-without-traceback"
+    severity = Severity.WARNING
+    summary = "`logger.error(...)` in an `except` block without the traceback"
+    why = (
+        "Inside an exception handler the traceback is the most useful thing you have: it says "
+        "which line failed and how the code got there. `logger.error(...)` drops it (even when "
+        "the message includes `str(exc)`), so the on-call engineer gets `failed: timeout` and "
+        "no idea where. `logger.exception(...)` logs at ERROR level and attaches the traceback."
+    )
+    hint = (
+        'Use `logger.exception("...")` (or pass `exc_info=True`) so the traceback is logged '
+        "with the message."
+    )
+    requires = ("except",)
+    bad = [
+        "try:\n    charge(order)\nexcept PaymentError as exc:\n"
+        '    logger.error("charge failed: %s", exc)\n',
+        "try:\n    sync()\nexcept Exception:\n    logging.error('sync failed')\n    return None\n",
+        "try:\n    send(msg)\nexcept OSError:\n    self.log.error('send failed')\n    retry(msg)\n",
+    ]
+    good = [
+        "try:\n    charge(order)\nexcept PaymentError:\n    logger.exception('charge failed')\n",
+        "try:\n    charge(order)\nexcept PaymentError:\n"
+        "    logger.error('charge failed', exc_info=True)\n",
+        "try:\n    charge(order)\nexcept PaymentError:\n    logger.error('charge failed')\n"
+        "    raise\n",
+        "if not ok:\n    logger.error('validation failed')\n",
+        "try:\n    run()\nexcept Exception:\n    def later():\n        logger.error('x')\n"
+        "    schedule(later)\n",
+    ]
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if _is_cli_module(self.ctx.path):
+            return
+        nodes = list(_handler_body(node))
+        if any(isinstance(n, ast.Raise) for n in nodes):
+            return
+        imports = self.ctx.imports
+        calls = [n for n in nodes if isinstance(n, ast.Call)]
+        if any(_records_traceback(c, imports) for c in calls):
+            return  # the traceback is logged or reported by another call of the handler
+        for sub in nodes:
+            if (
+                isinstance(sub, ast.Call)
+                and isinstance(sub.func, ast.Attribute)
+                and sub.func.attr == "error"
+                and is_logging_call(sub, imports)
+                and not _keeps_traceback(sub)
+            ):
+                self.report(
+                    sub,
+                    "`.error(...)` in an exception handler logs the message without the traceback",
+                )
+
+
+_NO_TRACEBACK = frozenset(
+    {"SystemExit", "builtins.SystemExit", "click.exceptions.Exit", "typer.Exit"}
+)
+
+
+def _references(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+class RaiseWithoutFrom(Rule):
+    """Flags `raise NewError(...)` inside `except SomeError as e:` with no `from`: the new
+    exception is chained only implicitly ("during handling of the above exception, another
+    exception occurred"), which reads like a bug in the handler, and `__cause__` is unset.
+
+    Not flagged: a bare `raise`, `raise e` / `raise e.with_traceback(tb)` (the same
+    exception), `raise X from e` / `from None`, raising a name or attribute that is not a call
+    (`raise StopIteration`), `raise SystemExit(...)` (no traceback is printed), handlers
+    without `as name` (nothing is named to chain), raises in functions defined inside the
+    handler (they run later, elsewhere), and raises inside a nested `except` block (they
+    belong to that handler)."""
+
+    id = "ERR006"
+    name = "raise-without-from"
+    severity = Severity.WARNING
+    summary = "`raise NewError(...)` in `except ... as e` without `from e` / `from None`"
+    why = (
+        "Translating an exception is good practice, but without `from` the traceback reads "
+        "'During handling of the above exception, another exception occurred' - as if the "
+        "handler itself crashed - and tools that follow `__cause__` lose the original error. "
+        "`raise NewError(...) from e` says 'this is why'; `from None` says 'the original is an "
+        "implementation detail' and hides it on purpose."
+    )
+    hint = (
+        "Chain it explicitly: `raise NewError(...) from e` (or `from None` to hide the "
+        "original on purpose)."
+    )
+    requires = ("raise",)
+    bad = [
+        "try:\n    user = repo.get(user_id)\nexcept KeyError as exc:\n"
+        "    raise NotFound(f'no user {user_id}')\n",
+        "try:\n    value = int(raw)\nexcept ValueError as e:\n    raise ValidationError(str(e))\n",
+        "try:\n    data = load(path)\nexcept OSError as err:\n    if strict:\n"
+        "        raise ConfigError('cannot read config')\n    data = {}\n",
+    ]
+    good = [
+        "try:\n    user = repo.get(user_id)\nexcept KeyError as exc:\n"
+        "    raise NotFound(user_id) from exc\n",
+        "try:\n    value = int(raw)\nexcept ValueError as e:\n    raise\n",
+        "try:\n    value = int(raw)\nexcept ValueError as e:\n    raise e\n",
+        "try:\n    value = int(raw)\nexcept ValueError:\n    raise ValidationError('bad')\n",
+        "try:\n    value = int(raw)\nexcept ValueError as e:\n    def fail():\n"
+        "        raise ValidationError('bad')\n    defer(fail)\n",
+        "try:\n    value = int(raw)\nexcept ValueError as e:\n"
+        "    raise ValidationError('bad') from None\n",
+    ]
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        bound = node.name
+        if not bound:
+            return
+        for sub in _handler_body(node):
+            if not isinstance(sub, ast.Raise) or sub.exc is None or sub.cause is not None:
+                continue
+            exc = sub.exc
+            if not isinstance(exc, ast.Call):
+                continue  # `raise e`, `raise StopIteration`
+            func = exc.func
+            if isinstance(func, ast.Attribute) and _references(func.value, bound):
+                continue  # `raise e.with_traceback(tb)`
+            if self.ctx.imports.qualname(func) in _NO_TRACEBACK:
+                continue  # `raise SystemExit("usage: ...")` prints no traceback to chain
+            label = ast.unparse(func)
+            if len(label) > 40:
+                label = label[:37] + "..."
+            self.report(
+                sub,
+                f"`raise {label}(...)` inside `except ... as {bound}` without "
+                f"`from {bound}` or `from None`",
+            )

@@ -1,0 +1,199 @@
+"""SEC013: deserialising or evaluating data that can run code."""
+
+from __future__ import annotations
+
+import ast
+
+from bastion.analysis.nodes import argument, keyword_value, walk_local
+from bastion.findings import FixSafety, Severity
+from bastion.imports import ImportMap
+from bastion.rule import Example, Rule
+
+_PICKLE_LIKE = {
+    "pickle.loads": "pickle",
+    "pickle.load": "pickle",
+    "pickle.Unpickler": "pickle",
+    "_pickle.loads": "pickle",
+    "_pickle.load": "pickle",
+    "cPickle.loads": "pickle",
+    "cPickle.load": "pickle",
+    "dill.loads": "dill",
+    "dill.load": "dill",
+    "cloudpickle.loads": "cloudpickle",
+    "cloudpickle.load": "cloudpickle",
+    "marshal.loads": "marshal",
+    "marshal.load": "marshal",
+    "jsonpickle.decode": "jsonpickle",
+    "shelve.open": "shelve",
+}
+_YAML_LOADS = frozenset({"yaml.load", "yaml.load_all"})
+_YAML_UNSAFE_CALLS = frozenset(
+    {"yaml.unsafe_load", "yaml.unsafe_load_all", "yaml.full_load", "yaml.full_load_all"}
+)
+_SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
+
+
+def _is_compiled(node: ast.expr, imports: ImportMap) -> bool:
+    """`compile(...)`: running a script or config file, code by design."""
+    return isinstance(node, ast.Call) and imports.qualname(node.func) in (
+        "compile",
+        "builtins.compile",
+    )
+
+
+_CODE_MARKERS = ("def ", "class ", "lambda", "return ", "import ", "\n", "=")
+
+
+def _is_code_template(node: ast.expr) -> bool:
+    """Python source assembled here from a template that is itself code: `"def f(%s): ..." %
+    args`, `FUNC_TEMPLATE.format(...)`, `"\\n".join(lines)`. A template that only wraps a
+    value (`f"{expr} + 1"`) is not: the value may come from anywhere."""
+    if not isinstance(node, ast.JoinedStr | ast.BinOp | ast.Call | ast.Constant):
+        return False
+    if isinstance(node, ast.Call) and not (
+        isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join")
+    ):
+        return False
+    for sub in ast.walk(node):
+        if (
+            isinstance(sub, ast.Constant)
+            and isinstance(sub.value, str)
+            and any(marker in sub.value for marker in _CODE_MARKERS)
+        ):
+            return True
+        if isinstance(sub, ast.Name) and sub.id.isupper() and "TEMPLATE" in sub.id:
+            return True
+    return False
+
+
+class UnsafeDeserialization(Rule):
+    """Flags deserialisers that can build arbitrary objects - and so run code - from their
+    input:
+
+    - `yaml.load(...)`/`yaml.load_all(...)` with no `Loader` or with a loader other than
+      `SafeLoader`/`CSafeLoader`/`BaseLoader`, and `yaml.unsafe_load`/`yaml.full_load`;
+    - `pickle.load(s)`/`Unpickler`, `marshal.load(s)`, `dill`, `cloudpickle`,
+      `jsonpickle.decode`, `shelve.open`;
+    - `eval(...)`/`exec(...)` of anything but a string literal.
+
+    Not flagged: `yaml.safe_load`, `json.loads`, `ast.literal_eval`, `pickle.dumps`,
+    `eval`/`exec` of a literal string (no input reaches it), of `compile(...)` (running a
+    script or config file, which is code by design) and code generation: `exec(code)` where
+    `code` is assembled from a template or compiled in the same function, or is a parameter
+    annotated `CodeType`. The `yaml.load` case has a safe
+    fix (`yaml.safe_load`); the others need a different data format."""
+
+    id = "SEC013"
+    name = "unsafe-deserialization"
+    severity = Severity.ERROR
+    summary = "`pickle`/`marshal`/unsafe `yaml.load`/`eval` on data that may be untrusted"
+    why = (
+        "pickle, marshal and YAML's full loader rebuild arbitrary Python objects, and building "
+        "an object can call any function: whoever controls the bytes (a request body, a cache "
+        "entry, an uploaded file, a queue message) controls the process. `eval`/`exec` are "
+        "the same thing without the pretence. Use a data-only format (JSON, "
+        "`yaml.safe_load`, `ast.literal_eval`) and validate it."
+    )
+    hint = (
+        "Use `yaml.safe_load(...)` for YAML, JSON (or a schema'd format) instead of "
+        "pickle/marshal, and `ast.literal_eval` instead of `eval` for literals."
+    )
+    cwe = (502, 95)
+    fix_safety = FixSafety.SAFE
+    requires = ("yaml", "pickle", "marshal", "eval", "exec", "shelve")
+    bad = [
+        Example("import yaml\n\nconfig = yaml.load(request.data)\n"),
+        Example("import pickle\n\nsession = pickle.loads(redis.get(key))\n"),
+        Example("result = eval(request.args['expr'])\n"),
+        Example("import yaml\n\ndocs = yaml.load(fh, Loader=yaml.Loader)\n"),
+        Example("from pickle import load\n\nwith open(path, 'rb') as fh:\n    obj = load(fh)\n"),
+    ]
+    good = [
+        "import yaml\n\nconfig = yaml.safe_load(request.data)\n",
+        "import yaml\n\nconfig = yaml.load(fh, Loader=yaml.SafeLoader)\n",
+        "import json\n\nsession = json.loads(redis.get(key))\n",
+        "import ast\n\nvalue = ast.literal_eval(text)\n",
+        "import pickle\n\nblob = pickle.dumps(obj)\n",
+        "exec('import sys')\n",
+        "model.eval()\n",
+        "def make_setter(attr):\n    code = 'def set(obj, v):\\n    obj.%s = v' % attr\n"
+        "    exec(code, env)\n",
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        imports = self.ctx.imports
+        qualified = imports.qualname(node.func) or ""
+        if qualified in _YAML_LOADS:
+            loader = keyword_value(node, "Loader")
+            if loader is None and len(node.args) > 1:
+                loader = node.args[1]
+            if loader is None:
+                self.report(
+                    node,
+                    f"`{qualified}()` without a safe `Loader` can construct arbitrary objects",
+                    fixable=True,
+                )
+                return
+            name = imports.qualname(loader) or ""
+            if name.rpartition(".")[2] not in _SAFE_LOADERS:
+                self.report(
+                    node,
+                    f"`{qualified}(..., Loader={ast.unparse(loader)})` can construct "
+                    "arbitrary objects",
+                    fixable=True,
+                )
+            return
+        if qualified in _YAML_UNSAFE_CALLS:
+            self.report(node, f"`{qualified}()` can construct arbitrary objects", fixable=False)
+            return
+        library = _PICKLE_LIKE.get(qualified)
+        if library is not None:
+            self.report(
+                node,
+                f"`{qualified}()` runs code chosen by whoever wrote the data",
+                fixable=False,
+            )
+            return
+        if qualified in ("eval", "exec", "builtins.eval", "builtins.exec"):
+            source = argument(node, 0, "source")
+            if source is None or (
+                isinstance(source, ast.Constant) and isinstance(source.value, str)
+            ):
+                return
+            if (
+                _is_compiled(source, imports)
+                or _is_code_template(source)
+                or self._generated_here(source)
+            ):
+                return
+            self.report(
+                node,
+                f"`{qualified.rpartition('.')[2]}()` of a computed value runs whatever it holds",
+                fixable=False,
+            )
+
+    def _generated_here(self, source: ast.expr) -> bool:
+        """Code generation, not input: `exec(code)` where `code` is assembled from a template
+        or compiled in the same function, or is a parameter annotated `CodeType`."""
+        if not isinstance(source, ast.Name):
+            return False
+        function = self.ctx.enclosing_function()
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            return False
+        for arg in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs):
+            if arg.arg == source.id and arg.annotation is not None:
+                annotation = self.ctx.imports.qualname(arg.annotation) or ""
+                if annotation.rpartition(".")[2] == "CodeType":
+                    return True
+        for node in walk_local(function.body):
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AugAssign):
+                targets = [node.target]
+            else:
+                continue
+            if any(isinstance(t, ast.Name) and t.id == source.id for t in targets):
+                value = node.value
+                if _is_compiled(value, self.ctx.imports) or _is_code_template(value):
+                    return True
+        return False

@@ -1,0 +1,263 @@
+"""SEC001: hardcoded secrets in Python, `.env`, TOML, YAML and INI files."""
+
+from __future__ import annotations
+
+import ast
+
+from bastion.analysis.nodes import string_value, target_names
+from bastion.analysis.secrets import (
+    SecretMatch,
+    is_template_file,
+    known_format,
+    looks_random,
+    message,
+    reportable,
+    secret_for,
+    setting_secret,
+)
+from bastion.context import FileContext
+from bastion.findings import Severity
+from bastion.parsers import EnvEntry, SettingsDocument
+from bastion.rule import Example, Rule
+
+# Environment lookups whose second argument / `default=` is a fallback value.
+_ENV_LOOKUPS = frozenset(
+    {
+        "os.getenv",
+        "os.environ.get",
+        "os.environ.setdefault",
+        "os.getenv_b",
+        "decouple.config",
+        "environ.Env",
+    }
+)
+
+
+_EXAMPLE_KEYS = frozenset({"example", "examples", "x-example", "x-examples", "sample"})
+
+
+class HardcodedSecret(Rule):
+    """Flags credentials written into the code or the settings files of the repository.
+
+    In Python files:
+    - a string literal bound to a secret-like name: `SECRET_KEY = "..."`, `self.password =
+      "..."`, `settings["api_key"] = "..."`, class attributes and annotated fields
+      (`password: str = "..."`), dict literals (`{"client_secret": "..."}`), keyword
+      arguments (`connect(password="...")`) and parameter defaults (`def login(pwd="...")`:
+      the default is used whenever a caller leaves it out);
+    - a fallback given to an environment lookup for a secret-like variable when it looks like
+      a real key (`os.getenv("API_KEY", "9f8a...")`);
+    - any string literal in a known credential format (AWS access key id, GitHub, Slack,
+      Stripe live and Google API keys, PEM private keys, JWTs) or a URL with an inline
+      password (`postgres://app:s3cr3t@db/app`), whatever its name.
+
+    In `.env` files and TOML/YAML/INI settings files, the same checks run on every
+    `key = value`. Template files (`.env.example`, `.env.sample`, `.env.template`) only
+    report known credential formats: their values are meant to be placeholders.
+
+    Deliberately silent on: empty and very short values, placeholders (`changeme`, `<token>`,
+    `${VAR}`, `{{ secret }}`, `%(password)s`, `{password}`, `xxx`, `***`,
+    `your-api-key-here`, `dummy`, `example`, `test`, `insecure`...), environment lookups
+    (`os.environ["X"]`, `os.getenv("X", "dev-default")`), Pydantic fields without a literal
+    default (`password: SecretStr = Field(...)`), names about a secret rather than holding one
+    (`PASSWORD_FIELD = "password"`, `password_label = "Password"`, `token_url`,
+    `password_hash`), stored password hashes (`pbkdf2_sha256$...`), labels and sentences,
+    URLs and dotted paths. For `token`/`auth`/`credentials` names the value must also look
+    machine-made (16+ characters, mixed classes, high entropy).
+
+    In test files, name-based matches are not reported (test passwords are fixtures); known
+    formats issued by a service (AWS, GitHub, Slack, Stripe, Google keys) still are, since
+    they grant access wherever they are committed, but JWTs, PEM keys and URL passwords are
+    not: tests generate and sign their own. Docstrings likewise only report service-issued
+    formats (example URLs and tokens there are documentation). Comparisons
+    (`if password == "..."`) are not flagged. A Django `startproject` key
+    (`"django-insecure-..."` followed by a random key) is flagged: the prefix is a warning,
+    not a placeholder.
+
+    The secret never appears in any output: messages name the place, and the value is
+    redacted from code frames and fingerprints."""
+
+    id = "SEC001"
+    name = "hardcoded-secret"
+    severity = Severity.ERROR
+    summary = "Secret (password, key, token, credential) hardcoded in source or settings"
+    why = (
+        "A secret in the repository is readable by everyone who can read the code, its forks, "
+        "its CI logs and its history - removing it later does not un-leak it. Secrets belong in "
+        "the environment or a secrets manager, loaded by a settings object, so that each "
+        "deployment has its own and a leaked one can be rotated without a code change."
+    )
+    hint = (
+        'Load it from the environment (`os.environ["NAME"]`, or a pydantic `BaseSettings` '
+        "field typed `SecretStr`), keep real values out of the repository, and rotate this one."
+    )
+    cwe = (798, 259)
+    kinds = frozenset({"python", "dotenv", "toml", "yaml", "ini"})
+    bad = [
+        'SECRET_KEY = "k7#q9!vLx2@pR4zT8wYb"\n',
+        'db = connect(host="db.internal", user="app", password="Tr0ub4dor&3")\n',
+        'settings = {"client_secret": "9d8f7a6s5d4f3g2h1j0k"}\n',
+        # format-based, whatever the name (credential-shaped strings of service-issued formats
+        # stay out of the repository: the unit tests assemble them at run time)
+        'HEADERS = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdmMtYmlsbGluZyJ9'
+        '.q7Xz2LmN9vB4kR8tW1yP5sD3fG6hJ0aQ"}\n',
+        'DATABASE_URL = "postgresql://app:Pr0dPassw0rd@db.internal:5432/app"\n',
+        'class Settings(BaseSettings):\n    api_key: str = "a8F3k2L9q7Z1x5C0v6B4"\n',
+        'def login(user, password="S3cure!Pass"):\n    ...\n',
+        Example("SECRET_KEY=k7#q9!vLx2@pR4zT8wYb\nDEBUG=false\n", path=".env"),
+        Example('[database]\npassword = "Pr0d-Passw0rd!"\n', path="config/app.toml"),
+        Example("database:\n  password: Pr0d-Passw0rd!\n", path="config.yaml"),
+    ]
+    good = [
+        'SECRET_KEY = os.environ["SECRET_KEY"]\n',
+        'SECRET_KEY = os.getenv("SECRET_KEY", "dev-insecure-key")\n',
+        'PASSWORD_FIELD = "password"\npassword_label = "Password"\n',
+        "class User(BaseModel):\n    password: SecretStr = Field(..., min_length=12)\n",
+        'API_KEY = "<your-api-key>"\nTOKEN = "${API_TOKEN}"\nSECRET = "changeme"\n',
+        'DATABASE_URL = f"postgresql://{user}:{password}@{host}/app"\n',
+        'AWS_KEY = "AKIAIOSFODNN7EXAMPLE"\n',
+        Example(
+            'def test_login():\n    login("bob", password="Tr0ub4dor&3")\n',
+            path="tests/test_auth.py",
+        ),
+        Example(
+            "SECRET_KEY=change-me\nAPI_KEY=your-api-key-here\nDB_PASSWORD=\n", path=".env.example"
+        ),
+        Example("steps:\n  - env:\n      TOKEN: ${{ secrets.PYPI_TOKEN }}\n", path="ci.yml"),
+    ]
+
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._seen: set[int] = set()
+
+    # -- Python -----------------------------------------------------------------------------
+    def _check(self, node: ast.expr | None, name: str, where: str) -> None:
+        """`node` bound to `name`: report it when it is a literal secret."""
+        value = string_value(node)
+        if value is None or node is None:
+            return
+        self._seen.add(id(node))
+        match = secret_for(name, value, names_only=False)
+        if match is None:
+            return
+        if not self._reportable(match):
+            return
+        self._report_node(node, match, where)
+
+    def _reportable(self, match: SecretMatch) -> bool:
+        return reportable(match, test_file=self.ctx.is_test_file)
+
+    def _report_node(self, node: ast.expr, match: SecretMatch, where: str) -> None:
+        self.report(node, message(match, where), redact=match.redact)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Tuple | ast.List) and isinstance(node.value, ast.Tuple):
+                # `user, password = "bob", "..."`
+                if len(target.elts) == len(node.value.elts):
+                    for element, value in zip(target.elts, node.value.elts, strict=True):
+                        for name in target_names(element):
+                            self._check(value, name, f"assigned to `{name}`")
+                continue
+            for name in target_names(target):
+                self._check(node.value, name, f"assigned to `{name}`")
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        for name in target_names(node.target):
+            self._check(node.value, name, f"assigned to `{name}`")
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        for key, value in zip(node.keys, node.values, strict=True):
+            name = string_value(key)
+            if name is not None:
+                self._check(value, name, f'under the key "{name}"')
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self.ctx.imports.qualname(node.func) or ""
+        if qualified in _ENV_LOOKUPS or qualified.endswith((".environ.get", "environ.get")):
+            self._check_env_default(node)
+            return
+        for kw in node.keywords:
+            if kw.arg is not None:
+                self._check(kw.value, kw.arg, f"passed as `{kw.arg}=`")
+
+    def _check_env_default(self, node: ast.Call) -> None:
+        """`os.getenv("API_KEY", "<default>")`: the default is what runs wherever the variable
+        is unset, so a real-looking key there is a hardcoded key. Placeholders and dev
+        defaults are left alone."""
+        var = string_value(node.args[0]) if node.args else None
+        default = node.args[1] if len(node.args) > 1 else None
+        for kw in node.keywords:
+            if kw.arg == "default":
+                default = kw.value
+        value = string_value(default)
+        if default is None or value is None:
+            return
+        self._seen.add(id(default))
+        match = known_format(value)
+        if match is None and var is not None and not self.ctx.is_test_file:
+            candidate = secret_for(var, value, names_only=True)
+            if candidate is not None and looks_random(candidate.secret):
+                match = candidate
+        if match is not None and self._reportable(match):
+            self._report_node(default, match, f"as the fallback of env var `{var or '?'}`")
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        for arg, default in zip(
+            positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
+        ):
+            self._check(default, arg.arg, f"as the default of parameter `{arg.arg}`")
+        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            if kw_default is not None:
+                self._check(kw_default, arg.arg, f"as the default of parameter `{arg.arg}`")
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if id(node) in self._seen or not isinstance(node.value, str) or len(node.value) < 16:
+            return
+        if isinstance(self.ctx.parent, ast.JoinedStr):
+            return  # a fragment of an f-string: `f"postgres://u:{pw}@h"` is not a password
+        match = known_format(node.value)
+        if match is None or not self._reportable(match):
+            return
+        if isinstance(self.ctx.parent, ast.Expr) and not match.issued:
+            # a docstring: example URLs and tokens there are documentation
+            return
+        if match is not None:
+            self._report_node(node, match, "in a string literal")
+
+    # -- .env, TOML, YAML, INI --------------------------------------------------------------
+    def check(self) -> None:
+        document = self.ctx.document
+        if self.ctx.kind == "dotenv":
+            template = is_template_file(self.ctx.filename)
+            for entry in document:
+                assert isinstance(entry, EnvEntry)
+                if entry.value:
+                    self._check_setting(entry.key, entry.value, entry.line, template=template)
+        elif isinstance(document, SettingsDocument):
+            for setting in document.values:
+                if not isinstance(setting.value, str) or not setting.value:
+                    continue
+                if any(part.lower() in _EXAMPLE_KEYS for part in setting.path):
+                    # OpenAPI/JSON-schema `example:` values are documentation
+                    match = known_format(setting.value)
+                    if match is not None and match.issued:
+                        self._report_setting(setting.key, setting.line, match)
+                    continue
+                self._check_setting(setting.key, setting.value, setting.line, template=False)
+
+    def _check_setting(self, name: str, value: str, line: int, *, template: bool) -> None:
+        match = setting_secret(name, value, test_file=self.ctx.is_test_file, template=template)
+        if match is not None:
+            self._report_setting(name, line, match)
+
+    def _report_setting(self, name: str, line: int, match: SecretMatch) -> None:
+        text = self.ctx.source.line(line)
+        first = match.secret.splitlines()[0] if match.secret else ""
+        column = text.find(first) + 1 if first and first in text else 1
+        where = f"in `{name}`" if name else "in a setting"
+        self.report_at(line, column, message(match, where), redact=match.redact)

@@ -1,0 +1,185 @@
+"""SEC017: commands built from data and run through a shell."""
+
+from __future__ import annotations
+
+import ast
+
+from bastion.analysis.nodes import argument, is_true, keyword_value, walk_local
+from bastion.findings import Severity
+from bastion.rule import Rule
+
+# Functions that take `shell=` and run their first argument.
+_SHELL_OPTIONAL = frozenset(
+    {
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.Popen",
+    }
+)
+# Functions that always go through a shell.
+_ALWAYS_SHELL = frozenset(
+    {
+        "os.system",
+        "os.popen",
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
+        "asyncio.create_subprocess_shell",
+        "commands.getoutput",
+    }
+)
+_QUOTERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
+
+
+class ShellInjection(Rule):
+    """Flags a shell command built at run time: `subprocess.run/call/check_call/check_output/
+    Popen(..., shell=True)`, `os.system`, `os.popen`, `subprocess.getoutput/getstatusoutput`
+    and `asyncio.create_subprocess_shell` whose command is not a constant string.
+
+    Not flagged: literal commands (`os.system("clear")`), a name bound only to string literals
+    in the same function (`cmd = "make"`), f-strings whose every interpolated value is
+    wrapped in `shlex.quote(...)`, and `subprocess` calls without `shell=True` (an argument
+    list is passed to the program, not parsed by a shell)."""
+
+    id = "SEC017"
+    name = "shell-injection"
+    severity = Severity.ERROR
+    summary = "Shell command built from non-literal data (`shell=True`, `os.system`)"
+    why = (
+        "A shell parses its command line: a value containing `;`, `&&`, `$(...)` or a "
+        "backtick runs a second command. When any part of the string comes from a request, a "
+        "file name, a database row or a setting, that part can take over the host. Passing an "
+        "argument list without a shell makes every value a single argument, whatever it holds."
+    )
+    hint = (
+        'Pass an argument list without a shell: `subprocess.run(["convert", src, dst], '
+        "check=True)`; if a shell is unavoidable, quote every value with `shlex.quote(...)`."
+    )
+    cwe = (78,)
+    requires = ("subprocess", "os", "system", "popen", "create_subprocess_shell")
+    bad = [
+        "import subprocess\n\nsubprocess.run(f'convert {src} {dst}', shell=True, check=True)\n",
+        "import os\n\nos.system('rm -rf ' + path)\n",
+        "import subprocess\n\ndef grep(pattern):\n"
+        "    return subprocess.check_output('grep %s log.txt' % pattern, shell=True)\n",
+        "from os import popen\n\nout = popen(cmd).read()\n",
+    ]
+    good = [
+        "import subprocess\n\nsubprocess.run(['convert', src, dst], check=True)\n",
+        "import os\n\nos.system('clear')\n",
+        "import subprocess\n\ndef build():\n    cmd = 'make all'\n"
+        "    subprocess.run(cmd, shell=True, check=True)\n",
+        "import shlex, subprocess\n\n"
+        "subprocess.run(f'convert {shlex.quote(src)} out.png', shell=True, check=True)\n",
+        "import subprocess\n\nsubprocess.run(cmd, shell=False, check=True)\n",
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self.ctx.imports.qualname(node.func) or ""
+        if qualified in _SHELL_OPTIONAL:
+            if not is_true(keyword_value(node, "shell")):
+                return
+            command = argument(node, 0, "args")
+        elif qualified in _ALWAYS_SHELL:
+            command = argument(node, 0, "cmd") or argument(node, 0, "command")
+        else:
+            return
+        if command is None or self._is_literal(command):
+            return
+        short = qualified.removeprefix("subprocess.").removeprefix("asyncio.")
+        where = f"`{short}(..., shell=True)`" if qualified in _SHELL_OPTIONAL else f"`{short}()`"
+        self.report(node, f"{where} runs a command built from {_describe(command)}")
+
+    def _is_literal(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Constant):
+            return True
+        if _quoted(node, self):
+            return True  # `shlex.join(args)`
+        if isinstance(node, ast.List | ast.Tuple):
+            return all(self._is_literal(e) for e in node.elts)
+        if isinstance(node, ast.JoinedStr):
+            return all(
+                isinstance(v, ast.Constant) or _quoted(v.value, self)
+                for v in node.values
+                if isinstance(v, ast.Constant | ast.FormattedValue)
+            )
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self._is_literal(node.left) and self._is_literal(node.right)
+        if isinstance(node, ast.Name):
+            return self._bound_to_literals(node.id)
+        return False
+
+    def _bound_to_literals(self, name: str) -> bool:
+        scope = self.ctx.enclosing_function()
+        body: list[ast.stmt] | None
+        if scope is None:
+            body = self.ctx.tree.body if self.ctx.tree is not None else None
+        elif isinstance(scope, ast.Lambda):
+            return False
+        else:
+            body = scope.body
+        if body is None:
+            return False
+        values: list[ast.expr] = []
+        for sub in walk_local(body):
+            if isinstance(sub, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in sub.targets
+            ):
+                values.append(sub.value)
+            elif (
+                isinstance(sub, ast.AnnAssign | ast.AugAssign)
+                and isinstance(sub.target, ast.Name)
+                and sub.target.id == name
+            ):
+                if sub.value is None:
+                    continue
+                values.append(sub.value)
+            elif isinstance(sub, ast.arg) and sub.arg == name:
+                return False  # a parameter: the caller decides
+            elif _rebinds(sub, name):
+                return False  # a loop variable, `with ... as name`, `name := ...`
+        if scope is not None and name in _parameters(scope):
+            return False
+        return bool(values) and all(
+            isinstance(v, ast.Constant) and isinstance(v.value, str) for v in values
+        )
+
+
+def _rebinds(node: ast.AST, name: str) -> bool:
+    targets: list[ast.AST] = []
+    if isinstance(node, ast.For | ast.AsyncFor | ast.comprehension | ast.NamedExpr):
+        targets.append(node.target)
+    elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+        targets.append(node.optional_vars)
+    return any(isinstance(n, ast.Name) and n.id == name for t in targets for n in ast.walk(t))
+
+
+def _parameters(scope: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
+    args = scope.args
+    names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+    if args.vararg:
+        names.add(args.vararg.arg)
+    if args.kwarg:
+        names.add(args.kwarg.arg)
+    return names
+
+
+def _quoted(node: ast.expr, rule: ShellInjection) -> bool:
+    return isinstance(node, ast.Call) and rule.ctx.imports.qualname(node.func) in _QUOTERS
+
+
+def _describe(node: ast.expr) -> str:
+    if isinstance(node, ast.JoinedStr):
+        return "an f-string"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return "`%` formatting"
+    if isinstance(node, ast.BinOp):
+        return "string concatenation"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "format":
+            return "`.format()`"
+        return f"the result of `.{node.func.attr}()`"
+    if isinstance(node, ast.Name):
+        return f"the variable `{node.id}`"
+    return "a computed value"

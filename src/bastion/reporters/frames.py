@@ -1,0 +1,68 @@
+"""Code frames: the source lines shown around a finding, with every secret masked.
+
+A frame shows its neighbours too, which may hold a secret that no enabled rule reported (a
+`.env` line next to a SEC016 finding, with SEC001 switched off). So a frame masks, on every
+line it shows: the secrets any finding of that file asked to redact, any value that matches a
+known credential format, and - in `.env` files, which exist to hold secrets - every value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bastion.discovery import file_kind
+from bastion.engine import RunResult
+from bastion.findings import Finding, mask_secret, redact_text
+
+
+def _mask_line(line: str, known: Iterable[str], dotenv: bool) -> str:
+    from bastion.analysis.secrets import known_format
+
+    line = redact_text(line, known)
+    for _ in range(8):  # a line may hold several tokens; each pass masks one
+        match = known_format(line)
+        if match is None or not match.secret or match.secret not in line:
+            break
+        line = line.replace(match.secret, mask_secret(match.secret))
+    if dotenv and "=" in line and not line.lstrip().startswith("#"):
+        key, _, value = line.partition("=")
+        if value.strip():
+            line = f"{key}={mask_secret(value.strip())}"
+    return line
+
+
+@dataclass
+class FrameSource:
+    root: Path
+    result: RunResult
+    _lines: dict[str, list[str]] = field(default_factory=dict)
+    _secrets: dict[str, set[str]] | None = None
+
+    def secrets_of(self, path: str) -> set[str]:
+        if self._secrets is None:
+            self._secrets = {}
+            for f in (*self.result.findings, *self.result.suppressed):
+                if f.redact:
+                    self._secrets.setdefault(f.path, set()).update(f.redact)
+        return self._secrets.get(path, set())
+
+    def lines_of(self, path: str) -> list[str]:
+        lines = self._lines.get(path)
+        if lines is None:
+            try:
+                lines = (self.root / path).read_bytes().decode("utf-8", "replace").splitlines()
+            except OSError:
+                lines = []
+            self._lines[path] = lines
+        return lines
+
+    def frame(self, finding: Finding, context: int) -> list[tuple[int, str]]:
+        """[(line number, masked text)] from `context` lines above to `context` below."""
+        lines = self.lines_of(finding.path)
+        first = max(1, finding.line - context)
+        last = min(len(lines), max(finding.end_line, finding.line) + context)
+        known = (*finding.redact, *self.secrets_of(finding.path))
+        dotenv = file_kind(finding.path) == "dotenv"
+        return [(n, _mask_line(lines[n - 1], known, dotenv)) for n in range(first, last + 1)]
