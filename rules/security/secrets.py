@@ -92,7 +92,7 @@ class HardcodedSecret(Rule):
         "field typed `SecretStr`), keep real values out of the repository, and rotate this one."
     )
     cwe = (798, 259)
-    kinds = frozenset({"python", "dotenv", "toml", "yaml", "ini"})
+    kinds = frozenset({"python", "dotenv", "toml", "yaml", "ini", "dockerfile", "compose"})
     bad = [
         'SECRET_KEY = "k7#q9!vLx2@pR4zT8wYb"\n',
         'db = connect(host="db.internal", user="app", password="Tr0ub4dor&3")\n',
@@ -107,6 +107,13 @@ class HardcodedSecret(Rule):
         Example("SECRET_KEY=k7#q9!vLx2@pR4zT8wYb\nDEBUG=false\n", path=".env"),
         Example('[database]\npassword = "Pr0d-Passw0rd!"\n', path="config/app.toml"),
         Example("database:\n  password: Pr0d-Passw0rd!\n", path="config.yaml"),
+        Example(
+            "FROM python:3.12-slim\nENV DJANGO_SECRET_KEY=k7#q9!vLx2@pR4zT8wYb\n", path="Dockerfile"
+        ),
+        Example(
+            "services:\n  api:\n    environment:\n      DB_PASSWORD: Pr0d-Passw0rd!\n",
+            path="docker-compose.yml",
+        ),
     ]
     good = [
         'SECRET_KEY = os.environ["SECRET_KEY"]\n',
@@ -124,6 +131,13 @@ class HardcodedSecret(Rule):
             "SECRET_KEY=change-me\nAPI_KEY=your-api-key-here\nDB_PASSWORD=\n", path=".env.example"
         ),
         Example("steps:\n  - env:\n      TOKEN: ${{ secrets.PYPI_TOKEN }}\n", path="ci.yml"),
+        Example(
+            "FROM python:3.12-slim\nARG API_TOKEN\nENV API_TOKEN=${API_TOKEN}\n", path="Dockerfile"
+        ),
+        Example(
+            "services:\n  api:\n    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n",
+            path="docker-compose.yml",
+        ),
     ]
 
     def __init__(self, ctx: FileContext) -> None:
@@ -229,10 +243,18 @@ class HardcodedSecret(Rule):
         if match is not None:
             self._report_node(node, match, "in a string literal")
 
-    # -- .env, TOML, YAML, INI --------------------------------------------------------------
+    # -- .env, TOML, YAML, INI, Dockerfile ENV/ARG, compose environment ---------------------
     def check(self) -> None:
         document = self.ctx.document
-        if self.ctx.kind == "dotenv":
+        if self.ctx.kind in ("dockerfile", "compose"):
+            # `ENV`/`ARG` defaults are baked into image layers (`docker history` shows them);
+            # compose `environment:` values are committed with the file
+            for deploy_entry in document.env_entries():
+                if deploy_entry.value:
+                    self._check_setting(
+                        deploy_entry.key, deploy_entry.value, deploy_entry.line, template=False
+                    )
+        elif self.ctx.kind == "dotenv":
             template = is_template_file(self.ctx.filename)
             for entry in document:
                 assert isinstance(entry, EnvEntry)

@@ -1,7 +1,8 @@
 """No output format may ever show a planted secret.
 
 The secrets are generated here at run time (never committed: the repository must not hold
-credential-shaped strings), planted in Python, `.env`, TOML, YAML and INI files, and the CLI
+credential-shaped strings), planted in Python, `.env`, TOML, YAML, INI, Dockerfile and compose
+files, and the CLI
 is run in text and JSON formats; the text reporter is also run with colour, which prints code
 frames around each finding. None of the secret strings may appear in stdout or stderr."""
 
@@ -98,7 +99,15 @@ def _plant(root: Path) -> tuple[list[str], int]:
         f"db:\n  password: {s['yaml_password']}\naws:\n  key: {s['aws_key_id']}\n"
     )
     (root / "setup.cfg").write_text(f"[app]\npassword = {s['ini_password']}\n")
-    expected = len(py_lines) + 3 + 2 + 2 + 1
+    (root / "Dockerfile").write_text(
+        f"FROM python:3.12-slim\nENV STRIPE_KEY={s['stripe_restricted']}\n"
+        f'ARG DB_PASSWORD={s["password"]}\nCMD ["python", "-m", "app"]\n'
+    )
+    (root / "docker-compose.yml").write_text(
+        f"services:\n  api:\n    environment:\n      GOOGLE_API_KEY: {s['google']}\n"
+        f"      POSTGRES_PASSWORD: {s['yaml_password']}\n"
+    )
+    expected = len(py_lines) + 3 + 2 + 2 + 1 + 2 + 2
     return [*s.values(), *body, pem], expected
 
 
@@ -141,3 +150,29 @@ def test_messages_name_the_place_not_the_value(tmp_path: Path) -> None:
         for secret in secrets:
             assert secret not in finding.message
             assert secret not in finding.fix_hint
+
+
+def test_no_secret_in_any_format_baseline_or_cache_with_every_rule(tmp_path: Path) -> None:
+    """Every rule on (other rules report on the same lines: SEC016 on `.env`, PROD rules on the
+    Dockerfile), every output format, `--statistics`, the baseline file and the cache."""
+    secrets, _ = _plant(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.bastion]\nselect = ["ALL"]\n')
+    runner = CliRunner()
+    outputs: list[str] = []
+    for fmt in ("text", "json", "sarif", "github", "html"):
+        target = tmp_path.parent / f"out-{tmp_path.name}.{fmt}"
+        result = runner.invoke(cli, ["check", str(tmp_path), "--format", fmt, "-o", str(target)])
+        assert result.exit_code == 1, result.output
+        outputs += [target.read_text(), result.stdout, result.stderr]
+    for extra in (["--statistics"], ["--no-color"], []):
+        result = runner.invoke(cli, ["check", str(tmp_path), *extra])
+        outputs += [result.stdout, result.stderr]
+    baseline = tmp_path.parent / f"baseline-{tmp_path.name}.json"
+    result = runner.invoke(cli, ["baseline", "create", str(baseline), str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    outputs.append(baseline.read_text())
+    cache_files = list((tmp_path / ".bastion_cache").rglob("*.json"))
+    assert cache_files, "the runs above should have filled the cache"
+    outputs += [p.read_text() for p in cache_files]
+    assert "SEC016" in outputs[3] and "PROD" in outputs[3]  # other rules did report there
+    _assert_clean(outputs, secrets)
