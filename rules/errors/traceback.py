@@ -5,12 +5,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from pathlib import PurePosixPath
+from typing import Any
 
 from bastion.analysis.calls import is_error_report_call, is_logging_call
 from bastion.analysis.nodes import has_kwargs_splat, keyword
-from bastion.findings import Severity
+from bastion.findings import Finding, FixSafety, Severity
 from bastion.imports import ImportMap
-from bastion.rule import Rule
+from bastion.rule import Example, Fix, Rule
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
@@ -93,9 +94,14 @@ class LogErrorWithoutTraceback(Rule):
         "with the message."
     )
     requires = ("except",)
+    fix_safety = FixSafety.SAFE
     bad = [
-        "try:\n    charge(order)\nexcept PaymentError as exc:\n"
-        '    logger.error("charge failed: %s", exc)\n',
+        Example(
+            "try:\n    charge(order)\nexcept PaymentError as exc:\n"
+            '    logger.error("charge failed: %s", exc)\n',
+            fixed="try:\n    charge(order)\nexcept PaymentError as exc:\n"
+            '    logger.exception("charge failed: %s", exc)\n',
+        ),
         "try:\n    sync()\nexcept Exception:\n    logging.error('sync failed')\n    return None\n",
         "try:\n    send(msg)\nexcept OSError:\n    self.log.error('send failed')\n    retry(msg)\n",
     ]
@@ -132,6 +138,19 @@ class LogErrorWithoutTraceback(Rule):
                     sub,
                     "`.error(...)` in an exception handler logs the message without the traceback",
                 )
+
+    fix_node = "Call"
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        """`logger.error(...)` -> `logger.exception(...)`: same level, plus the traceback."""
+        import libcst as cst
+
+        func = node.func if isinstance(node, cst.Call) else None
+        if not isinstance(func, cst.Attribute) or func.attr.value != "error":
+            return None
+        if any(arg.keyword is not None and arg.keyword.value == "exc_info" for arg in node.args):
+            return None
+        return Fix(node.with_changes(func=func.with_changes(attr=cst.Name("exception"))))
 
 
 _NO_TRACEBACK = frozenset(

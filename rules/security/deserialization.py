@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from bastion.analysis.nodes import argument, keyword_value, walk_local
-from bastion.findings import FixSafety, Severity
+from bastion.findings import Finding, FixSafety, Severity
 from bastion.imports import ImportMap
-from bastion.rule import Example, Rule
+from bastion.rule import Example, Fix, Rule
 
 _PICKLE_LIKE = {
     "pickle.loads": "pickle",
@@ -102,10 +103,16 @@ class UnsafeDeserialization(Rule):
     fix_safety = FixSafety.SAFE
     requires = ("yaml", "pickle", "marshal", "eval", "exec", "shelve")
     bad = [
-        Example("import yaml\n\nconfig = yaml.load(request.data)\n"),
+        Example(
+            "import yaml\n\nconfig = yaml.load(request.data)\n",
+            fixed="import yaml\n\nconfig = yaml.safe_load(request.data)\n",
+        ),
         Example("import pickle\n\nsession = pickle.loads(redis.get(key))\n"),
         Example("result = eval(request.args['expr'])\n"),
-        Example("import yaml\n\ndocs = yaml.load(fh, Loader=yaml.Loader)\n"),
+        Example(
+            "import yaml\n\ndocs = yaml.load_all(fh, Loader=yaml.Loader)\n",
+            fixed="import yaml\n\ndocs = yaml.safe_load_all(fh)\n",
+        ),
         Example("from pickle import load\n\nwith open(path, 'rb') as fh:\n    obj = load(fh)\n"),
     ]
     good = [
@@ -119,6 +126,32 @@ class UnsafeDeserialization(Rule):
         "def make_setter(attr):\n    code = 'def set(obj, v):\\n    obj.%s = v' % attr\n"
         "    exec(code, env)\n",
     ]
+
+    fix_node = "Call"
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        """`yaml.load(x[, Loader=...])` -> `yaml.safe_load(x)` (and `load_all` ->
+        `safe_load_all`); only the `yaml.load` findings are marked fixable."""
+        import libcst as cst
+
+        if not isinstance(node, cst.Call):
+            return None
+        func = node.func
+        imports: tuple[tuple[str, str | None], ...] = ()
+        if isinstance(func, cst.Attribute) and func.attr.value in ("load", "load_all"):
+            new_func: cst.BaseExpression = func.with_changes(
+                attr=cst.Name("safe_" + func.attr.value)
+            )
+        elif isinstance(func, cst.Name) and func.value in ("load", "load_all"):
+            new_func = cst.Name("safe_" + func.value)
+            imports = (("yaml", "safe_" + func.value),)
+        else:
+            return None
+        positional = [a for a in node.args if a.keyword is None]
+        if any(a.star for a in node.args) or not positional:
+            return None
+        stream = positional[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return Fix(node.with_changes(func=new_func, args=[stream]), imports=imports)
 
     def visit_Call(self, node: ast.Call) -> None:
         imports = self.ctx.imports
