@@ -11,6 +11,7 @@ engine = create_engine(DATABASE_URL)
 SessionLocal = sessionmaker(engine)
 
 
+# planted: PROD007 (models, but no Alembic migrations in the project)
 class Base(DeclarativeBase):
     pass
 

@@ -6,6 +6,8 @@ from starlette.middleware import Middleware
 
 from app.routers import items, orders
 
+# planted: API005 (no /v1 prefix anywhere), ERR007 (no handler for unexpected errors),
+# LOG004 (no health route) - project-level findings, reported where the app is created
 app = FastAPI(title="shop")
 
 # planted: SEC003 (any origin, with cookies/credentials)
@@ -16,7 +18,8 @@ app.add_middleware(
     allow_methods=["*"],
 )
 
-# planted: SEC002 (the admin sub-application accepts any origin)
+# planted: SEC002 (the admin sub-application accepts any origin), ERR007 (a mounted app
+# answers its own errors: the outer app's handlers do not cover it)
 admin = FastAPI(middleware=[Middleware(CORSMiddleware, allow_origins=["*"])])
 
 app.include_router(items.router)

@@ -15,13 +15,13 @@ class ItemOut(BaseModel):
     name: str
 
 
-# planted: API001 (returns every item, no pagination)
+# planted: API001 (returns every item, no pagination), API011 (`Depends()` as a default)
 @router.get("/", response_model=list[ItemOut])
 def list_items(db: Session = Depends(get_db)):
     return db.scalars(select(Item)).all()
 
 
-# planted: API002 (`limit` has no upper bound)
+# planted: API002 (`limit` has no upper bound), API011
 @router.get("/search", response_model=list[ItemOut])
 def search_items(q: str, limit: int = 50, offset: int = 0, db: Session = Depends(get_db)):
     query = select(Item).where(Item.name.contains(q)).limit(limit).offset(offset)

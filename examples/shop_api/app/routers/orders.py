@@ -12,6 +12,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/orders")
 
 
+# planted: API011 (here and in notify_customer: `Depends()` as a default value)
 @router.post("/{order_id}/pay")
 def pay_order(order_id: int, db: Session = Depends(get_db)):
     order = db.get(Order, order_id)
