@@ -194,6 +194,7 @@ class LazyLoadFacts(FactCollector):
         super().__init__(ctx)
         # one-off data migrations: a query per row there costs nothing at request time
         self._skip = ctx.is_test_file or "/migrations/" in f"/{ctx.path}"
+        self._assigned: dict[int, dict[str, list[ast.Assign]]] = {}
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if not self.ctx.at_module_level():
@@ -205,40 +206,48 @@ class LazyLoadFacts(FactCollector):
         for target, attrs in reverse.items():
             self.add(kind="reverse", model="", name=target, attrs=attrs)
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self._function(node)
+    # Loops are met by the engine's single walk (not by re-walking each function body); the
+    # assignments of the enclosing function are collected once per function, on first need.
+    def visit_For(self, node: ast.For) -> None:
+        self._loop(node, node.target, node.iter, list(node.body))
 
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
-        self._function(node)
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
+        self._loop(node, node.target, node.iter, list(node.body))
 
-    def _function(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        if self._skip:
+    def _comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+    ) -> None:
+        gen = node.generators[0]
+        body: list[ast.AST] = list(gen.ifs) + [g for g in node.generators[1:]]
+        if isinstance(node, ast.DictComp):
+            body += [node.key, node.value]
+        else:
+            body.append(node.elt)
+        self._loop(node, gen.target, gen.iter, body)
+
+    visit_ListComp = _comprehension
+    visit_SetComp = _comprehension
+    visit_GeneratorExp = _comprehension
+    visit_DictComp = _comprehension
+
+    def _loop(
+        self, node: ast.AST, target: ast.expr, iterable: ast.expr, loop_body: list[ast.AST]
+    ) -> None:
+        if self._skip or not isinstance(target, ast.Name):
             return
-        assigned: dict[str, list[ast.Assign]] | None = None
-        for node in walk_local(fn.body):
-            loops: list[tuple[ast.expr, ast.expr, list[ast.AST]]] = []
-            if isinstance(node, ast.For | ast.AsyncFor):
-                loops.append((node.target, node.iter, list(node.body)))
-            elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
-                gen = node.generators[0]
-                body: list[ast.AST] = list(gen.ifs) + [g for g in node.generators[1:]]
-                if isinstance(node, ast.DictComp):
-                    body += [node.key, node.value]
-                else:
-                    body.append(node.elt)
-                loops.append((gen.target, gen.iter, body))
-            for target, iterable, loop_body in loops:
-                if not isinstance(target, ast.Name):
-                    continue
-                if assigned is None:
-                    assigned = _assignments(fn)
-                trees = _trees(iterable, assigned, getattr(node, "lineno", 0))
-                if trees is None:
-                    continue
-                query = _query_of(trees, self.ctx)
-                if query is None:
-                    continue
-                self._reads(target.id, query, loop_body, node)
+        scope = self.ctx.enclosing(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+        if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            return  # module level, class bodies and lambdas hold no request-time loops
+        assigned = self._assigned.get(id(scope))
+        if assigned is None:
+            assigned = self._assigned[id(scope)] = _assignments(scope)
+        trees = _trees(iterable, assigned, getattr(node, "lineno", 0))
+        if trees is None:
+            return
+        query = _query_of(trees, self.ctx)
+        if query is None:
+            return
+        self._reads(target.id, query, loop_body, node)
 
     def _reads(self, var: str, query: _Query, body: list[ast.AST], loop: ast.AST) -> None:
         model = absolute_qualname(query.model, self.ctx)

@@ -34,6 +34,9 @@ PARSE_ERROR = "BAS001"
 INVALID_SUPPRESSION = "BAS002"
 
 
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 class _Leave:
     """Marks, on the walk's work list, the point where a node's children are done."""
 
@@ -223,7 +226,7 @@ class FileAnalyzer:
         enter.setdefault(ast.Import, []).insert(0, ctx.imports.add_import)
         enter.setdefault(ast.ImportFrom, []).insert(0, ctx.imports.add_import)
         stack = ctx.stack
-        iter_children = ast.iter_child_nodes
+        child_fields = _CHILD_FIELDS
 
         # Iterative, not recursive: generated code nests 100,000 deep (a long `a + b + ...`)
         # and a scanned file must never be able to exhaust the interpreter's stack.
@@ -241,16 +244,29 @@ class FileAnalyzer:
                             handler(node)
                     continue
                 node = item  # type: ignore[assignment]
-                handlers = enter.get(type(node))
+                node_type = type(node)
+                handlers = enter.get(node_type)
                 if handlers:
                     for handler in handlers:
                         handler(node)
                 stack.append(node)
                 push(_LEAVE)
-                children = list(iter_children(node))
-                if children:
-                    children.reverse()
-                    todo.extend(children)
+                # children pushed in reverse so that they pop in source order (what
+                # `ast.iter_child_nodes` yields, without its two generators per node)
+                fields = child_fields.get(node_type)
+                if fields is None:
+                    # `ctx` (Load/Store/Del singletons) is left out: no rule visits it, and
+                    # every name and attribute would otherwise cost one more step
+                    fields = tuple(reversed([f for f in node_type._fields if f != "ctx"]))
+                    child_fields[node_type] = fields
+                for name in fields:
+                    value = getattr(node, name, None)
+                    if type(value) is list:
+                        for element in reversed(value):
+                            if isinstance(element, ast.AST):
+                                push(element)
+                    elif isinstance(value, ast.AST):
+                        push(value)
         finally:
             stack.clear()
         for visitor in visitors:
