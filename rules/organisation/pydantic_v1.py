@@ -222,6 +222,20 @@ class PydanticV1Api(Rule):
         self._models, self._v1_models = model_classes(node, self.ctx.imports)
         self._model_typevars = self._typevars_bound_to_models(node)
         self._scopes: list[dict[str, str]] = []  # variable -> model class, per function
+        imports = self.ctx.imports
+        # variables can only be known models where models exist or can come in: skip the
+        # per-function bookkeeping in every other module (most of a large code base)
+        self._tracks_variables = self._active and bool(
+            self._models
+            or self._model_typevars
+            or imports.is_imported("pydantic")
+            or imports.is_imported("fastapi")
+            or any(
+                part in ("schemas", "schema")
+                for target in imports.aliases.values()
+                for part in target.lstrip(".").split(".")[:-1]
+            )
+        )
 
     def _typevars_bound_to_models(self, tree: ast.Module) -> set[str]:
         """`SchemaT = TypeVar("SchemaT", bound=BaseModel)`."""
@@ -283,6 +297,9 @@ class PydanticV1Api(Rule):
     # -- scopes -----------------------------------------------------------------------------------
     def _enter(self, func: FunctionNode) -> None:
         scope: dict[str, str] = {}
+        if not self._tracks_variables:
+            self._scopes.append(scope)
+            return
         route_params = self._route_body_params(func)
         args = func.args
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
