@@ -49,6 +49,10 @@ class SecurityHeaderFacts(FactCollector):
         "CSP",
         "Hsts",
         "HSTS",
+        "ecurityHeader",
+        "ecurity_header",
+        "ecureHeader",
+        "ecure_header",
     )
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -83,10 +87,15 @@ class DjangoDeployFacts(FactCollector):
     key = DJANGO_DEPLOY_FACTS
 
     def visit_Module(self, node: ast.Module) -> None:
-        if not is_settings_module(self.ctx.path, node):
+        named = is_settings_module(self.ctx.path, node)
+        events = settings_events(node)
+        if not named and not any(event[0] == "import" for event in events):
+            return  # `config/production.py` with `from .base import *`: kept, see below
+        if not named and not any(event[0] == "set" for event in events):
             return
         dev = is_dev_settings_path(self.ctx.path) or self.ctx.is_test_file
-        self.add(events=settings_events(node), dev=dev, line=1)
+        # `derived`: not a settings module by itself, only through what it star-imports
+        self.add(events=events, dev=dev, derived=not named, line=1)
 
 
 _WEB_HINT = (
@@ -288,6 +297,8 @@ class MissingSecurityHeaders(ProjectRule):
         bases = deploy.imported_bases()
         for path, module in sorted(deploy.modules.items()):
             if module.dev or path in bases:
+                continue
+            if module.derived and not deploy.imports_settings(path):
                 continue
             combined = deploy.combined(path)
             values = combined.values

@@ -337,6 +337,7 @@ class SettingsModule:
     path: str
     dev: bool
     events: list[list[Any]]
+    derived: bool = False  # a settings module only through its star-imports
 
 
 class DjangoDeploy:
@@ -346,7 +347,10 @@ class DjangoDeploy:
         self.modules: dict[str, SettingsModule] = {}
         for path, fact in facts:
             self.modules[path] = SettingsModule(
-                path, bool(fact.get("dev")) or path in dev_paths, fact.get("events", [])
+                path,
+                bool(fact.get("dev")) or path in dev_paths,
+                fact.get("events", []),
+                bool(fact.get("derived")),
             )
         self.names = {path: module_name_of(path) for path in self.modules}
 
@@ -365,6 +369,15 @@ class DjangoDeploy:
             return exact[0]
         found = [p for p, (n, _) in self.names.items() if n.endswith("." + reference) and p != path]
         return found[0] if len(found) == 1 else None
+
+    def imports_settings(self, path: str) -> bool:
+        """Does `path` star-import (unconditionally) a real settings module of the project?"""
+        for event in self.modules[path].events:
+            if event[0] == "import":
+                target = self.resolve(path, event[1])
+                if target is not None and not self.modules[target].derived:
+                    return True
+        return False
 
     def imported_bases(self) -> set[str]:
         """Settings modules that another one star-imports unconditionally (`base.py`): they are
