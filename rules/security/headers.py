@@ -91,7 +91,7 @@ class DjangoDeployFacts(FactCollector):
         events = settings_events(node)
         if not named and not any(event[0] == "import" for event in events):
             return  # `config/production.py` with `from .base import *`: kept, see below
-        if not named and not any(event[0] == "set" for event in events):
+        if not named and all(event[0] in ("import", "cond_import") for event in events):
             return
         dev = is_dev_settings_path(self.ctx.path) or self.ctx.is_test_file
         # `derived`: not a settings module by itself, only through what it star-imports
@@ -144,7 +144,9 @@ class MissingSecurityHeaders(ProjectRule):
     order; a star-import bastion cannot read (another package, django-split-settings'
     `include()`, `exec`) means an absent setting may be set there, so then only values
     written explicitly are judged. Settings assigned under `if`/`try` count as set. A
-    `try: from .local import *` of a dev module is ignored.
+    `try: from .local import *` of a dev module is ignored. Settings whose `DEBUG` is the
+    literal `True` (after the star-imports) are development settings in practice: SEC008
+    reports the `DEBUG` when the file may be deployed, and SEC010 stays silent there.
 
     | check | setting | covered | notes |
     |---|---|---|---|
@@ -172,6 +174,9 @@ class MissingSecurityHeaders(ProjectRule):
     judged, a literal key as such is SEC001's, and the key is never printed. W012 needs
     `django.contrib.sessions` or `SessionMiddleware`, W016 needs `CsrfViewMiddleware` (and no
     `CSRF_USE_SESSIONS = True`). CSRF middleware itself (W003) is SEC015's area.
+
+    Checks listed in `SILENCED_SYSTEM_CHECKS` (`"security.W004"`) are not reported; a
+    `SILENCED_SYSTEM_CHECKS` that cannot be read silences the Django side of the module.
 
     Checks that depend on `SecurityMiddleware` are judged only when MIDDLEWARE is a literal
     list that has it (or, when MIDDLEWARE cannot be read, only on explicit values), as Django
@@ -304,6 +309,8 @@ class MissingSecurityHeaders(ProjectRule):
             values = combined.values
             if "INSTALLED_APPS" not in values and "MIDDLEWARE" not in values:
                 continue  # not a project's settings (a library's `settings.py`)
+            if values.get("DEBUG") is True:
+                continue  # settings for development; SEC008 flags them if deployable
             problems = deploy_problems(combined)
             if not problems:
                 continue

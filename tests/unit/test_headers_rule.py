@@ -332,3 +332,28 @@ def test_deploy_problems_follow_djangos_gates() -> None:
     problems = {p.code for p in deploy_problems(Combined(values, False, []))}
     # no SecurityMiddleware: W001 and W002, and the SSL redirect is moot (as in Django)
     assert problems == {"W001", "W002", "W020"}
+
+
+def test_silenced_checks_and_wrapped_middleware(tmp_path: Path) -> None:
+    base = textwrap.dedent(BASE) + textwrap.dedent(HARDENED).replace(
+        "SECURE_HSTS_SECONDS = 31536000", "SECURE_HSTS_SECONDS = 0"
+    )
+    found = findings(tmp_path / "a", {"s/settings.py": base})
+    assert codes(found["s/settings.py", 1]) == {"W004"}
+    silenced = base + 'SILENCED_SYSTEM_CHECKS = ["security.W004"]\n'
+    assert not findings(tmp_path / "b", {"s/settings.py": silenced})
+    prod = "from .common import *\n"
+    prod += 'MIDDLEWARE = ["x.Cache"] + MIDDLEWARE + ["x.Fetch"]\n'
+    common = base.replace("SECURE_HSTS_SECONDS = 0", "SECURE_HSTS_SECONDS = 1")
+    without = common.replace('"django.middleware.security.SecurityMiddleware",\n', "")
+    found = findings(tmp_path / "c", {"s/common.py": without, "s/prod.py": prod})
+    assert codes(found["s/prod.py", 1]) == {"W001"}
+    assert not findings(tmp_path / "d", {"s/common.py": common, "s/prod.py": prod})
+
+
+def test_debug_true_settings_are_left_to_sec008(tmp_path: Path) -> None:
+    code = textwrap.dedent(BASE) + "DEBUG = True\n"
+    assert not findings(tmp_path / "a", {"s/settings.py": code})
+    prod = "from .base import *\nDEBUG = False\n"
+    found = findings(tmp_path / "b", {"s/base.py": code, "s/prod.py": prod})
+    assert set(found) == {("s/prod.py", 1)}

@@ -12,7 +12,8 @@ Two kinds of facts feed the project rule:
   module's top-level statements, in order, reduced to what `manage.py check --deploy` reads -
   `["set", NAME, value, line]`, `["cond", NAME, line]` (assigned under `if`/`try`),
   `["import", ref, line]` / `["cond_import", ref, line]` (`from .base import *`),
-  `["mw_add", [middleware...] | None, line]` (`MIDDLEWARE += [...]`, `.insert()`...) and
+  `["mw_add", [middleware...] | None, line]` (`MIDDLEWARE += [...]`, `.insert()`...),
+  `["mw_wrap", [before...], [after...], line]` (`MIDDLEWARE = [...] + MIDDLEWARE + [...]`) and
   `["opaque", what, line]` (`include(...)` of django-split-settings, `exec`,
   `globals().update`). Values are JSON: `true`/`false`/`none`, `{"int": n}`, `{"str": s}`,
   `{"list": [...]}` for literals and `"other"` for anything computed. A `SECRET_KEY` is never
@@ -163,6 +164,8 @@ DEPLOY_SETTINGS = frozenset(
         "CSRF_USE_SESSIONS",
         "X_FRAME_OPTIONS",
         "ROOT_URLCONF",
+        "SILENCED_SYSTEM_CHECKS",
+        "DEBUG",
     }
 )
 SECRET_MIN_LENGTH = 50
@@ -202,6 +205,33 @@ def describe_value(name: str, value: ast.expr) -> Any:
         if all(i is not None for i in items):
             return {"list": items}
     return "other"
+
+
+def _middleware_wrap(value: ast.expr) -> tuple[list[str], list[str]] | None:
+    """`MIDDLEWARE = [...] + MIDDLEWARE + [...]`: the names added before and after."""
+    parts: list[ast.expr] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            stack += [node.right, node.left]
+        else:
+            parts.append(node)
+    names = [p for p in parts if isinstance(p, ast.Name)]
+    if len(names) != 1 or names[0].id != "MIDDLEWARE":
+        return None
+    before: list[str] = []
+    after: list[str] = []
+    seen = False
+    for part in parts:
+        if part is names[0]:
+            seen = True
+            continue
+        described = describe_value("MIDDLEWARE", part)
+        if not isinstance(described, dict) or "list" not in described:
+            return None
+        (after if seen else before).extend(described["list"])
+    return before, after
 
 
 def _star_import(stmt: ast.stmt) -> str | None:
@@ -294,7 +324,13 @@ def settings_events(tree: ast.Module) -> list[list[Any]]:
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
-                if isinstance(target, ast.Name) and target.id in DEPLOY_SETTINGS:
+                if (
+                    isinstance(target, ast.Name)
+                    and target.id == "MIDDLEWARE"
+                    and (wrap := _middleware_wrap(stmt.value))
+                ):
+                    out.append(["mw_wrap", wrap[0], wrap[1], stmt.lineno])
+                elif isinstance(target, ast.Name) and target.id in DEPLOY_SETTINGS:
                     out.append(
                         ["set", target.id, describe_value(target.id, stmt.value), stmt.lineno]
                     )
@@ -406,6 +442,13 @@ class DjangoDeploy:
                     result.values["MIDDLEWARE"] = {"list": [*current["list"], *event[1]]}
                 else:
                     result.values["MIDDLEWARE"] = UNKNOWN
+            elif kind == "mw_wrap":
+                current = result.values.get("MIDDLEWARE")
+                if isinstance(current, dict):
+                    wrapped = [*event[1], *current["list"], *event[2]]
+                    result.values["MIDDLEWARE"] = {"list": wrapped}
+                else:
+                    result.values["MIDDLEWARE"] = UNKNOWN
             elif kind == "opaque":
                 result.opaque = True
             elif kind in ("import", "cond_import"):
@@ -514,4 +557,9 @@ def deploy_problems(combined: Combined) -> list[Problem]:
     hosts = values.get("ALLOWED_HOSTS")
     if absent("ALLOWED_HOSTS") or hosts == {"list": []}:
         out.append(Problem("W020", "ALLOWED_HOSTS empty"))
+    silenced = values.get("SILENCED_SYSTEM_CHECKS")
+    if isinstance(silenced, dict) and "list" in silenced:
+        out = [p for p in out if f"security.{p.code}" not in silenced["list"]]
+    elif silenced is not None:
+        out = []  # silenced checks we cannot read: any of ours may be among them
     return out
