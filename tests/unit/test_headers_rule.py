@@ -357,3 +357,13 @@ def test_debug_true_settings_are_left_to_sec008(tmp_path: Path) -> None:
     prod = "from .base import *\nDEBUG = False\n"
     found = findings(tmp_path / "b", {"s/base.py": code, "s/prod.py": prod})
     assert set(found) == {("s/prod.py", 1)}
+
+
+def test_settings_changed_in_place_are_no_longer_the_literal(tmp_path: Path) -> None:
+    code = textwrap.dedent(BASE) + textwrap.dedent(HARDENED).replace(
+        'ALLOWED_HOSTS = ["shop.example"]', "ALLOWED_HOSTS = []"
+    )
+    found = findings(tmp_path / "a", {"s/settings.py": code})
+    assert codes(found["s/settings.py", 1]) == {"W020"}
+    code += 'ALLOWED_HOSTS += [os.environ["HOST"]]\n'
+    assert not findings(tmp_path / "b", {"s/settings.py": code})

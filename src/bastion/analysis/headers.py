@@ -353,7 +353,26 @@ def settings_events(tree: ast.Module) -> list[list[Any]]:
             changed, added = _middleware_change(stmt)
             if changed:
                 out.append(["mw_add", added, stmt.lineno])
+            elif (name := _changed_in_place(stmt)) is not None:
+                # `ALLOWED_HOSTS += [...]`, `INSTALLED_APPS.append(...)`: no longer the literal
+                out.append(["set", name, "other", stmt.lineno])
     return out
+
+
+def _changed_in_place(stmt: ast.stmt) -> str | None:
+    target: ast.expr | None = None
+    if isinstance(stmt, ast.AugAssign):
+        target = stmt.target
+    elif (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Call)
+        and isinstance(stmt.value.func, ast.Attribute)
+        and stmt.value.func.attr in ("append", "extend", "insert", "update", "add")
+    ):
+        target = stmt.value.func.value
+    if isinstance(target, ast.Name) and target.id in DEPLOY_SETTINGS:
+        return target.id
+    return None
 
 
 UNKNOWN = "other"
