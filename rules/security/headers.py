@@ -33,8 +33,9 @@ class SecurityHeaderFacts(FactCollector):
     requires = (
         "ecurity-",
         "ECURITY-",
-        "ype-",
-        "YPE-",
+        "ype-Options",
+        "ype-options",
+        "YPE-OPTIONS",
         "ransport-",
         "RANSPORT-",
         "secure",
