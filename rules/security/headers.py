@@ -135,7 +135,8 @@ class MissingSecurityHeaders(ProjectRule):
       `add_middleware`/`Middleware(...)` or called.
 
     `TrustedHostMiddleware`, CORS and GZip middleware set no security header and do not count.
-    Headers added by a reverse proxy cannot be seen: suppress the finding there.
+    Headers added by a reverse proxy (nginx, Traefik, a CDN) cannot be seen: suppress the
+    finding on the app's line (`# bastion: ignore[SEC010] set by nginx`).
 
     **Django.** Each deployment settings module (not named for dev/local/test, not under the
     test paths, not itself star-imported by another settings module) whose settings include
@@ -176,7 +177,8 @@ class MissingSecurityHeaders(ProjectRule):
     `django.contrib.sessions` or `SessionMiddleware`, W016 needs `CsrfViewMiddleware` (and no
     `CSRF_USE_SESSIONS = True`). CSRF middleware itself (W003) is SEC015's area.
 
-    Checks listed in `SILENCED_SYSTEM_CHECKS` (`"security.W004"`) are not reported; a
+    Suppress a settings module's finding with `# bastion: ignore[SEC010] reason` on its first
+    line. Checks listed in `SILENCED_SYSTEM_CHECKS` (`"security.W004"`) are not reported; a
     `SILENCED_SYSTEM_CHECKS` that cannot be read silences the Django side of the module.
 
     Checks that depend on `SecurityMiddleware` are judged only when MIDDLEWARE is a literal
@@ -187,6 +189,8 @@ class MissingSecurityHeaders(ProjectRule):
     name = "missing-security-headers"
     severity = Severity.INFO
     cwe = (693,)
+    # the headers are often added by a reverse proxy, which a static reading cannot see
+    precision = "medium"
     summary = "No security headers (CSP, nosniff, HSTS) or Django `check --deploy` hardening"
     why = (
         "Browsers only apply defences a response asks for: without `Content-Security-Policy` an "
