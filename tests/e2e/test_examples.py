@@ -20,6 +20,7 @@ PLANTED = {
     ("SEC001", "app/config.py", 8),
     ("PROD007", "app/db.py", 19),
     ("API005", "app/main.py", 11),
+    ("SEC010", "app/main.py", 11),
     ("ERR007", "app/main.py", 11),
     ("LOG004", "app/main.py", 11),
     ("SEC003", "app/main.py", 14),

@@ -7,7 +7,7 @@ from starlette.middleware import Middleware
 from app.routers import items, orders
 
 # planted: API005 (no /v1 prefix anywhere), ERR007 (no handler for unexpected errors),
-# LOG004 (no health route) - project-level findings, reported where the app is created
+# LOG004 (no health route), SEC010 (no security headers) - project-level, at the app
 app = FastAPI(title="shop")
 
 # planted: SEC003 (any origin, with cookies/credentials)
