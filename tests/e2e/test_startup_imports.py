@@ -27,6 +27,8 @@ HEAVY = (
     "dockerfile_parse",
     "markdown_it",
     "selenium",
+    # not heavy, but its PEP 508 grammar costs ~25 ms: only dependency files need it
+    "packaging",
 )
 
 PROBE = """
