@@ -207,17 +207,7 @@ def check(
             f"{outside} elsewhere not reported"
         )
     if baseline is not None:
-        from bastion.baseline import apply_baseline
-
-        outcome = apply_baseline(result, baseline, all_findings=everything)
-        result = outcome.result
-        note = f"baseline {baseline_file}: {outcome.baselined} findings baselined"
-        if outcome.stale:
-            note += (
-                f", {outcome.stale} entries stale (fixed or moved): refresh with "
-                f"`bastion baseline update {baseline_file}`"
-            )
-        result.notices.append(note)
+        result = _with_baseline(result, baseline, baseline_file, everything)
     reporter = get_reporter(
         "statistics" if statistics else output_format, sarif_category=sarif_category
     )
@@ -237,6 +227,23 @@ def check(
     for error in result.internal_errors:
         click.echo(f"bastion: {error} (please report this bug)", err=True)
     sys.exit(result.exit_code(config))
+
+
+def _with_baseline(
+    result: Any, baseline: Baseline, baseline_file: Path | None, everything: Any = None
+) -> Any:
+    from bastion.baseline import apply_baseline
+
+    outcome = apply_baseline(result, baseline, all_findings=everything)
+    result = outcome.result
+    note = f"baseline {baseline_file}: {outcome.baselined} findings baselined"
+    if outcome.stale:
+        note += (
+            f", {outcome.stale} entries stale (fixed or moved): refresh with "
+            f"`bastion baseline update {baseline_file}`"
+        )
+    result.notices.append(note)
+    return result
 
 
 def _shard_slice(shard: str, output_format: str, conflicts: dict[str, bool]) -> tuple[int, int]:
@@ -331,6 +338,12 @@ def _write_shard(
 @click.option("--ignore", multiple=True, help="The --ignore the shards were run with.")
 @click.option("--extend-exclude", multiple=True, help="The --extend-exclude of the shards.")
 @click.option("--sarif-category", metavar="NAME", help="SARIF runs[].automationDetails.id.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report and fail only on findings not listed in this baseline file.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only: no notices.")
 @click.option("--no-color", is_flag=True, help="Plain text, no colour or code frames.")
 def merge_command(
@@ -344,6 +357,7 @@ def merge_command(
     ignore: tuple[str, ...],
     extend_exclude: tuple[str, ...],
     sarif_category: str | None,
+    baseline_file: Path | None,
     quiet: bool,
     no_color: bool,
 ) -> None:
@@ -354,11 +368,14 @@ def merge_command(
     from bastion.shard import ShardError, merge
 
     config = _load([project], select, ignore, extend_exclude, fail_on, config_file)
+    baseline = _read_baseline(baseline_file) if baseline_file is not None else None
     try:
         result = merge(list(shard_files), config)
     except ShardError as exc:
         click.echo(f"bastion: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    if baseline is not None:
+        result = _with_baseline(result, baseline, baseline_file)
     reporter = get_reporter(output_format, sarif_category=sarif_category)
     if output is not None:
         try:

@@ -289,7 +289,7 @@ def merge(paths: Sequence[Path], config: Config) -> RunResult:
     suppressed: list[Finding] = []
     files: dict[str, SourceFile] = {}
     facts: dict[str, FileFacts] = {}
-    notices: list[str] = []
+    notices: dict[str, None] = {}  # ordered, without the repeats (discovery notices)
     internal: list[str] = []
     hidden: set[str] = set()
     analyzed = 0
@@ -314,7 +314,7 @@ def merge(paths: Sequence[Path], config: Config) -> RunResult:
             raise ShardError(f"{where}: malformed shard file ({exc})") from None
         findings.extend(_finding(r, where) for r in records)
         suppressed.extend(_finding(r, where) for r in silenced)
-        notices.extend(n for n in shard_notices if n not in notices)
+        notices.update(dict.fromkeys(shard_notices))
         internal.extend(shard_errors)
     analyzer = FileAnalyzer(config)
     ordered = [facts[p] for p in sorted(facts)]  # a single run's file order: sorted by path
@@ -325,7 +325,7 @@ def merge(paths: Sequence[Path], config: Config) -> RunResult:
         findings=_assign(findings),
         suppressed=_assign([*suppressed, *silenced_now]),
         files=[files[p] for p in sorted(files)],
-        notices=notices,
+        notices=list(notices),
         internal_errors=internal,
         rules=config.enabled_rules(analyzer.registry),
         analyzed=analyzed,

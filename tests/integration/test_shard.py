@@ -341,3 +341,35 @@ def test_merge_needs_shard_files() -> None:
 def test_merge_in_process_error_for_no_files(project: Path) -> None:
     with pytest.raises(ShardError, match="no shard files"):
         merge([], load_config([project]))
+
+
+def test_merge_applies_a_baseline_like_check(project: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(project)
+    runner = CliRunner()
+    baseline = project.parent / "baseline.json"
+    created = runner.invoke(cli, ["baseline", "create", str(baseline), "."])
+    assert created.exit_code == 0, created.output
+    files = _cli_shards(project, 2)
+    result = _merge(files, "--baseline", str(baseline), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["findings"] == []
+    assert "findings baselined" in result.stderr
+    # a new finding fails the merged gate, as it fails `check --baseline`
+    (project / "new.py").write_text(BARE)
+    files = _cli_shards(project, 2)
+    merged = _merge(files, "--baseline", str(baseline), "--format", "json")
+    single = runner.invoke(cli, ["check", ".", "--baseline", str(baseline), "--format", "json"])
+    assert merged.exit_code == single.exit_code == 1
+    assert json.loads(merged.stdout)["findings"] == json.loads(single.stdout)["findings"]
+    assert [f["path"] for f in json.loads(merged.stdout)["findings"]] == ["new.py"]
+
+
+def test_internal_errors_of_a_shard_make_the_merge_exit_2(project: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(project)
+    files = _cli_shards(project, 2)
+    document = json.loads(files[0].read_text())
+    document["errors"] = ["internal error in ERR001 at m1.py:3: KeyError: 'x'"]
+    files[0].write_text(json.dumps(document))
+    result = _merge(files, "--format", "json")
+    assert result.exit_code == 2
+    assert "internal error in ERR001" in result.stderr
