@@ -66,6 +66,7 @@ def test_no_secret_in_shard_files_or_merged_reports(tmp_path: Path, monkeypatch:
 
     # frames are left out for the files with secrets only
     assert "except:" in text.getvalue() and "except:" in html  # app/views.py's frame
+    assert "code not shown" in text.getvalue()
     frames_shown = html.count(FRAME_MARK)
     in_clean_files = [f for f in merged.findings if f.path not in hidden]
     assert frames_shown == len(in_clean_files) > 0
