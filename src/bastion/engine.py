@@ -65,6 +65,8 @@ class RunResult:
     # Paths whose code reporters must not show (a merged run no longer knows the secrets that
     # the shards redacted there, so a code frame could not mask them).
     hidden_frames: frozenset[str] = frozenset()
+    # In a shard: a digest of every file discovered (all shards of one run must agree).
+    tree_digest: str = ""
 
     def exit_code(self, config: Config) -> int:
         if self.internal_errors:
@@ -507,9 +509,11 @@ def run(
     analyzer = FileAnalyzer(config)
     discovery = discover(paths, config)
     files = [f for f in discovery.files if analyzer.wants(f.kind)]
+    tree_digest = ""
     if shard is not None:
-        from bastion.shard import in_shard
+        from bastion.shard import in_shard, tree_digest_of
 
+        tree_digest = tree_digest_of(files)
         files = [f for f in files if in_shard(f.path, *shard)]
     findings: list[Finding] = []
     suppressed: list[Finding] = []
@@ -576,6 +580,7 @@ def run(
         rules=config.enabled_rules(analyzer.registry),
         analyzed=len(misses),
         facts=facts,
+        tree_digest=tree_digest,
     )
 
 

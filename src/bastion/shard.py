@@ -73,6 +73,15 @@ def in_shard(path: str, index: int, count: int) -> bool:
     return int.from_bytes(digest[:8], "big") % count == index - 1
 
 
+def tree_digest_of(files: Iterable[SourceFile]) -> str:
+    """Every shard discovers the whole tree before taking its slice: this digest of what it
+    found tells shards of different commits (or checkouts) apart."""
+    digest = hashlib.sha256()
+    for source in files:
+        digest.update(f"{source.path}\0{source.kind}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:24]
+
+
 def config_fingerprint(config: Config, rule_ids: Iterable[str]) -> str:
     """What must be the same in every shard and in the merge: the enabled rules and every
     setting that changes a finding (not the root folder, which differs between CI machines,
@@ -155,6 +164,7 @@ def shard_document(
         "project_rules": any(Path(t).is_dir() for t in targets),
         "files": [{"path": f.path, "kind": f.kind} for f in result.files],
         "analyzed": result.analyzed,
+        "tree": result.tree_digest,
         "findings": [
             _record(f, c)
             for f, c in zip(result.findings, _candidates(result.findings), strict=True)
@@ -212,6 +222,10 @@ def _check_set(shards: list[tuple[Path, dict[str, Any]]], config: Config) -> Non
             raise ShardError(
                 f"{path} checked {meta.get('targets')}, {first_path} checked "
                 f"{first['shard'].get('targets')}: every shard must check the same paths"
+            )
+        if meta.get("tree") != first["shard"].get("tree"):
+            raise ShardError(
+                f"{path} and {first_path} saw different files: run every shard on the same commit"
             )
     counts = {document["shard"].get("count") for _, document in shards}
     if len(counts) != 1:
@@ -296,8 +310,13 @@ def merge(paths: Sequence[Path], config: Config) -> RunResult:
     for where, document in shards:
         meta = document["shard"]
         try:
+            index, count = int(meta["index"]), int(meta["count"])
             for entry in meta["files"]:
                 path = str(entry["path"])
+                if not in_shard(path, index, count):
+                    raise ShardError(
+                        f"{where}: lists {path}, which is not in slice {index}/{count}"
+                    )
                 files[path] = SourceFile(path, config.root / path, str(entry["kind"]))
             for entry in document["facts"]:
                 if not isinstance(entry["facts"], dict):

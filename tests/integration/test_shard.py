@@ -373,3 +373,26 @@ def test_internal_errors_of_a_shard_make_the_merge_exit_2(project: Path, monkeyp
     result = _merge(files, "--format", "json")
     assert result.exit_code == 2
     assert "internal error in ERR001" in result.stderr
+
+
+def test_shards_of_different_trees_do_not_merge(project: Path, monkeypatch: Any) -> None:
+    """A shard re-run after a commit added a file: the merge would silently miss or repeat
+    files, so it refuses."""
+    monkeypatch.chdir(project)
+    first = _cli_shards(project, 2)
+    kept = project.parent / "kept.json"
+    kept.write_text(first[0].read_text())
+    (project / "added.py").write_text(BARE)
+    second = _cli_shards(project, 2)
+    result = _merge([kept, second[1]])
+    assert result.exit_code == 2 and "saw different files" in result.stderr
+
+
+def test_a_file_listed_in_the_wrong_slice_is_refused(project: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(project)
+    files = _cli_shards(project, 2)
+    one, two = (json.loads(f.read_text()) for f in files)
+    one["shard"]["files"].append(two["shard"]["files"][0])
+    files[0].write_text(json.dumps(one))
+    result = _merge(files)
+    assert result.exit_code == 2 and "not in slice 1/2" in result.stderr
