@@ -104,6 +104,12 @@ def cli() -> None:
 @click.option(
     "--statistics", is_flag=True, help="Print the number of findings per rule instead of them."
 )
+@click.option(
+    "--shard",
+    metavar="K/N",
+    help="Analyse the K-th of N stable slices of the files and write its findings and facts "
+    "(--format json) for `bastion merge`; project rules run in the merge.",
+)
 @click.option("--fix", "apply_fix", is_flag=True, help="Apply safe fixes, then report the rest.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff: also apply unsafe fixes.")
 @click.option(
@@ -130,6 +136,7 @@ def check(
     no_cache: bool = False,
     cache_dir: Path | None = None,
     statistics: bool = False,
+    shard: str | None = None,
     apply_fix: bool = False,
     unsafe_fixes: bool = False,
     show_diff: bool = False,
@@ -138,6 +145,19 @@ def check(
     from bastion.engine import run
     from bastion.reporters import get_reporter
 
+    shard_slice = None
+    if shard is not None:
+        shard_slice = _shard_slice(
+            shard,
+            output_format,
+            {
+                "--fix": apply_fix,
+                "--diff": show_diff,
+                "--statistics": statistics,
+                "--baseline": baseline_file is not None,
+                "--diff-base": diff_base is not None,
+            },
+        )
     targets = list(paths) or [Path(".")]
     overrides: dict[str, Any] = {
         "select": _split(select),
@@ -173,7 +193,10 @@ def check(
             jobs=jobs or os.cpu_count() or 1,
             cache_dir=None if no_cache else (cache_dir or config.root / ".bastion_cache"),
             progress=progress,
+            shard=shard_slice,
         )
+    if shard_slice is not None:
+        sys.exit(_write_shard(result, config, shard_slice, targets, output, quiet))
     everything = result.findings
     if changes is not None:
         from bastion.gitdiff import filter_changed
@@ -184,17 +207,7 @@ def check(
             f"{outside} elsewhere not reported"
         )
     if baseline is not None:
-        from bastion.baseline import apply_baseline
-
-        outcome = apply_baseline(result, baseline, all_findings=everything)
-        result = outcome.result
-        note = f"baseline {baseline_file}: {outcome.baselined} findings baselined"
-        if outcome.stale:
-            note += (
-                f", {outcome.stale} entries stale (fixed or moved): refresh with "
-                f"`bastion baseline update {baseline_file}`"
-            )
-        result.notices.append(note)
+        result = _with_baseline(result, baseline, baseline_file, everything)
     reporter = get_reporter(
         "statistics" if statistics else output_format, sarif_category=sarif_category
     )
@@ -208,6 +221,171 @@ def check(
     else:
         stdout = sys.stdout
         reporter(result, config, stdout, color=_use_color(stdout, no_color))
+    if not quiet:
+        for notice in result.notices:
+            click.echo(f"bastion: {notice}", err=True)
+    for error in result.internal_errors:
+        click.echo(f"bastion: {error} (please report this bug)", err=True)
+    sys.exit(result.exit_code(config))
+
+
+def _with_baseline(
+    result: Any, baseline: Baseline, baseline_file: Path | None, everything: Any = None
+) -> Any:
+    from bastion.baseline import apply_baseline
+
+    outcome = apply_baseline(result, baseline, all_findings=everything)
+    result = outcome.result
+    note = f"baseline {baseline_file}: {outcome.baselined} findings baselined"
+    if outcome.stale:
+        note += (
+            f", {outcome.stale} entries stale (fixed or moved): refresh with "
+            f"`bastion baseline update {baseline_file}`"
+        )
+    result.notices.append(note)
+    return result
+
+
+def _shard_slice(shard: str, output_format: str, conflicts: dict[str, bool]) -> tuple[int, int]:
+    from bastion.shard import ShardError, parse_shard
+
+    try:
+        shard_slice = parse_shard(shard)
+    except ShardError as exc:
+        click.echo(f"bastion: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    if output_format != "json":
+        click.echo(
+            f"bastion: error: --shard writes findings and facts for `bastion merge` as JSON: "
+            f"use --format json (not {output_format}); `bastion merge` writes every format",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    for flag, given in conflicts.items():
+        if given:
+            click.echo(
+                f"bastion: error: {flag} cannot be combined with --shard (a shard sees part of "
+                "the project; run it on the whole project or on the merged report)",
+                err=True,
+            )
+            sys.exit(EXIT_ERROR)
+    return shard_slice
+
+
+def _write_shard(
+    result: Any,
+    config: Config,
+    shard_slice: tuple[int, int],
+    targets: list[Path],
+    output: Path | None,
+    quiet: bool,
+) -> int:
+    import json
+
+    from bastion.shard import shard_document
+
+    document = shard_document(result, config, shard_slice, targets)
+    try:
+        if output is not None:
+            with output.open("w", encoding="utf-8") as handle:
+                json.dump(document, handle, ensure_ascii=False)
+                handle.write("\n")
+        else:
+            json.dump(document, sys.stdout, ensure_ascii=False)
+            sys.stdout.write("\n")
+    except OSError as exc:
+        click.echo(f"bastion: error: cannot write {output}: {exc.strerror}", err=True)
+        return EXIT_ERROR
+    if not quiet:
+        for notice in result.notices:
+            click.echo(f"bastion: {notice}", err=True)
+    for error in result.internal_errors:
+        click.echo(f"bastion: {error} (please report this bug)", err=True)
+    return int(result.exit_code(config))
+
+
+@cli.command(name="merge")
+@click.argument(
+    "shard_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif", "github", "html"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON_CHOICES),
+    help="Lowest severity that makes the exit code 1 (default: warning).",
+)
+@click.option(
+    "--project",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The project the shards checked (its settings, and its files for code frames).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The settings file the shards were run with, if not the nearest pyproject.toml.",
+)
+@click.option("--select", multiple=True, help="The --select the shards were run with.")
+@click.option("--ignore", multiple=True, help="The --ignore the shards were run with.")
+@click.option("--extend-exclude", multiple=True, help="The --extend-exclude of the shards.")
+@click.option("--sarif-category", metavar="NAME", help="SARIF runs[].automationDetails.id.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report and fail only on findings not listed in this baseline file.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only: no notices.")
+@click.option("--no-color", is_flag=True, help="Plain text, no colour or code frames.")
+def merge_command(
+    shard_files: tuple[Path, ...],
+    output_format: str,
+    output: Path | None,
+    fail_on: str | None,
+    project: Path,
+    config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    sarif_category: str | None,
+    baseline_file: Path | None,
+    quiet: bool,
+    no_color: bool,
+) -> None:
+    """Merge the outputs of `bastion check --shard K/N --format json` (every K of one N):
+    run the project rules over their facts and report in any format, with the usual exit
+    codes. Give it the same settings and options as the shards."""
+    from bastion.reporters import get_reporter
+    from bastion.shard import ShardError, merge
+
+    config = _load([project], select, ignore, extend_exclude, fail_on, config_file)
+    baseline = _read_baseline(baseline_file) if baseline_file is not None else None
+    try:
+        result = merge(list(shard_files), config)
+    except ShardError as exc:
+        click.echo(f"bastion: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    if baseline is not None:
+        result = _with_baseline(result, baseline, baseline_file)
+    reporter = get_reporter(output_format, sarif_category=sarif_category)
+    if output is not None:
+        try:
+            with output.open("w", encoding="utf-8") as handle:
+                reporter(result, config, handle, color=False)
+        except OSError as exc:
+            click.echo(f"bastion: error: cannot write {output}: {exc.strerror}", err=True)
+            sys.exit(EXIT_ERROR)
+    else:
+        reporter(result, config, sys.stdout, color=_use_color(sys.stdout, no_color))
     if not quiet:
         for notice in result.notices:
             click.echo(f"bastion: {notice}", err=True)
@@ -290,7 +468,7 @@ def fix_command(ctx: click.Context, /, **kwargs: Any) -> None:
     ctx.invoke(check, **kwargs)
 
 
-fix_command.params = [p for p in check.params if p.name != "apply_fix"]
+fix_command.params = [p for p in check.params if p.name not in ("apply_fix", "shard")]
 
 
 def _load(

@@ -63,6 +63,13 @@ class RunResult:
     internal_errors: list[str]
     rules: list[type[RuleMeta]]
     analyzed: int = 0  # files analysed in this run (the others came from the cache)
+    # The map step's per-file facts, in file order (a shard writes them for `bastion merge`).
+    facts: list[FileFacts] = field(default_factory=list)
+    # Paths whose code reporters must not show (a merged run no longer knows the secrets that
+    # the shards redacted there, so a code frame could not mask them).
+    hidden_frames: frozenset[str] = frozenset()
+    # In a shard: a digest of every file discovered (all shards of one run must agree).
+    tree_digest: str = ""
 
     def exit_code(self, config: Config) -> int:
         if self.internal_errors:
@@ -503,6 +510,7 @@ def run(
     jobs: int = 1,
     cache_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> RunResult:
     """Discover, analyse every file (in `jobs` processes, through the cache in `cache_dir` when
     given), run project rules, and fingerprint the findings.
@@ -510,11 +518,19 @@ def run(
     Project rules need the whole project: by default they run only when a folder was given
     (a pre-commit run on a handful of files must not report "no tests" or "no health route").
     `progress(done, total)` is called as files are analysed (the CLI draws a bar with it).
+    `shard=(K, N)` runs the map step alone over the K-th of N stable slices of the files
+    (`bastion.shard`): no review, no project rules; `bastion merge` runs those over all shards.
     """
     paths = list(paths)
     analyzer = FileAnalyzer(config)
     discovery = discover(paths, config)
     files = [f for f in discovery.files if analyzer.wants(f.kind)]
+    tree_digest = ""
+    if shard is not None:
+        from bastion.shard import in_shard, tree_digest_of
+
+        tree_digest = tree_digest_of(files)
+        files = [f for f in files if in_shard(f.path, *shard)]
     findings: list[Finding] = []
     suppressed: list[Finding] = []
     notices = list(discovery.notices)
@@ -565,6 +581,37 @@ def run(
         internal.extend(file_result.internal_errors)
         if file_result.facts is not None:
             facts.append(file_result.facts)
+    if project_rules is None:
+        project_rules = any(Path(p).is_dir() for p in paths)
+    if shard is None:
+        findings, silenced, errors = reduce_step(analyzer, findings, facts, project_rules)
+        suppressed.extend(silenced)
+        internal.extend(errors)
+    return RunResult(
+        findings=assign_fingerprints(findings),
+        suppressed=assign_fingerprints(suppressed),
+        files=files,
+        notices=notices,
+        internal_errors=internal,
+        rules=config.enabled_rules(analyzer.registry),
+        analyzed=len(misses),
+        facts=facts,
+        tree_digest=tree_digest,
+    )
+
+
+def reduce_step(
+    analyzer: FileAnalyzer,
+    findings: list[Finding],
+    facts: list[FileFacts],
+    project_rules: bool,
+) -> tuple[list[Finding], list[Finding], list[str]]:
+    """The reduce step over the map step's findings and facts (of one run, or of every shard
+    of one): `Rule.review`, then the project rules. Returns the findings kept, the project
+    findings silenced in source, and internal errors."""
+    config = analyzer.config
+    internal: list[str] = []
+    suppressed: list[Finding] = []
     if analyzer.reviewers:
         reviewed = ProjectContext(config=config, files=facts)
         for reviewer in analyzer.reviewers:
@@ -572,8 +619,6 @@ def run(
                 findings = reviewer.review(findings, reviewed)
             except Exception as exc:  # a bug in a rule; reported, never swallowed
                 internal.append(f"internal error in {reviewer.id}: {type(exc).__name__}: {exc}")
-    if project_rules is None:
-        project_rules = any(Path(p).is_dir() for p in paths)
     if project_rules and analyzer.project_rules:
         project = ProjectContext(config=config, files=facts)
         for rule_class in analyzer.project_rules:
@@ -584,17 +629,9 @@ def run(
         per_file = {p: config.ignored_for_path(p) for p in {f.path for f in project.findings}}
         kept = [f for f in project.findings if not _ignored_by_selectors(f, per_file[f.path])]
         visible, silenced = _suppress_project_findings(kept, config)
-        findings.extend(visible)
+        findings = [*findings, *visible]
         suppressed.extend(silenced)
-    return RunResult(
-        findings=assign_fingerprints(findings),
-        suppressed=assign_fingerprints(suppressed),
-        files=files,
-        notices=notices,
-        internal_errors=internal,
-        rules=config.enabled_rules(analyzer.registry),
-        analyzed=len(misses),
-    )
+    return findings, suppressed, internal
 
 
 def _suppress_project_findings(

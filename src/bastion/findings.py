@@ -120,6 +120,16 @@ def _normalise(line: str) -> str:
     return " ".join(line.split())
 
 
+def fingerprint_text(finding: Finding) -> str:
+    """The text a fingerprint hashes: the flagged line, secrets masked, whitespace normalised."""
+    return _normalise(redact_text(finding.source_line, finding.redact))
+
+
+def fingerprint(rule: str, path: str, text: str, index: int) -> str:
+    digest = hashlib.sha256(f"{rule}\0{path}\0{text}\0{index}".encode())
+    return digest.hexdigest()[:20]
+
+
 def assign_fingerprints(findings: list[Finding]) -> list[Finding]:
     """Fingerprint = hash(rule, path, normalised flagged line, occurrence index).
 
@@ -130,10 +140,11 @@ def assign_fingerprints(findings: list[Finding]) -> list[Finding]:
     seen: dict[tuple[str, str, str], int] = {}
     out: list[Finding] = []
     for finding in sorted(findings, key=Finding.sort_key):
-        text = _normalise(redact_text(finding.source_line, finding.redact))
+        text = fingerprint_text(finding)
         key = (finding.rule, finding.path, text)
         index = seen.get(key, 0)
         seen[key] = index + 1
-        digest = hashlib.sha256(f"{finding.rule}\0{finding.path}\0{text}\0{index}".encode())
-        out.append(replace(finding, fingerprint=digest.hexdigest()[:20]))
+        out.append(
+            replace(finding, fingerprint=fingerprint(finding.rule, finding.path, text, index))
+        )
     return out

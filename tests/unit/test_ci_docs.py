@@ -37,3 +37,16 @@ def test_every_flag_shown_exists() -> None:
     shown = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", text))
     unknown = shown - known
     assert not unknown, f"docs/ci.md shows flags bastion does not have: {sorted(unknown)}"
+
+
+def test_matrix_example_cuts_as_many_slices_as_it_runs() -> None:
+    """The sharding example: the matrix lists shards 1..N and every `--shard` says `/N`."""
+    text = DOC.read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL) if "--shard" in b]
+    assert len(blocks) == 1
+    workflow = yaml.safe_load(blocks[0])
+    shards = workflow["jobs"]["bastion-shard"]["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, len(shards) + 1))
+    assert set(re.findall(r"--shard [^\n]*?}}/(\d+)", blocks[0])) == {str(len(shards))}
+    assert workflow["jobs"]["bastion"]["needs"] == "bastion-shard"
+    assert "bastion merge shards/*.json" in blocks[0]

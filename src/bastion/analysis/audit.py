@@ -16,10 +16,11 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+# packaging is imported when an audit runs, not when the rules are loaded (start-up time)
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,15 @@ def _load_record(path: Path) -> list[dict[str, Any]]:
     return [data] if isinstance(data, dict) else []
 
 
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))
+
+
 def _version(text: str) -> Version | None:
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(text)
     except (InvalidVersion, TypeError):
@@ -83,7 +92,7 @@ def _in_range(version: Version, events: list[dict[str, str]]) -> bool:
         for kind, value in event.items():
             if kind not in {"introduced", "fixed", "last_affected"}:
                 continue
-            parsed = Version("0") if value == "0" else _version(str(value))
+            parsed = _version("0" if value == "0" else str(value))
             if parsed is not None:
                 ordered.append((parsed, kind))
     ordered.sort(key=lambda item: item[0])
@@ -119,7 +128,7 @@ class OsvDatabase:
                     package = affected.get("package") or {}
                     if str(package.get("ecosystem", "")).lower() != "pypi":
                         continue
-                    name = canonicalize_name(str(package.get("name", "")))
+                    name = _canonical(str(package.get("name", "")))
                     self.by_package.setdefault(name, []).append((record, affected))
 
     def query(self, name: str, version: str) -> list[Advisory]:

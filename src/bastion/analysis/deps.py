@@ -12,10 +12,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING, Any
 
 from bastion.parsers import DocumentError
 
@@ -23,6 +20,24 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
+
+# packaging (its PEP 508 grammar compiles many regexes) is imported the first time a dependency
+# file is read, not when the rules are loaded: `bastion check one_file.py` starts faster.
+def canonicalize_name(name: str) -> str:
+    from packaging.utils import canonicalize_name as canonical
+
+    return str(canonical(name))
+
+
+def _requirement(text: str) -> Requirement:
+    """`packaging.requirements.Requirement(text)`; raises ValueError (InvalidRequirement)."""
+    from packaging.requirements import Requirement
+
+    return Requirement(text)
 
 
 @dataclass(frozen=True)
@@ -170,8 +185,8 @@ def parse_requirements(text: str) -> RequirementsDocument:
                 )
             continue
         try:
-            req = Requirement(requirement_text)
-        except InvalidRequirement as exc:
+            req = _requirement(requirement_text)
+        except ValueError as exc:  # packaging's InvalidRequirement
             doc.invalid.append((line, str(exc).splitlines()[0]))
             continue
         doc.dependencies.append(
@@ -313,8 +328,8 @@ def parse_pyproject(text: str) -> PyprojectDocument:
                 continue  # PEP 735 `{include-group = ...}`
             line = value_line(item, start)
             try:
-                req = Requirement(item)
-            except InvalidRequirement:
+                req = _requirement(item)
+            except ValueError:  # packaging's InvalidRequirement
                 continue
             doc.dependencies.append(
                 Dependency(

@@ -14,13 +14,15 @@ import sys
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING, Any
 
 from bastion.imports import ImportMap
+
+# packaging is imported where a dependency file is read: a check of a few Python files that
+# never ask for the declared version does not pay for it (start-up time).
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -86,7 +88,7 @@ def model_classes(tree: ast.Module, imports: ImportMap) -> tuple[set[str], set[s
 
 # -- the declared version ------------------------------------------------------------------------
 
-_PROBES = [Version(v) for v in ("1.8.0", "1.10.0", "1.10.99", "2.0.0", "2.5.0", "2.11.0", "2.99.0")]
+_PROBES = ("1.8.0", "1.10.0", "1.10.99", "2.0.0", "2.5.0", "2.11.0", "2.99.0")
 _LOCK_FILES = ("poetry.lock", "uv.lock", "pdm.lock")
 
 
@@ -111,9 +113,11 @@ def _declared_major(root_text: str) -> int | None:
 
 def _major_of(spec: SpecifierSet) -> int | None:
     """The highest major version of Pydantic that `spec` allows (1 or 2)."""
+    from packaging.version import InvalidVersion, Version
+
     if not str(spec):
         return 2  # unpinned: whatever is newest
-    candidates = list(_PROBES)
+    candidates = [Version(v) for v in _PROBES]
     for item in spec:
         try:
             candidates.append(Version(item.version.removesuffix(".*")))
@@ -126,6 +130,8 @@ def _major_of(spec: SpecifierSet) -> int | None:
 
 
 def _locked_version(root: Path) -> Version | None:
+    from packaging.version import InvalidVersion, Version
+
     for name in _LOCK_FILES:
         data = _toml(root / name)
         for package in data.get("package", []) if isinstance(data, dict) else []:
@@ -147,6 +153,8 @@ def _toml(path: Path) -> dict[str, Any]:
 
 
 def _requirement_specs(lines: Iterable[Any]) -> Iterator[SpecifierSet]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     for line in lines:
         if not isinstance(line, str):
             continue
@@ -199,6 +207,8 @@ _CARET = re.compile(r"^\^(\d+)(?:\.(\d+))?")
 
 def _poetry_spec(value: str) -> SpecifierSet | None:
     """Poetry's `^1.10`, `~1.10`, `1.10.*`, `>=1,<2`, `*`."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     value = value.strip()
     if value in ("", "*"):
         return SpecifierSet()

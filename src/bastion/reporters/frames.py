@@ -4,6 +4,9 @@ A frame shows its neighbours too, which may hold a secret that no enabled rule r
 `.env` line next to a SEC016 finding, with SEC001 switched off). So a frame masks, on every
 line it shows: the secrets any finding of that file asked to redact, any value that matches a
 known credential format, and - in `.env` files, which exist to hold secrets - every value.
+
+A run merged from shards (`bastion merge`) no longer knows the secrets the shards redacted: the
+files where a shard redacted one are in `RunResult.hidden_frames`, and no code of them is shown.
 """
 
 from __future__ import annotations
@@ -59,7 +62,10 @@ class FrameSource:
         return lines
 
     def frame(self, finding: Finding, context: int) -> list[tuple[int, str]]:
-        """[(line number, masked text)] from `context` lines above to `context` below."""
+        """[(line number, masked text)] from `context` lines above to `context` below; nothing
+        for a file whose code must not be shown."""
+        if finding.path in self.result.hidden_frames:
+            return []
         lines = self.lines_of(finding.path)
         first = max(1, finding.line - context)
         last = min(len(lines), max(finding.end_line, finding.line) + context)

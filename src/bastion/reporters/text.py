@@ -98,6 +98,8 @@ def report_text(result: RunResult, config: Config, out: TextIO, *, color: bool) 
         for number, text in frames.frame(f, 1)[:3]:
             marker = ">" if number == f.line else " "
             console.print(f"  [dim]{marker}{number:>5} |[/dim] {escape(text)}")
+        if f.path in result.hidden_frames:
+            console.print("  [dim](code not shown: a shard redacted a secret in this file)[/dim]")
         console.print(f"  [green]hint:[/green] {escape(redact_text(f.fix_hint, f.redact))}\n")
     _rich_summary(result, console)
 

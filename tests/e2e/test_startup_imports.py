@@ -1,0 +1,86 @@
+"""The pre-commit case starts fast: a plain `bastion check one_file.py` (JSON, or text on a
+pipe) never imports the heavy libraries that only fixes, the HTML report, the dependency audit,
+rich output on a terminal or some file kinds need.
+
+Run in a fresh interpreter (a subprocess), because this test session has imported everything.
+A failure here means someone added an eager import: import the module inside the function
+that needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+HEAVY = (
+    "rich",
+    "libcst",
+    "jinja2",
+    "pip_audit",
+    "yaml",
+    "dockerfile_parse",
+    "markdown_it",
+    "selenium",
+    # not heavy, but its PEP 508 grammar costs ~25 ms: only dependency files need it
+    "packaging",
+)
+
+PROBE = """
+import json, runpy, sys
+sys.argv = ["bastion", *sys.argv[1:]]
+code = None
+try:
+    runpy.run_module("bastion", run_name="__main__", alter_sys=True)
+except SystemExit as exc:
+    code = exc.code
+sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "modules": sorted(sys.modules)}) + "\\n")
+"""
+
+
+def _imported(cwd: Path, *args: str) -> tuple[int, set[str], str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("PROBE "))
+    report = json.loads(line[len("PROBE ") :])
+    top = {name.partition(".")[0] for name in report["modules"]}
+    return report["code"], top, proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--format", "json"),
+        (),  # text: stdout is a pipe here, so plain lines without rich
+        ("--format", "json", "--no-cache"),
+        ("--format", "sarif"),
+        ("--format", "github"),
+    ],
+    ids=["json", "text", "json-no-cache", "sarif", "github"],
+)
+def test_checking_one_file_imports_no_heavy_module(tmp_path: Path, args: tuple[str, ...]) -> None:
+    (tmp_path / "one_file.py").write_text("try:\n    f()\nexcept:\n    g()\n")
+    code, modules, stdout = _imported(tmp_path, "check", "one_file.py", *args)
+    assert code == 1, stdout  # the bare except was found: the run really happened
+    assert "ERR001" in stdout
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_the_probe_sees_lazy_imports_when_they_happen(tmp_path: Path) -> None:
+    """The HTML report does need jinja2 and markdown_it: the probe must see them (else the
+    test above would pass for the wrong reason)."""
+    (tmp_path / "one_file.py").write_text("try:\n    f()\nexcept:\n    g()\n")
+    code, modules, _ = _imported(tmp_path, "check", "one_file.py", "--format", "html")
+    assert code == 1
+    assert {"jinja2", "markdown_it"} <= modules
