@@ -691,10 +691,21 @@ def audit_deps(
 
 @cli.command(name="rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-def list_rules(output_format: str) -> None:
+@click.option(
+    "--write-docs",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write every rule's documentation page (and an index) to this folder.",
+)
+def list_rules(output_format: str, write_docs: Path | None) -> None:
     """List every rule: id, name, area, severity and fix availability."""
     from bastion.registry import load_registry
 
+    if write_docs is not None:
+        from bastion.docs import write_rule_docs
+
+        written = write_rule_docs(write_docs)
+        click.echo(f"bastion: wrote {len(written)} pages to {write_docs}", err=True)
+        return
     rules = load_registry().rules
     if output_format == "json":
         import json
