@@ -87,6 +87,15 @@ class _Rewriter:
         self.applied: list[Finding] = []
         self.imports: list[tuple[str, str | None]] = []
 
+    def _choose(self, positions: Any) -> dict[tuple[str, int, int], Any]:
+        """The one libcst node each target rewrites."""
+        candidates: dict[tuple[str, int, int], list[tuple[Any, Any]]] = {}
+        for node, position in positions.items():
+            key = (type(node).__name__, position.start.line, position.start.column)
+            if key in self.targets:
+                candidates.setdefault(key, []).append((node, position))
+        return {key: _pick(found, self.targets[key][1]) for key, found in candidates.items()}
+
     def transform(self, code: bytes) -> bytes:
         import libcst as cst
         from libcst.metadata import MetadataWrapper, PositionProvider
@@ -99,6 +108,7 @@ class _Rewriter:
         wrapper = MetadataWrapper(parsed)
         positions = wrapper.resolve(PositionProvider)
         rewriter = self
+        chosen = self._choose(positions)
 
         class Transformer(cst.CSTTransformer):
             def on_leave(self, original_node: Any, updated_node: Any) -> Any:
@@ -109,7 +119,7 @@ class _Rewriter:
                     return updated_node
                 key = (type(original_node).__name__, position.start.line, position.start.column)
                 target = rewriter.targets.get(key)
-                if target is None:
+                if target is None or chosen.get(key) is not original_node:
                     return updated_node
                 rule, finding = target
                 fix: Fix | None = rule.fix(updated_node, finding)
@@ -123,6 +133,22 @@ class _Rewriter:
         if self.imports:
             module = _add_imports(module, list(dict.fromkeys(self.imports)))
         return module.bytes
+
+
+def _end_of(finding: Finding) -> tuple[int, int]:
+    return finding.end_line, finding.end_column - 1
+
+
+def _pick(candidates: list[tuple[Any, Any]], finding: Finding) -> Any:
+    """Several nodes of the fix's type start where the finding starts (`a.get(x).json()`: two
+    calls): the one that also ends where the finding ends, else the innermost."""
+    for node, position in candidates:
+        if (position.end.line, position.end.column) == _end_of(finding):
+            return node
+    return min(
+        candidates,
+        key=lambda c: (c[1].end.line, c[1].end.column),
+    )[0]
 
 
 def _add_imports(module: Any, imports: list[tuple[str, str | None]]) -> Any:
@@ -225,8 +251,11 @@ class Fixer:
                 continue
             node_types = rule_class.fix_node
             instance = rule_class(ctx)
+            position = instance.fix_position(finding)
+            if position is None:
+                continue
             for node_type in (node_types,) if isinstance(node_types, str) else node_types:
-                key = (node_type, finding.line, finding.column - 1)
+                key = (node_type, *position)
                 targets.setdefault(key, (instance, finding))
         return targets
 
