@@ -258,6 +258,8 @@ def ast_path_at(
         for child in ast.iter_child_nodes(node):
             first = getattr(child, "lineno", None)
             last = getattr(child, "end_lineno", None)
+            for decorator in getattr(child, "decorator_list", ()):  # above the `def` line
+                first = min(first or decorator.lineno, decorator.lineno)
             if first is not None and last is not None and not first <= line <= last:
                 continue
             stack.append((child, path))
