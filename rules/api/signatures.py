@@ -760,7 +760,12 @@ def _insert(items: list[Any], index: int, new: Any, separator: Any) -> list[Any]
                 last.with_changes(comma=separator),
                 new.with_changes(comma=last.comma),
             ]
-        return [*items[:-1], last.with_changes(comma=separator), new]
+        # the space before `)` (a newline) follows the new last parameter
+        return [
+            *items[:-1],
+            last.with_changes(comma=separator, whitespace_after_param=cst.SimpleWhitespace("")),
+            new.with_changes(whitespace_after_param=last.whitespace_after_param),
+        ]
     return [new]
 
 

@@ -340,9 +340,13 @@ def append_arg(call: Any, arg: Any) -> Any:
     if isinstance(last.comma, cst.Comma):  # trailing comma: the new last argument keeps it
         args[-1] = last.with_changes(comma=separator)
         args.append(arg.with_changes(comma=last.comma))
-    else:
-        args[-1] = last.with_changes(comma=separator)
-        args.append(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+    else:  # the space before `)` (a newline) follows the new last argument
+        args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
+        args.append(
+            arg.with_changes(
+                comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=last.whitespace_after_arg
+            )
+        )
     return call.with_changes(args=args)
 
 
