@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 from pathlib import Path
 
+import hypothesmith
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, assume, given, settings
 
 from bastion.cli import cli
 from bastion.config import Config
 from bastion.discovery import SourceFile
 from bastion.findings import FixSafety
-from bastion.fixer import Fixer, Replacement, replacements
+from bastion.fixer import Fixer, NotRoundTrippable, Replacement, replacements
 from bastion.registry import load_registry
 from bastion.testing import findings_for
 
@@ -347,3 +350,45 @@ def test_sarif_carries_no_fix_for_unsafe_rules(tmp_path: Path) -> None:
     results = json.loads(result.stdout)["runs"][0]["results"]
     assert [r["ruleId"] for r in results] == ["PERF005"]
     assert "fixes" not in results[0]
+
+
+# -- properties over generated programs ------------------------------------------------------------
+
+PLANTED = (
+    "import random\nimport requests\nfrom fastapi import FastAPI, Depends, Query\n"
+    "app = FastAPI()\n\n"
+    "@app.post('/users/{org}')\n"
+    "def create_user(page: int = Query(1), db: Session = Depends(get_db)):\n"
+    "    try:\n        requests.get('https://x', params={'a': 1}).json()\n"
+    "    except KeyError as e:\n        raise Missing(str(e))\n"
+    "    token = random.choice(ALPHABET)\n    return token\n"
+)
+
+
+@given(hypothesmith.from_grammar())
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_unsafe_fixes_on_generated_programs_compile_are_idempotent_and_local(code: str) -> None:
+    prefix = code + ("\n" if code and not code.endswith("\n") else "")
+    data = (prefix + PLANTED).encode()
+    try:
+        compile(data, "planted.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        assume(False)
+    fixer = Fixer(Config(root=Path("."), select=MINE), unsafe=True)
+    source = SourceFile("m.py", Path("m.py"), "python")
+    try:
+        first = fixer.fix_bytes(source, data).fixed
+    except NotRoundTrippable:
+        return
+    compile(first, "fixed.py", "exec", dont_inherit=True)
+    assert fixer.fix_bytes(source, first).fixed == first
+    before, after = data.decode().splitlines(), first.decode().splitlines()
+    planted_from = len(prefix.splitlines())
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if i1 < planted_from:  # above the planted code: only whole new import lines
+            assert tag == "insert", (before[i1:i2], after[j1:j2])
+            added = [line for line in after[j1:j2] if line.strip()]
+            assert all(line.startswith(("import ", "from ")) for line in added), added
