@@ -353,6 +353,14 @@ class PydanticV1Api(Rule):
     def visit_Module(self, node: ast.Module) -> None:
         self._active = declared_pydantic_major(self.ctx.config.root) != 1
         self._models, self._v1_models = model_classes(node, self.ctx.imports)
+        # v1 methods a model of this module overrides: renaming a call would skip the override
+        self._overridden = {
+            stmt.name
+            for cls in ast.walk(node)
+            if isinstance(cls, ast.ClassDef) and cls.name in self._models
+            for stmt in cls.body
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in _RENAMED
+        }
         self._model_typevars = self._typevars_bound_to_models(node)
         self._scopes: list[dict[str, str]] = []  # variable -> model class, per function
 
@@ -628,7 +636,8 @@ class PydanticV1Api(Rule):
                     node,
                     f"`.{method}()` on `{model}` instance is the Pydantic v1 API: use `.{new}`",
                     hint=f"Call `.{new}` (same keyword arguments: `exclude_unset=True`...).",
-                    fixable=_keywords_within(node, _INSTANCE_KEYWORDS[method]),
+                    fixable=_keywords_within(node, _INSTANCE_KEYWORDS[method])
+                    and method not in self._overridden,
                 )
             return
         if method in _CLASS_METHODS:
@@ -647,5 +656,5 @@ class PydanticV1Api(Rule):
                     node,
                     f"`{receiver.id}.{method}()` is the Pydantic v1 API: use `{new}`",
                     hint=f"Call `{new}`.",
-                    fixable=_class_call_fixable(node, method),
+                    fixable=_class_call_fixable(node, method) and method not in self._overridden,
                 )

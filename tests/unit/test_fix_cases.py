@@ -232,6 +232,9 @@ ORG = "from pydantic import BaseModel, Field\n\nclass User(BaseModel):\n    name
         "def show(user: User):\n    return user.copy(include={'name'})\n",
         "class Item(BaseModel):\n    code: str = Field(regex='x', pattern='y')\n",
         "def load(raw):\n    return User.parse_raw(raw)\n",
+        # a model of the module overrides `dict()`: `model_dump()` would skip the override
+        "class Out(User):\n    def dict(self, **kw):\n        return {'name': self.name}\n\n"
+        "def show(user: Out):\n    return user.dict()\n",
     ],
 )
 def test_org004_not_mechanical_is_not_fixable(body: str) -> None:
