@@ -297,7 +297,7 @@ class PathParamNotInSignature(Rule):
             self.report(
                 route.node,
                 f"path parameter {names} of {route.describe()} is not a parameter of `{node.name}`",
-                fixable=all(types.get(m) in _TYPES for m in missing),
+                fixable=all(types.get(m) in _TYPES for m in missing) and _room_for(node),
             )
 
     fix_node = "FunctionDef"
@@ -720,6 +720,15 @@ _FLASK_CONVERTERS = re.compile(
 )
 # converter -> the type the handler receives (unknown converters: no fix)
 _TYPES = {"": "str", "str": "str", "string": "str", "path": "str", "int": "int", "float": "float"}
+
+
+def _room_for(func: Handler) -> bool:
+    """A parameter without default can be added: among keyword-only ones, or before the first
+    positional default - not after a positional-only one with a default (`def f(a=1, /)`)."""
+    args = func.args
+    if args.kwonlyargs or args.vararg is not None:
+        return True
+    return len(args.defaults) <= len(args.args)
 
 
 def _param_types(path: str, framework: str) -> dict[str, str]:

@@ -207,6 +207,15 @@ def test_api009_adds_every_missing_parameter_typed_from_its_converter() -> None:
     )
 
 
+def test_api009_positional_only_parameters() -> None:
+    head = "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/<int:org>')\n"
+    code = head + "def view(a, /):\n    return ''\n"
+    assert fix(code, "API009") == head + "def view(a, /, org: int):\n    return ''\n"
+    no_room = head + "def view(a=1, /):\n    return ''\n"
+    assert fixable(no_room, "API009") == [False]
+    assert fix(no_room, "API009") == no_room
+
+
 def test_api009_with_star_args_goes_keyword_only() -> None:
     code = (
         "from fastapi import FastAPI\napp = FastAPI()\n\n"
