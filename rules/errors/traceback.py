@@ -254,7 +254,7 @@ class RaiseWithoutFrom(Rule):
                 sub,
                 f"`raise {label}(...)` inside `except ... as {bound}` without "
                 f"`from {bound}` or `from None`",
-                fixable=fixable,
+                fixable=fixable and not _may_return_same(exc, bound),
             )
 
     def fix(self, node: Any, finding: Finding) -> Fix | None:
@@ -269,6 +269,18 @@ class RaiseWithoutFrom(Rule):
         if handler is None or not handler.name:
             return None
         return Fix(node.with_changes(cause=cst.From(item=cst.Name(handler.name))))
+
+
+def _may_return_same(call: ast.Call, bound: str) -> bool:
+    """`raise self.error(token, e)`: a lower-case factory handed the caught exception may
+    return that very exception (Django's `Parser.error` does), and `from e` would make it its
+    own cause. A class (`CommandError(e)`) builds a new one."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if not name.lstrip("_")[:1].islower():
+        return False
+    values = [*call.args, *(kw.value for kw in call.keywords)]
+    return any(_references(value, bound) for value in values)
 
 
 def _rebinds(body: list[ast.stmt], name: str) -> bool:

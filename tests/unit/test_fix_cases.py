@@ -72,6 +72,13 @@ def test_err006_no_fix_when_the_name_is_rebound_or_unbound_by_a_nested_handler()
     assert fixable(deleted, "ERR006") == [False]
 
 
+def test_err006_no_fix_for_a_factory_that_may_return_the_caught_exception() -> None:
+    code = "try:\n    a()\nexcept KeyError as e:\n    raise self.error(token, e)\n"
+    assert fixable(code, "ERR006") == [False]
+    made = "try:\n    a()\nexcept KeyError as e:\n    raise make_error(token)\n"
+    assert fixable(made, "ERR006") == [True]
+
+
 def test_err006_fixes_every_raise_of_the_handler_with_its_own_name() -> None:
     code = (
         "try:\n    a()\nexcept KeyError as missing:\n    if x:\n        raise A(1)\n"
