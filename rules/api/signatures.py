@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from bastion.analysis.api_design import (
@@ -15,6 +16,7 @@ from bastion.analysis.api_design import (
     same_expression,
     string_of,
 )
+from bastion.analysis.fixes import ast_path_at, ast_start, binds_other, imported_as
 from bastion.analysis.nodes import keyword, keyword_value, walk_local
 from bastion.analysis.web import Route, routes_of
 from bastion.context import FileContext
@@ -173,18 +175,44 @@ class PathParamNotInSignature(Rule):
         "Add a parameter with the same name to the handler (`def read_item(item_id: int)`), "
         "or rename the path parameter to match; use `Path(alias=...)` when the names must differ."
     )
+    # unsafe: the missing name is often a parameter renamed on one side only; the fix adds
+    # it beside the old one, which the author must then remove or rename
     fix_safety = FixSafety.UNSAFE
     requires = ("{", "<")
     bad = [
-        "from fastapi import FastAPI\napp = FastAPI()\n\n"
-        "@app.get('/items/{item_id}')\ndef read_item(id: int):\n    return {'id': id}\n",
-        "from fastapi import APIRouter as Router\nrouter = Router(prefix='/orgs')\n\n"
-        "@router.get('/{org_id}/members/{member_id}')\n"
-        "async def member(org_id: int, id: int):\n    return {}\n",
-        "from flask import Flask, jsonify\napp = Flask(__name__)\n\n"
-        "@app.route('/users/<int:user_id>')\ndef user(id):\n    return jsonify({})\n",
-        "from fastapi import FastAPI\napp = FastAPI()\n\n"
-        "@app.get('/files/{file_path:path}')\ndef read(path: str):\n    return path\n",
+        Example(
+            "from fastapi import FastAPI\napp = FastAPI()\n\n"
+            "@app.get('/items/{item_id}')\ndef read_item(id: int):\n    return {'id': id}\n",
+            fixed="from fastapi import FastAPI\napp = FastAPI()\n\n"
+            "@app.get('/items/{item_id}')\ndef read_item(id: int, item_id: str):\n"
+            "    return {'id': id}\n",
+        ),
+        Example(
+            "from fastapi import APIRouter as Router\nrouter = Router(prefix='/orgs')\n\n"
+            "@router.get('/{org_id}/members/{member_id}')\n"
+            "async def member(org_id: int, limit: int = 10):\n    return {}\n",
+            fixed="from fastapi import APIRouter as Router\nrouter = Router(prefix='/orgs')\n\n"
+            "@router.get('/{org_id}/members/{member_id}')\n"
+            "async def member(org_id: int, member_id: str, limit: int = 10):\n    return {}\n",
+        ),
+        Example(
+            "from flask import Flask, jsonify\napp = Flask(__name__)\n\n"
+            "@app.route('/users/<int:user_id>')\ndef user():\n    return jsonify({})\n",
+            fixed="from flask import Flask, jsonify\napp = Flask(__name__)\n\n"
+            "@app.route('/users/<int:user_id>')\ndef user(user_id: int):\n"
+            "    return jsonify({})\n",
+        ),
+        Example(
+            "from fastapi import FastAPI\napp = FastAPI()\n\n"
+            "@app.get('/files/{file_path:path}')\ndef read(\n    *,\n    path: str,\n):\n"
+            "    return path\n",
+            fixed="from fastapi import FastAPI\napp = FastAPI()\n\n"
+            "@app.get('/files/{file_path:path}')\ndef read(\n    *,\n    path: str,\n"
+            "    file_path: str,\n):\n    return path\n",
+        ),
+        # a custom converter: its type is unknown here (no fix)
+        "from flask import Flask\napp = Flask(__name__)\n\n"
+        "@app.route('/d/<uuid:doc_id>')\ndef doc():\n    return ''\n",
     ]
     good = [
         "from fastapi import FastAPI, Path\napp = FastAPI()\n\n"
@@ -265,10 +293,72 @@ class PathParamNotInSignature(Rule):
                 if not missing:
                     continue
             names = ", ".join(f"`{m}`" for m in missing)
+            types = _param_types(route.path, route.framework)
             self.report(
                 route.node,
                 f"path parameter {names} of {route.describe()} is not a parameter of `{node.name}`",
+                fixable=all(types.get(m) in _TYPES for m in missing) and _room_for(node),
             )
+
+    fix_node = "FunctionDef"
+
+    def _route_of(self, finding: Finding) -> tuple[Handler, Route] | None:
+        path = ast_path_at(self.ctx, finding.line, finding.column - 1, (ast.Call,))
+        if path is None or len(path) < 2:
+            return None
+        decorator, func = path[-1], path[-2]
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            return None
+        for route in routes_of(func, self.ctx):
+            if route.node is decorator:
+                return func, route
+        return None
+
+    def fix_position(self, finding: Finding) -> tuple[int, int] | None:
+        """Flagged at the route decorator; the fix adds parameters to the function."""
+        found = self._route_of(finding)
+        return None if found is None else ast_start(self.ctx, found[0])
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        """Add each missing path parameter, typed from its converter (`{id}` -> `str`,
+        `<int:id>` -> `int`): after the parameters without a default, or among the
+        keyword-only ones when there are any (never a SyntaxError)."""
+        import libcst as cst
+
+        found = self._route_of(finding)
+        named = _MISSING.match(finding.message)
+        if found is None or named is None or not isinstance(node, cst.FunctionDef):
+            return None
+        route = found[1]
+        types = _param_types(route.path, route.framework)
+        params = node.params
+        present = {
+            p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+        }
+        missing = [m for m in re.findall(r"`([^`]+)`", named.group(1)) if m not in present]
+        if not missing or any(types.get(m) not in _TYPES for m in missing):
+            return None
+        for name in missing:
+            new = cst.Param(
+                name=cst.Name(name),
+                annotation=cst.Annotation(annotation=cst.Name(_TYPES[types[name]])),
+            )
+            if params.kwonly_params or isinstance(params.star_arg, cst.Param | cst.ParamStar):
+                kwonly = _insert(
+                    list(params.kwonly_params), len(params.kwonly_params), new, _separator(params)
+                )
+                params = params.with_changes(kwonly_params=kwonly)
+            else:
+                positional = list(params.params)
+                index = next(
+                    (i for i, p in enumerate(positional) if p.default is not None),
+                    len(positional),
+                )
+                if index == len(positional) and params.posonly_params and not positional:
+                    index = 0
+                positional = _insert(positional, index, new, _separator(params))
+                params = params.with_changes(params=positional)
+        return Fix(node.with_changes(params=params))
 
     def _prefix_params_received(self) -> dict[str, set[str]]:
         """Blueprint name -> parameters of its prefix that some module-level view accepts."""
@@ -405,16 +495,51 @@ class NonAnnotatedDependency(Rule):
         "Move the call into the annotation: `user: Annotated[User, Depends(get_user)]`, "
         "`q: Annotated[str | None, Query(max_length=50)] = None`."
     )
+    # unsafe: the function's plain signature changes (a call `me()` outside FastAPI no longer
+    # gets the `Depends` object as a default), and `Annotated` needs Python >= 3.9
     fix_safety = FixSafety.UNSAFE
     requires = ("fastapi",)
     bad = [
-        "from fastapi import Depends, FastAPI\napp = FastAPI()\n\n"
-        "@app.get('/me')\ndef me(user: User = Depends(current_user)):\n    return user\n",
-        "from fastapi import Query\n\n"
-        "def search(q: str | None = Query(None, max_length=50)):\n    return q\n",
-        "import fastapi\n\nasync def get_db(token: str = fastapi.Header(...)):\n    yield token\n",
-        "from fastapi import params\n\n"
-        "def paging(*, limit: int = params.Query(10)):\n    return limit\n",
+        Example(
+            "from fastapi import Depends, FastAPI\napp = FastAPI()\n\n"
+            "@app.get('/me')\ndef me(user: User = Depends(current_user)):\n    return user\n",
+            fixed="from fastapi import Depends, FastAPI\nfrom typing import Annotated\n\n"
+            "app = FastAPI()\n\n"
+            "@app.get('/me')\ndef me(user: Annotated[User, Depends(current_user)]):\n"
+            "    return user\n",
+        ),
+        Example(
+            "from typing import Optional\nfrom fastapi import Query\n\n"
+            "def search(q: Optional[str] = Query(None, max_length=50)):\n    return q\n",
+            fixed="from typing import Optional, Annotated\nfrom fastapi import Query\n\n"
+            "def search(q: Annotated[Optional[str], Query(max_length=50)] = None):\n"
+            "    return q\n",
+        ),
+        Example(
+            "import fastapi\n\nasync def get_db(token: str = fastapi.Header(...)):\n"
+            "    yield token\n",
+            fixed="import fastapi\nfrom typing import Annotated\n\n"
+            "async def get_db(token: Annotated[str, fastapi.Header()]):\n    yield token\n",
+        ),
+        Example(
+            "from fastapi import params\n\n"
+            "def paging(*, limit: int = params.Query(10), cursor: str = params.Query()):\n"
+            "    return limit\n",
+            fixed="from fastapi import params\nfrom typing import Annotated\n\n"
+            "def paging(*, limit: Annotated[int, params.Query()] = 10, "
+            "cursor: Annotated[str, params.Query()]):\n"
+            "    return limit\n",
+        ),
+        # `db` would lose its default after `page` keeps one: a SyntaxError, so `db` is
+        # left alone (still flagged); `page` is rewritten
+        Example(
+            "from typing import Annotated\nfrom fastapi import Depends, Query\n\n"
+            "def items(page: int = Query(1, ge=1), db: Session = Depends(get_db)):\n"
+            "    return db\n",
+            fixed="from typing import Annotated\nfrom fastapi import Depends, Query\n\n"
+            "def items(page: Annotated[int, Query(ge=1)] = 1, db: Session = Depends(get_db)):\n"
+            "    return db\n",
+        ),
     ]
     good = [
         "from typing import Annotated\nfrom fastapi import Depends\n\n"
@@ -434,7 +559,9 @@ class NonAnnotatedDependency(Rule):
         self._check(node)
 
     def _check(self, node: Handler) -> None:
-        for param in handler_params(node):
+        params = handler_params(node)
+        fixable = self._fixable(params)
+        for param in params:
             name = fastapi_param_function(param.default, self.ctx.imports)
             if name is None or not isinstance(param.default, ast.Call):
                 continue
@@ -442,7 +569,213 @@ class NonAnnotatedDependency(Rule):
                 param.default,
                 f"parameter `{param.name}` of `{node.name}` uses `{name}()` as its default value",
                 hint=_annotated_hint(param, name, param.default),
+                fixable=param.name in fixable,
             )
+
+    def _fixable(self, params: list[Param]) -> set[str]:
+        """The parameters the fix may rewrite. Each needs a type to put in `Annotated[...]`
+        and a default that can move out of the call; a positional parameter whose default
+        goes away (`Depends(f)`, `Query(...)`) must not follow one that keeps a default, or
+        the signature would not compile (`a: int = 1, b: B` is a SyntaxError)."""
+        tree = self.ctx.tree
+        annotated_ok = imported_as(
+            tree, "Annotated", ("typing.Annotated", "typing_extensions.Annotated")
+        ) or not binds_other(tree, "Annotated")
+        if not annotated_ok:
+            return set()
+        out: set[str] = set()
+        seen_default = False
+        for param in params:
+            default = param.default
+            name = fastapi_param_function(default, self.ctx.imports)
+            movable = (
+                name is not None
+                and isinstance(default, ast.Call)
+                and param.annotation is not None
+                and _movable_default(default, name)
+            )
+            if not movable:
+                if default is not None and param.kind == "positional":
+                    seen_default = True
+                continue
+            assert isinstance(default, ast.Call) and name is not None
+            keeps = _kept_default(default, name) is not None
+            if param.kind == "positional":
+                if not keeps and seen_default:
+                    seen_default = True  # left as it is: it keeps its default
+                    continue
+                seen_default = seen_default or keeps
+            out.add(param.name)
+        return out
+
+    def fix_position(self, finding: Finding) -> tuple[int, int] | None:
+        """Flagged at the default value; the fix rewrites the whole parameter."""
+        found = self._param_of(finding)
+        return None if found is None else ast_start(self.ctx, found[0])
+
+    def _param_of(self, finding: Finding) -> tuple[ast.arg, ast.Call, str] | None:
+        path = ast_path_at(self.ctx, finding.line, finding.column - 1, (ast.Call,))
+        if path is None or len(path) < 2 or not isinstance(path[-2], ast.arguments):
+            return None
+        call, args = path[-1], path[-2]
+        assert isinstance(call, ast.Call)
+        positional = [*args.posonlyargs, *args.args]
+        pairs: list[tuple[ast.arg, ast.expr | None]] = list(
+            zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)
+        )
+        pairs += list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
+        name = fastapi_param_function(call, self.ctx.imports)
+        for arg, default in pairs:
+            if default is call and name is not None:
+                return arg, call, name
+        return None
+
+    fix_node = "Param"
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        """`x: T = Query(d, ge=1)` -> `x: Annotated[T, Query(ge=1)] = d`;
+        `u: U = Depends(f)` -> `u: Annotated[U, Depends(f)]`."""
+        import libcst as cst
+
+        found = self._param_of(finding)
+        if (
+            found is None
+            or not isinstance(node, cst.Param)
+            or node.annotation is None
+            or not isinstance(node.default, cst.Call)
+        ):
+            return None
+        call: Any = node.default
+        default: Any = None
+        if found[2] not in ("Depends", "Security"):
+            args = list(call.args)
+            index = next(
+                (
+                    i
+                    for i, a in enumerate(args)
+                    if (a.keyword is None and not a.star)
+                    or (a.keyword is not None and a.keyword.value == "default")
+                ),
+                None,
+            )
+            if index is not None:
+                default = args.pop(index).value
+                if args and index == len(args):  # the last went: its comma style stays
+                    args[-1] = args[-1].with_changes(comma=call.args[-1].comma)
+                call = call.with_changes(args=args)
+            if isinstance(default, cst.Ellipsis):
+                default = None
+        element_comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        annotated = cst.Subscript(
+            value=cst.Name("Annotated"),
+            slice=[
+                cst.SubscriptElement(
+                    slice=cst.Index(value=node.annotation.annotation), comma=element_comma
+                ),
+                cst.SubscriptElement(slice=cst.Index(value=call)),
+            ],
+        )
+        param = node.with_changes(
+            annotation=node.annotation.with_changes(annotation=annotated),
+            default=default,
+            equal=node.equal if default is not None else cst.MaybeSentinel.DEFAULT,
+        )
+        tree = self.ctx.tree
+        imported = imported_as(
+            tree, "Annotated", ("typing.Annotated", "typing_extensions.Annotated")
+        )
+        return Fix(param, imports=() if imported else (("typing", "Annotated"),))
+
+
+def _default_arg(call: ast.Call) -> ast.expr | None:
+    if call.args:
+        return call.args[0]
+    return keyword_value(call, "default")
+
+
+def _movable_default(call: ast.Call, name: str) -> bool:
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(
+        kw.arg is None for kw in call.keywords
+    ):
+        return False
+    if name in ("Depends", "Security"):
+        return True
+    return keyword(call, "default_factory") is None
+
+
+def _kept_default(call: ast.Call, name: str) -> ast.expr | None:
+    """The default the parameter keeps once the call moves into `Annotated` (None: required)."""
+    if name in ("Depends", "Security"):
+        return None
+    default = _default_arg(call)
+    if isinstance(default, ast.Constant) and default.value is Ellipsis:
+        return None
+    return default
+
+
+_MISSING = re.compile(r"path parameter (.+?) of ")
+_FASTAPI_CONVERTERS = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
+_FLASK_CONVERTERS = re.compile(
+    r"<(?:([A-Za-z_][A-Za-z0-9_]*)(?:\([^)]*\))?:)?([A-Za-z_][A-Za-z0-9_]*)>"
+)
+# converter -> the type the handler receives (unknown converters: no fix)
+_TYPES = {"": "str", "str": "str", "string": "str", "path": "str", "int": "int", "float": "float"}
+
+
+def _room_for(func: Handler) -> bool:
+    """A parameter without default can be added: among keyword-only ones, or before the first
+    positional default - not after a positional-only one with a default (`def f(a=1, /)`)."""
+    args = func.args
+    if args.kwonlyargs or args.vararg is not None:
+        return True
+    return len(args.defaults) <= len(args.args)
+
+
+def _param_types(path: str, framework: str) -> dict[str, str]:
+    """Path parameter -> its converter (`""` when none)."""
+    if framework == "flask":
+        return {name: converter for converter, name in _FLASK_CONVERTERS.findall(path)}
+    return {name: converter for name, converter in _FASTAPI_CONVERTERS.findall(path)}
+
+
+def _separator(params: Any) -> Any:
+    """The comma between two parameters of this signature (one per line keeps its indent);
+    a trailing comma is no model: it is followed by the closing parenthesis."""
+    import libcst as cst
+
+    elements = [*params.posonly_params, *params.params]
+    if isinstance(params.star_arg, cst.Param | cst.ParamStar):
+        elements.append(params.star_arg)
+    elements += [*params.kwonly_params]
+    if params.star_kwarg is not None:
+        elements.append(params.star_kwarg)
+    for element in elements[:-1]:
+        if isinstance(element.comma, cst.Comma):
+            return element.comma
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _insert(items: list[Any], index: int, new: Any, separator: Any) -> list[Any]:
+    """Insert a parameter, keeping the signature's comma layout (a trailing comma stays last)."""
+    import libcst as cst
+
+    if index < len(items):
+        return [*items[:index], new.with_changes(comma=separator), *items[index:]]
+    if items:
+        last = items[-1]
+        if isinstance(last.comma, cst.Comma):
+            return [
+                *items[:-1],
+                last.with_changes(comma=separator),
+                new.with_changes(comma=last.comma),
+            ]
+        # the space before `)` (a newline) follows the new last parameter
+        return [
+            *items[:-1],
+            last.with_changes(comma=separator, whitespace_after_param=cst.SimpleWhitespace("")),
+            new.with_changes(whitespace_after_param=last.whitespace_after_param),
+        ]
+    return [new]
 
 
 def _annotated_hint(param: Param, name: str, call: ast.Call) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from bastion.analysis.api_design import (
     Handler,
@@ -12,10 +13,11 @@ from bastion.analysis.api_design import (
     status_code_value,
     words,
 )
+from bastion.analysis.fixes import append_arg, keyword_arg
 from bastion.analysis.nodes import has_kwargs_splat, keyword, walk_local
 from bastion.analysis.web import Route, routes_of
-from bastion.findings import FixSafety, Severity
-from bastion.rule import Rule
+from bastion.findings import Finding, FixSafety, Severity
+from bastion.rule import Example, Fix, Rule
 
 _CREATE_WORDS = frozenset({"create", "add", "insert"})
 _CREATE_DOC_WORDS = frozenset({"create", "creates", "add", "adds", "insert", "inserts"})
@@ -137,15 +139,36 @@ class WrongSuccessStatus(Rule):
     )
     fix_safety = FixSafety.UNSAFE
     requires = ("post", "delete", "POST", "DELETE")
+    fix_node = "Call"
     bad = [
-        "from fastapi import FastAPI\napp = FastAPI()\n\n"
-        "@app.post('/users')\ndef create_user(user: UserIn) -> User:\n    return repo.add(user)\n",
-        "from fastapi import APIRouter\nrouter = APIRouter()\n\n"
-        "@router.post('/items')\nasync def new_item(item: Item):\n"
-        '    """Create an item."""\n    return await repo.save(item)\n',
-        "from fastapi import FastAPI\napp = FastAPI()\n\n"
-        "@app.delete('/items/{item_id}')\ndef remove(item_id: int):\n"
-        "    repo.delete(item_id)\n    return {'ok': True}\n",
+        Example(
+            "from fastapi import FastAPI\napp = FastAPI()\n\n"
+            "@app.post('/users')\ndef create_user(user: UserIn) -> User:\n"
+            "    return repo.add(user)\n",
+            fixed="from fastapi import FastAPI\napp = FastAPI()\n\n"
+            "@app.post('/users', status_code=201)\ndef create_user(user: UserIn) -> User:\n"
+            "    return repo.add(user)\n",
+        ),
+        Example(
+            "from fastapi import APIRouter\nrouter = APIRouter()\n\n"
+            "@router.post(\n    '/items',\n    tags=['items'],\n)\n"
+            "async def new_item(item: Item):\n"
+            '    """Create an item."""\n    return await repo.save(item)\n',
+            fixed="from fastapi import APIRouter\nrouter = APIRouter()\n\n"
+            "@router.post(\n    '/items',\n    tags=['items'],\n    status_code=201,\n)\n"
+            "async def new_item(item: Item):\n"
+            '    """Create an item."""\n    return await repo.save(item)\n',
+        ),
+        # FastAPI sends no body with a 204, whatever the handler returns
+        Example(
+            "from fastapi import FastAPI\napp = FastAPI()\n\n"
+            "@app.delete('/items/{item_id}')\ndef remove(item_id: int):\n"
+            "    repo.delete(item_id)\n    return {'ok': True}\n",
+            fixed="from fastapi import FastAPI\napp = FastAPI()\n\n"
+            "@app.delete('/items/{item_id}', status_code=204)\ndef remove(item_id: int):\n"
+            "    repo.delete(item_id)\n    return {'ok': True}\n",
+        ),
+        # Flask: the status is in the returns, which the fix does not rewrite (no fix)
         "from flask import Flask, jsonify\napp = Flask(__name__)\n\n"
         "@app.route('/api/items', methods=['POST'])\ndef add_item():\n"
         "    return jsonify(repo.add(request.get_json()))\n",
@@ -167,6 +190,17 @@ class WrongSuccessStatus(Rule):
         "from fastapi import FastAPI\napp = FastAPI()\n\n"
         "@app.post('/search')\ndef search(q: Query):\n    return run(q)\n",
     ]
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        """FastAPI only: `status_code=201` (or 204 for the DELETE case) on the decorator."""
+        import libcst as cst
+
+        if not isinstance(node, cst.Call) or any(
+            arg.keyword is not None and arg.keyword.value == "status_code" for arg in node.args
+        ):
+            return None
+        code = "204" if "204 No Content" in finding.message else "201"
+        return Fix(append_arg(node, keyword_arg("status_code", cst.Integer(code))))
 
     def visit_FunctionDef(self, node: Handler) -> None:
         self._check(node)
@@ -198,6 +232,7 @@ class WrongSuccessStatus(Rule):
                         route.node,
                         f"{route.describe()} answers 200 although {reason} a resource",
                         hint=_hint(False, 201),
+                        fixable=True,
                     )
             elif route.methods == ("DELETE",):
                 returned = _returns_body(node)
@@ -208,6 +243,7 @@ class WrongSuccessStatus(Rule):
                         f"{route.describe()} answers 200 with a body "
                         f"(`return {_short(returned)}`) instead of 204 No Content",
                         hint=_hint(False, 204),
+                        fixable=True,
                     )
 
     def _check_flask(self, node: Handler, routes: list[Route]) -> None:
@@ -225,6 +261,7 @@ class WrongSuccessStatus(Rule):
                         route.node,
                         f"{route.describe()} answers 200 although {reason} a resource",
                         hint=_hint(True, 201),
+                        fixable=False,
                     )
             elif route.methods == ("DELETE",):
                 if any(status == 204 for _, status in success):
@@ -236,6 +273,7 @@ class WrongSuccessStatus(Rule):
                         f"{route.describe()} answers 200 with a body "
                         f"(`return {_short(with_body[0])}`) instead of 204 No Content",
                         hint=_hint(True, 204),
+                        fixable=False,
                     )
 
 

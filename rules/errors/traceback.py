@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from bastion.analysis.calls import is_error_report_call, is_logging_call
+from bastion.analysis.fixes import ast_path_at
 from bastion.analysis.nodes import has_kwargs_splat, keyword
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.imports import ImportMap
@@ -190,12 +191,33 @@ class RaiseWithoutFrom(Rule):
         "original on purpose)."
     )
     requires = ("raise",)
+    # unsafe: `from e` changes the traceback's wording and sets `__cause__`, which code that
+    # inspects exceptions may read
+    fix_safety = FixSafety.UNSAFE
+    fix_node = "Raise"
     bad = [
-        "try:\n    user = repo.get(user_id)\nexcept KeyError as exc:\n"
-        "    raise NotFound(f'no user {user_id}')\n",
-        "try:\n    value = int(raw)\nexcept ValueError as e:\n    raise ValidationError(str(e))\n",
-        "try:\n    data = load(path)\nexcept OSError as err:\n    if strict:\n"
-        "        raise ConfigError('cannot read config')\n    data = {}\n",
+        Example(
+            "try:\n    user = repo.get(user_id)\nexcept KeyError as exc:\n"
+            "    raise NotFound(f'no user {user_id}')\n",
+            fixed="try:\n    user = repo.get(user_id)\nexcept KeyError as exc:\n"
+            "    raise NotFound(f'no user {user_id}') from exc\n",
+        ),
+        Example(
+            "try:\n    value = int(raw)\nexcept ValueError as e:\n"
+            "    raise ValidationError(str(e))  # 422\n",
+            fixed="try:\n    value = int(raw)\nexcept ValueError as e:\n"
+            "    raise ValidationError(str(e)) from e  # 422\n",
+        ),
+        Example(
+            "try:\n    data = load(path)\nexcept OSError as err:\n    if strict:\n"
+            "        raise ConfigError('cannot read config')\n    data = {}\n",
+            fixed="try:\n    data = load(path)\nexcept OSError as err:\n    if strict:\n"
+            "        raise ConfigError('cannot read config') from err\n    data = {}\n",
+        ),
+        # `err` is rebound before the raise: flagged, but `from err` would chain the wrong
+        # object, so no fix is offered
+        "try:\n    data = load(path)\nexcept OSError as err:\n    err = str(err)\n"
+        "    raise ConfigError(err)\n",
     ]
     good = [
         "try:\n    user = repo.get(user_id)\nexcept KeyError as exc:\n"
@@ -213,6 +235,7 @@ class RaiseWithoutFrom(Rule):
         bound = node.name
         if not bound:
             return
+        fixable = not _rebinds(node.body, bound)
         for sub in _handler_body(node):
             if not isinstance(sub, ast.Raise) or sub.exc is None or sub.cause is not None:
                 continue
@@ -231,4 +254,43 @@ class RaiseWithoutFrom(Rule):
                 sub,
                 f"`raise {label}(...)` inside `except ... as {bound}` without "
                 f"`from {bound}` or `from None`",
+                fixable=fixable and not _may_return_same(exc, bound),
             )
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        """`raise X(...)` -> `raise X(...) from e`, `e` being the name of the handler whose
+        body the raise is in (only findings whose handler never rebinds the name get here)."""
+        import libcst as cst
+
+        if not isinstance(node, cst.Raise) or node.exc is None or node.cause is not None:
+            return None
+        path = ast_path_at(self.ctx, finding.line, finding.column - 1, (ast.Raise,))
+        handler = next((n for n in reversed(path or []) if isinstance(n, ast.ExceptHandler)), None)
+        if handler is None or not handler.name:
+            return None
+        return Fix(node.with_changes(cause=cst.From(item=cst.Name(handler.name))))
+
+
+def _may_return_same(call: ast.Call, bound: str) -> bool:
+    """`raise self.error(token, e)`: a lower-case factory handed the caught exception may
+    return that very exception (Django's `Parser.error` does), and `from e` would make it its
+    own cause. A class (`CommandError(e)`) builds a new one."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if not name.lstrip("_")[:1].islower():
+        return False
+    values = [*call.args, *(kw.value for kw in call.keywords)]
+    return any(_references(value, bound) for value in values)
+
+
+def _rebinds(body: list[ast.stmt], name: str) -> bool:
+    """`name` is assigned, deleted or bound by a nested `except ... as name` in `body` (which
+    unbinds it when that handler ends): `from name` could then chain something else."""
+    for stmt in body:
+        for node in ast.walk(stmt):
+            stored = isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
+            if stored and isinstance(node, ast.Name) and node.id == name:
+                return True
+            if isinstance(node, ast.ExceptHandler) and node.name == name:
+                return True
+    return False

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
+from typing import Any
 
+from bastion.analysis.fixes import append_arg, ast_path_at, ast_start, keyword_arg
 from bastion.analysis.nodes import keyword
 from bastion.analysis.pydantic import MODEL_BASES, declared_pydantic_major, model_classes
 from bastion.analysis.web import routes_of
-from bastion.findings import Severity
-from bastion.rule import Rule
+from bastion.findings import Finding, FixSafety, Severity
+from bastion.rule import Example, Fix, Rule
 
 # method -> v2 spelling, for instances of models
 _INSTANCE_METHODS = {
@@ -27,6 +30,27 @@ _CLASS_METHODS = {
     "construct": "Model.model_construct()",
     "update_forward_refs": "Model.model_rebuild()",
 }
+# The mechanical (safe) rewrites: v2 runs the v1 method as exactly this call.
+_INSTANCE_KEYWORDS = {
+    "dict": frozenset(
+        {"include", "exclude", "by_alias", "exclude_unset", "exclude_defaults", "exclude_none"}
+    ),
+    "json": frozenset(
+        {"include", "exclude", "by_alias", "exclude_unset", "exclude_defaults", "exclude_none"}
+    ),
+    "copy": frozenset({"update", "deep"}),
+}
+_RENAMED = {
+    "dict": "model_dump",
+    "json": "model_dump_json",
+    "copy": "model_copy",
+    "parse_obj": "model_validate",
+    "from_orm": "model_validate",
+    "schema": "model_json_schema",
+    "construct": "model_construct",
+    "update_forward_refs": "model_rebuild",
+}
+_KEYWORD_RENAMES = {"regex": "pattern", "min_items": "min_length", "max_items": "max_length"}
 # classmethods whose names only pydantic v1 uses: flagged on any class-like receiver
 _DISTINCTIVE = frozenset(
     {"parse_obj", "parse_raw", "parse_file", "from_orm", "update_forward_refs"}
@@ -95,6 +119,43 @@ _NOT_MODELS = frozenset(
 _VERSION_WORDS = ("pydantic", "version")
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _keywords_within(call: ast.Call, allowed: frozenset[str]) -> bool:
+    return not call.args and all(kw.arg in allowed for kw in call.keywords)
+
+
+def _class_call_fixable(call: ast.Call, method: str) -> bool:
+    if method in ("parse_obj", "from_orm"):
+        return (
+            len(call.args) == 1 and not call.keywords and not isinstance(call.args[0], ast.Starred)
+        )
+    if method == "schema":
+        return _keywords_within(call, frozenset({"by_alias", "ref_template"}))
+    if method == "update_forward_refs":
+        return not call.args and not call.keywords
+    return method == "construct"
+
+
+def _keyword_fixable(call: ast.Call, kw: ast.keyword, qualified: str) -> bool:
+    """`regex=` -> `pattern=` (pydantic and FastAPI), `min_items=`/`max_items=` ->
+    `min_length=`/`max_length=` (pydantic), `allow_mutation=<bool>` -> `frozen=<not bool>`
+    (pydantic `Field`); never when the new keyword is already given."""
+    key = kw.arg or ""
+    pydantic = qualified.startswith("pydantic.")
+    if key == "regex":
+        ok = pydantic or qualified.startswith("fastapi.")
+        new = "pattern"
+    elif key in ("min_items", "max_items"):
+        ok, new = pydantic, _KEYWORD_RENAMES[key]
+    elif key == "allow_mutation":
+        value = kw.value
+        ok = pydantic and qualified.endswith(".Field")
+        ok = ok and isinstance(value, ast.Constant) and type(value.value) is bool
+        new = "frozen"
+    else:
+        return False
+    return ok and all(other.arg != new for other in call.keywords)
 
 
 _DICT_LIKE = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "None"})
@@ -175,6 +236,9 @@ class PydanticV1Api(Rule):
         "`@field_validator`, `model_config = ConfigDict(...)`, `pattern=`."
     )
     requires = ("pydantic", "fastapi", "sqlmodel", "schema", "parse_obj", "from_orm", "parse_raw")
+    # safe where v2 runs the v1 spelling as exactly the new call (`.dict()` -> `.model_dump()`
+    # with the same keywords, `regex=` -> `pattern=`...); the rest is hint only
+    fix_safety = FixSafety.SAFE
     bad = [
         "from pydantic import BaseSettings\n\nclass Settings(BaseSettings):\n"
         "    database_url: str\n",
@@ -182,10 +246,30 @@ class PydanticV1Api(Rule):
         "    @validator('email')\n    def lower(cls, v):\n        return v.lower()\n",
         "from pydantic import BaseModel\n\nclass User(BaseModel):\n    name: str\n\n"
         "    class Config:\n        orm_mode = True\n",
-        "from pydantic import BaseModel, Field\n\nclass User(BaseModel):\n"
-        "    code: str = Field(regex='^[A-Z]+$')\n",
+        Example(
+            "from pydantic import BaseModel, Field\n\nclass User(BaseModel):\n"
+            "    code: str = Field(regex='^[A-Z]+$', min_items=1)\n",
+            fixed="from pydantic import BaseModel, Field\n\nclass User(BaseModel):\n"
+            "    code: str = Field(pattern='^[A-Z]+$', min_length=1)\n",
+        ),
+        Example(
+            "from pydantic import BaseModel\n\nclass User(BaseModel):\n    name: str\n\n"
+            "def save(data):\n    user = User.parse_obj(data)\n    return user.dict()\n",
+            fixed="from pydantic import BaseModel\n\nclass User(BaseModel):\n    name: str\n\n"
+            "def save(data):\n    user = User.model_validate(data)\n    return user.model_dump()\n",
+        ),
+        Example(
+            "from pydantic import BaseModel\n\nclass User(BaseModel):\n    name: str\n\n"
+            "def show(row, user: User):\n    out = User.from_orm(row)\n"
+            "    return out.json(exclude_none=True), user.copy(update={'name': 'x'})\n",
+            fixed="from pydantic import BaseModel\n\nclass User(BaseModel):\n    name: str\n\n"
+            "def show(row, user: User):\n    out = User.model_validate(row, from_attributes=True)\n"
+            "    return out.model_dump_json(exclude_none=True), "
+            "user.model_copy(update={'name': 'x'})\n",
+        ),
+        # not mechanical: `model_dump_json` takes no `json.dumps` keywords (hint only)
         "from pydantic import BaseModel\n\nclass User(BaseModel):\n    name: str\n\n"
-        "def save(data):\n    user = User.parse_obj(data)\n    return user.dict()\n",
+        "def show(user: User):\n    return user.json(sort_keys=True)\n",
         "from fastapi import APIRouter\nfrom app.schemas import UserCreate\n\n"
         "router = APIRouter()\n\n@router.post('/users')\nasync def create(user: UserCreate):\n"
         "    return await repo.insert(user.dict())\n",
@@ -217,9 +301,66 @@ class PydanticV1Api(Rule):
         "class Meta:\n    pass\n\nclass Form:\n    class Config:\n        strict = True\n",
     ]
 
+    fix_node = ("Call", "Arg")
+
+    def report(
+        self,
+        node: ast.AST,
+        message: str,
+        *,
+        hint: str | None = None,
+        redact: Iterable[str] = (),
+        fixable: bool | None = False,
+    ) -> None:
+        """Only the mechanical cases are fixable: they say so."""
+        super().report(node, message, hint=hint, redact=redact, fixable=fixable)
+
+    def fix_position(self, finding: Finding) -> tuple[int, int] | None:
+        """`Field(regex=...)` is flagged at the value; the fix renames its keyword argument."""
+        line, column = finding.line, finding.column - 1
+        path = ast_path_at(self.ctx, line, column, (ast.expr,))
+        if path is not None and len(path) >= 2:
+            parent = path[-2]
+            if isinstance(parent, ast.keyword) and parent.arg in _FIELD_KEYWORDS:
+                return ast_start(self.ctx, parent)
+        return line, column
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        import libcst as cst
+
+        if isinstance(node, cst.Arg) and node.keyword is not None:
+            key = node.keyword.value
+            if key in _KEYWORD_RENAMES:
+                return Fix(node.with_changes(keyword=cst.Name(_KEYWORD_RENAMES[key])))
+            if key == "allow_mutation" and isinstance(node.value, cst.Name):
+                flipped = {"True": "False", "False": "True"}.get(node.value.value)
+                if flipped is not None:
+                    return Fix(
+                        node.with_changes(keyword=cst.Name("frozen"), value=cst.Name(flipped))
+                    )
+            return None
+        if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+            return None
+        method = node.func.attr.value
+        new = _RENAMED.get(method)
+        if new is None:
+            return None
+        call = node.with_changes(func=node.func.with_changes(attr=cst.Name(new)))
+        if method == "from_orm":
+            call = append_arg(call, keyword_arg("from_attributes", cst.Name("True")))
+        return Fix(call)
+
     def visit_Module(self, node: ast.Module) -> None:
         self._active = declared_pydantic_major(self.ctx.config.root) != 1
         self._models, self._v1_models = model_classes(node, self.ctx.imports)
+        # v1 methods a model of this module overrides: renaming a call would skip the override
+        self._overridden = {
+            stmt.name
+            for cls in ast.walk(node)
+            if isinstance(cls, ast.ClassDef) and cls.name in self._models
+            for stmt in cls.body
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in _RENAMED
+        }
         self._model_typevars = self._typevars_bound_to_models(node)
         self._scopes: list[dict[str, str]] = []  # variable -> model class, per function
         imports = self.ctx.imports
@@ -497,6 +638,7 @@ class PydanticV1Api(Rule):
                         kw.value,
                         f"`{name}({key}=...)` is the Pydantic v1 spelling",
                         hint=f"Use {new} instead of `{key}=`.",
+                        fixable=_keyword_fixable(node, kw, qualified),
                     )
             return
         if not isinstance(func, ast.Attribute):
@@ -511,6 +653,8 @@ class PydanticV1Api(Rule):
                     node,
                     f"`.{method}()` on `{model}` instance is the Pydantic v1 API: use `.{new}`",
                     hint=f"Call `.{new}` (same keyword arguments: `exclude_unset=True`...).",
+                    fixable=_keywords_within(node, _INSTANCE_KEYWORDS[method])
+                    and method not in self._overridden,
                 )
             return
         if method in _CLASS_METHODS:
@@ -529,4 +673,5 @@ class PydanticV1Api(Rule):
                     node,
                     f"`{receiver.id}.{method}()` is the Pydantic v1 API: use `{new}`",
                     hint=f"Call `{new}`.",
+                    fixable=_class_call_fixable(node, method) and method not in self._overridden,
                 )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+from typing import Any
 
+from bastion.analysis.fixes import append_arg, keyword_arg
 from bastion.analysis.nodes import has_kwargs_splat, keyword, walk_local
 from bastion.context import FileContext
-from bastion.findings import FixSafety, Severity
-from bastion.rule import Rule
+from bastion.findings import Finding, FixSafety, Severity
+from bastion.rule import Example, Fix, Rule
 
 _VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
 _REQUESTS_SESSIONS = frozenset(
@@ -43,15 +45,38 @@ class HttpCallWithoutTimeout(Rule):
         "behind it, and one slow dependency takes the whole service down. requests has no "
         "default timeout at all; httpx has one, unless it is switched off with `timeout=None`."
     )
-    hint = "Pass an explicit timeout, e.g. `timeout=10` (or `httpx.Timeout(10.0, connect=5.0)`)."
-    fix_safety = FixSafety.UNSAFE
+    hint = (
+        "Pass an explicit timeout, e.g. `timeout=10` (or `httpx.Timeout(10.0, connect=5.0)`); "
+        "the unsafe fix adds `timeout=10` (seconds): check that it suits the upstream."
+    )
+    fix_safety = FixSafety.UNSAFE  # a call that legitimately took longer than 10 s now fails
+    fix_node = "Call"
     requires = ("requests", "httpx")
     bad = [
-        "import requests\n\ndef fetch(url):\n    return requests.get(url).json()\n",
-        "import requests as rq\n\ndef send(url, data):\n    rq.post(url, json=data)\n",
-        "import requests\n\ndef f(url):\n    s = requests.Session()\n    return s.get(url)\n",
-        "import httpx\n\nclient = httpx.AsyncClient(timeout=None)\n",
-        "import requests\n\ndef f(url):\n    return requests.get(url, timeout=None)\n",
+        Example(
+            "import requests\n\ndef fetch(url):\n    return requests.get(url).json()\n",
+            fixed="import requests\n\ndef fetch(url):\n"
+            "    return requests.get(url, timeout=10).json()\n",
+        ),
+        Example(
+            "import requests as rq\n\ndef send(url, data):\n    rq.post(\n        url,\n"
+            "        json=data,\n    )\n",
+            fixed="import requests as rq\n\ndef send(url, data):\n    rq.post(\n        url,\n"
+            "        json=data,\n        timeout=10,\n    )\n",
+        ),
+        Example(
+            "import requests\n\ndef f(url):\n    s = requests.Session()\n    return s.get(url)\n",
+            fixed="import requests\n\ndef f(url):\n    s = requests.Session()\n"
+            "    return s.get(url, timeout=10)\n",
+        ),
+        Example(
+            "import httpx\n\nclient = httpx.AsyncClient(timeout=None)\n",
+            fixed="import httpx\n\nclient = httpx.AsyncClient(timeout=10)\n",
+        ),
+        Example(
+            "import requests\n\ndef f(url):\n    return requests.get(url, timeout = None)\n",
+            fixed="import requests\n\ndef f(url):\n    return requests.get(url, timeout = 10)\n",
+        ),
     ]
     good = [
         "import requests\n\ndef fetch(url):\n    return requests.get(url, timeout=10).json()\n",
@@ -61,6 +86,24 @@ class HttpCallWithoutTimeout(Rule):
         "def fetch(session, url):\n    return session.get(url)\n",
         "import httpx\n\nr = httpx.get('https://example.org', timeout=httpx.Timeout(5.0))\n",
     ]
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        """Add `timeout=10`, or replace `timeout=None` by it."""
+        import libcst as cst
+
+        if not isinstance(node, cst.Call):
+            return None
+        ten = cst.Integer("10")
+        for index, arg in enumerate(node.args):
+            if arg.keyword is not None and arg.keyword.value == "timeout":
+                if not (isinstance(arg.value, cst.Name) and arg.value.value == "None"):
+                    return None
+                args = list(node.args)
+                args[index] = arg.with_changes(value=ten)
+                return Fix(node.with_changes(args=args))
+        if any(arg.star == "**" for arg in node.args):
+            return None
+        return Fix(append_arg(node, keyword_arg("timeout", ten)))
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)

@@ -4,11 +4,47 @@ from __future__ import annotations
 
 import ast
 import itertools
+from typing import Any
 
+from bastion.analysis.fixes import ast_path_at, binds_other
 from bastion.analysis.nodes import target_names
 from bastion.analysis.secrets import name_words
-from bastion.findings import Severity
-from bastion.rule import Example, Rule
+from bastion.findings import Finding, FixSafety, Severity
+from bastion.rule import Example, Fix, Rule
+
+# `random` functions with a `secrets` twin taking the same arguments
+_SIMPLE = {"choice": "choice", "getrandbits": "randbits", "randbytes": "token_bytes"}
+_IMPORT = (("secrets", None),)
+
+
+def _int_literal(node: ast.expr) -> int | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _int_literal(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
+
+
+def _sum_fits(path: list[ast.AST]) -> bool:
+    """`randbelow(n) + a` may replace the call without parentheses: its value is used whole
+    (an argument, an assignment, a return, an f-string field, an element)."""
+    call, parent = path[-1], path[-2]
+    if isinstance(parent, ast.Call):
+        return call in parent.args
+    return isinstance(
+        parent,
+        ast.keyword
+        | ast.Assign
+        | ast.AnnAssign
+        | ast.Return
+        | ast.FormattedValue
+        | ast.List
+        | ast.Tuple
+        | ast.Set
+        | ast.Expr,
+    )
+
 
 # Functions of `random` that pick or produce values a token can be made of.
 _PICKERS = frozenset(
@@ -153,15 +189,40 @@ class InsecureRandomness(Rule):
     )
     cwe = (330, 338)
     requires = ("random",)
+    # unsafe: the values change (and a seeded `random` no longer replays them); the mapping
+    # itself is exact - `secrets.choice`, `secrets.randbits`, `secrets.token_bytes`,
+    # `secrets.randbelow(n)` for `randrange(n)` and `randint(a, b)` with literal bounds, else
+    # the same method on `secrets.SystemRandom()` (the OS generator behind `secrets`)
+    fix_safety = FixSafety.UNSAFE
+    fix_node = "Call"
     bad = [
-        "import random, string\n\n"
-        "token = ''.join(random.choices(string.ascii_letters + string.digits, k=32))\n",
-        "import random\n\ndef generate_otp():\n    return f'{random.randint(0, 999999):06d}'\n",
-        "from random import choice\n\ndef reset(user):\n"
-        "    user.reset_code = ''.join(choice('0123456789') for _ in range(6))\n",
+        Example(
+            "import random, string\n\n"
+            "token = ''.join(random.choices(string.ascii_letters + string.digits, k=32))\n",
+            fixed="import random, string\nimport secrets\n\ntoken = ''.join("
+            "secrets.SystemRandom().choices(string.ascii_letters + string.digits, k=32))\n",
+        ),
+        Example(
+            "import random\n\ndef generate_otp():\n    return f'{random.randint(0, 999999):06d}'\n",
+            fixed="import random\nimport secrets\n\ndef generate_otp():\n"
+            "    return f'{secrets.randbelow(1000000):06d}'\n",
+        ),
+        Example(
+            "from random import choice\n\ndef reset(user):\n"
+            "    user.reset_code = ''.join(choice('0123456789') for _ in range(6))\n",
+            fixed="from random import choice\nimport secrets\n\ndef reset(user):\n"
+            "    user.reset_code = ''.join(secrets.choice('0123456789') for _ in range(6))\n",
+        ),
         Example(
             "import random\n\ndef create_user(name):\n"
-            "    return User(name=name, password=str(random.getrandbits(64)))\n"
+            "    return User(name=name, password=str(random.getrandbits(64)))\n",
+            fixed="import random\nimport secrets\n\ndef create_user(name):\n"
+            "    return User(name=name, password=str(secrets.randbits(64)))\n",
+        ),
+        Example(
+            "import random\n\ndef make_pin():\n    return 2 * random.randint(1000, 9999)\n",
+            fixed="import random\nimport secrets\n\ndef make_pin():\n"
+            "    return 2 * (secrets.randbelow(9000) + 1000)\n",
         ),
     ]
     good = [
@@ -197,7 +258,44 @@ class InsecureRandomness(Rule):
         self.report(
             node,
             f"`random.{function}()` is predictable; used to make {where}",
+            # `import secrets` must not clash with another `secrets` of the module
+            fixable=not binds_other(self.ctx.tree, "secrets", "secrets"),
         )
+
+    def fix(self, node: Any, finding: Finding) -> Fix | None:
+        import libcst as cst
+
+        path = ast_path_at(self.ctx, finding.line, finding.column - 1, (ast.Call,))
+        if path is None or not isinstance(node, cst.Call):
+            return None
+        call = path[-1]
+        assert isinstance(call, ast.Call)
+        function = (self.ctx.imports.qualname(call.func) or "").rpartition(".")[2]
+        plain = not call.keywords and not any(isinstance(a, ast.Starred) for a in call.args)
+        simple = _SIMPLE.get(function)
+        if simple is not None and plain:
+            new = node.with_changes(func=cst.parse_expression(f"secrets.{simple}"))
+            return Fix(new, imports=_IMPORT)
+        bounds = [_int_literal(a) for a in call.args]
+        if function == "randrange" and plain and len(call.args) == 1:
+            new = node.with_changes(func=cst.parse_expression("secrets.randbelow"))
+            return Fix(new, imports=_IMPORT)
+        if function == "randint" and plain and len(bounds) == 2:
+            low, high = bounds
+            if low is not None and high is not None and high >= low:
+                text = f"secrets.randbelow({high - low + 1})"
+                if low:
+                    text += f" + {low}"
+                    if not _sum_fits(path) and not node.lpar:
+                        text = f"({text})"
+                expression = cst.parse_expression(text)
+                if node.lpar:
+                    expression = expression.with_changes(lpar=node.lpar, rpar=node.rpar)
+                return Fix(expression, imports=_IMPORT)
+        method = cst.Attribute(
+            value=cst.parse_expression("secrets.SystemRandom()"), attr=cst.Name(function)
+        )
+        return Fix(node.with_changes(func=method), imports=_IMPORT)
 
     def _sink_name(self) -> str | None:
         """The secret-like name the call's value is stored under or passed as, if any."""

@@ -208,8 +208,16 @@ def check(
         )
     if baseline is not None:
         result = _with_baseline(result, baseline, baseline_file, everything)
+    sarif_fixes = None
+    if output_format == "sarif" and not statistics:
+        # the fixer computes each safe fix's edit; the reporter only writes them out
+        from bastion.fixer import safe_fix_edits
+
+        sarif_fixes = safe_fix_edits(result.findings, config)
     reporter = get_reporter(
-        "statistics" if statistics else output_format, sarif_category=sarif_category
+        "statistics" if statistics else output_format,
+        sarif_category=sarif_category,
+        sarif_fixes=sarif_fixes,
     )
     if output is not None:
         try:

@@ -79,6 +79,20 @@ class NotRoundTrippable(Exception):
     """libcst's output of an unchanged file differs from the file: never fix such a file."""
 
 
+def parse_for_fix(code: bytes) -> tuple[Any, Any]:
+    """libcst's tree of `code` and the positions of its nodes (parse once, fix many times)."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    parsed = cst.parse_module(code)
+    if parsed.bytes != code:
+        # libcst could not reproduce this file byte for byte (seen with a lone `\` line
+        # continuation): rewriting it would change lines nobody asked to change.
+        raise NotRoundTrippable
+    wrapper = MetadataWrapper(parsed)
+    return wrapper, wrapper.resolve(PositionProvider)
+
+
 class _Rewriter:
     """One libcst pass that replaces the nodes some findings point at."""
 
@@ -87,18 +101,22 @@ class _Rewriter:
         self.applied: list[Finding] = []
         self.imports: list[tuple[str, str | None]] = []
 
-    def transform(self, code: bytes) -> bytes:
-        import libcst as cst
-        from libcst.metadata import MetadataWrapper, PositionProvider
+    def _choose(self, positions: Any) -> dict[tuple[str, int, int], Any]:
+        """The one libcst node each target rewrites."""
+        candidates: dict[tuple[str, int, int], list[tuple[Any, Any]]] = {}
+        for node, position in positions.items():
+            key = (type(node).__name__, position.start.line, position.start.column)
+            if key in self.targets:
+                candidates.setdefault(key, []).append((node, position))
+        return {key: _pick(found, self.targets[key][1]) for key, found in candidates.items()}
 
-        parsed = cst.parse_module(code)
-        if parsed.bytes != code:
-            # libcst could not reproduce this file byte for byte (seen with a lone `\` line
-            # continuation): rewriting it would change lines nobody asked to change.
-            raise NotRoundTrippable
-        wrapper = MetadataWrapper(parsed)
-        positions = wrapper.resolve(PositionProvider)
+    def transform(self, code: bytes, parsed: tuple[Any, Any] | None = None) -> bytes:
+        """Apply the targets' fixes to `code` (already parsed by `parse_for_fix`, or not)."""
+        import libcst as cst
+
+        wrapper, positions = parsed if parsed is not None else parse_for_fix(code)
         rewriter = self
+        chosen = self._choose(positions)
 
         class Transformer(cst.CSTTransformer):
             def on_leave(self, original_node: Any, updated_node: Any) -> Any:
@@ -109,7 +127,7 @@ class _Rewriter:
                     return updated_node
                 key = (type(original_node).__name__, position.start.line, position.start.column)
                 target = rewriter.targets.get(key)
-                if target is None:
+                if target is None or chosen.get(key) is not original_node:
                     return updated_node
                 rule, finding = target
                 fix: Fix | None = rule.fix(updated_node, finding)
@@ -122,7 +140,24 @@ class _Rewriter:
         module = wrapper.module.visit(Transformer())
         if self.imports:
             module = _add_imports(module, list(dict.fromkeys(self.imports)))
-        return module.bytes
+        out: bytes = module.bytes
+        return out
+
+
+def _end_of(finding: Finding) -> tuple[int, int]:
+    return finding.end_line, finding.end_column - 1
+
+
+def _pick(candidates: list[tuple[Any, Any]], finding: Finding) -> Any:
+    """Several nodes of the fix's type start where the finding starts (`a.get(x).json()`: two
+    calls): the one that also ends where the finding ends, else the innermost."""
+    for node, position in candidates:
+        if (position.end.line, position.end.column) == _end_of(finding):
+            return node
+    return min(
+        candidates,
+        key=lambda c: (c[1].end.line, c[1].end.column),
+    )[0]
 
 
 def _add_imports(module: Any, imports: list[tuple[str, str | None]]) -> Any:
@@ -207,6 +242,16 @@ class Fixer:
         self, source: SourceFile, code: bytes, findings: Sequence[Finding]
     ) -> dict[tuple[str, int, int], tuple[Rule, Finding]]:
         """Rule instances (with the file's context, for fixes that need imports) per target."""
+        targets: dict[tuple[str, int, int], tuple[Rule, Finding]] = {}
+        for each in self._targets_each(source, code, findings):
+            for key, target in each.items():
+                targets.setdefault(key, target)
+        return targets
+
+    def _targets_each(
+        self, source: SourceFile, code: bytes, findings: Sequence[Finding]
+    ) -> list[dict[tuple[str, int, int], tuple[Rule, Finding]]]:
+        """The targets of each fixable finding (one analysis of the file for all of them)."""
         registry = self.analyzer.registry
         ctx = FileContext(
             path=source.path,
@@ -215,8 +260,8 @@ class Fixer:
             config=self.config,
         )
         if not self.analyzer._parse_python(ctx, FileResult()):
-            return {}
-        targets: dict[tuple[str, int, int], tuple[Rule, Finding]] = {}
+            return []
+        out: list[dict[tuple[str, int, int], tuple[Rule, Finding]]] = []
         for finding in findings:
             rule_class = registry.by_id(finding.rule)
             if rule_class is None or not issubclass(rule_class, Rule):
@@ -225,10 +270,12 @@ class Fixer:
                 continue
             node_types = rule_class.fix_node
             instance = rule_class(ctx)
-            for node_type in (node_types,) if isinstance(node_types, str) else node_types:
-                key = (node_type, finding.line, finding.column - 1)
-                targets.setdefault(key, (instance, finding))
-        return targets
+            position = instance.fix_position(finding)
+            if position is None:
+                continue
+            types = (node_types,) if isinstance(node_types, str) else node_types
+            out.append({(node_type, *position): (instance, finding) for node_type in types})
+        return out
 
     def fix_bytes(self, source: SourceFile, data: bytes) -> FileFix:
         result = FileFix(source=source, original=data, fixed=data)
@@ -330,3 +377,114 @@ def write_atomic(file_fix: FileFix) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+# -- SARIF: each safe fix as the smallest replacements of the original text ---------------------
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """Replace the text from (start_line, start_column) up to, not including, (end_line,
+    end_column) - 1-based, columns in Unicode code points - by `inserted` (an empty region
+    is an insertion)."""
+
+    start_line: int
+    start_column: int
+    end_line: int
+    end_column: int
+    inserted: str
+
+
+@dataclass(frozen=True)
+class FindingEdit:
+    """What one finding's fix changes in its file, for reporters (SARIF `fixes`)."""
+
+    path: str
+    description: str
+    replacements: tuple[Replacement, ...]
+
+
+def _position(lines: list[str], offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset into the text split in `lines`."""
+    for index, line in enumerate(lines):
+        if offset < len(line) or (index == len(lines) - 1 and offset <= len(line)):
+            return index + 1, offset + 1
+        offset -= len(line)
+    return len(lines) + 1, 1  # just past the end (text ending in a newline)
+
+
+def replacements(before: str, after: str) -> tuple[Replacement, ...]:
+    """The smallest replacements that turn `before` into `after`: changed line blocks, each
+    narrowed to the characters that differ."""
+    old = before.splitlines(keepends=True)
+    new = after.splitlines(keepends=True)
+    starts = [0]
+    for line in old:
+        starts.append(starts[-1] + len(line))
+    out: list[Replacement] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        deleted, inserted = "".join(old[i1:i2]), "".join(new[j1:j2])
+        prefix = 0
+        while prefix < min(len(deleted), len(inserted)) and deleted[prefix] == inserted[prefix]:
+            prefix += 1
+        limit = min(len(deleted), len(inserted)) - prefix
+        suffix = 0
+        while suffix < limit and deleted[-1 - suffix] == inserted[-1 - suffix]:
+            suffix += 1
+        start = starts[i1] + prefix
+        end = starts[i1] + len(deleted) - suffix
+        start_line, start_column = _position(old, start)
+        end_line, end_column = _position(old, end)
+        out.append(
+            Replacement(
+                start_line,
+                start_column,
+                end_line,
+                end_column,
+                inserted[prefix : len(inserted) - suffix],
+            )
+        )
+    return tuple(out)
+
+
+def safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, FindingEdit]:
+    """{fingerprint: edit} for every finding with a safe fix that applies: that fix alone,
+    applied to the file as it is on disk, as the smallest replacements of its text (a fix
+    that adds an import is two). Findings whose fix does not apply, or would not parse, get
+    none; nothing is written."""
+    fixer = Fixer(config)
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        rule = fixer.analyzer.registry.by_id(finding.rule)
+        if rule is None or not isinstance(rule, type) or not issubclass(rule, Rule):
+            continue
+        if finding.fingerprint and _allowed(finding, rule, unsafe=False):
+            by_path.setdefault(finding.path, []).append(finding)
+    edits: dict[str, FindingEdit] = {}
+    for path, fixable in by_path.items():
+        source = SourceFile(path, config.root / path, "python")
+        try:
+            data = source.abspath.read_bytes()
+            before = decode_python(data)
+            parsed = parse_for_fix(data)
+            each = fixer._targets_each(source, data, fixable)
+        except Exception:  # unreadable, undecodable, or libcst cannot take it: no edits
+            continue
+        for targets in each:
+            finding = next(iter(targets.values()))[1]
+            try:
+                fixed = _Rewriter(targets).transform(data, parsed)
+                after = decode_python(fixed)
+            except Exception:
+                continue
+            if fixed == data or not _parses(fixed):
+                continue
+            edits[finding.fingerprint] = FindingEdit(
+                path=path,
+                description=f"{finding.rule}: {finding.fix_hint}",
+                replacements=replacements(before, after),
+            )
+    return edits

@@ -233,6 +233,13 @@ class Rule(RuleMeta):
         """Return the replacement for `node` (a libcst node), or None to leave it alone."""
         return None
 
+    def fix_position(self, finding: Finding) -> tuple[int, int] | None:
+        """Where the libcst node to rewrite starts: (1-based line, 0-based character column).
+        The finding's own start by default; a rule whose fix rewrites an enclosing node (the
+        handler of a flagged decorator, the parameter of a flagged default) returns that
+        node's start, found in `self.ctx.tree`. None: no fix for this finding."""
+        return finding.line, finding.column - 1
+
     @classmethod
     def review(cls, findings: list[Finding], project: ProjectContext) -> list[Finding]:
         """Revisit this rule's findings once the whole run's facts are known (e.g. drop those a

@@ -51,6 +51,10 @@ def test_cli_json_matches_and_marks_only_mechanical_fixes(monkeypatch) -> None: 
         ("LOG002", "app/routes/users.py", 14),  # stdlib f-string
         ("LOG002", "app/routes/users.py", 27),  # stdlib concatenation
         ("LOG005", "app/db.py", 19),  # the call form, not `default=datetime.utcnow`
+        ("ORG004", "app/schemas.py", 8),  # `Field(regex=)` -> `pattern=`
+        ("ORG004", "app/schemas.py", 27),  # `self.dict(exclude=...)` -> `model_dump`
+        ("ORG004", "app/routes/users.py", 18),  # `.dict(exclude=...)`
+        ("ORG004", "app/routes/users.py", 21),  # `UserOut.parse_obj(...)` -> `model_validate`
     }
 
 

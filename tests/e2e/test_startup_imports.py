@@ -74,7 +74,10 @@ def test_checking_one_file_imports_no_heavy_module(tmp_path: Path, args: tuple[s
     code, modules, stdout = _imported(tmp_path, "check", "one_file.py", *args)
     assert code == 1, stdout  # the bare except was found: the run really happened
     assert "ERR001" in stdout
-    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    heavy = set(HEAVY)
+    if "sarif" in args:
+        heavy.discard("libcst")  # SARIF carries the safe fix of ERR001: libcst computes it
+    assert not modules & heavy, sorted(modules & heavy)
 
 
 def test_the_probe_sees_lazy_imports_when_they_happen(tmp_path: Path) -> None:

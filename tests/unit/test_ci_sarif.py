@@ -100,6 +100,12 @@ def test_sarif_of_every_rule_is_valid_against_the_official_schema(examples_proje
     fired = {r["ruleId"] for r in log["runs"][0]["results"]}
     expected = {rule.id for rule in _firing_rules()}
     assert expected <= fired, f"rules with no result: {sorted(expected - fired)}"
+    # safe fixes travel as `fixes[].artifactChanges[].replacements[]` (validated above)
+    with_fix = {r["ruleId"] for r in log["runs"][0]["results"] if r.get("fixes")}
+    safe = {
+        rule.id for rule in _firing_rules() if rule.is_fixable() and rule.fix_safety.value == "safe"
+    }
+    assert with_fix == safe, (sorted(safe - with_fix), sorted(with_fix - safe))
 
 
 def test_driver_and_rule_descriptors_carry_what_code_scanning_reads(

@@ -6,7 +6,10 @@ from __future__ import annotations
 import ast
 import re
 import string
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bastion.context import FileContext
 
 _PLACEHOLDER = re.compile(r"%(?!%)")
 
@@ -217,3 +220,143 @@ def lazy_log_call(call: Any) -> Any | None:
     except SyntaxError:
         return None
     return result
+
+
+# -- finding the `ast` node a finding stands for (fixes that need more than the libcst node) ----
+
+
+def char_column(line_text: str, byte_offset: int) -> int:
+    """0-based character column of an `ast` byte offset in `line_text`."""
+    if line_text.isascii():
+        return byte_offset
+    return len(line_text.encode("utf-8")[:byte_offset].decode("utf-8", "replace"))
+
+
+def ast_start(ctx: FileContext, node: ast.AST) -> tuple[int, int]:
+    """(1-based line, 0-based character column) where `node` starts: libcst's convention."""
+    line: int = getattr(node, "lineno", 1)
+    return line, char_column(ctx.source.line(line), getattr(node, "col_offset", 0))
+
+
+def ast_path_at(
+    ctx: FileContext, line: int, column: int, types: tuple[type[ast.AST], ...]
+) -> list[ast.AST] | None:
+    """The `ast` node of one of `types` starting at (1-based line, 0-based character column),
+    preceded by its ancestors (module first); None when there is none."""
+    if ctx.tree is None:
+        return None
+    stack: list[tuple[ast.AST, list[ast.AST]]] = [(ctx.tree, [])]
+    while stack:
+        node, ancestors = stack.pop()
+        path = [*ancestors, node]
+        if (
+            isinstance(node, types)
+            and getattr(node, "lineno", None) == line
+            and ast_start(ctx, node) == (line, column)
+        ):
+            return path
+        for child in ast.iter_child_nodes(node):
+            first = getattr(child, "lineno", None)
+            last = getattr(child, "end_lineno", None)
+            for decorator in getattr(child, "decorator_list", ()):  # above the `def` line
+                first = min(first or decorator.lineno, decorator.lineno)
+            if first is not None and last is not None and not first <= line <= last:
+                continue
+            stack.append((child, path))
+    return None
+
+
+def binds_other(tree: ast.Module | None, name: str, module: str | None = None) -> bool:
+    """True when `name` is bound anywhere in `tree` by something other than `import module`
+    (`module` None: by anything at all) - a fix that adds that name would clash."""
+    if tree is None:
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            return True
+        if isinstance(node, ast.arg) and node.arg == name:
+            return True
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and (
+            node.name == name
+        ):
+            return True
+        if isinstance(node, ast.ExceptHandler) and node.name == name:
+            return True
+        if isinstance(node, ast.Global | ast.Nonlocal) and name in node.names:
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                if bound != name:
+                    continue
+                plain = isinstance(node, ast.Import) and alias.asname is None
+                if not (plain and module is not None and alias.name == module):
+                    return True
+    return False
+
+
+def imported_as(tree: ast.Module | None, name: str, qualified: tuple[str, ...]) -> bool:
+    """True when `name` is bound only by `from m import x` with `m.x` in `qualified`
+    (`Annotated` already imported from typing or typing_extensions)."""
+    if tree is None:
+        return False
+    found = False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            for alias in node.names:
+                if (alias.asname or alias.name) == name:
+                    if f"{node.module}.{alias.name}" not in qualified:
+                        return False
+                    found = True
+    return found
+
+
+# -- libcst building blocks -------------------------------------------------------------------
+
+
+def _separator(items: list[Any], opening: Any) -> Any:
+    """The comma to put between items of a call's arguments or a signature: the one already
+    used between the first two, else (one item, laid out one per line) a newline with the
+    first item's indentation, else `, `."""
+    import libcst as cst
+
+    if len(items) >= 2 and isinstance(items[-2].comma, cst.Comma):
+        return items[-2].comma
+    if isinstance(opening, cst.ParenthesizedWhitespace):
+        return cst.Comma(whitespace_after=opening)
+    return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def append_arg(call: Any, arg: Any) -> Any:
+    """`f(a, b)` -> `f(a, b, <arg>)`, keeping the call's layout (one argument per line, a
+    trailing comma)."""
+    import libcst as cst
+
+    args = list(call.args)
+    if not args:
+        return call.with_changes(args=[arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+    last = args[-1]
+    separator = _separator(args, call.whitespace_before_args)
+    if isinstance(last.comma, cst.Comma):  # trailing comma: the new last argument keeps it
+        args[-1] = last.with_changes(comma=separator)
+        args.append(arg.with_changes(comma=last.comma))
+    else:  # the space before `)` (a newline) follows the new last argument
+        args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
+        args.append(
+            arg.with_changes(
+                comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=last.whitespace_after_arg
+            )
+        )
+    return call.with_changes(args=args)
+
+
+def keyword_arg(name: str, value: Any) -> Any:
+    import libcst as cst
+
+    return cst.Arg(
+        value=value,
+        keyword=cst.Name(name),
+        equal=cst.AssignEqual(
+            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+        ),
+    )

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Protocol, TextIO
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from bastion.config import Config
 from bastion.engine import RunResult
+
+if TYPE_CHECKING:
+    from bastion.fixer import FindingEdit
 
 
 class Reporter(Protocol):
     def __call__(self, result: RunResult, config: Config, out: TextIO, *, color: bool) -> None: ...
 
 
-def get_reporter(name: str, *, sarif_category: str | None = None) -> Reporter:
+def get_reporter(
+    name: str,
+    *,
+    sarif_category: str | None = None,
+    sarif_fixes: Mapping[str, FindingEdit] | None = None,
+) -> Reporter:
     # imported lazily: a json run never pays for rich's import
     if name == "sarif":
         from functools import partial
 
         from bastion.reporters.sarif import report_sarif
 
-        return partial(report_sarif, category=sarif_category)
+        return partial(report_sarif, category=sarif_category, fixes=sarif_fixes)
     if name == "github":
         from bastion.reporters.github import report_github
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from bastion import __version__
@@ -26,6 +27,9 @@ from bastion.findings import Area, Finding, Severity
 from bastion.reporters.json import redacted
 from bastion.reporters.paths import repo_path, source_root
 from bastion.rule import RuleMeta
+
+if TYPE_CHECKING:
+    from bastion.fixer import FindingEdit
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
@@ -157,7 +161,36 @@ def _artifact(finding: Finding, root: Path) -> dict[str, str]:
     return {"uri": _uri(path), "uriBaseId": "%SRCROOT%"}
 
 
-def result_object(finding: Finding, rule_index: int, root: Path) -> dict[str, Any]:
+def fix_object(edit: FindingEdit, finding: Finding, root: Path) -> dict[str, Any]:
+    """SARIF `fix`: the replacements the fixer computed for this finding (safe fixes only)."""
+    return {
+        "description": {"text": redacted(finding).fix_hint or edit.description},
+        "artifactChanges": [
+            {
+                "artifactLocation": _artifact(finding, root),
+                "replacements": [
+                    {
+                        "deletedRegion": {
+                            "startLine": r.start_line,
+                            "startColumn": r.start_column,
+                            "endLine": r.end_line,
+                            "endColumn": r.end_column,
+                        },
+                        "insertedContent": {"text": r.inserted},
+                    }
+                    for r in edit.replacements
+                ],
+            }
+        ],
+    }
+
+
+def result_object(
+    finding: Finding,
+    rule_index: int,
+    root: Path,
+    fixes: Mapping[str, FindingEdit] | None = None,
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
@@ -175,6 +208,9 @@ def result_object(finding: Finding, rule_index: int, root: Path) -> dict[str, An
     }
     if finding.suppressed_by is not None:
         result["suppressions"] = [{"kind": "inSource", "justification": finding.suppressed_by}]
+    edit = fixes.get(finding.fingerprint) if fixes and finding.fingerprint else None
+    if edit is not None and edit.replacements and not finding.redact:
+        result["fixes"] = [fix_object(edit, finding, root)]
     return result
 
 
@@ -194,8 +230,10 @@ def build_sarif(
     *,
     category: str | None = None,
     max_results: int = MAX_RESULTS,
+    fixes: Mapping[str, FindingEdit] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """The SARIF log and the warnings to show the user (results left out)."""
+    """The SARIF log and the warnings to show the user (results left out). `fixes`: the edits
+    the fixer computed for safe-fixable findings, by fingerprint (the reporter derives none)."""
     rules = list(result.rules)
     index = {rule.id: i for i, rule in enumerate(rules)}
     findings = [*result.findings, *result.suppressed]
@@ -237,7 +275,7 @@ def build_sarif(
         "invocations": [invocation],
         "originalUriBaseIds": {"%SRCROOT%": {"uri": _root_uri(source_root(config.root))}},
         "columnKind": "unicodeCodePoints",
-        "results": [result_object(f, index[f.rule], config.root) for f in findings],
+        "results": [result_object(f, index[f.rule], config.root, fixes) for f in findings],
     }
     if category:
         run["automationDetails"] = {"id": automation_id(category)}
@@ -253,8 +291,11 @@ def report_sarif(
     color: bool,
     category: str | None = None,
     max_results: int = MAX_RESULTS,
+    fixes: Mapping[str, FindingEdit] | None = None,
 ) -> None:
-    log, warnings = build_sarif(result, config, category=category, max_results=max_results)
+    log, warnings = build_sarif(
+        result, config, category=category, max_results=max_results, fixes=fixes
+    )
     json.dump(log, out, indent=2, ensure_ascii=False)
     out.write("\n")
     for warning in warnings:
