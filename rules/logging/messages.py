@@ -129,7 +129,12 @@ class LogEagerFormatting(Rule):
             text = f"loguru message built eagerly with {fmt.label}"
         else:
             text = f"log message built eagerly with {fmt.label}"
-        mechanical = library == STDLIB and _mechanical(fmt.node)
+        mechanical = (
+            library == STDLIB
+            and _mechanical(fmt.node)
+            and not value_arguments(node, library)
+            and _single_literal(self.ctx.source.lines, fmt.node)
+        )
         self.report(node, text, hint=_HINTS[library], fixable=mechanical)
 
     fix_node = "Call"
@@ -139,6 +144,30 @@ class LogEagerFormatting(Rule):
 
         rewritten = lazy_log_call(node)
         return Fix(rewritten) if rewritten is not None else None
+
+
+def _single_literal(lines: list[str], node: ast.expr) -> bool:
+    """False for implicitly concatenated literals (`f"a {x}" "b"`), which the fix leaves
+    alone: `ast` merges them into one node, the source has several string tokens."""
+    import io
+    import tokenize
+
+    first, last = node.lineno, node.end_lineno or node.lineno
+    chunk = [line.encode("utf-8") for line in lines[first - 1 : last]]
+    if not chunk:
+        return False
+    end = node.end_col_offset if node.end_col_offset is not None else len(chunk[-1])
+    chunk[-1] = chunk[-1][:end]
+    chunk[0] = chunk[0][node.col_offset :]
+    segment = b"\n".join(chunk).decode("utf-8", "replace")
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(segment).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    strings = [t for t in tokens if t.type == tokenize.STRING]
+    if isinstance(node, ast.JoinedStr):
+        return len(strings) == 1
+    return True
 
 
 def _mechanical(message: ast.expr) -> bool:

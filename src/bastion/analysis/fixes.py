@@ -201,17 +201,17 @@ def lazy_log_call(call: Any) -> Any | None:
     template, values = converted
     args = list(call.args)
     new_message = args[index].with_changes(value=template)
-    inserted = [cst.Arg(value=value) for value in values]
-    last = index == len(args) - 1
-    if last and inserted:
-        # the message was last: the values follow it, the last value takes its comma style
-        inserted[-1] = inserted[-1].with_changes(comma=args[index].comma)
-        new_message = new_message.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-    elif inserted:
-        inserted = [
-            a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            for a in inserted
-        ]
+    space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    inserted = [cst.Arg(value=value, comma=space) for value in values]
+    if inserted:
+        # the values follow the message on its line; the last value takes over the message's
+        # comma and the layout after it (a newline before `)` or before the next argument)
+        inserted[-1] = inserted[-1].with_changes(
+            comma=args[index].comma, whitespace_after_arg=args[index].whitespace_after_arg
+        )
+        new_message = new_message.with_changes(
+            comma=space, whitespace_after_arg=cst.SimpleWhitespace("")
+        )
     args[index : index + 1] = [new_message, *inserted]
     result = call.with_changes(args=args)
     # the new code must mean the same template: refuse anything that does not parse back
