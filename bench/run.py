@@ -3,6 +3,7 @@
     python bench/run.py                    # the whole corpus, every scenario, 3 runs each
     python bench/run.py --corpus django    # one project
     python bench/run.py --peers            # also bandit and Fixit (installed in bench/.venv)
+    python bench/run.py --peers bandit     # only bandit (Fixit takes minutes per run)
     python bench/run.py --json results.json
 
 Scenarios (median of `--runs`; wall and CPU seconds, peak RSS, files/second):
@@ -179,7 +180,13 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--peers", action="store_true", help="also time bandit and Fixit")
+    parser.add_argument(
+        "--peers",
+        nargs="?",
+        const="bandit,fixit",
+        default="",
+        help="also time these peers (comma-separated; default when given: bandit,fixit)",
+    )
     parser.add_argument("--json", type=Path, help="write the results as JSON")
     args = parser.parse_args()
 
@@ -238,10 +245,15 @@ def main() -> None:
     scenario("three-files", bastion(*three, "--no-cache"))
 
     peer_rows: dict[str, dict[str, object]] = {}
-    if args.peers:
+    peers = [p for p in args.peers.split(",") if p]
+    if peers:
         bin_dir = peers_venv()
-        peer_rows["bandit"] = scenario("bandit", [str(bin_dir / "bandit"), "-r", "-q", "."])
-        peer_rows["fixit"] = scenario("fixit", [str(bin_dir / "fixit"), "lint", "."])
+        commands = {
+            "bandit": [str(bin_dir / "bandit"), "-r", "-q", "."],
+            "fixit": [str(bin_dir / "fixit"), "lint", "."],
+        }
+        for peer in peers:
+            peer_rows[peer] = scenario(peer, commands[peer])
 
     def ratio(a: dict[str, object], b: dict[str, object]) -> float:
         return round(float(str(a["wall_s"])) / float(str(b["wall_s"])), 2)

@@ -75,14 +75,25 @@ _KIND_BY_NAME: tuple[tuple[str, str], ...] = (
 )
 
 
+# Names without wildcards are looked up directly; the first match in table order wins, and no
+# exact name comes after a wildcard that would also match it.
+_EXACT_KINDS = {p: k for p, k in reversed(_KIND_BY_NAME) if not any(c in p for c in "*?[")}
+_WILDCARD_KINDS = tuple((p, k) for p, k in _KIND_BY_NAME if any(c in p for c in "*?["))
+
+
 def file_kind(path: str) -> str | None:
     """The kind of a file from its name (and, for requirements, its folder)."""
+    if path.endswith(".py"):
+        return "python"  # the common case, decided without the table (no named kind ends so)
     posix = PurePosixPath(path)
     name = posix.name.lower()
     parent = posix.parent.name.lower()
     if parent == "requirements" and name.endswith((".txt", ".in")):
         return "requirements"
-    for pattern, kind in _KIND_BY_NAME:
+    exact = _EXACT_KINDS.get(name)
+    if exact is not None:
+        return exact
+    for pattern, kind in _WILDCARD_KINDS:
         if fnmatchcase(name, pattern):
             return kind
     return None
@@ -114,6 +125,11 @@ class _Walker:
         self.root = config.root
         self.boundary = boundary
         self.exclude = config.exclude_spec()
+        self.files_excludable = any(
+            not pattern.strip().endswith("/")
+            for pattern in (*config.exclude, *config.extend_exclude)
+            if pattern.strip() and not pattern.startswith("#")
+        )
         self.notices: list[str] = []
 
     def rel(self, path: Path) -> str:
@@ -122,7 +138,11 @@ class _Walker:
         except ValueError:
             return path.as_posix()
 
-    def excluded(self, rel: str, is_dir: bool) -> bool:
+    def excluded(self, rel: str, is_dir: bool, *, parents_checked: bool = False) -> bool:
+        if parents_checked and not is_dir and not self.files_excludable:
+            # every pattern names folders only (the default excludes), and the walk already
+            # left out excluded folders: a file in a walked folder cannot match
+            return False
         return self.exclude.match_file(rel + "/" if is_dir else rel)
 
     def walk(self, top: Path) -> Iterator[SourceFile]:
@@ -167,21 +187,25 @@ class _Walker:
     ) -> Iterator[SourceFile]:
         if self.config.respect_gitignore:
             ignores = ignores + self._load_gitignore(directory)
+        directory_rel = self.rel(directory)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            self.notices.append(f"{self.rel(directory)}: cannot list folder: {exc.strerror}")
+            self.notices.append(f"{directory_rel}: cannot list folder: {exc.strerror}")
             return
+        prefix = "" if directory_rel == "." else directory_rel + "/"
         for entry in entries:
-            path = Path(entry.path)
-            rel = self.rel(path)
+            rel = prefix + entry.name
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
-            if self.excluded(rel, is_dir) or self.gitignored(rel, is_dir, ignores):
+            if self.excluded(rel, is_dir, parents_checked=True) or self.gitignored(
+                rel, is_dir, ignores
+            ):
                 continue
+            path = Path(entry.path)
             if is_link:
                 found = self._symlink(path, rel)
                 if found:
