@@ -225,13 +225,29 @@ class FileAnalyzer:
         for visitor in visitors:
             for node_type, phase, method in declared_visitors(type(visitor)):
                 table = enter if phase == "visit" else leave
-                table.setdefault(node_type, []).append(
-                    _guarded(getattr(visitor, method), visitor, ctx, result)
-                )
+                table.setdefault(node_type, []).append(getattr(visitor, method))
         # Imports inside functions are added as the walk meets them (top-level ones were
         # collected before the walk).
         enter.setdefault(ast.Import, []).insert(0, ctx.imports.add_import)
         enter.setdefault(ast.ImportFrom, []).insert(0, ctx.imports.add_import)
+
+        def crashed(handler: Callable[[Any], None], node: ast.AST, exc: Exception) -> None:
+            """A bug in a rule must not take the run down: record it (exit 2), stop running
+            that rule on this file, and go on with the others."""
+            visitor = getattr(handler, "__self__", None)
+            name = getattr(visitor, "id", "") or type(visitor).__name__
+            if visitor is not None and not isinstance(visitor, ImportMap):
+                visitor._crashed = True  # its `finish` will not run either
+            result.internal_errors.append(
+                f"internal error in {name} at {ctx.path}:{getattr(node, 'lineno', 1)}: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            for table in (enter, leave):
+                for key, handlers in table.items():
+                    table[key] = [
+                        h for h in handlers if getattr(h, "__self__", None) is not visitor
+                    ]
+
         stack = ctx.stack
         child_fields = _CHILD_FIELDS
 
@@ -248,14 +264,24 @@ class FileAnalyzer:
                     handlers = leave.get(type(node))
                     if handlers:
                         for handler in handlers:
-                            handler(node)
+                            try:  # zero-cost until a rule raises
+                                handler(node)
+                            except RecursionError:
+                                raise
+                            except Exception as exc:  # a rule's bug: reported, never swallowed
+                                crashed(handler, node, exc)
                     continue
                 node = item  # type: ignore[assignment]
                 node_type = type(node)
                 handlers = enter.get(node_type)
                 if handlers:
                     for handler in handlers:
-                        handler(node)
+                        try:
+                            handler(node)
+                        except RecursionError:
+                            raise
+                        except Exception as exc:  # a rule's bug: reported, never swallowed
+                            crashed(handler, node, exc)
                 stack.append(node)
                 push(_LEAVE)
                 # children pushed in reverse so that they pop in source order (what
