@@ -8,7 +8,12 @@ from typing import Any
 
 from bastion.analysis.fixes import append_arg, ast_path_at, ast_start, keyword_arg
 from bastion.analysis.nodes import keyword
-from bastion.analysis.pydantic import MODEL_BASES, declared_pydantic_major, model_classes
+from bastion.analysis.pydantic import (
+    MODEL_BASES,
+    class_definitions,
+    declared_pydantic_major,
+    model_classes,
+)
 from bastion.analysis.web import routes_of
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.rule import Example, Fix, Rule
@@ -356,8 +361,8 @@ class PydanticV1Api(Rule):
         # v1 methods a model of this module overrides: renaming a call would skip the override
         self._overridden = {
             stmt.name
-            for cls in ast.walk(node)
-            if isinstance(cls, ast.ClassDef) and cls.name in self._models
+            for cls in (class_definitions(node) if self._models else ())
+            if cls.name in self._models
             for stmt in cls.body
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in _RENAMED
         }

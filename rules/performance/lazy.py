@@ -195,6 +195,10 @@ class LazyLoadFacts(FactCollector):
         # one-off data migrations: a query per row there costs nothing at request time
         self._skip = ctx.is_test_file or "/migrations/" in f"/{ctx.path}"
         self._assigned: dict[int, dict[str, list[ast.Assign]]] = {}
+        # `_query_of` only knows queries spelled with `objects`, `query` or `select`: a module
+        # without any of them has no loop over a query result (models are read elsewhere)
+        text = ctx.source.text
+        self._no_queries = not any(word in text for word in ("objects", "query", "select"))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         if not self.ctx.at_module_level():
@@ -233,7 +237,7 @@ class LazyLoadFacts(FactCollector):
     def _loop(
         self, node: ast.AST, target: ast.expr, iterable: ast.expr, loop_body: list[ast.AST]
     ) -> None:
-        if self._skip or not isinstance(target, ast.Name):
+        if self._skip or self._no_queries or not isinstance(target, ast.Name):
             return
         scope = self.ctx.enclosing(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
         if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):

@@ -229,10 +229,13 @@ class QueryInLoop(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         if self._skip or not (self._sqlalchemy or self._django or self._flask):
             return
+        # most calls are in no loop at all: ask that first, it is the cheaper question
+        loop = enclosing_loop(self.ctx.stack, node)
+        if loop is None:
+            return
         if not self._is_query(node) or _is_bulk(node) or _is_ddl(node):
             return
-        loop = enclosing_loop(self.ctx.stack, node)
-        if loop is None or _is_batch_loop(loop) or _is_repeat_loop(loop, self):
+        if _is_batch_loop(loop) or _is_repeat_loop(loop, self):
             return
         kind = "loop" if isinstance(loop, ast.For | ast.AsyncFor) else "comprehension"
         line = getattr(loop, "lineno", "?")

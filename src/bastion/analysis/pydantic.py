@@ -58,10 +58,31 @@ def _is_v1_compat(qualified: str) -> bool:
     return qualified.startswith("pydantic.v1.") or qualified == "pydantic.v1"
 
 
+def class_definitions(tree: ast.Module) -> list[ast.ClassDef]:
+    """Every `class` statement, at any depth: only statement lists are followed (a class is a
+    statement), never expressions, which is most of a tree."""
+    found: list[ast.ClassDef] = []
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, ast.ClassDef):
+            found.append(stmt)
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, name, None)
+            if isinstance(block, list):
+                todo.extend(s for s in block if isinstance(s, ast.stmt))
+        for handler in getattr(stmt, "handlers", None) or ():
+            todo.extend(handler.body)
+        for case in getattr(stmt, "cases", None) or ():
+            todo.extend(case.body)
+    found.sort(key=lambda c: (c.lineno, c.col_offset))
+    return found
+
+
 def model_classes(tree: ast.Module, imports: ImportMap) -> tuple[set[str], set[str]]:
     """(names of the classes of this module that are pydantic models - directly or through
     another model class of the module -, names of those built on the `pydantic.v1` shim)."""
-    classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    classes = class_definitions(tree)
     models: set[str] = set()
     v1: set[str] = set()
     changed = True
