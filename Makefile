@@ -24,6 +24,7 @@ test: $(STAMP) lint typecheck
 
 lint: $(STAMP)
 	$(BIN)/ruff check src rules tests bench
+	$(BIN)/ruff format --check src rules tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src rules
