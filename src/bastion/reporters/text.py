@@ -22,6 +22,38 @@ def _counts_text(counts: dict[str, int]) -> str:
     )
 
 
+def fixable_counts(result: RunResult) -> tuple[int, int]:
+    """(safe, unsafe) fixable findings: `bastion fix` applies the first, `--unsafe-fixes` adds
+    the second."""
+    from bastion.findings import FixSafety
+    from bastion.registry import load_registry
+
+    registry = load_registry()
+    safe = unsafe = 0
+    for f in result.findings:
+        if not f.fixable:
+            continue
+        rule = registry.by_id(f.rule)
+        if rule is not None and rule.fix_safety is FixSafety.UNSAFE:
+            unsafe += 1
+        else:
+            safe += 1
+    return safe, unsafe
+
+
+def _fix_text(result: RunResult) -> str:
+    safe, unsafe = fixable_counts(result)
+    if safe and unsafe:
+        return (
+            f" {safe} fixable with `bastion fix` ({unsafe} more with `bastion fix --unsafe-fixes`)."
+        )
+    if safe:
+        return f" {safe} fixable with `bastion fix`."
+    if unsafe:
+        return f" {unsafe} fixable with `bastion fix --unsafe-fixes`."
+    return ""
+
+
 def summary_line(result: RunResult) -> str:
     counts = count_by_severity(result.findings)
     total = len(result.findings)
@@ -29,11 +61,8 @@ def summary_line(result: RunResult) -> str:
     if not total:
         return f"No findings in {files}."
     parts = _counts_text(counts)
-    fixable = sum(1 for f in result.findings if f.fixable)
     plural = "s" if total != 1 else ""
-    text = f"Found {total} finding{plural} ({parts}) in {files}."
-    if fixable:
-        text += f" {fixable} fixable with `bastion fix`."
+    text = f"Found {total} finding{plural} ({parts}) in {files}." + _fix_text(result)
     if result.suppressed:
         text += f" {len(result.suppressed)} suppressed in source."
     return text
@@ -117,6 +146,11 @@ def _rich_summary(result: RunResult, console: Any) -> None:
             table.add_row(area, *(str(counts[k] or "") for k in ("error", "warning", "info")))
         console.print(table)
     console.print(summary_line(result))
-    fixable = sum(1 for f in result.findings if f.fixable)
-    if fixable:
-        console.print(f"[green]Run `bastion fix` to fix {fixable} of them automatically.[/green]")
+    safe, unsafe = fixable_counts(result)
+    if safe:
+        console.print(f"[green]Run `bastion fix` to fix {safe} of them automatically.[/green]")
+    if unsafe:
+        console.print(
+            f"[yellow]{unsafe} more have fixes that can change behaviour: review "
+            "`bastion fix --unsafe-fixes --diff`.[/yellow]"
+        )
