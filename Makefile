@@ -25,6 +25,7 @@ test: $(STAMP) lint typecheck
 lint: $(STAMP)
 	$(BIN)/ruff check src rules tests bench
 	$(BIN)/ruff format --check src rules tests bench
+	$(BIN)/bastion check src rules --select ALL --no-cache --quiet  # bastion checks itself
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src rules

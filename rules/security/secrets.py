@@ -99,8 +99,10 @@ class HardcodedSecret(Rule):
         'settings = {"client_secret": "9d8f7a6s5d4f3g2h1j0k"}\n',
         # format-based, whatever the name (credential-shaped strings of service-issued formats
         # stay out of the repository: the unit tests assemble them at run time)
+        # bastion: ignore[SEC001] a made-up token: the rule's own example of what it flags
         'HEADERS = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdmMtYmlsbGluZyJ9'
         '.q7Xz2LmN9vB4kR8tW1yP5sD3fG6hJ0aQ"}\n',
+        # bastion: ignore[SEC001] a made-up password: the rule's own example
         'DATABASE_URL = "postgresql://app:Pr0dPassw0rd@db.internal:5432/app"\n',
         'class Settings(BaseSettings):\n    api_key: str = "a8F3k2L9q7Z1x5C0v6B4"\n',
         'def login(user, password="S3cure!Pass"):\n    ...\n',

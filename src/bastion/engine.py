@@ -28,7 +28,7 @@ from bastion.parsers import DocumentError, parse_document
 from bastion.registry import Registry, load_registry
 from bastion.rule import FactCollector, ProjectRule, Rule, RuleMeta, declared_visitors
 from bastion.source import DecodeError, SourceText, decode_python, decode_text
-from bastion.suppression import Suppressions, parse_suppressions
+from bastion.suppression import Suppressions, parse_suppressions, python_comments
 
 PARSE_ERROR = "BAS001"
 INVALID_SUPPRESSION = "BAS002"
@@ -339,7 +339,8 @@ class FileAnalyzer:
         if "bastion:" not in ctx.source.text:
             result.findings.extend(findings)
             return
-        suppressions = parse_suppressions(ctx.source.lines)
+        comments = python_comments(ctx.source.text) if ctx.kind == "python" else None
+        suppressions = parse_suppressions(ctx.source.lines, comments)
         for finding in findings:
             directive = suppressions.match(finding.rule, finding.line, finding.statement_line)
             if directive is None:
@@ -677,7 +678,8 @@ def _suppress_project_findings(
                 data = b""
             if b"bastion:" in data:
                 text = data.decode("utf-8", "replace")
-                by_path[finding.path] = parse_suppressions(text.splitlines())
+                comments = python_comments(text) if finding.path.endswith(".py") else None
+                by_path[finding.path] = parse_suppressions(text.splitlines(), comments)
         suppressions = by_path[finding.path]
         directive = (
             suppressions.match(finding.rule, finding.line, finding.statement_line)

@@ -29,7 +29,7 @@ from bastion.discovery import SourceFile, discover
 from bastion.engine import FileAnalyzer, FileResult
 from bastion.findings import Finding, FixSafety
 from bastion.rule import Fix, Rule
-from bastion.source import SourceText, decode_python
+from bastion.source import DecodeError, SourceText, decode_python
 
 MAX_PASSES = 5
 
@@ -50,7 +50,7 @@ class FileFix:
         try:
             before = decode_python(self.original).splitlines(keepends=True)
             after = decode_python(self.fixed).splitlines(keepends=True)
-        except Exception:  # undecodable: nothing sensible to show
+        except DecodeError:  # undecodable: nothing sensible to show
             return ""
         return "".join(
             difflib.unified_diff(
@@ -471,6 +471,7 @@ def safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, Fin
             before = decode_python(data)
             parsed = parse_for_fix(data)
             each = fixer._targets_each(source, data, fixable)
+        # bastion: ignore[ERR002] libcst can raise anything on odd input; SARIF edits are optional
         except Exception:  # unreadable, undecodable, or libcst cannot take it: no edits
             continue
         for targets in each:
@@ -478,6 +479,7 @@ def safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, Fin
             try:
                 fixed = _Rewriter(targets).transform(data, parsed)
                 after = decode_python(fixed)
+            # bastion: ignore[ERR002] a fix that cannot be rendered gets no SARIF edit
             except Exception:
                 continue
             if fixed == data or not _parses(fixed):

@@ -53,12 +53,34 @@ class Suppressions:
         return None
 
 
-def parse_suppressions(lines: list[str]) -> Suppressions:
+def python_comments(text: str) -> dict[int, int] | None:
+    """{line: column where its comment starts} from Python's tokenizer, so that a directive
+    quoted in a string or a docstring is not taken for one; None if the text does not
+    tokenize (then every `#` counts, as in other file kinds)."""
+    import io
+    import tokenize
+
+    comments: dict[int, int] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT and "bastion:" in token.string:
+                comments[token.start[0]] = token.start[1]
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return None
+    return comments
+
+
+def parse_suppressions(lines: list[str], comments: dict[int, int] | None = None) -> Suppressions:
+    """Directives in `lines`; with `comments` (Python files), only those inside a comment."""
     result = Suppressions()
     for number, text in enumerate(lines, start=1):
         if "bastion:" not in text:
             continue
+        if comments is not None and number not in comments:
+            continue
         for m in _DIRECTIVE.finditer(text):
+            if comments is not None and m.start() < comments[number]:
+                continue
             ids = tuple(i.strip().upper() for i in (m.group("ids") or "").split(",") if i.strip())
             directive = Directive(
                 line=number,

@@ -173,3 +173,18 @@ def test_project_findings_honour_inline_suppressions(tmp_path: Path) -> None:
     result = run([tmp_path], Config(root=tmp_path, select=("LOG004", "ERR007")))
     assert [f.rule for f in result.findings] == ["ERR007"]
     assert [(f.rule, f.suppressed_by) for f in result.suppressed] == [("LOG004", "behind a mesh")]
+
+
+def test_directives_in_strings_and_docstrings_are_not_directives() -> None:
+    code = (
+        '"""Write `# bastion: ignore[ERR001] reason` to silence a finding."""\n'
+        'HELP = "# bastion: ignore"\n'
+        "try:\n    f()\nexcept:  # bastion: ignore[ERR001] real comment\n    g()\n"
+    )
+    result = lint_source(code, "m.py", select=["ERR001", "BAS"])
+    assert result.findings == []  # no BAS002 for the quoted ones; the real one silences
+    assert [f.rule for f in result.suppressed] == ["ERR001"]
+    quoted_only = 'X = "# bastion: ignore[ERR001]"\ntry:\n    f()\nexcept:\n    g()\n'
+    assert [f.rule for f in lint_source(quoted_only, "m.py", select=["ERR001"]).findings] == [
+        "ERR001"
+    ]

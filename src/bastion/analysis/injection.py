@@ -681,6 +681,6 @@ def describe(node: ast.expr) -> str:
     """A short source-like rendering of a value for messages (`user_id`, `request.args[...]`)."""
     try:
         text = ast.unparse(node)
-    except Exception:  # pragma: no cover - unparse handles every expression ast produces
+    except (ValueError, RecursionError):  # pragma: no cover - deep or odd trees
         return "a value"
     return text if len(text) <= 40 else text[:37] + "..."
