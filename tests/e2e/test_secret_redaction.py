@@ -2,9 +2,9 @@
 
 The secrets are generated here at run time (never committed: the repository must not hold
 credential-shaped strings), planted in Python, `.env`, TOML, YAML, INI, Dockerfile and compose
-files, and the CLI
-is run in text and JSON formats; the text reporter is also run with colour, which prints code
-frames around each finding. None of the secret strings may appear in stdout or stderr."""
+files, and the CLI is run in every output format; the text reporter is also run with colour,
+which prints code frames around each finding. None of the secret strings may appear in any
+output, the baseline file or the cache."""
 
 from __future__ import annotations
 
