@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -101,7 +102,15 @@ def file_kind(path: str) -> str | None:
 
 def gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
     """A `.gitignore` as pathspec reads it; a line pathspec rejects (`foo\\` with a dangling
-    escape) is dropped, as git itself discards invalid patterns, instead of failing the run."""
+    escape) is dropped, as git itself discards invalid patterns, instead of failing the run.
+    The regex module's FutureWarnings about odd patterns are the repository's business, not
+    lines on bastion's stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _gitignore_spec(lines)
+
+
+def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines)
     except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,3 +38,26 @@ def findings_for(code: str | bytes, rule_id: str, path: str = "example.py") -> l
     if result.internal_errors:
         raise AssertionError("\n".join(result.internal_errors))
     return [f for f in result.findings if f.rule == rule_id]
+
+
+_EXPECT = re.compile(r"#\s*expect(-next)?:\s*([A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)")
+
+
+def expected_findings(root: Path, pattern: str = "*.py") -> set[tuple[str, str, int]]:
+    """(rule, path, line) annotated in a fixture project, semgrep-style: a line that must be
+    flagged carries `# expect: ID[, ID]`; `# expect-next: ID` stands on the line before (for
+    files where a trailing comment would change the value, like `.env`). Paths are relative
+    to `root`, posix; `pattern` picks the files read (`*` for every file kind)."""
+    found: set[tuple[str, str, int]] = set()
+    for path in sorted(root.rglob(pattern)):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        relative = path.relative_to(root).as_posix()
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match:
+                target = number + 1 if match.group(1) else number
+                for rule in match.group(2).split(","):
+                    found.add((rule.strip(), relative, target))
+    return found

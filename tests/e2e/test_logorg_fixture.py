@@ -4,7 +4,6 @@ files announce with `# expect: RULEID` comments (LOG, TEST002, ORG003-ORG006).""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,21 +11,13 @@ from click.testing import CliRunner
 from bastion.cli import cli
 from bastion.config import load_config
 from bastion.engine import run
+from bastion.testing import expected_findings as _annotated
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "logorg_fastapi"
-_EXPECT = re.compile(r"#\s*expect:\s*([A-Z]+\d+(?:\s*,\s*[A-Z]+\d+)*)")
 
 
 def _expected() -> set[tuple[str, str, int]]:
-    expected: set[tuple[str, str, int]] = set()
-    for path in sorted(FIXTURE.rglob("*.py")):
-        rel = path.relative_to(FIXTURE).as_posix()
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            match = _EXPECT.search(line)
-            if match:
-                for rule in match.group(1).split(","):
-                    expected.add((rule.strip(), rel, number))
-    return expected
+    return _annotated(FIXTURE, "*.py")
 
 
 def test_engine_reports_exactly_the_annotated_findings() -> None:

@@ -5,30 +5,18 @@ comment)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from bastion.config import load_config
 from bastion.engine import run
+from bastion.testing import expected_findings as _annotated
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "secrets_app"
 RULES = ("SEC001", "SEC012", "SEC013", "SEC017", "SEC019", "ERR005", "ERR006")
-_EXPECT = re.compile(r"#\s*expect(-next)?:\s*([A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)")
 
 
 def _expected() -> set[tuple[str, str, int]]:
-    expected: set[tuple[str, str, int]] = set()
-    for path in sorted(FIXTURE.rglob("*")):
-        if not path.is_file() or "__pycache__" in path.parts:
-            continue
-        rel = path.relative_to(FIXTURE).as_posix()
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            found = _EXPECT.search(line)
-            if found:
-                target = number + 1 if found.group(1) else number
-                for rule in found.group(2).split(","):
-                    expected.add((rule.strip(), rel, target))
-    return expected
+    return _annotated(FIXTURE, "*")
 
 
 def test_fixture_findings_are_exactly_the_annotated_ones() -> None:

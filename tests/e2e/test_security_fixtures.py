@@ -3,28 +3,19 @@ the lines annotated `# expect: SEC0NN` - nothing more, nothing less."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from bastion.config import load_config
 from bastion.engine import run
+from bastion.testing import expected_findings as _annotated
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-EXPECT = re.compile(r"#\s*expect:\s*([A-Z]+\d+(?:\s*,\s*[A-Z]+\d+)*)")
 
 
 def expected_findings(root: Path) -> set[tuple[str, str, int]]:
-    found: set[tuple[str, str, int]] = set()
-    for path in sorted(root.rglob("*.py")):
-        relative = path.relative_to(root).as_posix()
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            match = EXPECT.search(line)
-            if match:
-                for rule in match.group(1).split(","):
-                    found.add((rule.strip(), relative, number))
-    return found
+    return _annotated(root, "*.py")
 
 
 @pytest.mark.parametrize("project", ["security_fastapi", "security_django"])

@@ -3,29 +3,20 @@ carries `# expect: RULE[, RULE]`; the findings must be exactly those (rule, path
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from bastion.config import load_config
 from bastion.engine import run
+from bastion.testing import expected_findings as _annotated
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 RULES = ["PERF001", "PERF002", "PERF003", "PERF004", "PERF005", "PERF006", "ORG001", "ORG002"]
-_EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
 
 
 def _expected(root: Path) -> set[tuple[str, str, int]]:
-    found: set[tuple[str, str, int]] = set()
-    for path in sorted(root.rglob("*.py")):
-        relative = path.relative_to(root).as_posix()
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
-            match = _EXPECT.search(line)
-            if match:
-                for rule in match.group(1).split(","):
-                    found.add((rule.strip(), relative, number))
-    return found
+    return _annotated(root, "*.py")
 
 
 @pytest.mark.parametrize("project", ["perf_fastapi_sqlalchemy", "perf_django"])

@@ -3,30 +3,20 @@ equals the `# expect: RULE[, RULE]` annotations in the fixture sources."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from bastion.config import load_config
 from bastion.engine import run
+from bastion.testing import expected_findings as _annotated
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 WEB_RULES = ("SEC002", "SEC003", "API001", "API002", "API005", "ERR007", "LOG004")
-_EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
 
 
 def expected(root: Path) -> set[tuple[str, str, int]]:
-    found: set[tuple[str, str, int]] = set()
-    for path in sorted(root.rglob("*.py")):
-        relative = path.relative_to(root).as_posix()
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
-            match = _EXPECT.search(line)
-            if match:
-                for rule in match.group(1).replace(" ", "").split(","):
-                    if rule:
-                        found.add((rule, relative, number))
-    return found
+    return _annotated(root, "*.py")
 
 
 def actual(root: Path, select: tuple[str, ...] = WEB_RULES) -> set[tuple[str, str, int]]:
