@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from bastion.analysis.tooling import manifest_anchor
-from bastion.context import ProjectContext
+from bastion.analysis.tooling import project_anchor
 from bastion.findings import Severity
 from bastion.rule import Example, ProjectRule
-
-
-def _anchor(project: ProjectContext) -> str | None:
-    manifests = [
-        p for key in ("tooling", "code") for p, f in project.facts(key) if f["type"] == "manifest"
-    ]
-    return manifest_anchor(manifests)
 
 
 class NoTests(ProjectRule):
@@ -45,7 +37,7 @@ class NoTests(ProjectRule):
     ]
 
     def check_project(self) -> None:
-        anchor = _anchor(self.project)
+        anchor = project_anchor(self.project)
         if anchor is None or not self.project.paths("python"):
             return
         if any(f["type"] == "test" for _, f in self.project.facts("code")):
@@ -92,7 +84,7 @@ class NoCoverageThreshold(ProjectRule):
     ]
 
     def check_project(self) -> None:
-        anchor = _anchor(self.project)
+        anchor = project_anchor(self.project)
         if anchor is None:
             return
         coverage = [(p, f) for p, f in self.project.facts("tooling") if f["type"] == "coverage"]

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bastion.analysis.tooling import PrecommitDocument, hook_categories, manifest_anchor
+from bastion.analysis.tooling import PrecommitDocument, hook_categories, project_anchor
 from bastion.context import ProjectContext
 from bastion.findings import Severity
 from bastion.rule import Example, ProjectRule, Rule
-
-
-def project_anchor(project: ProjectContext) -> str | None:
-    """The project's manifest to report project-level findings on; None when the scan holds
-    no manifest (a scan of a sub-folder says nothing about the project's tooling)."""
-    manifests = [
-        p for key in ("tooling", "code") for p, f in project.facts(key) if f["type"] == "manifest"
-    ]
-    return manifest_anchor(manifests)
 
 
 def _has(project: ProjectContext, key: str, fact_type: str) -> bool:

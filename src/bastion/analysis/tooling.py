@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from bastion.context import ProjectContext
 from bastion.parsers import SettingsDocument
 from bastion.parsers import parse_ini as parse_ini_settings
 
@@ -170,6 +171,15 @@ def manifest_anchor(manifests: list[str]) -> str | None:
         return (path.count("/"), rank, path)
 
     return min(manifests, key=key) if manifests else None
+
+
+def project_anchor(project: ProjectContext) -> str | None:
+    """The project's manifest to report project-level findings on; None when the scan holds
+    no manifest (a scan of a sub-folder says nothing about the project's tooling)."""
+    manifests = [
+        p for key in ("tooling", "code") for p, f in project.facts(key) if f["type"] == "manifest"
+    ]
+    return manifest_anchor(manifests)
 
 
 # pre-commit hook ids (or the program of a local hook's `entry`) by what they check
