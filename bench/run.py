@@ -190,6 +190,22 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the results as JSON")
     args = parser.parse_args()
 
+    # Byte-compile bastion first, as `pip install` does: with PYTHONDONTWRITEBYTECODE set (as on
+    # this project's machines) an editable install would recompile every module on every run.
+    import bastion as bastion_package
+
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(bastion_package.__file__).parent)],
+        check=True,
+        capture_output=True,
+    )
+    rules_dir = Path(__file__).resolve().parents[1] / "rules"
+    if rules_dir.is_dir():
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(rules_dir)],
+            check=True,
+            capture_output=True,
+        )
     names = args.corpus or sorted(CORPORA)
     work = Path(tempfile.mkdtemp(prefix="bastion-bench-"))
     for name in names:
