@@ -5,7 +5,12 @@ from __future__ import annotations
 import ast
 import re
 
-from bastion.analysis.injection import Scope, StringBuilding, describe, looks_like_sql
+from bastion.analysis.injection import (
+    StringBuilding,
+    building_label,
+    describe,
+    looks_like_sql,
+)
 from bastion.analysis.nodes import argument, keyword_value
 from bastion.context import FileContext
 from bastion.findings import Severity
@@ -49,20 +54,6 @@ def in_data_position(before: str) -> bool:
         opened = list(_OPEN_LIST.finditer(text))
         return bool(opened) and ")" not in text[opened[-1].end() :]
     return False
-
-
-def _how(building: ast.expr) -> str:
-    if isinstance(building, ast.JoinedStr):
-        return "an f-string"
-    if isinstance(building, ast.BinOp):
-        return "`%` formatting" if isinstance(building.op, ast.Mod) else "`+` concatenation"
-    if (
-        isinstance(building, ast.Call)
-        and isinstance(building.func, ast.Attribute)
-        and building.func.attr == "format"
-    ):
-        return "`.format()`"
-    return "an augmented assignment (`+=`/`%=`)"
 
 
 def _receiver_mentions(func: ast.expr, *words: str) -> bool:
@@ -173,15 +164,6 @@ class SqlStringBuilding(Rule):
         elif qualified in _RAW_SQL:
             self._check(node, argument(node, 0, "sql"), needs_sql=False)
 
-    def _scope(self) -> Scope | None:
-        self.strings.enclosing = [
-            n
-            for n in self.ctx.stack
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
-        ]
-        self.strings.module = self.ctx.tree
-        return self.ctx.enclosing_function() or self.ctx.tree
-
     def _check(
         self,
         call: ast.Call,
@@ -192,7 +174,7 @@ class SqlStringBuilding(Rule):
     ) -> None:
         if query is None:
             return
-        scope = self._scope()
+        scope = self.strings.enter(self.ctx)
         found = self.strings.dynamic_building(query, scope, before=call.lineno)
         if found is None:
             return
@@ -207,7 +189,8 @@ class SqlStringBuilding(Rule):
             sink = "..." + call.func.attr  # a chained receiver: name the method only
         self.report(
             query,
-            f"SQL built with {_how(building)} from `{describe(values[0])}` reaches `{sink}()`",
+            f"SQL built with {building_label(building)} from `{describe(values[0])}` "
+            f"reaches `{sink}()`",
         )
 
     def _check_extra(self, call: ast.Call) -> None:

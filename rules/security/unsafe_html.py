@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from bastion.analysis.injection import Scope, StringBuilding, describe
+from bastion.analysis.injection import StringBuilding, building_label, describe
 from bastion.analysis.nodes import argument
 from bastion.context import FileContext
 from bastion.findings import Severity
@@ -44,20 +44,6 @@ _HTML_SAFE_CALLS = (
     "url_for",
     "count",
 )
-
-
-def _how(building: ast.expr) -> str:
-    if isinstance(building, ast.JoinedStr):
-        return "an f-string"
-    if isinstance(building, ast.BinOp):
-        return "`%` formatting" if isinstance(building.op, ast.Mod) else "`+` concatenation"
-    if (
-        isinstance(building, ast.Call)
-        and isinstance(building.func, ast.Attribute)
-        and building.func.attr == "format"
-    ):
-        return "`.format()`"
-    return "an augmented assignment (`+=`/`%=`)"
 
 
 class UnsafeHtml(Rule):
@@ -123,15 +109,6 @@ class UnsafeHtml(Rule):
             extra_safe_calls=_HTML_SAFE_CALLS, fragment_word="html", safe_prefixes=("render",)
         )
 
-    def _scope(self) -> Scope | None:
-        self.strings.enclosing = [
-            n
-            for n in self.ctx.stack
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
-        ]
-        self.strings.module = self.ctx.tree
-        return self.ctx.enclosing_function() or self.ctx.tree
-
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
             return
@@ -143,13 +120,15 @@ class UnsafeHtml(Rule):
         value = argument(node, position, keyword)
         if value is None:
             return
-        found = self.strings.dynamic_building(value, self._scope(), before=node.lineno)
+        found = self.strings.dynamic_building(
+            value, self.strings.enter(self.ctx), before=node.lineno
+        )
         if found is None:
             return
         building, values = found
         name = qualified.rpartition(".")[2]
         self.report(
             value,
-            f"HTML built with {_how(building)} from `{describe(values[0])}`: "
+            f"HTML built with {building_label(building)} from `{describe(values[0])}`: "
             f"`{name}()` {effect} without escaping it",
         )

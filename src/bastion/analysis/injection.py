@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bastion.analysis.nodes import walk_local
+from bastion.context import FileContext
 
 # Calls whose result is an identifier quoted for SQL, an escaped string, or a number.
 SAFE_CALLS = frozenset(
@@ -243,6 +244,18 @@ class StringBuilding:
         # asking), for closure variables.
         self.enclosing: list[Scope] = []
         self.module: ast.Module | None = None
+
+    def enter(self, ctx: FileContext) -> Scope | None:
+        """Point the analysis at the walk's current position (for closure variables) and
+        return the scope whose local assignments count: the enclosing function, else the
+        module."""
+        self.enclosing = [
+            n
+            for n in ctx.stack
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        ]
+        self.module = ctx.tree
+        return ctx.enclosing_function() or ctx.tree
 
     def locals_of(self, scope: Scope) -> LocalAssignments:
         key = id(scope)
@@ -675,6 +688,21 @@ SQL_WORDS = re.compile(
 
 def looks_like_sql(text: str) -> bool:
     return SQL_WORDS.search(text) is not None
+
+
+def building_label(building: ast.expr) -> str:
+    """How a string was built, for messages: "an f-string", "`%` formatting"..."""
+    if isinstance(building, ast.JoinedStr):
+        return "an f-string"
+    if isinstance(building, ast.BinOp):
+        return "`%` formatting" if isinstance(building.op, ast.Mod) else "`+` concatenation"
+    if (
+        isinstance(building, ast.Call)
+        and isinstance(building.func, ast.Attribute)
+        and building.func.attr == "format"
+    ):
+        return "`.format()`"
+    return "an augmented assignment (`+=`/`%=`)"
 
 
 def describe(node: ast.expr) -> str:
