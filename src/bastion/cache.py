@@ -69,11 +69,27 @@ def config_salt(config: Config, rule_ids: list[str]) -> str:
             sorted((k, sorted(v.items())) for k, v in config.rule_options.items()),
             sorted(config.per_file_ignores.items()),
             config.test_paths,
+            config.script_paths,
             config.max_file_bytes,
             str(config.root),
+            _project_inputs(config.root),
         )
     )
     return hashlib.sha256(f"{FORMAT}:{_code_stamp()}:{described}".encode()).hexdigest()[:24]
+
+
+def _project_inputs(root: Path) -> str:
+    """Files outside a module that some rules read for it (the declared Pydantic version):
+    when they change, every cached result may change."""
+    from bastion.analysis.pydantic import dependency_files
+
+    digest = hashlib.sha256()
+    for path in dependency_files(root):
+        try:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:
+            continue
+    return digest.hexdigest()
 
 
 class Cache:

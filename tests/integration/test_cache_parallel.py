@@ -109,3 +109,25 @@ def test_findings_with_secrets_are_never_cached(tmp_path: Path) -> None:
     cache.store("k" * 64, [secret], [], None, [])
     assert cache.load("k" * 64) is None
     assert not any("hunter2" in p.read_text() for p in (tmp_path / "c").rglob("*.json"))
+
+
+def test_project_files_that_rules_read_are_part_of_the_key(tmp_path: Path) -> None:
+    """ORG004 reads the declared Pydantic version from pyproject.toml: changing it must not
+    serve results computed under the old declaration."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "models.py").write_text(
+        "from pydantic import BaseModel\n\nclass User(BaseModel):\n    name: str\n\n"
+        "    class Config:\n        orm_mode = True\n"
+    )
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["pydantic>=2"]\n')
+    config = Config(root=root, select=("ORG004",))
+    cache = tmp_path / "cache"
+    assert [f.rule for f in run([root], config, cache_dir=cache).findings] == ["ORG004"]
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["pydantic<2"]\n')
+    from bastion.analysis import pydantic
+
+    pydantic._declared_major.cache_clear()  # one process serves one project in real runs
+    again = run([root], config, cache_dir=cache)
+    assert again.analyzed == 1
+    assert again.findings == []

@@ -190,6 +190,20 @@ def _requirement_specs(lines: Iterable[Any]) -> Iterator[SpecifierSet]:
             yield req.specifier
 
 
+def dependency_files(root: Path) -> list[Path]:
+    """The files the project's declared Pydantic version is read from (the cache keys on
+    them: ORG004's findings in a module depend on them, not only on the module)."""
+    return [
+        root / "pyproject.toml",
+        *(root / name for name in _LOCK_FILES),
+        *_requirement_files(root),
+    ]
+
+
+def _requirement_files(root: Path) -> list[Path]:
+    return sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt"))
+
+
 def _declared_specifiers(root: Path) -> Iterator[SpecifierSet]:
     data = _toml(root / "pyproject.toml")
     project = data.get("project", {})
@@ -214,8 +228,7 @@ def _declared_specifiers(root: Path) -> Iterator[SpecifierSet]:
                 spec = _poetry_spec(value)
                 if spec is not None:
                     yield spec
-    candidates = sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt"))
-    for path in candidates:
+    for path in _requirement_files(root):
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
