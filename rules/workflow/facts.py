@@ -14,6 +14,7 @@ from bastion.analysis.nodes import string_value
 from bastion.analysis.tooling import IniDocument, PrecommitDocument, hook_categories
 from bastion.analysis.web import FASTAPI_APPS, FLASK_APPS
 from bastion.context import FileContext
+from bastion.parsers import SettingsDocument
 from bastion.rule import FactCollector
 
 _COV_FLAG = "--cov-fail-under"
@@ -44,14 +45,11 @@ class ToolingFacts(FactCollector):
         elif self.ctx.kind == "json" and name == "pyrightconfig.json":
             self.add(type="type_check", where="pyrightconfig.json")
         elif self.ctx.kind == "yaml" and _is_ci_file(self.ctx.path):
-            # CI workflows that run the checks on the command line (read from the text, so
-            # that this keeps working whatever parser the "yaml" kind gets)
-            import yaml
-
-            try:
-                data = yaml.safe_load(self.ctx.source.text)
-            except yaml.YAMLError:
+            # CI workflows that run the checks on the command line: the engine parsed the file
+            # once already (a SettingsDocument); its first YAML document is the workflow
+            if not isinstance(doc, SettingsDocument):
                 return
+            data = doc.data
             lines = [line for text in _strings(data) for line in text.splitlines()]
             self._commands(lines, "CI")
 
