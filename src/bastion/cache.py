@@ -1,10 +1,16 @@
-"""A content-hash cache of per-file results, so that a second run over an unchanged tree does
-almost nothing.
+"""A cache of per-file results, so that a second run over an unchanged tree does almost nothing.
 
-Key: the file's bytes, its path and kind, and a *salt* that changes with bastion's code, the
-enabled rules and the effective configuration. Value: the file's findings, facts and notices as
-JSON - never pickle: the cache lives inside the scanned repository, which is untrusted, so an
-entry is data that is validated on load, and a corrupted or forged entry is ignored and rewritten.
+One pack file per configuration (`v2/<salt>/pack.json`) holds, per path, the file's content hash,
+its stat signature and its results. A file whose size, mtime, ctime and inode are unchanged is
+trusted without being read (as git's index does); any other file is read and hashed, and its
+entry is used when the content hash matches. The salt changes with bastion's code, the enabled
+rules and the effective configuration, so a changed setting never serves stale results.
+
+Values are JSON - never pickle: the cache lives inside the scanned repository, which is
+untrusted, so an entry is data validated on load, and a corrupted or forged entry is ignored and
+rewritten. The pack is replaced atomically (a concurrent reader sees the old or the new file,
+never half of one); two runs sharing the cache each merge their entries into what is on disk,
+and at worst one run's new entries are lost and recomputed next time.
 
 Never cached: results that carry a secret (a finding with redactions: the cache must not store
 the secret) or an internal error (it should be seen again).
@@ -17,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -26,7 +33,7 @@ from bastion.config import Config
 from bastion.context import FileFacts
 from bastion.findings import Finding, Severity
 
-FORMAT = 1
+FORMAT = 2
 _FINDING_FIELDS = {
     "rule",
     "name",
@@ -92,15 +99,39 @@ def _project_inputs(root: Path) -> str:
     return digest.hexdigest()
 
 
+# A file changed within this many nanoseconds of being looked at may change again within the
+# same timestamp tick without its mtime moving ("racy" in git's words): never trust its stat.
+_RACY_NS = 2_000_000_000
+
+Signature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+CachedResult = tuple[list[Finding], list[Finding], FileFacts | None, list[str]]
+
+
+def signature(path: Path) -> Signature | None:
+    """The stat signature of a file, or None when it cannot be trusted (racy or unreadable)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < _RACY_NS:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 class Cache:
     def __init__(self, directory: Path, salt: str) -> None:
         self.base = directory
         self.directory = directory / f"v{FORMAT}" / salt
+        self.pack = self.directory / "pack.json"
         self.usable = True
         self.notice: str | None = None
+        self._entries: dict[str, dict[str, Any]] = {}
+        self._changed: dict[str, dict[str, Any] | None] = {}  # path -> new entry, None: drop
+        self._keys: dict[str, tuple[str, Signature | None]] = {}
 
     def prepare(self) -> None:
-        """Create the folder (with its own .gitignore) and prune entries of other salts."""
+        """Create the folder (with its own .gitignore), prune other salts and formats, and
+        load the pack."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             ignore = self.base / ".gitignore"
@@ -109,9 +140,14 @@ class Cache:
             for stale in self.directory.parent.iterdir():
                 if stale != self.directory and stale.is_dir():
                     shutil.rmtree(stale, ignore_errors=True)
+            for old in self.base.glob("v*"):
+                if old != self.directory.parent and old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
         except OSError as exc:
             self.usable = False
             self.notice = f"cache disabled: cannot use {self.base}: {exc.strerror or exc}"
+            return
+        self._entries = _read_pack(self.pack)
 
     @staticmethod
     def key(path: str, kind: str, data: bytes) -> str:
@@ -119,54 +155,112 @@ class Cache:
         digest.update(f"\0{path}\0{kind}".encode())
         return digest.hexdigest()
 
-    def _entry(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
+    def by_stat(self, path: str, abspath: Path) -> CachedResult | None:
+        """The cached result of a file whose stat signature is unchanged (it is not read)."""
+        entry = self._entries.get(path)
+        if not self.usable or entry is None or entry.get("stat") is None:
+            return None
+        if list(signature(abspath) or ()) != entry["stat"]:
+            return None
+        return _result(entry)
 
-    def load(
-        self, key: str
-    ) -> tuple[list[Finding], list[Finding], FileFacts | None, list[str]] | None:
+    def by_content(
+        self, path: str, kind: str, data: bytes, stat: Signature | None
+    ) -> CachedResult | None:
+        """The cached result of a file with exactly these bytes. `stat` is the signature taken
+        before `data` was read (so a change during the read is seen next time)."""
         if not self.usable:
             return None
-        try:
-            raw = json.loads(self._entry(key).read_text(encoding="utf-8"))
-            findings = [_finding(f) for f in raw["findings"]]
-            suppressed = [_finding(f) for f in raw["suppressed"]]
-            facts = raw["facts"]
-            file_facts = (
-                FileFacts(str(facts["path"]), str(facts["kind"]), dict(facts["facts"]))
-                if facts is not None
-                else None
-            )
-            notices = [str(n) for n in raw["notices"]]
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # missing, corrupted or forged: recompute (and overwrite)
-        return findings, suppressed, file_facts, notices
+        key = self.key(path, kind, data)
+        self._keys[path] = (key, stat)
+        entry = self._entries.get(path)
+        if entry is None or entry.get("key") != key:
+            return None
+        hit = _result(entry)
+        if hit is not None and entry.get("stat") != (list(stat) if stat else None):
+            self._changed[path] = {**entry, "stat": list(stat) if stat else None}
+        return hit
 
     def store(
         self,
-        key: str,
+        path: str,
         findings: list[Finding],
         suppressed: list[Finding],
         facts: FileFacts | None,
         notices: list[str],
     ) -> None:
-        if not self.usable or any(f.redact for f in (*findings, *suppressed)):
+        """Remember the result of a file looked up with `by_content` in this run."""
+        if not self.usable or path not in self._keys:
             return
-        payload = {
+        if any(f.redact for f in (*findings, *suppressed)):
+            if path in self._entries:
+                self._changed[path] = None  # never keep an older result of a secret-holding file
+            return
+        key, stat = self._keys[path]
+        self._changed[path] = {
+            "key": key,
+            "stat": list(stat) if stat else None,
             "findings": [_dump(f) for f in findings],
             "suppressed": [_dump(f) for f in suppressed],
             "facts": asdict(facts) if facts is not None else None,
             "notices": notices,
         }
-        entry = self._entry(key)
+
+    def save(self) -> None:
+        """Merge this run's entries into the pack on disk and replace it atomically; entries of
+        files that no longer exist are pruned."""
+        if not self.usable or not self._changed:
+            return
+        entries = _read_pack(self.pack)  # another run may have written since we loaded it
+        for path, entry in self._changed.items():
+            if entry is None:
+                entries.pop(path, None)
+            else:
+                entries[path] = entry
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle)
-            os.replace(tmp, entry)  # atomic: a concurrent reader sees old or new, never half
+                json.dump({"format": FORMAT, "entries": entries}, handle)
+            os.replace(tmp, self.pack)
         except OSError:
             self.usable = False
+        self._changed.clear()
+
+    def prune(self, root: Path, seen: set[str]) -> None:
+        """Drop entries of files not seen in this run that no longer exist under `root`."""
+        for path in self._entries:
+            if path not in seen and not (root / path).exists():
+                self._changed[path] = None
+
+
+def _read_pack(pack: Path) -> dict[str, dict[str, Any]]:
+    try:
+        raw = json.loads(pack.read_bytes())
+    except (OSError, ValueError):
+        return {}  # missing or corrupted: start afresh (and overwrite)
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        return {}
+    entries = raw.get("entries")
+    if not isinstance(entries, dict):
+        return {}
+    return {k: v for k, v in entries.items() if isinstance(k, str) and isinstance(v, dict)}
+
+
+def _result(entry: dict[str, Any]) -> CachedResult | None:
+    """An entry as findings, facts and notices; None when it is malformed or forged."""
+    try:
+        findings = [_finding(f) for f in entry["findings"]]
+        suppressed = [_finding(f) for f in entry["suppressed"]]
+        facts = entry["facts"]
+        file_facts = (
+            FileFacts(str(facts["path"]), str(facts["kind"]), dict(facts["facts"]))
+            if facts is not None
+            else None
+        )
+        notices = [str(n) for n in entry["notices"]]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return findings, suppressed, file_facts, notices
 
 
 def _dump(finding: Finding) -> dict[str, Any]:

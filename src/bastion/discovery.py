@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 import stat
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import pathspec
@@ -80,22 +81,28 @@ _KIND_BY_NAME: tuple[tuple[str, str], ...] = (
 # exact name comes after a wildcard that would also match it.
 _EXACT_KINDS = {p: k for p, k in reversed(_KIND_BY_NAME) if not any(c in p for c in "*?[")}
 _WILDCARD_KINDS = tuple((p, k) for p, k in _KIND_BY_NAME if any(c in p for c in "*?["))
+# One regex that tells, in one call, whether any wildcard could match (most files: none).
+_ANY_WILDCARD = re.compile("|".join(fnmatch.translate(p) for p, _ in _WILDCARD_KINDS))
 
 
 def file_kind(path: str) -> str | None:
     """The kind of a file from its name (and, for requirements, its folder)."""
     if path.endswith(".py"):
         return "python"  # the common case, decided without the table (no named kind ends so)
-    posix = PurePosixPath(path)
-    name = posix.name.lower()
-    parent = posix.parent.name.lower()
-    if parent == "requirements" and name.endswith((".txt", ".in")):
-        return "requirements"
+    # plain string slicing: this runs for every file of the tree, and PurePosixPath is slow
+    slash = path.rfind("/")
+    name = path[slash + 1 :].lower()
     exact = _EXACT_KINDS.get(name)
+    if name.endswith((".txt", ".in")):
+        parent = path[path.rfind("/", 0, slash) + 1 : slash] if slash >= 0 else ""
+        if parent.lower() == "requirements":
+            return "requirements"
     if exact is not None:
         return exact
+    if not _ANY_WILDCARD.match(name):
+        return None
     for pattern, kind in _WILDCARD_KINDS:
-        if fnmatchcase(name, pattern):
+        if fnmatch.fnmatchcase(name, pattern):
             return kind
     return None
 
@@ -124,6 +131,10 @@ def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
         return pathspec.GitIgnoreSpec.from_lines(valid)
 
 
+# a folder name, maybe with `*` wildcards, and a trailing slash: `.git/`, `*.egg-info/`
+_FOLDER_NAME = re.compile(r"[\w.*-]+/")
+
+
 def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
@@ -140,6 +151,19 @@ class _Walker:
             if pattern.strip() and not pattern.startswith("#")
         )
         self.notices: list[str] = []
+        # Patterns like `node_modules/` or `*.egg-info/` (every default exclude) name a folder
+        # at any depth by its name alone: matched on the name, without pathspec's regexes.
+        patterns = [p.strip() for p in (*config.exclude, *config.extend_exclude) if p.strip()]
+        self.folder_names: re.Pattern[str] | None = (
+            re.compile("|".join(fnmatch.translate(p[:-1]) for p in patterns) or "(?!)")
+            if all(_FOLDER_NAME.fullmatch(p) for p in patterns)
+            else None
+        )
+
+    def dir_excluded(self, name: str, rel: str) -> bool:
+        if self.folder_names is not None:
+            return self.folder_names.match(name) is not None
+        return self.excluded(rel, True)
 
     def rel(self, path: Path) -> str:
         try:
@@ -160,23 +184,22 @@ class _Walker:
             # .gitignore files above the walked folder, up to the root, apply too - unless they
             # ignore the folder itself: a folder named on the command line is always checked.
             for parent in reversed([p for p in top.parents if _inside(p, self.root)]):
-                ignores.extend(self._load_gitignore(parent))
+                ignores.extend(self._load_gitignore(parent / ".gitignore", self.rel(parent)))
             top_rel = self.rel(top)
             if top_rel != "." and self.gitignored(top_rel, True, ignores):
                 ignores = []
-        yield from self._walk_dir(top, ignores)
+        yield from self._walk_dir(str(top), self.rel(top), ignores)
 
-    def _load_gitignore(self, directory: Path) -> list[tuple[str, pathspec.PathSpec[Any]]]:
-        gitignore = directory / ".gitignore"
+    def _load_gitignore(
+        self, gitignore: Path, base: str
+    ) -> list[tuple[str, pathspec.PathSpec[Any]]]:
         if not gitignore.is_file() or gitignore.is_symlink():
             return []
         try:
             lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             return []
-        spec = gitignore_spec(lines)
-        base = self.rel(directory)
-        return [("" if base == "." else base, spec)]
+        return [("" if base == "." else base, gitignore_spec(lines))]
 
     def gitignored(
         self, rel: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec[Any]]]
@@ -192,16 +215,19 @@ class _Walker:
         return result
 
     def _walk_dir(
-        self, directory: Path, ignores: list[tuple[str, pathspec.PathSpec[Any]]]
+        self, directory: str, directory_rel: str, ignores: list[tuple[str, pathspec.PathSpec[Any]]]
     ) -> Iterator[SourceFile]:
-        if self.config.respect_gitignore:
-            ignores = ignores + self._load_gitignore(directory)
-        directory_rel = self.rel(directory)
+        # Strings, not Path objects, until a file is yielded: this loop sees every entry of the
+        # tree, and on a warm cached run discovery is most of the time bastion takes.
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
             self.notices.append(f"{directory_rel}: cannot list folder: {exc.strerror}")
             return
+        if self.config.respect_gitignore and any(e.name == ".gitignore" for e in entries):
+            gitignore = Path(directory, ".gitignore")
+            ignores = ignores + self._load_gitignore(gitignore, directory_rel)
         prefix = "" if directory_rel == "." else directory_rel + "/"
         for entry in entries:
             rel = prefix + entry.name
@@ -210,22 +236,24 @@ class _Walker:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
-            if self.excluded(rel, is_dir, parents_checked=True) or self.gitignored(
-                rel, is_dir, ignores
+            if is_dir and not is_link:
+                if not self.dir_excluded(entry.name, rel) and not (
+                    ignores and self.gitignored(rel, True, ignores)
+                ):
+                    yield from self._walk_dir(entry.path, rel, ignores)
+                continue
+            if self.excluded(rel, is_dir, parents_checked=True) or (
+                ignores and self.gitignored(rel, is_dir, ignores)
             ):
                 continue
-            path = Path(entry.path)
             if is_link:
-                found = self._symlink(path, rel)
+                found = self._symlink(Path(entry.path), rel)
                 if found:
                     yield found
                 continue
-            if is_dir:
-                yield from self._walk_dir(path, ignores)
-                continue
             kind = file_kind(rel)
             if kind is not None and entry.is_file(follow_symlinks=False):
-                yield SourceFile(rel, path, kind)
+                yield SourceFile(rel, Path(entry.path), kind)
 
     def _symlink(self, path: Path, rel: str) -> SourceFile | None:
         try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bastion.cache import Cache, CachedResult, Signature, config_salt, signature
 from bastion.config import Config
 from bastion.context import FileContext, FileFacts, ProjectContext
 from bastion.discovery import SourceFile, discover
@@ -564,42 +565,45 @@ def run(
     internal: list[str] = []
     facts: list[FileFacts] = []
 
-    cache = None
+    cache: Cache | None = None
     if cache_dir is not None:
-        from bastion.cache import Cache, config_salt
-
         cache = Cache(cache_dir, config_salt(config, sorted(analyzer.enabled_ids)))
         cache.prepare()
         if cache.notice:
             notices.append(cache.notice)
     results: dict[str, FileResult] = {}
     misses: list[tuple[SourceFile, bytes]] = []
-    keys: dict[str, str] = {}
     for source in files:
         result = FileResult()
-        data = _read(source, result, config.max_file_bytes)
-        if data is None:
-            results[source.path] = result
-            continue
+        hit: CachedResult | None = None
+        stat: Signature | None = None
         if cache is not None:
-            key = keys[source.path] = cache.key(source.path, source.kind, data)
-            hit = cache.load(key)
-            if hit is not None:
-                result.findings, result.suppressed, result.facts, result.notices = hit
-                results[source.path] = result
-                continue
-        misses.append((source, data))
+            hit = cache.by_stat(source.path, source.abspath)
+            if hit is None:
+                stat = signature(source.abspath)  # before the read: see `Cache.by_content`
+        data = None if hit is not None else _read(source, result, config.max_file_bytes)
+        if cache is not None and data is not None:
+            hit = cache.by_content(source.path, source.kind, data, stat)
+        if hit is not None:
+            result.findings, result.suppressed, result.facts, result.notices = hit
+        elif data is not None:
+            misses.append((source, data))
+            continue
+        results[source.path] = result
     analysed = _analyze_all(analyzer, misses, jobs, progress)
     for (source, _), result in zip(misses, analysed, strict=True):
         results[source.path] = result
         if cache is not None and result.cacheable and not result.internal_errors:
             cache.store(
-                keys[source.path],
+                source.path,
                 result.findings,
                 result.suppressed,
                 result.facts,
                 result.notices,
             )
+    if cache is not None:
+        cache.prune(config.root, set(results))
+        cache.save()
     for source in files:
         file_result = results[source.path]
         findings.extend(file_result.findings)

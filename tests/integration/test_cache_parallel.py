@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,18 +55,72 @@ def test_cold_and_warm_cache_give_identical_results(tree: Path, tmp_path: Path) 
     assert ("pkg1/m1.py", "ERR001") in {(f.path, f.rule) for f in touched.findings}
 
 
-def test_corrupted_or_forged_entries_are_ignored_and_rewritten(tree: Path, tmp_path: Path) -> None:
+def _pack(cache: Path) -> Path:
+    (pack,) = cache.rglob("pack.json")
+    return pack
+
+
+def test_a_corrupted_pack_is_ignored_and_rewritten(tree: Path, tmp_path: Path) -> None:
     config = Config(root=tree)
     cache = tmp_path / "cache"
     expected = as_json(run([tree], config, cache_dir=cache))
-    entries = sorted(cache.rglob("*.json"))
-    entries[0].write_text("{not json")
-    entries[1].write_text(json.dumps({"findings": [{"rule": "X"}], "suppressed": []}))
-    entries[2].write_bytes(b"\x80\x04\x95 pickle-looking bytes")
+    for garbage in (b"{not json", b"\x80\x04\x95 pickle-looking bytes", b"[]", b'{"format": 2}'):
+        _pack(cache).write_bytes(garbage)
+        again = run([tree], config, cache_dir=cache)
+        assert again.analyzed == 41
+        assert as_json(again) == expected
+        assert run([tree], config, cache_dir=cache).analyzed == 0
+
+
+def test_forged_entries_are_ignored_and_rewritten(tree: Path, tmp_path: Path) -> None:
+    config = Config(root=tree)
+    cache = tmp_path / "cache"
+    expected = as_json(run([tree], config, cache_dir=cache))
+    pack = json.loads(_pack(cache).read_text())
+    paths = sorted(pack["entries"])
+    pack["entries"][paths[0]]["findings"] = [{"rule": "X"}]
+    pack["entries"][paths[1]]["notices"] = None
+    pack["entries"][paths[2]] = "not an entry"
+    _pack(cache).write_text(json.dumps(pack))
     again = run([tree], config, cache_dir=cache)
     assert again.analyzed == 3
     assert as_json(again) == expected
     assert run([tree], config, cache_dir=cache).analyzed == 0
+
+
+def test_unchanged_files_are_not_read_and_changed_ones_are(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose stat signature is unchanged is trusted without reading it; a file with the
+    same size and mtime but other bytes is still re-analysed (its ctime moved)."""
+    config = Config(root=tree)
+    cache = tmp_path / "cache"
+    # the files were written a moment ago: trust their stat now instead of in two seconds
+    monkeypatch.setattr("bastion.cache._RACY_NS", 0)
+    cold = run([tree], config, cache_dir=cache)
+    pack = json.loads(_pack(cache).read_text())
+    assert all(entry["stat"] for entry in pack["entries"].values())
+    # nothing is read on a warm run (a spy on the engine's one reading function)
+    read: list[str] = []
+    real_read = engine._read
+
+    def spying_read(source: Any, result: Any, limit: int) -> bytes | None:
+        read.append(source.path)
+        return real_read(source, result, limit)
+
+    monkeypatch.setattr(engine, "_read", spying_read)
+    warm = run([tree], config, cache_dir=cache)
+    assert warm.analyzed == 0 and read == []
+    assert as_json(warm) == as_json(cold)
+    # same size and same mtime, other content: a signature of (size, mtime) alone would miss it
+    other = tree / "pkg1" / "m1.py"
+    before = other.stat()
+    text = other.read_text()
+    other.write_text(text.replace("x = 1", "y = 2"))
+    os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert other.stat().st_size == before.st_size
+    assert run([tree], config, cache_dir=cache).analyzed == 1
+    assert read == ["pkg1/m1.py"]
 
 
 def test_config_change_invalidates_the_cache(tree: Path, tmp_path: Path) -> None:
@@ -74,7 +130,17 @@ def test_config_change_invalidates_the_cache(tree: Path, tmp_path: Path) -> None
     assert other.analyzed == 41
     assert {f.rule for f in other.findings} == {"ERR001"}
     # entries of the old configuration were pruned
-    assert len(list((cache / "v1").iterdir())) == 1
+    assert len(list((cache / "v2").iterdir())) == 1
+
+
+def test_deleted_files_are_pruned_from_the_cache(tree: Path, tmp_path: Path) -> None:
+    config = Config(root=tree)
+    cache = tmp_path / "cache"
+    run([tree], config, cache_dir=cache)
+    assert "pkg2/m2.py" in json.loads(_pack(cache).read_text())["entries"]
+    (tree / "pkg2" / "m2.py").unlink()
+    run([tree], config, cache_dir=cache)
+    assert "pkg2/m2.py" not in json.loads(_pack(cache).read_text())["entries"]
 
 
 def test_unwritable_cache_is_a_notice_not_a_failure(tree: Path, tmp_path: Path) -> None:
@@ -106,9 +172,12 @@ def test_findings_with_secrets_are_never_cached(tmp_path: Path) -> None:
         redact=("hunter2hunter2",),
         source_line='KEY = "hunter2hunter2"',
     )
-    cache.store("k" * 64, [secret], [], None, [])
-    assert cache.load("k" * 64) is None
-    assert not any("hunter2" in p.read_text() for p in (tmp_path / "c").rglob("*.json"))
+    data = b'KEY = "hunter2hunter2"\n'
+    assert cache.by_content("a.py", "python", data, None) is None
+    cache.store("a.py", [secret], [], None, [])
+    cache.save()
+    assert cache.by_content("a.py", "python", data, None) is None
+    assert not any("hunter2" in p.read_text() for p in (tmp_path / "c").rglob("*") if p.is_file())
 
 
 def test_project_files_that_rules_read_are_part_of_the_key(tmp_path: Path) -> None:
@@ -131,3 +200,12 @@ def test_project_files_that_rules_read_are_part_of_the_key(tmp_path: Path) -> No
     again = run([root], config, cache_dir=cache)
     assert again.analyzed == 1
     assert again.findings == []
+
+
+def test_files_changed_a_moment_ago_are_always_hashed(tree: Path, tmp_path: Path) -> None:
+    """Within the racy window a file's stat is not recorded, so a second change in the same
+    timestamp tick cannot be missed."""
+    cache = tmp_path / "cache"
+    run([tree], Config(root=tree), cache_dir=cache)
+    pack = json.loads(_pack(cache).read_text())
+    assert all(entry["stat"] is None for entry in pack["entries"].values())
