@@ -53,7 +53,7 @@ _FINDING_FIELDS = {
 }
 
 
-def _code_stamp() -> str:
+def code_stamp() -> str:
     """Changes whenever bastion's or the rules' code changes (sizes and mtimes of the sources),
     so an edited rule never serves stale results."""
     import importlib
@@ -79,13 +79,13 @@ def config_salt(config: Config, rule_ids: list[str]) -> str:
             config.script_paths,
             config.max_file_bytes,
             str(config.root),
-            _project_inputs(config.root),
+            project_inputs(config.root),
         )
     )
-    return hashlib.sha256(f"{FORMAT}:{_code_stamp()}:{described}".encode()).hexdigest()[:24]
+    return hashlib.sha256(f"{FORMAT}:{code_stamp()}:{described}".encode()).hexdigest()[:24]
 
 
-def _project_inputs(root: Path) -> str:
+def project_inputs(root: Path) -> str:
     """Files outside a module that some rules read for it (the declared Pydantic version):
     when they change, every cached result may change."""
     from bastion.analysis.pydantic import dependency_files

@@ -7,9 +7,11 @@ internal error.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -20,6 +22,7 @@ from bastion.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from bastion.baseline import Baseline
+    from bastion.discovery import Discovery
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -142,9 +145,6 @@ def check(
     show_diff: bool = False,
 ) -> None:
     """Check PATHS (default: the current folder) and report findings."""
-    from bastion.engine import run
-    from bastion.reporters import get_reporter
-
     shard_slice = None
     if shard is not None:
         shard_slice = _shard_slice(
@@ -158,6 +158,7 @@ def check(
                 "--diff-base": diff_base is not None,
             },
         )
+    parameters = dict(click.get_current_context().params)  # the command line: replay key
     targets = list(paths) or [Path(".")]
     overrides: dict[str, Any] = {
         "select": _split(select),
@@ -165,11 +166,16 @@ def check(
         "extend_exclude": list(extend_exclude),
         "fail_on": fail_on,
     }
+    replay = None
+    if _replayable(output_format, output, no_cache, shard, apply_fix, show_diff, diff_base):
+        replay = _try_replay(targets, config_file, overrides, parameters, cache_dir, baseline_file)
     try:
         config = load_config(targets, config_file, overrides)
     except ConfigError as exc:
         click.echo(f"bastion: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    from bastion.engine import run  # after the replay, which needs neither
+    from bastion.reporters import get_reporter
 
     if show_diff:
         sys.exit(_print_diff(targets, config, unsafe=unsafe_fixes))
@@ -194,6 +200,7 @@ def check(
             cache_dir=None if no_cache else (cache_dir or config.root / ".bastion_cache"),
             progress=progress,
             shard=shard_slice,
+            discovery=replay.discovery if replay is not None else None,
         )
     if shard_slice is not None:
         sys.exit(_write_shard(result, config, shard_slice, targets, output, quiet))
@@ -219,22 +226,96 @@ def check(
         sarif_category=sarif_category,
         sarif_fixes=sarif_fixes,
     )
+    report = io.StringIO()
     if output is not None:
-        try:
-            with output.open("w", encoding="utf-8") as handle:
-                reporter(result, config, handle, color=False)
-        except OSError as exc:
-            click.echo(f"bastion: error: cannot write {output}: {exc.strerror}", err=True)
-            sys.exit(EXIT_ERROR)
+        reporter(result, config, report, color=False)
+        _write_output(output, report.getvalue())
     else:
         stdout = sys.stdout
-        reporter(result, config, stdout, color=_use_color(stdout, no_color))
-    if not quiet:
-        for notice in result.notices:
-            click.echo(f"bastion: {notice}", err=True)
-    for error in result.internal_errors:
-        click.echo(f"bastion: {error} (please report this bug)", err=True)
-    sys.exit(result.exit_code(config))
+        color = _use_color(stdout, no_color)
+        # a plain report is rendered first, so that it can be recorded for a replay
+        reporter(result, config, stdout if color else report, color=color)
+        stdout.write(report.getvalue())
+    stderr = [f"bastion: {notice}" for notice in result.notices] if not quiet else []
+    stderr += [f"bastion: {error} (please report this bug)" for error in result.internal_errors]
+    for line in stderr:
+        click.echo(line, err=True)
+    exit_code = result.exit_code(config)
+    secret = any(f.redact for f in (*result.findings, *result.suppressed))
+    if replay is not None and not result.internal_errors and not secret:
+        from bastion.replay import Record, save
+
+        text = report.getvalue()
+        record = Record(text if output is None else "", stderr, exit_code, text if output else None)
+        save(replay.cache_dir, replay.key, replay.state, record)
+    sys.exit(exit_code)
+
+
+def _write_output(output: Path, text: str) -> None:
+    try:
+        with output.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        click.echo(f"bastion: error: cannot write {output}: {exc.strerror}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _replayable(
+    output_format: str,
+    output: Path | None,
+    no_cache: bool,
+    shard: str | None,
+    apply_fix: bool,
+    show_diff: bool,
+    diff_base: str | None,
+) -> bool:
+    """Whether this command's report may be recorded and replayed (see `bastion.replay`)."""
+    if no_cache or shard or apply_fix or show_diff or diff_base is not None:
+        return False
+    if output_format == "html":
+        return False  # it carries the time it was generated
+    return output is not None or not sys.stdout.isatty()
+
+
+@dataclass
+class _Replay:
+    cache_dir: Path
+    key: str
+    state: list[list[Any]] | None
+    discovery: Discovery
+
+
+def _try_replay(
+    targets: list[Path],
+    config_file: Path | None,
+    overrides: dict[str, Any],
+    parameters: dict[str, Any],
+    cache_dir: Path | None,
+    baseline_file: Path | None,
+) -> _Replay | None:
+    """Write the recorded report and exit when this exact command ran before on this exact
+    tree; else return what the run needs to record its report."""
+    from bastion import replay
+    from bastion.discovery import discover
+
+    try:
+        # without checking rule ids: the key holds the exact inputs that a validated run saw
+        quick = load_config(targets, config_file, overrides, validate=False)
+    except ConfigError:
+        return None  # reported by the validating load that follows
+    folder = cache_dir or quick.root / ".bastion_cache"
+    key = replay.replay_key(parameters, quick, baseline_file)
+    discovery = discover(targets, quick)
+    state = replay.tree_state(discovery)
+    record = replay.load(folder, key, state)
+    if record is None:
+        return _Replay(folder, key, state, discovery)
+    if record.output is not None:
+        _write_output(parameters["output"], record.output)
+    sys.stdout.write(record.stdout)
+    for line in record.stderr:
+        click.echo(line, err=True)
+    sys.exit(record.exit_code)
 
 
 def _with_baseline(

@@ -184,9 +184,9 @@ def _selects(selector: str, rule: type[RuleMeta], *, explicit_only: bool = True)
     return sel.upper() == "ALL" or rule.id.startswith(sel.upper())
 
 
-def validate_selector(selector: str, registry: Registry, where: str) -> None:
+def validate_selector(selector: str, registry: Registry | None, where: str) -> None:
     sel = selector.strip()
-    if sel.upper() == "ALL":
+    if registry is None or sel.upper() == "ALL":
         return
     if any(_selects(sel, rule, explicit_only=False) for rule in registry.rules):
         return
@@ -230,8 +230,14 @@ def load_config(
     paths: Iterable[Path],
     config_file: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    *,
+    validate: bool = True,
 ) -> Config:
     """Build the effective config: file settings first, then CLI overrides.
+
+    `validate=False` skips checking rule ids and options against the rules (which means
+    importing every rule module): only for a config whose exact inputs a validated run saw
+    before (`bastion.replay`).
 
     The project root is the directory of the config file; without one, the current directory
     when every path is inside it, else the common parent of the paths.
@@ -250,9 +256,9 @@ def load_config(
         source = find_config_file(start)
         table = _read_toml(source)["tool"]["bastion"] if source else {}
     root = source.parent if source else _default_root(paths)
-    config = parse_table(table, root=root, source=source)
+    config = parse_table(table, root=root, source=source, validate=validate)
     if overrides:
-        config = apply_overrides(config, overrides)
+        config = apply_overrides(config, overrides, validate=validate)
     return config
 
 
@@ -284,8 +290,10 @@ def _expect_str_list(value: Any, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def parse_table(table: Mapping[str, Any], *, root: Path, source: Path | None = None) -> Config:
-    registry = load_registry()
+def parse_table(
+    table: Mapping[str, Any], *, root: Path, source: Path | None = None, validate: bool = True
+) -> Config:
+    registry = load_registry() if validate else None
     where = f"{source}: " if source else ""
     unknown = sorted(set(table) - _KNOWN_KEYS)
     if unknown:
@@ -339,11 +347,9 @@ def parse_table(table: Mapping[str, Any], *, root: Path, source: Path | None = N
             raise ConfigError(f"{where}tool.bastion.severity: expected a table of ID = level")
         parsed_sev: dict[str, Severity] = {}
         for rule_id, level in sev.items():
-            rule = registry.by_id(rule_id)
-            if rule is None:
-                raise ConfigError(f"{where}tool.bastion.severity: unknown rule id {rule_id!r}")
+            rule_key = _rule_key(registry, rule_id, f"{where}tool.bastion.severity")
             try:
-                parsed_sev[rule.id] = Severity.parse(str(level))
+                parsed_sev[rule_key] = Severity.parse(str(level))
             except ValueError as exc:
                 raise ConfigError(f"{where}tool.bastion.severity.{rule_id}: {exc}") from None
         kwargs["severity"] = parsed_sev
@@ -358,11 +364,25 @@ def _check_fail_on(value: Any, where: str) -> str:
     return value.lower()
 
 
-def _parse_rule_options(value: Any, registry: Registry, where: str) -> dict[str, dict[str, Any]]:
+def _rule_key(registry: Registry | None, rule_id: str, where: str) -> str:
+    if registry is None:
+        return str(rule_id).upper()
+    rule = registry.by_id(rule_id)
+    if rule is None:
+        raise ConfigError(f"{where}: unknown rule id {rule_id!r}")
+    return rule.id
+
+
+def _parse_rule_options(
+    value: Any, registry: Registry | None, where: str
+) -> dict[str, dict[str, Any]]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}tool.bastion.rules: expected a table of rule tables")
     out: dict[str, dict[str, Any]] = {}
     for rule_id, options in value.items():
+        if registry is None:
+            out[str(rule_id).upper()] = dict(options) if isinstance(options, dict) else {}
+            continue
         rule = registry.by_id(rule_id)
         if rule is None:
             raise ConfigError(f"{where}tool.bastion.rules: unknown rule id {rule_id!r}")
@@ -393,9 +413,11 @@ def _same_type(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def apply_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
+def apply_overrides(
+    config: Config, overrides: Mapping[str, Any], *, validate: bool = True
+) -> Config:
     """CLI flags: --select replaces, --ignore adds, --fail-on replaces."""
-    registry = load_registry()
+    registry = load_registry() if validate else None
     changes: dict[str, Any] = {}
     if overrides.get("select"):
         for s in overrides["select"]:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import fnmatch
+import operator
 import os
 import re
 import stat
@@ -131,6 +132,7 @@ def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
         return pathspec.GitIgnoreSpec.from_lines(valid)
 
 
+_NAME = operator.attrgetter("name")
 # a folder name, maybe with `*` wildcards, and a trailing slash: `.git/`, `*.egg-info/`
 _FOLDER_NAME = re.compile(r"[\w.*-]+/")
 
@@ -221,7 +223,7 @@ class _Walker:
         # tree, and on a warm cached run discovery is most of the time bastion takes.
         try:
             with os.scandir(directory) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
+                entries = sorted(listing, key=_NAME)
         except OSError as exc:
             self.notices.append(f"{directory_rel}: cannot list folder: {exc.strerror}")
             return

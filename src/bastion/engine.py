@@ -22,7 +22,7 @@ from typing import Any
 from bastion.cache import Cache, CachedResult, Signature, config_salt, signature
 from bastion.config import Config
 from bastion.context import FileContext, FileFacts, ProjectContext
-from bastion.discovery import SourceFile, discover
+from bastion.discovery import Discovery, SourceFile, discover
 from bastion.findings import Finding, Severity, assign_fingerprints
 from bastion.imports import ImportMap
 from bastion.parsers import DocumentError, parse_document
@@ -539,6 +539,7 @@ def run(
     cache_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     shard: tuple[int, int] | None = None,
+    discovery: Discovery | None = None,
 ) -> RunResult:
     """Discover, analyse every file (in `jobs` processes, through the cache in `cache_dir` when
     given), run project rules, and fingerprint the findings.
@@ -546,12 +547,14 @@ def run(
     Project rules need the whole project: by default they run only when a folder was given
     (a pre-commit run on a handful of files must not report "no tests" or "no health route").
     `progress(done, total)` is called as files are analysed (the CLI draws a bar with it).
+    `discovery` is what `discover(paths, config)` returned, when the caller already has it.
     `shard=(K, N)` runs the map step alone over the K-th of N stable slices of the files
     (`bastion.shard`): no review, no project rules; `bastion merge` runs those over all shards.
     """
     paths = list(paths)
     analyzer = FileAnalyzer(config)
-    discovery = discover(paths, config)
+    if discovery is None:
+        discovery = discover(paths, config)
     files = [f for f in discovery.files if analyzer.wants(f.kind)]
     tree_digest = ""
     if shard is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +211,18 @@ def test_files_changed_a_moment_ago_are_always_hashed(tree: Path, tmp_path: Path
     run([tree], Config(root=tree), cache_dir=cache)
     pack = json.loads(_pack(cache).read_text())
     assert all(entry["stat"] is None for entry in pack["entries"].values())
+
+
+def test_runs_sharing_the_cache_at_once_agree_and_leave_it_valid(
+    tree: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    command = [sys.executable, "-m", "bastion", "check", str(tree), "--format", "json"]
+    command += ["--cache-dir", str(cache), "--jobs", "1", "--fail-on", "never"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, cwd=tree) for _ in range(3)]
+    outputs = [json.loads(process.communicate()[0])["findings"] for process in runs]
+    assert all(process.returncode == 0 for process in runs)
+    assert outputs[0] and outputs[1] == outputs[0] and outputs[2] == outputs[0]
+    warm = run([tree], Config(root=tree), cache_dir=cache)
+    assert warm.analyzed == 0
+    assert as_json(warm) == as_json(run([tree], Config(root=tree)))

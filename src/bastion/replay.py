@@ -1,0 +1,129 @@
+"""Replaying the report of an identical `bastion check` over an unchanged tree.
+
+The per-file cache (`bastion.cache`) makes a warm run skip the analysis, but the run still loads
+every rule module, re-runs the project rules over the cached facts and renders the report. When
+nothing at all changed - the same bastion code, the same command line in the same folder, the
+same configuration, and the same set of files each with the same stat signature - the report
+is the same too, so the previous run's output is written again instead (the way `make` skips a
+target whose inputs did not change).
+
+What the key covers: bastion's code stamp, the command's parameters and working folder, the
+`[tool.bastion]` table and CLI overrides, the baseline file's bytes, the files that some rules
+read besides the module (declared dependency versions). What the record covers: every file
+discovery finds, by path, kind and stat signature. A file changed a moment ago has no trusted
+signature (see `bastion.cache.signature`), so a run that sees one is not recorded.
+
+Only plain, deterministic reports are recorded: not on a terminal (colours, code frames and the
+width depend on it), not the HTML report (it carries its generation time), never with fixes,
+shards or `--diff-base` (git's state is not in the key), never when a finding carries a secret
+(nothing derived from a secret is written to the cache) and never with internal errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bastion.cache import FORMAT, code_stamp, project_inputs, signature
+from bastion.config import Config
+from bastion.discovery import Discovery
+
+_KEEP = 8  # records kept per cache folder (one per distinct command, most recent first)
+
+
+@dataclass
+class Record:
+    stdout: str
+    stderr: list[str]
+    exit_code: int
+    output: str | None  # what `--output FILE` received, when given
+
+
+def replay_key(parameters: dict[str, Any], config: Config, baseline: Path | None) -> str:
+    """Everything outside the scanned files that the report depends on."""
+    digest = hashlib.sha256(f"{FORMAT}\0{code_stamp()}\0".encode())
+    described = repr(sorted((k, repr(v)) for k, v in parameters.items()))
+    digest.update(described.encode())
+    digest.update(f"\0{Path.cwd()}\0{config!r}\0{project_inputs(config.root)}".encode())
+    if baseline is not None:
+        try:
+            digest.update(baseline.read_bytes())
+        except OSError:
+            digest.update(b"\0missing baseline")
+    return digest.hexdigest()[:32]
+
+
+def tree_state(discovery: Discovery) -> list[list[Any]] | None:
+    """Every discovered file with its stat signature; None when some file cannot be trusted."""
+    state: list[list[Any]] = []
+    for source in discovery.files:
+        stat = signature(source.abspath)
+        if stat is None:
+            return None
+        state.append([source.path, source.kind, *stat])
+    return state
+
+
+def _folder(cache_dir: Path) -> Path:
+    return cache_dir / f"v{FORMAT}" / "replay"
+
+
+def load(cache_dir: Path, key: str, state: list[list[Any]] | None) -> Record | None:
+    """The recorded report of this command, if the tree is exactly as it was recorded."""
+    if state is None:
+        return None
+    try:
+        raw = json.loads((_folder(cache_dir) / f"{key}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict) or raw.get("key") != key:
+        return None
+    if raw.get("tree") != state:
+        return None
+    stdout, stderr, exit_code, output = (
+        raw.get("stdout"),
+        raw.get("stderr"),
+        raw.get("exit_code"),
+        raw.get("output"),
+    )
+    if (
+        not isinstance(stdout, str)
+        or not isinstance(stderr, list)
+        or not all(isinstance(line, str) for line in stderr)
+        or exit_code not in (0, 1)
+        or not (output is None or isinstance(output, str))
+    ):
+        return None  # forged or corrupted: run for real (and record again)
+    return Record(stdout, stderr, exit_code, output)
+
+
+def save(cache_dir: Path, key: str, state: list[list[Any]] | None, record: Record) -> None:
+    """Record a report for `load`; `state` is the tree as it was before the run started (so a
+    file edited during the run does not match it). Failures only cost the next run's speed."""
+    if state is None:
+        return
+    folder = _folder(cache_dir)
+    payload = {
+        "key": key,
+        "tree": state,
+        "stdout": record.stdout,
+        "stderr": record.stderr,
+        "exit_code": record.exit_code,
+        "output": record.output,
+    }
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle)
+        os.replace(tmp, folder / f"{key}.json")
+        records = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in records[_KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        return
