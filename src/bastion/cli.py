@@ -242,7 +242,9 @@ def check(
         click.echo(line, err=True)
     exit_code = result.exit_code(config)
     secret = any(f.redact for f in (*result.findings, *result.suppressed))
-    if replay is not None and not result.internal_errors and not secret:
+    # rules off by default read more than the tree (the network, an advisory database)
+    external = any(not rule.enabled_by_default for rule in result.rules)
+    if replay is not None and not result.internal_errors and not secret and not external:
         from bastion.replay import Record, save
 
         text = report.getvalue()

@@ -16,7 +16,9 @@ signature (see `bastion.cache.signature`), so a run that sees one is not recorde
 Only plain, deterministic reports are recorded: not on a terminal (colours, code frames and the
 width depend on it), not the HTML report (it carries its generation time), never with fixes,
 shards or `--diff-base` (git's state is not in the key), never when a finding carries a secret
-(nothing derived from a secret is written to the cache) and never with internal errors.
+(nothing derived from a secret is written to the cache), never when a rule that reads beyond the
+tree ran (the rules off by default: an advisory database, the network) and never with internal
+errors.
 """
 
 from __future__ import annotations

@@ -162,3 +162,15 @@ def test_files_changed_a_moment_ago_are_not_trusted(
     monkeypatch.setattr("bastion.cache._RACY_NS", 2_000_000_000)
     check(".")
     assert records(tree) == []
+
+
+def test_rules_that_read_beyond_the_tree_are_never_recorded(tree: Path) -> None:
+    """DEP001 asks an advisory database (here a local OSV folder) that can change at any time."""
+    (tree / "osv").mkdir()
+    (tree / "requirements.txt").write_text("flask==2.0.0\n")
+    (tree / "pyproject.toml").write_text(
+        '[tool.bastion]\nselect = ["DEP001"]\n[tool.bastion.rules.DEP001]\nvuln-db = "osv"\n'
+    )
+    result = check(".")
+    assert result.exit_code == 0, result.output
+    assert records(tree) == []
