@@ -9,7 +9,8 @@
 Scenarios (median of `--runs`; wall and CPU seconds, peak RSS, files/second):
   floor-1 / floor-N  `ast.parse` of every Python file, in 1 and N processes (the lower bound)
   cold-1 / cold-N    `bastion check --no-cache --jobs 1|N --select ALL`
-  warm               `bastion check` again over the unchanged tree (cache filled)
+  warm               `bastion check` again over the unchanged tree (the report is replayed)
+  warm-no-replay     the same with the recorded report removed: the per-file cache alone
   warm-touch-1       the same after one file was modified (re-analyses that file)
   three-files        `bastion check a.py b.py c.py` as a subprocess (the pre-commit case)
   bandit / fixit     peers on the same files (with --peers)
@@ -246,6 +247,17 @@ def main() -> None:
     shutil.rmtree(cache_dir, ignore_errors=True)
     timed(bastion(".", "--cache-dir", str(cache_dir), "--jobs", str(jobs)), work)  # fill
     warm = scenario("warm", bastion(".", "--cache-dir", str(cache_dir), "--jobs", str(jobs)))
+
+    def forget_reports() -> None:
+        # the per-file cache alone: no recorded report to replay (see bastion.replay)
+        for record in cache_dir.rglob("replay/*.json"):
+            record.unlink()
+
+    scenario(
+        "warm-no-replay",
+        bastion(".", "--cache-dir", str(cache_dir), "--jobs", str(jobs)),
+        prepare=forget_reports,
+    )
     victim = files[len(files) // 2]
 
     def touch() -> None:
