@@ -226,3 +226,21 @@ def test_runs_sharing_the_cache_at_once_agree_and_leave_it_valid(
     warm = run([tree], Config(root=tree), cache_dir=cache)
     assert warm.analyzed == 0
     assert as_json(warm) == as_json(run([tree], Config(root=tree)))
+
+
+def test_a_cache_written_by_another_installation_is_never_used(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request can commit `.bastion_cache/`: entries that claim "no findings" must not
+    silence anything when they were not written by this installation of bastion."""
+    cache = tmp_path / "cache"
+    config = Config(root=tree)
+    expected = as_json(run([tree], config, cache_dir=cache))
+    pack = json.loads(_pack(cache).read_text())
+    for entry in pack["entries"].values():
+        entry["findings"] = []
+    _pack(cache).write_text(json.dumps(pack))
+    monkeypatch.setattr("bastion.cache.code_stamp", lambda: "another installation")
+    again = run([tree], config, cache_dir=cache)
+    assert again.analyzed == 41
+    assert as_json(again) == expected
