@@ -72,7 +72,8 @@ def tree_state(discovery: Discovery) -> list[list[Any]] | None:
 
 
 def _folder(cache_dir: Path) -> Path:
-    return cache_dir / f"v{FORMAT}" / "replay"
+    # beside the per-file cache's `v<FORMAT>/`, which prunes every folder but its own salt's
+    return cache_dir / "replay"
 
 
 def load(cache_dir: Path, key: str, state: list[list[Any]] | None) -> Record | None:

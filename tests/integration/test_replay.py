@@ -174,3 +174,16 @@ def test_rules_that_read_beyond_the_tree_are_never_recorded(tree: Path) -> None:
     result = check(".")
     assert result.exit_code == 0, result.output
     assert records(tree) == []
+
+
+def test_records_of_several_commands_are_kept(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pre-commit run on a few files and a full run alternate: both stay replayable, even
+    though the per-file cache of each configuration replaces the other's."""
+    commands = [[".", "--select", "ERR001"], ["app/jobs.py"], [".", "--format", "json"]]
+    for args in commands:
+        check(*args)
+    assert len(records(tree)) == 3
+    runs = RunCounter(monkeypatch)
+    for args in commands:
+        check(*args)
+    assert runs.calls == 0
