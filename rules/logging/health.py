@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bastion.analysis.urlconf import django_urls
 from bastion.analysis.web import WebProject, is_health_path, served_apps, web_project
 from bastion.findings import Severity
 from bastion.rule import ProjectRule
@@ -35,10 +36,17 @@ class MissingHealthEndpoint(ProjectRule):
     `readyz`, `ping`, `status` or `heartbeat`, a handler named like one, or a mounted router or
     blueprint about health. Reported at the line that creates the app.
 
+    Django projects are read from their URLconfs: the module that a (non-test) settings module
+    names as `ROOT_URLCONF` is flagged, at its `urlpatterns`, when no `path()`/`re_path()`/
+    `url()` anywhere in the project has a health path, a view or route name about health, or
+    includes a health app (`include("health_check.urls")`), and no `MIDDLEWARE` entry is about
+    health (such middleware answers the probe before URL resolution).
+
     An app mounted into another one (`app.mount("/admin", admin)`) is not flagged: probes
     reach the outer app. The check is project-wide (any health route anywhere silences it):
     a health router in another module is usually mounted on the app in ways a static reading
-    cannot always follow. Django projects are not checked (their URLconfs are not collected yet)."""
+    cannot always follow. A `ROOT_URLCONF` whose module is not in the scanned tree is not
+    flagged."""
 
     id = "LOG004"
     name = "missing-health-endpoint"
@@ -69,8 +77,11 @@ class MissingHealthEndpoint(ProjectRule):
 
     def check_project(self) -> None:
         web = web_project(self.project)
+        if has_health_route(web):
+            return
+        self._check_django()
         apps = served_apps(self.project, web, top_level_only=True)
-        if not apps or has_health_route(web):
+        if not apps:
             return
         for path, app in apps:
             name = f" `{app['var']}`" if app.get("var") else ""
@@ -79,6 +90,19 @@ class MissingHealthEndpoint(ProjectRule):
                 app["line"],
                 app.get("column", 1),
                 f"{_framework_label(app)} app{name} has no health-check route "
+                "(`/health`, `/healthz`, `/livez`, `/readyz`)",
+            )
+
+    def _check_django(self) -> None:
+        urls = django_urls(self.project)
+        if urls.health:
+            return
+        for value, path, line, column in urls.root_modules():
+            self.report_at(
+                path,
+                line,
+                column,
+                f"Django URLconf `{value}` (ROOT_URLCONF) has no health-check route "
                 "(`/health`, `/healthz`, `/livez`, `/readyz`)",
             )
 
