@@ -64,6 +64,10 @@ for _module in ("django.http", "django.http.response"):
         "the response body", (0,), ("content",), False, None, None, 500
     )
 
+# The last part of each sink's name: what `x.y.name(...)` must end with to be one (imports
+# rename only the root of a dotted name).
+_SINK_NAMES = frozenset(name.rpartition(".")[2] for name in _SINKS)
+
 _TRACEBACK_FORMATTERS = frozenset(
     {
         "traceback.format_exc",
@@ -311,7 +315,10 @@ class ErrorDetailLeak(Rule):
 
     # -- sinks ------------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
-        qualified = self.ctx.imports.qualname(node.func)
+        func = node.func
+        if type(func) is ast.Attribute and func.attr not in _SINK_NAMES:
+            return  # `x.y.attr(...)` is a sink only if `attr` ends a sink's name
+        qualified = self.ctx.imports.qualname(func)
         sink = _SINKS.get(qualified or "")
         if sink is None:
             return

@@ -242,7 +242,10 @@ class InsecureRandomness(Rule):
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
-        qualified = self.ctx.imports.qualname(node.func) or ""
+        func = node.func
+        if type(func) is ast.Attribute and func.attr not in _PICKERS and func.attr not in _FLOATS:
+            return  # the qualified name ends with the attribute
+        qualified = self.ctx.imports.qualname(func) or ""
         module, _, function = qualified.rpartition(".")
         if module != "random" or (function not in _PICKERS and function not in _FLOATS):
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import argument, is_true, keyword_value, walk_local
 from bastion.findings import Severity
 from bastion.rule import Rule
@@ -29,6 +30,7 @@ _ALWAYS_SHELL = frozenset(
         "commands.getoutput",
     }
 )
+_SHELL_NAMES = last_parts(_SHELL_OPTIONAL | _ALWAYS_SHELL)
 _QUOTERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
 
 
@@ -76,6 +78,8 @@ class ShellInjection(Rule):
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
+        if not may_name(node.func, _SHELL_NAMES):
+            return
         qualified = self.ctx.imports.qualname(node.func) or ""
         if qualified in _SHELL_OPTIONAL:
             if not is_true(keyword_value(node, "shell")):
