@@ -456,7 +456,8 @@ class PydanticV1Api(Rule):
             model = self._model_annotation(arg.annotation)
             if model is not None:
                 scope[arg.arg] = model
-        for node in ast.walk(func):
+        # every variable below is bound to a model class of this module: none, nothing to find
+        for node in ast.walk(func) if self._models else ():
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
             elif isinstance(node, ast.AnnAssign) and node.value is not None:

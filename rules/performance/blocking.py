@@ -291,23 +291,25 @@ class BlockingCallInAsync(Rule):
         func = node.func
         if not isinstance(func, ast.Attribute):
             return None
-        sessions, clients = self._function_facts(fn)
-        if func.attr in _CLIENT_METHODS and self._is_sync_client(func.value, clients):
-            return f"sync HTTP client call `.{func.attr}()`", HINT_HTTP
-        if func.attr in SESSION_IO_METHODS:
-            receiver = func.value
-            kind = None
-            if isinstance(receiver, ast.Name):
-                kind = sessions.get(receiver.id) or module_session_kind(receiver, imports)
-            if kind == "sync":
-                return f"sync database call `{_dotted(func)}()`", HINT_DB
-            if (
-                kind is None
-                and func.attr == "query"
-                and guessed_session_name(receiver)
-                and uses_sqlalchemy(imports)
-            ):
-                return f"sync database call `{_dotted(func)}()`", HINT_DB
+        # the function's sessions and clients matter only to these methods (and take a walk)
+        if func.attr in _CLIENT_METHODS or func.attr in SESSION_IO_METHODS:
+            sessions, clients = self._function_facts(fn)
+            if func.attr in _CLIENT_METHODS and self._is_sync_client(func.value, clients):
+                return f"sync HTTP client call `.{func.attr}()`", HINT_HTTP
+            if func.attr in SESSION_IO_METHODS:
+                receiver = func.value
+                kind = None
+                if isinstance(receiver, ast.Name):
+                    kind = sessions.get(receiver.id) or module_session_kind(receiver, imports)
+                if kind == "sync":
+                    return f"sync database call `{_dotted(func)}()`", HINT_DB
+                if (
+                    kind is None
+                    and func.attr == "query"
+                    and guessed_session_name(receiver)
+                    and uses_sqlalchemy(imports)
+                ):
+                    return f"sync database call `{_dotted(func)}()`", HINT_DB
         method = django_query(node)
         if method in _DJANGO_EVALUATING:
             return f"sync Django ORM query `{_dotted(func)}()`", HINT_DJANGO

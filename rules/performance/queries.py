@@ -13,6 +13,8 @@ from bastion.analysis.orm import (
     enclosing_loop,
     flask_query,
     guessed_session_name,
+    is_django_manager,
+    is_flask_query_property,
     local_sessions,
     module_session_kind,
 )
@@ -214,6 +216,19 @@ class QueryInLoop(Rule):
             self._sessions[key] = dict(local_sessions(fn, self.ctx))
         return self._sessions[key]
 
+    def _may_be_query(self, func: ast.Attribute) -> bool:
+        """What `_is_query` needs and can tell from the call's own shape: `False` means it
+        would say `False`."""
+        attr = func.attr
+        receiver = func.value
+        if self._django and attr in DJANGO_QUERY_METHODS and is_django_manager(receiver):
+            return True
+        if self._flask and attr in FLASK_QUERY_METHODS and is_flask_query_property(receiver):
+            return True
+        if attr not in SESSION_QUERY_METHODS and attr not in CONNECTION_QUERY_METHODS:
+            return False
+        return type(receiver) is ast.Name or (self._sqlalchemy and attr in _GUESSED_METHODS)
+
     def _is_query(self, node: ast.Call) -> bool:
         func = node.func
         if self._django and django_query(node) is not None:
@@ -239,7 +254,9 @@ class QueryInLoop(Rule):
             return
         if self._skip or not (self._sqlalchemy or self._django or self._flask):
             return
-        # most calls are in no loop at all: ask that first, it is the cheaper question
+        if not self._may_be_query(func):
+            return
+        # most calls are in no loop at all: ask that before resolving the receiver
         loop = enclosing_loop(self.ctx.stack, node)
         if loop is None:
             return
