@@ -127,8 +127,12 @@ class LogErrorWithoutTraceback(Rule):
         "    schedule(later)\n",
     ]
 
+    _cli: bool | None = None  # this file is command-line code (asked once per file)
+
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
-        if _is_cli_module(self.ctx.path):
+        if self._cli is None:
+            self._cli = _is_cli_module(self.ctx.path)
+        if self._cli:
             return
         nodes = list(_handler_body(node))
         # most handlers call no `.error(...)`: look for one before the costlier questions
