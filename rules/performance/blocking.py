@@ -293,7 +293,10 @@ class BlockingCallInAsync(Rule):
             return None
         # the function's sessions and clients matter only to these methods (and take a walk)
         if func.attr in _CLIENT_METHODS or func.attr in SESSION_IO_METHODS:
-            sessions, clients = self._function_facts(fn)
+            # only a bare name's client or session is looked up in them
+            sessions, clients = (
+                self._function_facts(fn) if type(func.value) is ast.Name else ({}, set())
+            )
             if func.attr in _CLIENT_METHODS and self._is_sync_client(func.value, clients):
                 return f"sync HTTP client call `.{func.attr}()`", HINT_HTTP
             if func.attr in SESSION_IO_METHODS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.fixes import append_arg, keyword_arg
 from bastion.analysis.nodes import has_kwargs_splat, keyword, walk_local
 from bastion.context import FileContext
@@ -16,6 +17,8 @@ _REQUESTS_SESSIONS = frozenset(
     {"requests.Session", "requests.session", "requests.sessions.Session"}
 )
 _HTTPX_CLIENTS = frozenset({"httpx.Client", "httpx.AsyncClient"})
+# what a call this rule looks at is named: a verb, httpx's `stream`, or a client class
+_CALL_NAMES = _VERBS | {"stream"} | last_parts(_HTTPX_CLIENTS)
 
 
 def _is_none(node: ast.expr) -> bool:
@@ -134,7 +137,7 @@ class HttpCallWithoutTimeout(Rule):
         return self._local_sessions[key]
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self._skip:
+        if self._skip or not may_name(node.func, _CALL_NAMES):
             return
         imports = self.ctx.imports
         name = imports.qualname(node.func) or ""

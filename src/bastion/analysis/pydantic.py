@@ -198,14 +198,15 @@ def _toml(path: Path) -> dict[str, Any]:
 
 
 def _requirement_specs(lines: Iterable[Any]) -> Iterator[SpecifierSet]:
-    from packaging.requirements import InvalidRequirement, Requirement
-
     for line in lines:
         if not isinstance(line, str):
             continue
         text = line.split("#", 1)[0].strip()
         if not text or text.startswith("-"):
             continue
+        # imported here, when there is a requirement to read: the import costs ~40 ms
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             req = Requirement(text)
         except InvalidRequirement:
