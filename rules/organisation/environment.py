@@ -122,6 +122,7 @@ def _spec(patterns: tuple[str, ...]) -> Any:
 
 _GETENV = frozenset({"os.getenv", "os.getenvb", "os.environ.get", "os.environb.get"})
 _GETENV_NAMES = last_parts(_GETENV)
+_ENVIRON_NAMES = frozenset({"environ", "environb"})
 
 
 class ScatteredEnvAccess(Rule):
@@ -239,7 +240,7 @@ class ScatteredEnvAccess(Rule):
             self._flag(node, variable, qualified)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        if not isinstance(node.ctx, ast.Load):
+        if not isinstance(node.ctx, ast.Load) or not may_name(node.value, _ENVIRON_NAMES):
             return
         if self.ctx.imports.qualname(node.value) in ("os.environ", "os.environb"):
             self._flag(node, node.slice, "os.environ[...]")

@@ -31,6 +31,8 @@ _SYNC_CLIENTS = frozenset(
         "urllib3.PoolManager",
     }
 )
+# the root of every name in `_SYNC_CLIENTS`
+_CLIENT_ROOTS = frozenset(name.partition(".")[0] for name in _SYNC_CLIENTS)
 _SUBPROCESS = frozenset(
     {
         "subprocess.run",
@@ -181,12 +183,21 @@ class BlockingCallInAsync(Rule):
         self._sessions: dict[int, dict[str, str]] = {}
         self._clients: dict[int, set[str]] = {}
 
-    def _function_facts(self, fn: ast.AsyncFunctionDef) -> tuple[dict[str, str], set[str]]:
+    def _sessions_of(self, fn: ast.AsyncFunctionDef) -> dict[str, str]:
         key = id(fn)
         if key not in self._sessions:
             self._sessions[key] = dict(local_sessions(fn, self.ctx))
+        return self._sessions[key]
+
+    def _clients_of(self, fn: ast.AsyncFunctionDef) -> set[str]:
+        key = id(fn)
+        if key not in self._clients:
             clients: set[str] = set()
-            for node in ast.walk(fn):
+            # every client class is reached through one of these names: without them in the
+            # module's text, no walk can find one
+            text = self.ctx.source.text
+            named = any(root in text for root in _CLIENT_ROOTS)
+            for node in ast.walk(fn) if named else ():
                 value: ast.expr | None = None
                 target: ast.expr | None = None
                 if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -200,7 +211,7 @@ class BlockingCallInAsync(Rule):
                 ):
                     clients.add(target.id)
             self._clients[key] = clients
-        return self._sessions[key], self._clients[key]
+        return self._clients[key]
 
     def _reads_or_writes(self, node: ast.Call, fn: ast.AsyncFunctionDef) -> bool:
         """`open(p).read()`, or a file opened with `with open(p) as f` / `f = open(p)` whose
@@ -293,17 +304,19 @@ class BlockingCallInAsync(Rule):
             return None
         # the function's sessions and clients matter only to these methods (and take a walk)
         if func.attr in _CLIENT_METHODS or func.attr in SESSION_IO_METHODS:
-            # only a bare name's client or session is looked up in them
-            sessions, clients = (
-                self._function_facts(fn) if type(func.value) is ast.Name else ({}, set())
-            )
-            if func.attr in _CLIENT_METHODS and self._is_sync_client(func.value, clients):
+            # a function's clients and sessions are looked up for a bare name only
+            bare = type(func.value) is ast.Name
+            if func.attr in _CLIENT_METHODS and self._is_sync_client(
+                func.value, self._clients_of(fn) if bare else set()
+            ):
                 return f"sync HTTP client call `.{func.attr}()`", HINT_HTTP
             if func.attr in SESSION_IO_METHODS:
                 receiver = func.value
                 kind = None
                 if isinstance(receiver, ast.Name):
-                    kind = sessions.get(receiver.id) or module_session_kind(receiver, imports)
+                    kind = self._sessions_of(fn).get(receiver.id) or module_session_kind(
+                        receiver, imports
+                    )
                 if kind == "sync":
                     return f"sync database call `{_dotted(func)}()`", HINT_DB
                 if (

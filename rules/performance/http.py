@@ -113,6 +113,15 @@ class HttpCallWithoutTimeout(Rule):
         self._skip = ctx.is_test_file
         self._local_sessions: dict[int, set[str]] = {}
 
+    _requests: bool | None = None
+
+    def _names_requests(self) -> bool:
+        """The module's text names `requests`: every session below (`requests.Session()`...)
+        is reached through that name (asked once per file)."""
+        if self._requests is None:
+            self._requests = "requests" in self.ctx.source.text
+        return self._requests
+
     def _sessions_in(self, fn: ast.AST | None) -> set[str]:
         if fn is None or isinstance(fn, ast.Lambda):
             return set()
@@ -155,7 +164,7 @@ class HttpCallWithoutTimeout(Rule):
                 )
             return
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _VERBS:
+        if isinstance(func, ast.Attribute) and func.attr in _VERBS and self._names_requests():
             receiver = func.value
             is_session = False
             if isinstance(receiver, ast.Name):
