@@ -8,8 +8,9 @@ against the foundation's rule set (ERR001-003, SEC001-003, API001-002 and the BA
 on the same corpus, measured on the same machine in the same run. For each corpus this script
 analyses every file with each rule set below, in one process (`jobs=1`, no cache), and reports
 the best CPU time (`time.process_time`) of `--runs` runs, the files per CPU second, the number
-of findings, and each set's regression against the foundation. The sets are timed in turn
-within each round, so that a slow spell of a shared machine hits every set alike.
+of findings, and each set's throughput change against the foundation: from the best times,
+and as the median over rounds of the change within a round. The sets are timed in turn within
+each round, so that a slow spell of a shared machine hits every set of that round alike.
 
 Byte-compile bastion first (`python -m compileall -q src rules`) when the environment sets
 PYTHONDONTWRITEBYTECODE, or the first run pays for compiling every rule module.
@@ -18,6 +19,7 @@ PYTHONDONTWRITEBYTECODE, or the first run pays for compiling every rule module.
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,20 +49,28 @@ def measure(root: Path, select: tuple[str, ...]) -> tuple[float, int, int]:
 def bench(root: Path, runs: int) -> None:
     best: dict[str, float] = {}
     counts: dict[str, tuple[int, int]] = {}
+    # each round's time of a set over the foundation's time in that round
+    ratios: dict[str, list[float]] = {label: [] for label in RULE_SETS}
     for _ in range(runs):
+        times: dict[str, float] = {}
         for label, select in RULE_SETS.items():
             seconds, files, findings = measure(root, select)
+            times[label] = seconds
             best[label] = min(best.get(label, seconds), seconds)
             counts[label] = (files, findings)
+        for label in RULE_SETS:
+            ratios[label].append(times["foundation"] / times[label])
     base = counts["foundation"][0] / best["foundation"]
     print(f"{root}  (best of {runs}, CPU time, one process)")
     for label in RULE_SETS:
         files, findings = counts[label]
         rate = files / best[label]
         change = (rate - base) / base * 100  # negative: slower than the foundation
+        paired = (statistics.median(ratios[label]) - 1) * 100
         print(
             f"  {label:20s} {best[label]:6.2f}s cpu  {rate:5.0f} files/s  "
-            f"{change:+6.1f}% throughput vs foundation  {findings} findings"
+            f"{change:+6.1f}% throughput vs foundation "
+            f"(median of rounds {paired:+6.1f}%)  {findings} findings"
         )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.fixes import append_arg, keyword_arg
-from bastion.analysis.nodes import has_kwargs_splat, keyword, walk_local
+from bastion.analysis.nodes import has_kwargs_splat, keyword, local_statements
 from bastion.context import FileContext
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.rule import Example, Fix, Rule
@@ -129,7 +129,7 @@ class HttpCallWithoutTimeout(Rule):
         if key not in self._local_sessions:
             names: set[str] = set()
             body = fn.body if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) else []
-            for node in walk_local(body):
+            for node in local_statements(body):  # assignments and `with` blocks
                 pairs: list[tuple[ast.expr, ast.expr | None]] = []
                 if isinstance(node, ast.Assign) and len(node.targets) == 1:
                     pairs.append((node.value, node.targets[0]))
