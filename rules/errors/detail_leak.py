@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass
 
 from bastion.analysis.api_design import Handler, handler_params, status_code_value
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import catches_broadly, exception_names, keyword_value, walk_local
 from bastion.analysis.web import method_view_of, routes_of
 from bastion.context import FileContext
@@ -66,7 +67,7 @@ for _module in ("django.http", "django.http.response"):
 
 # The last part of each sink's name: what `x.y.name(...)` must end with to be one (imports
 # rename only the root of a dotted name).
-_SINK_NAMES = frozenset(name.rpartition(".")[2] for name in _SINKS)
+_SINK_NAMES = last_parts(_SINKS)
 
 _TRACEBACK_FORMATTERS = frozenset(
     {
@@ -316,8 +317,8 @@ class ErrorDetailLeak(Rule):
     # -- sinks ------------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        if type(func) is ast.Attribute and func.attr not in _SINK_NAMES:
-            return  # `x.y.attr(...)` is a sink only if `attr` ends a sink's name
+        if not may_name(func, _SINK_NAMES, self.ctx.imports):
+            return
         qualified = self.ctx.imports.qualname(func)
         sink = _SINKS.get(qualified or "")
         if sink is None:

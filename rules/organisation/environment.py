@@ -232,7 +232,7 @@ class ScatteredEnvAccess(Rule):
         return name in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not may_name(node.func, _GETENV_NAMES):
+        if not may_name(node.func, _GETENV_NAMES, self.ctx.imports):
             return
         qualified = self.ctx.imports.qualname(node.func)
         if qualified in _GETENV:
@@ -240,7 +240,9 @@ class ScatteredEnvAccess(Rule):
             self._flag(node, variable, qualified)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        if not isinstance(node.ctx, ast.Load) or not may_name(node.value, _ENVIRON_NAMES):
+        if not isinstance(node.ctx, ast.Load) or not may_name(
+            node.value, _ENVIRON_NAMES, self.ctx.imports
+        ):
             return
         if self.ctx.imports.qualname(node.value) in ("os.environ", "os.environb"):
             self._flag(node, node.slice, "os.environ[...]")

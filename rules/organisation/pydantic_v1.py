@@ -620,7 +620,7 @@ class PydanticV1Api(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         imports = self.ctx.imports
         func = node.func
-        if not may_name(func, _CALL_NAMES):
+        if not may_name(func, _CALL_NAMES, self.ctx.imports):
             return
         qualified = imports.qualname(func) or ""
         candidate = (

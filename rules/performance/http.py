@@ -146,7 +146,7 @@ class HttpCallWithoutTimeout(Rule):
         return self._local_sessions[key]
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self._skip or not may_name(node.func, _CALL_NAMES):
+        if self._skip or not may_name(node.func, _CALL_NAMES, self.ctx.imports):
             return
         imports = self.ctx.imports
         name = imports.qualname(node.func) or ""

@@ -114,7 +114,7 @@ class DebugEnabled(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        if not may_name(func, _APP_OR_METHOD_NAMES):
+        if not may_name(func, _APP_OR_METHOD_NAMES, self.ctx.imports):
             return  # neither `FastAPI(...)` nor `.run(...)`/`.update(...)`
         qualified = self.ctx.imports.imported_qualname(func)
         if qualified in FASTAPI_APPS:
@@ -226,7 +226,7 @@ class AllowedHostsWildcard(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
             return
-        if not may_name(node.func, _MIDDLEWARE_NAMES):
+        if not may_name(node.func, _MIDDLEWARE_NAMES, self.ctx.imports):
             return
         imports = self.ctx.imports
         qualified = imports.imported_qualname(node.func)

@@ -158,7 +158,7 @@ class UnsafeDeserialization(Rule):
         return Fix(node.with_changes(func=new_func, args=[stream]), imports=imports)
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not may_name(node.func, _CALL_NAMES):
+        if not may_name(node.func, _CALL_NAMES, self.ctx.imports):
             return
         imports = self.ctx.imports
         qualified = imports.qualname(node.func) or ""

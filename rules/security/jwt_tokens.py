@@ -140,7 +140,7 @@ class JwtWithoutExpiry(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
             return
-        if not may_name(node.func, _ENCODE_NAMES):
+        if not may_name(node.func, _ENCODE_NAMES, self.ctx.imports):
             return
         if self.ctx.imports.imported_qualname(node.func) not in JWT_ENCODE:
             return
@@ -233,7 +233,7 @@ class JwtInsecureDecode(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
             return
-        if not may_name(node.func, _DECODE_NAMES):
+        if not may_name(node.func, _DECODE_NAMES, self.ctx.imports):
             return
         qualified = self.ctx.imports.imported_qualname(node.func)
         if qualified not in JWT_DECODE:

@@ -78,7 +78,7 @@ class ShellInjection(Rule):
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not may_name(node.func, _SHELL_NAMES):
+        if not may_name(node.func, _SHELL_NAMES, self.ctx.imports):
             return
         qualified = self.ctx.imports.qualname(node.func) or ""
         if qualified in _SHELL_OPTIONAL:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.injection import (
     StringBuilding,
     building_label,
@@ -28,7 +29,7 @@ _TEXT = frozenset(
 )
 _RAW_SQL = frozenset({"django.db.models.RawSQL", "django.db.models.expressions.RawSQL"})
 # The last part of those names (imports rename only the root of a dotted name).
-_TEXT_NAMES = frozenset(name.rpartition(".")[2] for name in _TEXT | _RAW_SQL)
+_TEXT_NAMES = last_parts(_TEXT | _RAW_SQL)
 
 # Text that ends right before a *value* (data) position of SQL: an operator, a keyword that
 # takes an expression, inside a quoted literal. Identifiers (`FROM %s`, `"%s"`, `SELECT %s`)
@@ -160,8 +161,8 @@ class SqlStringBuilding(Rule):
         if method == "extra":
             self._check_extra(node)
             return
-        if method and method not in _TEXT_NAMES:
-            return  # `x.y.method(...)` can be `text(...)`/`RawSQL(...)` only by that name
+        if not may_name(func, _TEXT_NAMES, self.ctx.imports):
+            return  # neither `text(...)` nor `RawSQL(...)`
         qualified = self.ctx.imports.imported_qualname(func) or ""
         if qualified in _TEXT:
             self._check(node, argument(node, 0, "text"), needs_sql=False)

@@ -82,7 +82,7 @@ class TlsVerifyDisabled(Rule):
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not node.keywords and not may_name(node.func, _UNVERIFIED_NAMES):
+        if not node.keywords and not may_name(node.func, _UNVERIFIED_NAMES, self.ctx.imports):
             return  # without keywords, only `ssl._create_unverified_context()` is flagged
         imports = self.ctx.imports
         qualified = imports.qualname(node.func) or ""

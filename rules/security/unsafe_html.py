@@ -114,7 +114,7 @@ class UnsafeHtml(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
             return
-        if not may_name(node.func, _SINK_NAMES):
+        if not may_name(node.func, _SINK_NAMES, self.ctx.imports):
             return
         qualified = self.ctx.imports.imported_qualname(node.func)
         sink = _SINKS.get(qualified or "")

@@ -62,3 +62,8 @@ def test_may_name_rules_out_only_attributes_with_another_last_part() -> None:
     for code in ("y.safe_load(s)", "obj.method(s)"):
         assert not may_name(func(code), names), code
         assert imports.qualname(func(code)) not in {"yaml.load", "pickle.loads", "eval"}
+    # given the imports, bare names are resolved first: `pl` is `pickle.loads`
+    for code in ("y.load(s)", "pl(s)", "eval(s)", "f()(s)"):
+        assert may_name(func(code), names, imports), code
+    for code in ("anything(s)", "y.safe_load(s)"):
+        assert not may_name(func(code), names, imports), code
