@@ -32,3 +32,22 @@ def may_name(func: ast.expr, names: frozenset[str], imports: ImportMap | None = 
         name: str = func.id  # type: ignore[attr-defined]
         return imports.aliases.get(name, name).rpartition(".")[2] in names
     return True
+
+
+class TextMentions:
+    """Whether a module's text contains any of `words`, searched once, when first asked.
+
+    The second stage of a two-stage pre-filter: a rule whose findings all need a route sets
+    `requires = ("@",)` (a route needs a decorator: one fast search) and asks for its words
+    only once it has found a route, instead of searching every module for all of them."""
+
+    def __init__(self, text: str, words: tuple[str, ...]) -> None:
+        self._text = text
+        self._words = words
+        self._found: bool | None = None
+
+    def __call__(self) -> bool:
+        if self._found is None:
+            self._found = any(word in self._text for word in self._words)
+            self._text = ""  # not needed any more
+        return self._found
