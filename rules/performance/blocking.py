@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from typing import Any
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import walk_local
 from bastion.analysis.orm import (
+    DJANGO_QUERY_METHODS,
     SESSION_IO_METHODS,
     django_query,
     guessed_session_name,
@@ -41,6 +44,14 @@ _SUBPROCESS = frozenset(
         "subprocess.check_output",
         "os.system",
     }
+)
+# what every call `_classify` may flag is named (the last part of its dotted name)
+_CALL_NAMES = (
+    last_parts(_SUBPROCESS | {"time.sleep", "urllib.request.urlopen", "open"})
+    | _HTTP_VERBS
+    | _CLIENT_METHODS
+    | SESSION_IO_METHODS
+    | DJANGO_QUERY_METHODS
 )
 _FILE_IO = frozenset({"read", "readline", "readlines", "write", "writelines", "truncate"})
 _DJANGO_EVALUATING = frozenset(
@@ -79,6 +90,23 @@ HINT_DJANGO = (
     "Use the async ORM methods (`await Model.objects.aget(...)`, `acount()`, `afirst()`) or "
     "wrap the query in `sync_to_async`."
 )
+
+
+def _all_statements(fn: ast.AsyncFunctionDef) -> Iterator[ast.stmt]:
+    """Every statement under `fn`, nested functions and classes included (what `ast.walk`
+    would meet, without walking any expression: no statement is inside one)."""
+    stack: list[ast.stmt] = list(fn.body)
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        for name in stmt._fields:
+            value = getattr(stmt, name, None)
+            if type(value) is list:
+                for child in value:
+                    if isinstance(child, ast.stmt):
+                        stack.append(child)
+                    elif isinstance(child, ast.ExceptHandler | ast.match_case):
+                        stack.extend(child.body)
 
 
 def _fn_name(fn: ast.AST | None) -> str:
@@ -197,13 +225,14 @@ class BlockingCallInAsync(Rule):
             # module's text, no walk can find one
             text = self.ctx.source.text
             named = any(root in text for root in _CLIENT_ROOTS)
-            for node in ast.walk(fn) if named else ():
-                value: ast.expr | None = None
-                target: ast.expr | None = None
+            pairs: list[tuple[ast.expr, ast.expr | None]] = []
+            # assignments and `with` items are in statements: nested functions' included
+            for node in _all_statements(fn) if named else ():
                 if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                    value, target = node.value, node.targets[0]
-                elif isinstance(node, ast.withitem):
-                    value, target = node.context_expr, node.optional_vars
+                    pairs.append((node.value, node.targets[0]))
+                elif isinstance(node, ast.With | ast.AsyncWith):
+                    pairs += [(item.context_expr, item.optional_vars) for item in node.items]
+            for value, target in pairs:
                 if (
                     isinstance(value, ast.Call)
                     and isinstance(target, ast.Name)
@@ -265,16 +294,15 @@ class BlockingCallInAsync(Rule):
         return False
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self._skip or not self.ctx.in_async_function():
-            return
-        if isinstance(self.ctx.parent, ast.Await):
+        if self._skip or not may_name(node.func, _CALL_NAMES, self.ctx.imports):
             return
         fn = self.ctx.enclosing_function()
-        assert isinstance(fn, ast.AsyncFunctionDef)
-        where = f"inside `async def {_fn_name(fn)}`"
+        if not isinstance(fn, ast.AsyncFunctionDef) or isinstance(self.ctx.parent, ast.Await):
+            return
         found = self._classify(node, fn)
         if found is None:
             return
+        where = f"inside `async def {_fn_name(fn)}`"
         what, hint = found
         self.report(
             node,
