@@ -160,7 +160,7 @@ class ErrorDetailLeak(Rule):
         "`HTTPException(status_code=500, detail='Internal server error')`."
     )
     cwe = (209,)
-    requires = ("except", "traceback", "exception_handler", "errorhandler")
+    requires = ("except", "traceback", "errorhandler")  # "exception_handler" has "except"
     bad = [
         "from fastapi import HTTPException\n\ndef charge(order):\n    try:\n        pay(order)\n"
         "    except Exception as e:\n        raise HTTPException(status_code=500, detail=str(e))\n",

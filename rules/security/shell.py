@@ -59,7 +59,10 @@ class ShellInjection(Rule):
         "check=True)`; if a shell is unavoidable, quote every value with `shlex.quote(...)`."
     )
     cwe = (78,)
-    requires = ("subprocess", "os", "system", "popen", "create_subprocess_shell")
+    # Each sink's module or function name (imports rename only the root): `subprocess` (also in
+    # `create_subprocess_shell`), `os.system`, `os.popen`, `commands.getoutput`. Not "os",
+    # which is in nearly every file ("pos", "close").
+    requires = ("subprocess", "system", "popen", "getoutput")
     bad = [
         "import subprocess\n\nsubprocess.run(f'convert {src} {dst}', shell=True, check=True)\n",
         "import os\n\nos.system('rm -rf ' + path)\n",
