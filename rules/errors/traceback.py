@@ -40,6 +40,24 @@ def _handler_body(handler: ast.ExceptHandler) -> Iterator[ast.AST]:
                 stack.append(value)
 
 
+def _handler_statements(handler: ast.ExceptHandler) -> Iterator[ast.stmt]:
+    """The statements of `_handler_body(handler)`, in its order, without walking expressions
+    (no statement is inside one)."""
+    stack: list[ast.AST] = [s for s in reversed(handler.body) if not isinstance(s, _SCOPES)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for child in value:
+                    if isinstance(child, ast.stmt | ast.match_case) and not isinstance(
+                        child, _SCOPES
+                    ):
+                        stack.append(child)
+
+
 def _keeps_traceback(call: ast.Call) -> bool:
     if has_kwargs_splat(call) or keyword(call, "exc_info") is not None:
         return True
@@ -252,7 +270,7 @@ class RaiseWithoutFrom(Rule):
         if not bound:
             return
         fixable: bool | None = None  # asked only when there is something to report
-        for sub in _handler_body(node):
+        for sub in _handler_statements(node):  # a `raise` is a statement
             if not isinstance(sub, ast.Raise) or sub.exc is None or sub.cause is not None:
                 continue
             exc = sub.exc
