@@ -19,6 +19,7 @@ PYTHONDONTWRITEBYTECODE, or the first run pays for compiling every rule module.
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import time
 from collections.abc import Sequence
@@ -88,6 +89,7 @@ def paired(root: Path, runs: int) -> None:
     labels = list(RULE_SETS)
     best: dict[str, float] = {}
     for _ in range(runs):
+        gc.collect()  # every round starts from the same garbage
         spent = dict.fromkeys(labels, 0.0)
         for index, (source, content) in enumerate(data):
             shift = index % len(labels)
