@@ -105,7 +105,8 @@ class UnsafeDeserialization(Rule):
     )
     cwe = (502, 95)
     fix_safety = FixSafety.SAFE
-    requires = ("yaml", "pickle", "marshal", "eval", "exec", "shelve")
+    # the commonest first: a file that has one is let through after a short search
+    requires = ("exec", "eval", "pickle", "yaml", "marshal", "shelve")
     bad = [
         Example(
             "import yaml\n\nconfig = yaml.load(request.data)\n",

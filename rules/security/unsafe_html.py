@@ -79,7 +79,8 @@ class UnsafeHtml(Rule):
         '`Markup("<b>{}</b>").format(name)` / `escape(name)` (markupsafe), or a template file '
         "with `render_template(...)` and the value as a context variable."
     )
-    requires = ("Markup", "mark_safe", "SafeString", "format_html", "template_string", "HTML")
+    # the commonest first: a file that has one is let through after a short search
+    requires = ("HTML", "mark_safe", "format_html", "Markup", "SafeString", "template_string")
     bad = [
         "from markupsafe import Markup\n\ndef badge(user):\n"
         "    return Markup(f'<b>{user.name}</b>')\n",
