@@ -197,6 +197,30 @@ class ErrorDetailLeak(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._route_cache: dict[int, bool] = {}
+        self._named_handlers = 0  # `except ... as name:` blocks the walk is in
+        self._text_reasons: bool | None = None
+
+    # -- whether anything can leak here (asked first, for every call and return) -------------
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name:
+            self._named_handlers += 1
+
+    def leave_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name:
+            self._named_handlers -= 1
+
+    def _may_leak(self) -> bool:
+        """What `_check_values` needs: a caught exception with a name (an `except ... as
+        name:` block, or an app-wide handler's parameter: `exception_handler`/`errorhandler`
+        is then in the text) or a traceback formatted in this module."""
+        if self._named_handlers:
+            return True
+        if self._text_reasons is None:
+            text = self.ctx.source.text
+            self._text_reasons = any(
+                word in text for word in ("traceback", "exception_handler", "errorhandler")
+            )
+        return self._text_reasons
 
     # -- what is caught here ------------------------------------------------------------------
     def _caught(self) -> list[_Caught]:
@@ -317,7 +341,7 @@ class ErrorDetailLeak(Rule):
     # -- sinks ------------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        if not may_name(func, _SINK_NAMES, self.ctx.imports):
+        if not may_name(func, _SINK_NAMES, self.ctx.imports) or not self._may_leak():
             return
         qualified = self.ctx.imports.qualname(func)
         sink = _SINKS.get(qualified or "")
@@ -335,7 +359,7 @@ class ErrorDetailLeak(Rule):
         self._check_values(values, status, sink.what)
 
     def visit_Return(self, node: ast.Return) -> None:
-        if node.value is None or not self._in_route_handler():
+        if node.value is None or not self._may_leak() or not self._in_route_handler():
             return
         value = node.value
         status: int | None = None
