@@ -14,6 +14,7 @@ from bastion.analysis.api_design import (
     segments,
     words,
 )
+from bastion.analysis.fastpath import TextMentions
 from bastion.analysis.web import FASTAPI_APPS, FLASK_APPS, Route, router_prefix, routes_of
 from bastion.context import FileContext
 from bastion.findings import Severity
@@ -103,6 +104,11 @@ def _run_together_verb(segment: str, handler_name: str) -> str | None:
     return None
 
 
+# The former text pre-filter of API003/API008: a module without one of these has no route
+# they look at.
+_ROUTE_WORDS = ("route", ".get", ".post", ".put", ".patch", ".delete")
+
+
 class VerbInPath(Rule):
     """Flags route paths with a segment that starts with a CRUD verb: `/getUsers`,
     `/create_user`, `/users/delete/{id}`, `/items/list`. The word split is on case and
@@ -135,7 +141,8 @@ class VerbInPath(Rule):
         "`/getUsers`, `POST /users` instead of `/create_user`, `DELETE /users/{id}` instead of "
         "`/users/delete/{id}`."
     )
-    requires = ("route", ".get", ".post", ".put", ".patch", ".delete")
+    # two stages (see `TextMentions`): a route needs a decorator; then the route words
+    requires = ("@",)
     bad = [
         "from fastapi import APIRouter\nrouter = APIRouter()\n\n"
         "@router.get('/getUsers')\ndef users():\n    return []\n",
@@ -165,6 +172,10 @@ class VerbInPath(Rule):
         "@client.get('/getUsers')\ndef f():\n    ...\n",
     ]
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._mentions_route = TextMentions(ctx.source.text, _ROUTE_WORDS)
+
     def visit_FunctionDef(self, node: Handler) -> None:
         self._check(node)
 
@@ -173,7 +184,7 @@ class VerbInPath(Rule):
 
     def _check(self, node: Handler) -> None:
         routes = routes_of(node, self.ctx)
-        if not routes:
+        if not routes or not self._mentions_route():
             return
         if is_html_view(node, self.ctx.imports):
             return
@@ -387,7 +398,8 @@ class SingularCollectionPath(Rule):
         "clients depend on it."
     )
     hint = "Use the plural noun for the collection and its items: `/users` and `/users/{user_id}`."
-    requires = ("route", ".get", ".post", ".put", ".patch", ".delete")
+    # two stages (see `TextMentions`): a route needs a decorator; then the route words
+    requires = ("@",)
     bad = [
         "from fastapi import FastAPI\napp = FastAPI()\n\n"
         "@app.get('/user')\ndef list_users():\n    return []\n\n"
@@ -419,6 +431,7 @@ class SingularCollectionPath(Rule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
+        self._mentions_route = TextMentions(ctx.source.text, _ROUTE_WORDS)
         # collection path (as written, prefix included) -> (singular noun, routes)
         self._collections: dict[str, tuple[str, list[Route]]] = {}
         self._plain: dict[str, list[Route]] = {}
@@ -437,7 +450,7 @@ class SingularCollectionPath(Rule):
 
     def _collect(self, node: Handler) -> None:
         routes = routes_of(node, self.ctx)
-        if not routes:
+        if not routes or not self._mentions_route():
             return
         if is_html_view(node, self.ctx.imports):
             return

@@ -6,6 +6,7 @@ import ast
 import re
 
 from bastion.analysis.api_design import Handler, handler_params, literal_segments, words
+from bastion.analysis.fastpath import TextMentions
 from bastion.analysis.nodes import keyword_value
 from bastion.analysis.web import Route, routes_of
 from bastion.context import FileContext
@@ -83,6 +84,10 @@ def _mentions_limit(node: ast.AST | None) -> bool:
     return any(word in text for word in _LIMIT_WORDS)
 
 
+# The rule's former text pre-filter: a module without one of these words has no auth route.
+_AUTH_WORDS = ("login", "token", "password", "signin", "authenticate", "logon")
+
+
 class AuthRouteWithoutRateLimit(Rule):
     """Flags POST routes for login, token, and password-reset endpoints (`/login`, `/signin`,
     `/token` under an auth path, `/auth/jwt/login`, `/forgot-password`, `/password/reset`...)
@@ -112,7 +117,9 @@ class AuthRouteWithoutRateLimit(Rule):
         "`dependencies=[Depends(RateLimiter(times=5, seconds=60))]` (fastapi-limiter), or "
         "`@ratelimit(key='ip', rate='5/m')` (django-ratelimit)."
     )
-    requires = ("login", "token", "password", "signin", "authenticate", "logon")
+    # Two stages: a route needs a decorator (`@`, one fast search); the words of an auth path
+    # (six searches of the whole text) are looked for only once a route is found.
+    requires = ("@",)
     bad = [
         "from fastapi import FastAPI\napp = FastAPI()\n\n"
         "@app.post('/token')\nasync def login(form: OAuth2PasswordRequestForm = Depends()):\n"
@@ -147,6 +154,7 @@ class AuthRouteWithoutRateLimit(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._module_limit: bool | None = None
+        self._mentions_auth = TextMentions(ctx.source.text, _AUTH_WORDS)
 
     def visit_FunctionDef(self, node: Handler) -> None:
         self._check(node)
@@ -182,7 +190,7 @@ class AuthRouteWithoutRateLimit(Rule):
 
     def _check(self, node: Handler) -> None:
         routes = routes_of(node, self.ctx)
-        if not routes:
+        if not routes or not self._mentions_auth():
             return
         if any(_mentions_limit(d) for d in node.decorator_list if not _is_route_call(d, routes)):
             return

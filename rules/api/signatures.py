@@ -552,6 +552,8 @@ class NonAnnotatedDependency(Rule):
         "def me(user=Depends(current_user)):\n    return user\n",
     ]
 
+    _annotated_ok: bool | None = None  # `Annotated` may be used in this module (per file)
+
     def visit_FunctionDef(self, node: Handler) -> None:
         self._check(node)
 
@@ -560,11 +562,17 @@ class NonAnnotatedDependency(Rule):
 
     def _check(self, node: Handler) -> None:
         params = handler_params(node)
+        flagged = [
+            (param, name)
+            for param in params
+            if (name := fastapi_param_function(param.default, self.ctx.imports)) is not None
+            and isinstance(param.default, ast.Call)
+        ]
+        if not flagged:
+            return
         fixable = self._fixable(params)
-        for param in params:
-            name = fastapi_param_function(param.default, self.ctx.imports)
-            if name is None or not isinstance(param.default, ast.Call):
-                continue
+        for param, name in flagged:
+            assert isinstance(param.default, ast.Call)
             self.report(
                 param.default,
                 f"parameter `{param.name}` of `{node.name}` uses `{name}()` as its default value",
@@ -577,11 +585,12 @@ class NonAnnotatedDependency(Rule):
         and a default that can move out of the call; a positional parameter whose default
         goes away (`Depends(f)`, `Query(...)`) must not follow one that keeps a default, or
         the signature would not compile (`a: int = 1, b: B` is a SyntaxError)."""
-        tree = self.ctx.tree
-        annotated_ok = imported_as(
-            tree, "Annotated", ("typing.Annotated", "typing_extensions.Annotated")
-        ) or not binds_other(tree, "Annotated")
-        if not annotated_ok:
+        if self._annotated_ok is None:  # a question about the whole module: asked once
+            tree = self.ctx.tree
+            self._annotated_ok = imported_as(
+                tree, "Annotated", ("typing.Annotated", "typing_extensions.Annotated")
+            ) or not binds_other(tree, "Annotated")
+        if not self._annotated_ok:
             return set()
         out: set[str] = set()
         seen_default = False

@@ -13,9 +13,11 @@ from bastion.analysis.api_design import (
     status_code_value,
     words,
 )
+from bastion.analysis.fastpath import TextMentions
 from bastion.analysis.fixes import append_arg, keyword_arg
 from bastion.analysis.nodes import has_kwargs_splat, keyword, walk_local
 from bastion.analysis.web import Route, routes_of
+from bastion.context import FileContext
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.rule import Example, Fix, Rule
 
@@ -138,7 +140,8 @@ class WrongSuccessStatus(Rule):
         "`return jsonify(item), 201` / `return '', 204`)."
     )
     fix_safety = FixSafety.UNSAFE
-    requires = ("post", "delete", "POST", "DELETE")
+    # two stages (see `TextMentions`): a route needs a decorator; then the method words
+    requires = ("@",)
     fix_node = "Call"
     bad = [
         Example(
@@ -202,6 +205,11 @@ class WrongSuccessStatus(Rule):
         code = "204" if "204 No Content" in finding.message else "201"
         return Fix(append_arg(node, keyword_arg("status_code", cst.Integer(code))))
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        # the former text pre-filter: without one of these words no route is checked
+        self._mentions_method = TextMentions(ctx.source.text, ("post", "delete", "POST", "DELETE"))
+
     def visit_FunctionDef(self, node: Handler) -> None:
         self._check(node)
 
@@ -210,7 +218,7 @@ class WrongSuccessStatus(Rule):
 
     def _check(self, node: Handler) -> None:
         routes = routes_of(node, self.ctx)
-        if not routes or self.ctx.enclosing_class() is not None:
+        if not routes or self.ctx.enclosing_class() is not None or not self._mentions_method():
             return
         if routes[0].framework == "flask":
             self._check_flask(node, routes)

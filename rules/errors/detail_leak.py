@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass
 
 from bastion.analysis.api_design import Handler, handler_params, status_code_value
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import catches_broadly, exception_names, keyword_value, walk_local
 from bastion.analysis.web import method_view_of, routes_of
 from bastion.context import FileContext
@@ -63,6 +64,10 @@ for _module in ("django.http", "django.http.response"):
     _SINKS[f"{_module}.HttpResponseServerError"] = _Sink(
         "the response body", (0,), ("content",), False, None, None, 500
     )
+
+# The last part of each sink's name: what `x.y.name(...)` must end with to be one (imports
+# rename only the root of a dotted name).
+_SINK_NAMES = last_parts(_SINKS)
 
 _TRACEBACK_FORMATTERS = frozenset(
     {
@@ -155,7 +160,7 @@ class ErrorDetailLeak(Rule):
         "`HTTPException(status_code=500, detail='Internal server error')`."
     )
     cwe = (209,)
-    requires = ("except", "traceback", "exception_handler", "errorhandler")
+    requires = ("except", "traceback", "errorhandler")  # "exception_handler" has "except"
     bad = [
         "from fastapi import HTTPException\n\ndef charge(order):\n    try:\n        pay(order)\n"
         "    except Exception as e:\n        raise HTTPException(status_code=500, detail=str(e))\n",
@@ -192,6 +197,30 @@ class ErrorDetailLeak(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._route_cache: dict[int, bool] = {}
+        self._named_handlers = 0  # `except ... as name:` blocks the walk is in
+        self._text_reasons: bool | None = None
+
+    # -- whether anything can leak here (asked first, for every call and return) -------------
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name:
+            self._named_handlers += 1
+
+    def leave_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name:
+            self._named_handlers -= 1
+
+    def _may_leak(self) -> bool:
+        """What `_check_values` needs: a caught exception with a name (an `except ... as
+        name:` block, or an app-wide handler's parameter: `exception_handler`/`errorhandler`
+        is then in the text) or a traceback formatted in this module."""
+        if self._named_handlers:
+            return True
+        if self._text_reasons is None:
+            text = self.ctx.source.text
+            self._text_reasons = any(
+                word in text for word in ("traceback", "exception_handler", "errorhandler")
+            )
+        return self._text_reasons
 
     # -- what is caught here ------------------------------------------------------------------
     def _caught(self) -> list[_Caught]:
@@ -311,7 +340,10 @@ class ErrorDetailLeak(Rule):
 
     # -- sinks ------------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
-        qualified = self.ctx.imports.qualname(node.func)
+        func = node.func
+        if not may_name(func, _SINK_NAMES, self.ctx.imports) or not self._may_leak():
+            return
+        qualified = self.ctx.imports.qualname(func)
         sink = _SINKS.get(qualified or "")
         if sink is None:
             return
@@ -327,7 +359,7 @@ class ErrorDetailLeak(Rule):
         self._check_values(values, status, sink.what)
 
     def visit_Return(self, node: ast.Return) -> None:
-        if node.value is None or not self._in_route_handler():
+        if node.value is None or not self._may_leak() or not self._in_route_handler():
             return
         value = node.value
         status: int | None = None

@@ -15,19 +15,47 @@ from bastion.imports import ImportMap
 from bastion.rule import Example, Fix, Rule
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_NOT_IN_BODY = (*_SCOPES, ast.ExceptHandler)
 
 
 def _handler_body(handler: ast.ExceptHandler) -> Iterator[ast.AST]:
     """The nodes that run while `handler` handles its exception: its body, without nested
     functions/classes (they run later) and without nested handlers (they handle another
-    exception, and are visited on their own)."""
+    exception, and are visited on their own). `ctx` markers (Load/Store) are left out."""
     stack: list[ast.AST] = [s for s in reversed(handler.body) if not isinstance(s, _SCOPES)]
+    skip = _NOT_IN_BODY
     while stack:
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (*_SCOPES, ast.ExceptHandler)):
-                stack.append(child)
+        # `ast.iter_child_nodes`, in its order, without its generators
+        for field in node._fields:
+            if field == "ctx":
+                continue
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for child in value:
+                    if isinstance(child, ast.AST) and not isinstance(child, skip):
+                        stack.append(child)
+            elif isinstance(value, ast.AST) and not isinstance(value, skip):
+                stack.append(value)
+
+
+def _handler_statements(handler: ast.ExceptHandler) -> Iterator[ast.stmt]:
+    """The statements of `_handler_body(handler)`, in its order, without walking expressions
+    (no statement is inside one)."""
+    stack: list[ast.AST] = [s for s in reversed(handler.body) if not isinstance(s, _SCOPES)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for child in value:
+                    if isinstance(child, ast.stmt | ast.match_case) and not isinstance(
+                        child, _SCOPES
+                    ):
+                        stack.append(child)
 
 
 def _keeps_traceback(call: ast.Call) -> bool:
@@ -117,24 +145,30 @@ class LogErrorWithoutTraceback(Rule):
         "    schedule(later)\n",
     ]
 
+    _cli: bool | None = None  # this file is command-line code (asked once per file)
+
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
-        if _is_cli_module(self.ctx.path):
+        if self._cli is None:
+            self._cli = _is_cli_module(self.ctx.path)
+        if self._cli:
             return
         nodes = list(_handler_body(node))
+        # most handlers call no `.error(...)`: look for one before the costlier questions
+        errors = [
+            n
+            for n in nodes
+            if type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr == "error"
+        ]
+        if not errors:
+            return
         if any(isinstance(n, ast.Raise) for n in nodes):
             return
         imports = self.ctx.imports
         calls = [n for n in nodes if isinstance(n, ast.Call)]
         if any(_records_traceback(c, imports) for c in calls):
             return  # the traceback is logged or reported by another call of the handler
-        for sub in nodes:
-            if (
-                isinstance(sub, ast.Call)
-                and isinstance(sub.func, ast.Attribute)
-                and sub.func.attr == "error"
-                and is_logging_call(sub, imports)
-                and not _keeps_traceback(sub)
-            ):
+        for sub in errors:
+            if is_logging_call(sub, imports) and not _keeps_traceback(sub):
                 self.report(
                     sub,
                     "`.error(...)` in an exception handler logs the message without the traceback",
@@ -235,8 +269,8 @@ class RaiseWithoutFrom(Rule):
         bound = node.name
         if not bound:
             return
-        fixable = not _rebinds(node.body, bound)
-        for sub in _handler_body(node):
+        fixable: bool | None = None  # asked only when there is something to report
+        for sub in _handler_statements(node):  # a `raise` is a statement
             if not isinstance(sub, ast.Raise) or sub.exc is None or sub.cause is not None:
                 continue
             exc = sub.exc
@@ -247,6 +281,8 @@ class RaiseWithoutFrom(Rule):
                 continue  # `raise e.with_traceback(tb)`
             if self.ctx.imports.qualname(func) in _NO_TRACEBACK:
                 continue  # `raise SystemExit("usage: ...")` prints no traceback to chain
+            if fixable is None:
+                fixable = not _rebinds(node.body, bound)
             label = ast.unparse(func)
             if len(label) > 40:
                 label = label[:37] + "..."

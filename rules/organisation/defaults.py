@@ -98,7 +98,12 @@ class MutableDefaultArgument(Rule):
         "    return dict(context)\n",
     ]
 
-    def _check(self, args: ast.arguments) -> None:
+    def _check(
+        self, args: ast.arguments, function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    ) -> None:
+        if not args.defaults and not args.kw_defaults:
+            return
+        routes_checked = function is None
         positional = [*args.posonlyargs, *args.args]
         pairs = list(
             zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)
@@ -115,6 +120,11 @@ class MutableDefaultArgument(Rule):
                 continue
             if _NOQA_B006.search(self.ctx.source.line(default.lineno)):
                 continue  # flake8-bugbear/ruff's own suppression
+            if not routes_checked:  # asked once, and only when there is something to report
+                assert function is not None
+                if any(r.framework == "fastapi" for r in routes_of(function, self.ctx)):
+                    return  # FastAPI deep-copies parameter defaults for every request
+                routes_checked = True
             text = ast.unparse(default)
             if len(text) > 30:
                 text = kind + " " + ("literal" if not isinstance(default, ast.Call) else "call")
@@ -125,9 +135,7 @@ class MutableDefaultArgument(Rule):
             )
 
     def _check_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        if any(r.framework == "fastapi" for r in routes_of(node, self.ctx)):
-            return  # FastAPI deep-copies parameter defaults for every request
-        self._check(node.args)
+        self._check(node.args, node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._check_function(node)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pathspec
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import string_value
 from bastion.analysis.pydantic import SETTINGS_BASES
 from bastion.analysis.scripts import in_script_code, is_script_file, main_entry_functions
@@ -119,6 +120,11 @@ def _spec(patterns: tuple[str, ...]) -> Any:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
+_GETENV = frozenset({"os.getenv", "os.getenvb", "os.environ.get", "os.environb.get"})
+_GETENV_NAMES = last_parts(_GETENV)
+_ENVIRON_NAMES = frozenset({"environ", "environb"})
+
+
 class ScatteredEnvAccess(Rule):
     """Flags reads of environment variables - `os.getenv(...)`, `os.environ.get(...)`,
     `os.environ[...]` - outside the settings modules.
@@ -226,13 +232,17 @@ class ScatteredEnvAccess(Rule):
         return name in {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
 
     def visit_Call(self, node: ast.Call) -> None:
+        if not may_name(node.func, _GETENV_NAMES, self.ctx.imports):
+            return
         qualified = self.ctx.imports.qualname(node.func)
-        if qualified in ("os.getenv", "os.getenvb", "os.environ.get", "os.environb.get"):
+        if qualified in _GETENV:
             variable = node.args[0] if node.args else None
             self._flag(node, variable, qualified)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        if not isinstance(node.ctx, ast.Load):
+        if not isinstance(node.ctx, ast.Load) or not may_name(
+            node.value, _ENVIRON_NAMES, self.ctx.imports
+        ):
             return
         if self.ctx.imports.qualname(node.value) in ("os.environ", "os.environb"):
             self._flag(node, node.slice, "os.environ[...]")

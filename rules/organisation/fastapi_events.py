@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ast
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import keyword_value, string_value
 from bastion.analysis.web import FASTAPI_APPS, FASTAPI_ROUTERS
 from bastion.findings import Severity
 from bastion.rule import Rule
 
 _EVENTS = ("startup", "shutdown")
+_CALL_NAMES = last_parts(FASTAPI_APPS | FASTAPI_ROUTERS) | {"on_event", "add_event_handler"}
 
 
 class FastapiOnEvent(Rule):
@@ -38,7 +40,10 @@ class FastapiOnEvent(Rule):
         "Write an `@asynccontextmanager async def lifespan(app):` that does the start-up work, "
         "`yield`s, then cleans up, and pass it as `FastAPI(lifespan=lifespan)`."
     )
-    requires = ("on_event", "add_event_handler", "on_startup", "on_shutdown")
+    # Every finding needs a FastAPI/Starlette name (an app or router class, or a module that
+    # imports one of them): a cheaper filter than the event names (the web facts search the
+    # same words, so the engine searches them once).
+    requires = ("fastapi", "starlette")
     bad = [
         "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.on_event('startup')\n"
         "async def connect():\n    await db.connect()\n",
@@ -77,6 +82,8 @@ class FastapiOnEvent(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
+        if not may_name(func, _CALL_NAMES, self.ctx.imports):
+            return
         qualified = self.ctx.imports.qualname(func) or ""
         if qualified in FASTAPI_APPS or qualified in FASTAPI_ROUTERS:
             for key in ("on_startup", "on_shutdown"):

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterable
 from typing import Any
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.fixes import append_arg, ast_path_at, ast_start, keyword_arg
 from bastion.analysis.nodes import keyword
 from bastion.analysis.pydantic import (
@@ -202,6 +203,10 @@ def _annotation_class(annotation: ast.expr | None) -> str | None:
     if len(members) == 1 and isinstance(members[0], ast.Name):
         return members[0].id
     return None
+
+
+# the last part of every call name looked at below
+_CALL_NAMES = last_parts([*_FUNCTIONS, *_FIELD_FUNCTIONS, *_INSTANCE_METHODS, *_CLASS_METHODS])
 
 
 class PydanticV1Api(Rule):
@@ -456,7 +461,8 @@ class PydanticV1Api(Rule):
             model = self._model_annotation(arg.annotation)
             if model is not None:
                 scope[arg.arg] = model
-        for node in ast.walk(func):
+        # every variable below is bound to a model class of this module: none, nothing to find
+        for node in ast.walk(func) if self._models else ():
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -614,6 +620,8 @@ class PydanticV1Api(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         imports = self.ctx.imports
         func = node.func
+        if not may_name(func, _CALL_NAMES, self.ctx.imports):
+            return
         qualified = imports.qualname(func) or ""
         candidate = (
             qualified in _FUNCTIONS

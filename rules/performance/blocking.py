@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from typing import Any
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import walk_local
 from bastion.analysis.orm import (
+    DJANGO_QUERY_METHODS,
     SESSION_IO_METHODS,
     django_query,
     guessed_session_name,
@@ -31,6 +34,8 @@ _SYNC_CLIENTS = frozenset(
         "urllib3.PoolManager",
     }
 )
+# the root of every name in `_SYNC_CLIENTS`
+_CLIENT_ROOTS = frozenset(name.partition(".")[0] for name in _SYNC_CLIENTS)
 _SUBPROCESS = frozenset(
     {
         "subprocess.run",
@@ -39,6 +44,14 @@ _SUBPROCESS = frozenset(
         "subprocess.check_output",
         "os.system",
     }
+)
+# what every call `_classify` may flag is named (the last part of its dotted name)
+_CALL_NAMES = (
+    last_parts(_SUBPROCESS | {"time.sleep", "urllib.request.urlopen", "open"})
+    | _HTTP_VERBS
+    | _CLIENT_METHODS
+    | SESSION_IO_METHODS
+    | DJANGO_QUERY_METHODS
 )
 _FILE_IO = frozenset({"read", "readline", "readlines", "write", "writelines", "truncate"})
 _DJANGO_EVALUATING = frozenset(
@@ -77,6 +90,23 @@ HINT_DJANGO = (
     "Use the async ORM methods (`await Model.objects.aget(...)`, `acount()`, `afirst()`) or "
     "wrap the query in `sync_to_async`."
 )
+
+
+def _all_statements(fn: ast.AsyncFunctionDef) -> Iterator[ast.stmt]:
+    """Every statement under `fn`, nested functions and classes included (what `ast.walk`
+    would meet, without walking any expression: no statement is inside one)."""
+    stack: list[ast.stmt] = list(fn.body)
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        for name in stmt._fields:
+            value = getattr(stmt, name, None)
+            if type(value) is list:
+                for child in value:
+                    if isinstance(child, ast.stmt):
+                        stack.append(child)
+                    elif isinstance(child, ast.ExceptHandler | ast.match_case):
+                        stack.extend(child.body)
 
 
 def _fn_name(fn: ast.AST | None) -> str:
@@ -181,18 +211,28 @@ class BlockingCallInAsync(Rule):
         self._sessions: dict[int, dict[str, str]] = {}
         self._clients: dict[int, set[str]] = {}
 
-    def _function_facts(self, fn: ast.AsyncFunctionDef) -> tuple[dict[str, str], set[str]]:
+    def _sessions_of(self, fn: ast.AsyncFunctionDef) -> dict[str, str]:
         key = id(fn)
         if key not in self._sessions:
             self._sessions[key] = dict(local_sessions(fn, self.ctx))
+        return self._sessions[key]
+
+    def _clients_of(self, fn: ast.AsyncFunctionDef) -> set[str]:
+        key = id(fn)
+        if key not in self._clients:
             clients: set[str] = set()
-            for node in ast.walk(fn):
-                value: ast.expr | None = None
-                target: ast.expr | None = None
+            # every client class is reached through one of these names: without them in the
+            # module's text, no walk can find one
+            text = self.ctx.source.text
+            named = any(root in text for root in _CLIENT_ROOTS)
+            pairs: list[tuple[ast.expr, ast.expr | None]] = []
+            # assignments and `with` items are in statements: nested functions' included
+            for node in _all_statements(fn) if named else ():
                 if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                    value, target = node.value, node.targets[0]
-                elif isinstance(node, ast.withitem):
-                    value, target = node.context_expr, node.optional_vars
+                    pairs.append((node.value, node.targets[0]))
+                elif isinstance(node, ast.With | ast.AsyncWith):
+                    pairs += [(item.context_expr, item.optional_vars) for item in node.items]
+            for value, target in pairs:
                 if (
                     isinstance(value, ast.Call)
                     and isinstance(target, ast.Name)
@@ -200,7 +240,7 @@ class BlockingCallInAsync(Rule):
                 ):
                     clients.add(target.id)
             self._clients[key] = clients
-        return self._sessions[key], self._clients[key]
+        return self._clients[key]
 
     def _reads_or_writes(self, node: ast.Call, fn: ast.AsyncFunctionDef) -> bool:
         """`open(p).read()`, or a file opened with `with open(p) as f` / `f = open(p)` whose
@@ -254,16 +294,15 @@ class BlockingCallInAsync(Rule):
         return False
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self._skip or not self.ctx.in_async_function():
-            return
-        if isinstance(self.ctx.parent, ast.Await):
+        if self._skip or not may_name(node.func, _CALL_NAMES, self.ctx.imports):
             return
         fn = self.ctx.enclosing_function()
-        assert isinstance(fn, ast.AsyncFunctionDef)
-        where = f"inside `async def {_fn_name(fn)}`"
+        if not isinstance(fn, ast.AsyncFunctionDef) or isinstance(self.ctx.parent, ast.Await):
+            return
         found = self._classify(node, fn)
         if found is None:
             return
+        where = f"inside `async def {_fn_name(fn)}`"
         what, hint = found
         self.report(
             node,
@@ -291,23 +330,30 @@ class BlockingCallInAsync(Rule):
         func = node.func
         if not isinstance(func, ast.Attribute):
             return None
-        sessions, clients = self._function_facts(fn)
-        if func.attr in _CLIENT_METHODS and self._is_sync_client(func.value, clients):
-            return f"sync HTTP client call `.{func.attr}()`", HINT_HTTP
-        if func.attr in SESSION_IO_METHODS:
-            receiver = func.value
-            kind = None
-            if isinstance(receiver, ast.Name):
-                kind = sessions.get(receiver.id) or module_session_kind(receiver, imports)
-            if kind == "sync":
-                return f"sync database call `{_dotted(func)}()`", HINT_DB
-            if (
-                kind is None
-                and func.attr == "query"
-                and guessed_session_name(receiver)
-                and uses_sqlalchemy(imports)
+        # the function's sessions and clients matter only to these methods (and take a walk)
+        if func.attr in _CLIENT_METHODS or func.attr in SESSION_IO_METHODS:
+            # a function's clients and sessions are looked up for a bare name only
+            bare = type(func.value) is ast.Name
+            if func.attr in _CLIENT_METHODS and self._is_sync_client(
+                func.value, self._clients_of(fn) if bare else set()
             ):
-                return f"sync database call `{_dotted(func)}()`", HINT_DB
+                return f"sync HTTP client call `.{func.attr}()`", HINT_HTTP
+            if func.attr in SESSION_IO_METHODS:
+                receiver = func.value
+                kind = None
+                if isinstance(receiver, ast.Name):
+                    kind = self._sessions_of(fn).get(receiver.id) or module_session_kind(
+                        receiver, imports
+                    )
+                if kind == "sync":
+                    return f"sync database call `{_dotted(func)}()`", HINT_DB
+                if (
+                    kind is None
+                    and func.attr == "query"
+                    and guessed_session_name(receiver)
+                    and uses_sqlalchemy(imports)
+                ):
+                    return f"sync database call `{_dotted(func)}()`", HINT_DB
         method = django_query(node)
         if method in _DJANGO_EVALUATING:
             return f"sync Django ORM query `{_dotted(func)}()`", HINT_DJANGO

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.fixes import append_arg, keyword_arg
-from bastion.analysis.nodes import has_kwargs_splat, keyword, walk_local
+from bastion.analysis.nodes import has_kwargs_splat, keyword, local_statements
 from bastion.context import FileContext
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.rule import Example, Fix, Rule
@@ -16,6 +17,8 @@ _REQUESTS_SESSIONS = frozenset(
     {"requests.Session", "requests.session", "requests.sessions.Session"}
 )
 _HTTPX_CLIENTS = frozenset({"httpx.Client", "httpx.AsyncClient"})
+# what a call this rule looks at is named: a verb, httpx's `stream`, or a client class
+_CALL_NAMES = _VERBS | {"stream"} | last_parts(_HTTPX_CLIENTS)
 
 
 def _is_none(node: ast.expr) -> bool:
@@ -110,6 +113,15 @@ class HttpCallWithoutTimeout(Rule):
         self._skip = ctx.is_test_file
         self._local_sessions: dict[int, set[str]] = {}
 
+    _requests: bool | None = None
+
+    def _names_requests(self) -> bool:
+        """The module's text names `requests`: every session below (`requests.Session()`...)
+        is reached through that name (asked once per file)."""
+        if self._requests is None:
+            self._requests = "requests" in self.ctx.source.text
+        return self._requests
+
     def _sessions_in(self, fn: ast.AST | None) -> set[str]:
         if fn is None or isinstance(fn, ast.Lambda):
             return set()
@@ -117,7 +129,7 @@ class HttpCallWithoutTimeout(Rule):
         if key not in self._local_sessions:
             names: set[str] = set()
             body = fn.body if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) else []
-            for node in walk_local(body):
+            for node in local_statements(body):  # assignments and `with` blocks
                 pairs: list[tuple[ast.expr, ast.expr | None]] = []
                 if isinstance(node, ast.Assign) and len(node.targets) == 1:
                     pairs.append((node.value, node.targets[0]))
@@ -134,7 +146,7 @@ class HttpCallWithoutTimeout(Rule):
         return self._local_sessions[key]
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self._skip:
+        if self._skip or not may_name(node.func, _CALL_NAMES, self.ctx.imports):
             return
         imports = self.ctx.imports
         name = imports.qualname(node.func) or ""
@@ -152,7 +164,7 @@ class HttpCallWithoutTimeout(Rule):
                 )
             return
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _VERBS:
+        if isinstance(func, ast.Attribute) and func.attr in _VERBS and self._names_requests():
             receiver = func.value
             is_session = False
             if isinstance(receiver, ast.Name):

@@ -6,16 +6,17 @@ import ast
 
 from bastion.analysis.orm import (
     CONNECTION_QUERY_METHODS,
+    DJANGO_QUERY_METHODS,
+    FLASK_QUERY_METHODS,
     SESSION_QUERY_METHODS,
     django_query,
     enclosing_loop,
     flask_query,
     guessed_session_name,
+    is_django_manager,
+    is_flask_query_property,
     local_sessions,
     module_session_kind,
-    uses_django,
-    uses_flask_sqlalchemy,
-    uses_sqlalchemy,
 )
 from bastion.context import FileContext
 from bastion.findings import Severity
@@ -23,6 +24,10 @@ from bastion.rule import Rule
 
 # Methods trusted on a variable that is only *named* like a session (`db`, `session`).
 _GUESSED_METHODS = frozenset({"query", "execute", "scalars", "scalar", "exec"})
+# Every method `_is_query` may accept: a call to anything else is not looked at further.
+_QUERY_METHODS = (
+    DJANGO_QUERY_METHODS | FLASK_QUERY_METHODS | SESSION_QUERY_METHODS | CONNECTION_QUERY_METHODS
+)
 
 
 _BATCH_WORDS = ("batch", "chunk", "segment", "page", "partition", "slice", "window")
@@ -195,9 +200,12 @@ class QueryInLoop(Rule):
         super().__init__(ctx)
         # one-off data migrations: a query per row there costs nothing at request time
         self._skip = ctx.is_test_file or "/migrations/" in f"/{ctx.path}"
-        self._sqlalchemy = uses_sqlalchemy(ctx.imports)
-        self._django = uses_django(ctx.imports)
-        self._flask = uses_flask_sqlalchemy(ctx.imports)
+        # what `uses_sqlalchemy`, `uses_django` and `uses_flask_sqlalchemy` answer (module-level
+        # imports), from one pass over the imports instead of six
+        roots = {name.partition(".")[0] for name in ctx.imports.aliases.values()}
+        self._sqlalchemy = not roots.isdisjoint(("sqlalchemy", "sqlmodel", "flask_sqlalchemy"))
+        self._django = "django" in roots
+        self._flask = not roots.isdisjoint(("flask_sqlalchemy", "flask", "sqlalchemy"))
         self._sessions: dict[int, dict[str, str]] = {}
 
     def _local(self, fn: ast.AST | None) -> dict[str, str]:
@@ -207,6 +215,19 @@ class QueryInLoop(Rule):
         if key not in self._sessions:
             self._sessions[key] = dict(local_sessions(fn, self.ctx))
         return self._sessions[key]
+
+    def _may_be_query(self, func: ast.Attribute) -> bool:
+        """What `_is_query` needs and can tell from the call's own shape: `False` means it
+        would say `False`."""
+        attr = func.attr
+        receiver = func.value
+        if self._django and attr in DJANGO_QUERY_METHODS and is_django_manager(receiver):
+            return True
+        if self._flask and attr in FLASK_QUERY_METHODS and is_flask_query_property(receiver):
+            return True
+        if attr not in SESSION_QUERY_METHODS and attr not in CONNECTION_QUERY_METHODS:
+            return False
+        return type(receiver) is ast.Name or (self._sqlalchemy and attr in _GUESSED_METHODS)
 
     def _is_query(self, node: ast.Call) -> bool:
         func = node.func
@@ -227,9 +248,15 @@ class QueryInLoop(Rule):
         return self._sqlalchemy and func.attr in _GUESSED_METHODS and guessed_session_name(receiver)
 
     def visit_Call(self, node: ast.Call) -> None:
+        # every query is a method call by one of a few names: the cheapest question first
+        func = node.func
+        if type(func) is not ast.Attribute or func.attr not in _QUERY_METHODS:
+            return
         if self._skip or not (self._sqlalchemy or self._django or self._flask):
             return
-        # most calls are in no loop at all: ask that first, it is the cheaper question
+        if not self._may_be_query(func):
+            return
+        # most calls are in no loop at all: ask that before resolving the receiver
         loop = enclosing_loop(self.ctx.stack, node)
         if loop is None:
             return

@@ -10,6 +10,7 @@ from bastion.analysis.django import (
     is_overridden,
     top_level_settings,
 )
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import (
     argument,
     has_kwargs_splat,
@@ -23,6 +24,7 @@ from bastion.findings import Severity
 from bastion.rule import Example, Rule
 
 _FLASK_MODULES = ("flask", "quart")
+_APP_OR_METHOD_NAMES = last_parts(FASTAPI_APPS | {"run", "update"})
 
 
 def _uses_flask(rule: Rule, receiver: ast.expr) -> bool:
@@ -112,6 +114,8 @@ class DebugEnabled(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
+        if not may_name(func, _APP_OR_METHOD_NAMES, self.ctx.imports):
+            return  # neither `FastAPI(...)` nor `.run(...)`/`.update(...)`
         qualified = self.ctx.imports.imported_qualname(func)
         if qualified in FASTAPI_APPS:
             if is_true(keyword_value(node, "debug")) and not self._skip():
@@ -161,6 +165,7 @@ _TRUSTED_HOST = frozenset(
 _MIDDLEWARE_WRAPPERS = frozenset(
     {"starlette.middleware.Middleware", "fastapi.middleware.Middleware"}
 )
+_MIDDLEWARE_NAMES = last_parts(_TRUSTED_HOST | _MIDDLEWARE_WRAPPERS | {"add_middleware"})
 
 
 class AllowedHostsWildcard(Rule):
@@ -220,6 +225,8 @@ class AllowedHostsWildcard(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
+            return
+        if not may_name(node.func, _MIDDLEWARE_NAMES, self.ctx.imports):
             return
         imports = self.ctx.imports
         qualified = imports.imported_qualname(node.func)

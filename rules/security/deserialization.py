@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import argument, keyword_value, walk_local
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.imports import ImportMap
@@ -30,6 +31,9 @@ _PICKLE_LIKE = {
 _YAML_LOADS = frozenset({"yaml.load", "yaml.load_all"})
 _YAML_UNSAFE_CALLS = frozenset(
     {"yaml.unsafe_load", "yaml.unsafe_load_all", "yaml.full_load", "yaml.full_load_all"}
+)
+_CALL_NAMES = last_parts(
+    [*_PICKLE_LIKE, *_YAML_LOADS, *_YAML_UNSAFE_CALLS, "eval", "exec", "builtins.eval"]
 )
 _SAFE_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
 
@@ -101,7 +105,8 @@ class UnsafeDeserialization(Rule):
     )
     cwe = (502, 95)
     fix_safety = FixSafety.SAFE
-    requires = ("yaml", "pickle", "marshal", "eval", "exec", "shelve")
+    # the commonest first: a file that has one is let through after a short search
+    requires = ("exec", "eval", "pickle", "yaml", "marshal", "shelve")
     bad = [
         Example(
             "import yaml\n\nconfig = yaml.load(request.data)\n",
@@ -154,6 +159,8 @@ class UnsafeDeserialization(Rule):
         return Fix(node.with_changes(func=new_func, args=[stream]), imports=imports)
 
     def visit_Call(self, node: ast.Call) -> None:
+        if not may_name(node.func, _CALL_NAMES, self.ctx.imports):
+            return
         imports = self.ctx.imports
         qualified = imports.qualname(node.func) or ""
         if qualified in _YAML_LOADS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.injection import LocalAssignments
 from bastion.analysis.nodes import argument, has_kwargs_splat, is_false, keyword_value, string_value
 from bastion.findings import Severity
@@ -15,6 +16,8 @@ JWT_ENCODE = frozenset(
 JWT_DECODE = frozenset(
     {"jwt.decode", "jwt.api_jwt.decode", "jose.jwt.decode", "jose.jwt.jwt.decode"}
 )
+_ENCODE_NAMES = last_parts(JWT_ENCODE)
+_DECODE_NAMES = last_parts(JWT_DECODE)
 
 
 def _dict_keys(node: ast.expr) -> tuple[set[str], bool] | None:
@@ -137,6 +140,8 @@ class JwtWithoutExpiry(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
             return
+        if not may_name(node.func, _ENCODE_NAMES, self.ctx.imports):
+            return
         if self.ctx.imports.imported_qualname(node.func) not in JWT_ENCODE:
             return
         payload = argument(node, 0, "payload") or keyword_value(node, "claims")
@@ -227,6 +232,8 @@ class JwtInsecureDecode(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
+            return
+        if not may_name(node.func, _DECODE_NAMES, self.ctx.imports):
             return
         qualified = self.ctx.imports.imported_qualname(node.func)
         if qualified not in JWT_DECODE:

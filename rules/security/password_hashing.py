@@ -6,6 +6,7 @@ import ast
 import re
 
 from bastion.analysis.django import is_deployment_settings, is_overridden, top_level_settings
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.injection import LocalAssignments, Scope
 from bastion.analysis.nodes import argument, keyword_value, string_elements, string_value
 from bastion.context import FileContext
@@ -44,6 +45,11 @@ _WEAK_PASSLIB = frozenset(
     }
 )
 _CRYPT_CONTEXT = frozenset({"passlib.context.CryptContext", "passlib.apps.CryptContext"})
+# what a call looked at below ends with: a context, a passlib hasher's method, a hashlib
+# constructor, or a hash object's `update`
+_CALL_NAMES = (
+    last_parts(_CRYPT_CONTEXT) | _FAST_HASHES | {"hash", "encrypt", "using", "new", "update"}
+)
 _WEAK_DJANGO_HASHERS = ("MD5PasswordHasher", "SHA1PasswordHasher")
 _PASSWORD_WORDS = ("password", "passwd", "passphrase", "pwd")
 _NOT_A_PASSWORD = ("token", "reset", "hash", "digest")
@@ -166,7 +172,7 @@ class WeakPasswordHash(Rule):
                     )
 
     def visit_Call(self, node: ast.Call) -> None:
-        if self.ctx.is_test_file:
+        if self.ctx.is_test_file or not may_name(node.func, _CALL_NAMES, self.ctx.imports):
             return
         qualified = self.ctx.imports.imported_qualname(node.func) or ""
         if qualified in _CRYPT_CONTEXT:

@@ -6,6 +6,7 @@ import ast
 import itertools
 from typing import Any
 
+from bastion.analysis.fastpath import may_name
 from bastion.analysis.fixes import ast_path_at, binds_other
 from bastion.analysis.nodes import target_names
 from bastion.analysis.secrets import name_words
@@ -62,6 +63,7 @@ _PICKERS = frozenset(
 # Float producers: only when the result is stored under a secret's name (a `refresh_token`
 # method may well sleep `random.uniform(0, 1)` seconds as jitter).
 _FLOATS = frozenset({"random", "uniform"})
+_RANDOM_NAMES = _PICKERS | _FLOATS
 
 _SENSITIVE_WORDS = frozenset(
     {
@@ -242,7 +244,10 @@ class InsecureRandomness(Rule):
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
-        qualified = self.ctx.imports.qualname(node.func) or ""
+        func = node.func
+        if not may_name(func, _RANDOM_NAMES, self.ctx.imports):
+            return
+        qualified = self.ctx.imports.qualname(func) or ""
         module, _, function = qualified.rpartition(".")
         if module != "random" or (function not in _PICKERS and function not in _FLOATS):
             return

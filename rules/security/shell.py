@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import argument, is_true, keyword_value, walk_local
 from bastion.findings import Severity
 from bastion.rule import Rule
@@ -29,6 +30,7 @@ _ALWAYS_SHELL = frozenset(
         "commands.getoutput",
     }
 )
+_SHELL_NAMES = last_parts(_SHELL_OPTIONAL | _ALWAYS_SHELL)
 _QUOTERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
 
 
@@ -57,7 +59,10 @@ class ShellInjection(Rule):
         "check=True)`; if a shell is unavoidable, quote every value with `shlex.quote(...)`."
     )
     cwe = (78,)
-    requires = ("subprocess", "os", "system", "popen", "create_subprocess_shell")
+    # Each sink's module or function name (imports rename only the root): `subprocess` (also in
+    # `create_subprocess_shell`), `os.system`, `os.popen`, `commands.getoutput`. Not "os",
+    # which is in nearly every file ("pos", "close").
+    requires = ("subprocess", "system", "popen", "getoutput")
     bad = [
         "import subprocess\n\nsubprocess.run(f'convert {src} {dst}', shell=True, check=True)\n",
         "import os\n\nos.system('rm -rf ' + path)\n",
@@ -76,6 +81,8 @@ class ShellInjection(Rule):
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
+        if not may_name(node.func, _SHELL_NAMES, self.ctx.imports):
+            return
         qualified = self.ctx.imports.qualname(node.func) or ""
         if qualified in _SHELL_OPTIONAL:
             if not is_true(keyword_value(node, "shell")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.injection import (
     StringBuilding,
     building_label,
@@ -27,6 +28,10 @@ _TEXT = frozenset(
     }
 )
 _RAW_SQL = frozenset({"django.db.models.RawSQL", "django.db.models.expressions.RawSQL"})
+# The last part of those names (imports rename only the root of a dotted name).
+_TEXT_NAMES = last_parts(_TEXT | _RAW_SQL)
+# every method name `visit_Call` looks at
+_SQL_METHODS = _EXECUTE_METHODS | {"raw", "extra"} | _TEXT_NAMES
 
 # Text that ends right before a *value* (data) position of SQL: an operator, a keyword that
 # takes an expression, inside a quoted literal. Identifiers (`FROM %s`, `"%s"`, `SELECT %s`)
@@ -145,10 +150,12 @@ class SqlStringBuilding(Rule):
         self.strings = StringBuilding(fragment_word="sql", position_filter=in_data_position)
 
     def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        method = func.attr if type(func) is ast.Attribute else ""
+        if method and method not in _SQL_METHODS:
+            return  # most calls: a method by another name
         if self.ctx.is_test_file:
             return
-        func = node.func
-        method = func.attr if isinstance(func, ast.Attribute) else ""
         if method in _EXECUTE_METHODS:
             self._check(node, argument(node, 0, "statement") or keyword_value(node, "sql"))
             return
@@ -158,6 +165,8 @@ class SqlStringBuilding(Rule):
         if method == "extra":
             self._check_extra(node)
             return
+        if not may_name(func, _TEXT_NAMES, self.ctx.imports):
+            return  # neither `text(...)` nor `RawSQL(...)`
         qualified = self.ctx.imports.imported_qualname(func) or ""
         if qualified in _TEXT:
             self._check(node, argument(node, 0, "text"), needs_sql=False)

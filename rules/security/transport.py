@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import is_false, keyword_value
 from bastion.findings import Severity
 from bastion.rule import Rule
@@ -27,6 +28,7 @@ _CLIENTS = frozenset(
     }
 )
 _UNVERIFIED_CONTEXTS = frozenset({"ssl._create_unverified_context", "ssl._create_stdlib_context"})
+_UNVERIFIED_NAMES = last_parts(_UNVERIFIED_CONTEXTS)
 
 
 class TlsVerifyDisabled(Rule):
@@ -80,6 +82,8 @@ class TlsVerifyDisabled(Rule):
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
+        if not node.keywords and not may_name(node.func, _UNVERIFIED_NAMES, self.ctx.imports):
+            return  # without keywords, only `ssl._create_unverified_context()` is flagged
         imports = self.ctx.imports
         qualified = imports.qualname(node.func) or ""
         if qualified in _UNVERIFIED_CONTEXTS:

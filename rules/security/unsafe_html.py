@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.injection import StringBuilding, building_label, describe
 from bastion.analysis.nodes import argument
 from bastion.context import FileContext
@@ -26,6 +27,7 @@ _SINKS: dict[str, tuple[str, int, str]] = {
     "starlette.responses.HTMLResponse": ("sends it as HTML", 0, "content"),
 }
 # Calls whose result is already escaped HTML (or a marked-safe value checked on its own).
+_SINK_NAMES = last_parts(_SINKS)
 _HTML_SAFE_CALLS = (
     "Markup",
     "mark_safe",
@@ -77,7 +79,8 @@ class UnsafeHtml(Rule):
         '`Markup("<b>{}</b>").format(name)` / `escape(name)` (markupsafe), or a template file '
         "with `render_template(...)` and the value as a context variable."
     )
-    requires = ("Markup", "mark_safe", "SafeString", "format_html", "template_string", "HTML")
+    # the commonest first: a file that has one is let through after a short search
+    requires = ("HTML", "mark_safe", "format_html", "Markup", "SafeString", "template_string")
     bad = [
         "from markupsafe import Markup\n\ndef badge(user):\n"
         "    return Markup(f'<b>{user.name}</b>')\n",
@@ -111,6 +114,8 @@ class UnsafeHtml(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
+            return
+        if not may_name(node.func, _SINK_NAMES, self.ctx.imports):
             return
         qualified = self.ctx.imports.imported_qualname(node.func)
         sink = _SINKS.get(qualified or "")

@@ -48,8 +48,9 @@ class DeprecatedXssProtectionHeader(Rule):
     )
     hint = "Send `X-XSS-Protection: 0` (or drop it) and set a `Content-Security-Policy` instead."
     fix_safety = FixSafety.SAFE
-    # the header name is case-insensitive: every spelling of "xss"
-    requires = ("xss", "xsS", "xSs", "xSS", "Xss", "XsS", "XSs", "XSS")
+    # The header name is case-insensitive: the module must spell "xss" in some case. Asked by
+    # `visit_Module` on the lower-cased text (one search, not eight of the text).
+    requires = ()
     bad = [
         Example(
             'def secure(response):\n    response.headers["X-XSS-Protection"] = "1; mode=block"\n'
@@ -91,8 +92,12 @@ class DeprecatedXssProtectionHeader(Rule):
             return Fix(node.with_changes(value=cst.Name("False")))
         return None
 
+    _off = False  # the module never spells "xss": nothing to find
+
     def visit_Module(self, node: ast.Module) -> None:
-        if not is_deployment_settings(self.ctx):
+        # the module is the first node of the walk: this runs before every other visitor
+        self._off = "xss" not in self.ctx.source.text.lower()
+        if self._off or not is_deployment_settings(self.ctx):
             return
         for setting in top_level_settings(node):
             if is_overridden(node, setting):
@@ -107,6 +112,8 @@ class DeprecatedXssProtectionHeader(Rule):
         self.report(node, f"`X-XSS-Protection: {value}` switches on a removed, leaky filter")
 
     def visit_Dict(self, node: ast.Dict) -> None:
+        if self._off:
+            return
         for key, value in zip(node.keys, node.values, strict=True):
             if key is not None and _is_header(key):
                 text = _enabling(value)
@@ -114,12 +121,16 @@ class DeprecatedXssProtectionHeader(Rule):
                     self._flag(value, text)
 
     def visit_Tuple(self, node: ast.Tuple) -> None:
+        if self._off:
+            return
         if len(node.elts) == 2 and _is_header(node.elts[0]):
             text = _enabling(node.elts[1])
             if text is not None:
                 self._flag(node.elts[1], text)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        if self._off:
+            return
         for target in node.targets:
             if isinstance(target, ast.Subscript) and _is_header(target.slice):
                 text = _enabling(node.value)
@@ -127,6 +138,8 @@ class DeprecatedXssProtectionHeader(Rule):
                     self._flag(node.value, text)
 
     def visit_Call(self, node: ast.Call) -> None:
+        if self._off:
+            return
         func = node.func
         if not isinstance(func, ast.Attribute) or func.attr not in _SETTERS:
             return

@@ -157,9 +157,9 @@ class FileAnalyzer:
         ctx = FileContext(
             path=source.path, kind=source.kind, source=source_text, config=self.config
         )
-        wanted = _wanted if self.prefilter else _always
-        rules = [r for r in self.file_rules if source.kind in r.kinds and wanted(r, text)]
-        collectors = [c for c in self.collectors if source.kind in c.kinds and wanted(c, text)]
+        wanted = _wanted_in(text) if self.prefilter else _always
+        rules = [r for r in self.file_rules if source.kind in r.kinds and wanted(r)]
+        collectors = [c for c in self.collectors if source.kind in c.kinds and wanted(c)]
         if source.kind == "python":
             if not self._parse_python(ctx, result):
                 return
@@ -304,7 +304,8 @@ class FileAnalyzer:
         finally:
             stack.clear()
         for visitor in visitors:
-            self._call(visitor.finish, visitor, ctx, result)
+            if type(visitor).finish not in _NO_FINISH:  # most rules have nothing to finish
+                self._call(visitor.finish, visitor, ctx, result)
 
     def _call(
         self,
@@ -415,12 +416,31 @@ def _guarded(
     return call
 
 
-def _always(rule: type[Rule] | type[FactCollector], text: str) -> bool:
+def _always(rule: type[Rule] | type[FactCollector]) -> bool:
     return True
 
 
-def _wanted(rule: type[Rule] | type[FactCollector], text: str) -> bool:
-    return not rule.requires or any(token in text for token in rule.requires)
+def _wanted_in(text: str) -> Callable[[type[Rule] | type[FactCollector]], bool]:
+    """Whether a rule's text pre-filter (`requires`) lets it run on `text`: any of its tokens
+    occurs there. Each token is searched once per text, since rules share tokens."""
+    seen: dict[str, bool] = {}
+
+    def wanted(rule: type[Rule] | type[FactCollector]) -> bool:
+        if not rule.requires:
+            return True
+        for token in rule.requires:
+            found = seen.get(token)
+            if found is None:
+                found = seen[token] = token in text
+            if found:
+                return True
+        return False
+
+    return wanted
+
+
+# The hooks' own no-op `finish`: not worth a guarded call per rule and file.
+_NO_FINISH = (Rule.finish, FactCollector.finish)
 
 
 _NEWER_SYNTAX = re.compile(

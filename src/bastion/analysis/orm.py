@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import Literal
 
-from bastion.analysis.nodes import walk_local
+from bastion.analysis.nodes import local_statements, walk_local
 from bastion.context import FileContext
 from bastion.imports import ImportMap
 
@@ -361,12 +361,12 @@ def dependency_kind(name: str, ctx: FileContext) -> Kind | None:
         if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) or stmt.name != name:
             continue
         made: dict[str, Kind] = {}
-        for node in walk_local(stmt.body):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                kind = creation_kind(node.value, ctx)
+        for statement in local_statements(stmt.body):
+            if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+                kind = creation_kind(statement.value, ctx)
                 if kind is not None:
-                    made.update({t.id: kind for t in node.targets if isinstance(t, ast.Name)})
-            for item in _with_items(node):
+                    made.update({t.id: kind for t in statement.targets if isinstance(t, ast.Name)})
+            for item in _with_items(statement):
                 if isinstance(item.context_expr, ast.Call) and isinstance(
                     item.optional_vars, ast.Name
                 ):
@@ -414,7 +414,7 @@ def local_sessions(
             found[arg.arg] = kind
     if isinstance(func, ast.Lambda):
         return found
-    for node in walk_local(func.body):
+    for node in local_statements(func.body):  # assignments and `with` blocks: statements
         if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
             kind = creation_kind(node.value, ctx)
             if isinstance(node, ast.AnnAssign):

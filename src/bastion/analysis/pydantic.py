@@ -58,6 +58,28 @@ def _is_v1_compat(qualified: str) -> bool:
     return qualified.startswith("pydantic.v1.") or qualified == "pydantic.v1"
 
 
+# Statements that hold no other statement.
+_SIMPLE_STATEMENTS = frozenset(
+    {
+        ast.Expr,
+        ast.Assign,
+        ast.AugAssign,
+        ast.AnnAssign,
+        ast.Return,
+        ast.Import,
+        ast.ImportFrom,
+        ast.Pass,
+        ast.Break,
+        ast.Continue,
+        ast.Raise,
+        ast.Assert,
+        ast.Delete,
+        ast.Global,
+        ast.Nonlocal,
+    }
+)
+
+
 def class_definitions(tree: ast.Module) -> list[ast.ClassDef]:
     """Every `class` statement, at any depth: only statement lists are followed (a class is a
     statement), never expressions, which is most of a tree."""
@@ -65,6 +87,8 @@ def class_definitions(tree: ast.Module) -> list[ast.ClassDef]:
     todo: list[ast.stmt] = list(tree.body)
     while todo:
         stmt = todo.pop()
+        if type(stmt) in _SIMPLE_STATEMENTS:
+            continue  # most statements: no statement lists inside
         if isinstance(stmt, ast.ClassDef):
             found.append(stmt)
         for name in ("body", "orelse", "finalbody"):
@@ -174,14 +198,15 @@ def _toml(path: Path) -> dict[str, Any]:
 
 
 def _requirement_specs(lines: Iterable[Any]) -> Iterator[SpecifierSet]:
-    from packaging.requirements import InvalidRequirement, Requirement
-
     for line in lines:
         if not isinstance(line, str):
             continue
         text = line.split("#", 1)[0].strip()
         if not text or text.startswith("-"):
             continue
+        # imported here, when there is a requirement to read: the import costs ~40 ms
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             req = Requirement(text)
         except InvalidRequirement:
