@@ -161,6 +161,7 @@ class ErrorDetailLeak(Rule):
     )
     cwe = (209,)
     requires = ("except", "traceback", "errorhandler")  # "exception_handler" has "except"
+    call_names = _SINK_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         "from fastapi import HTTPException\n\ndef charge(order):\n    try:\n        pay(order)\n"
         "    except Exception as e:\n        raise HTTPException(status_code=500, detail=str(e))\n",

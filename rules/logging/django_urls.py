@@ -7,6 +7,7 @@ import ast
 from collections.abc import Iterator
 from typing import Any
 
+from bastion.analysis.fastpath import may_name
 from bastion.analysis.nodes import keyword_value, string_value
 from bastion.analysis.urlconf import (
     INCLUDE_FUNCTIONS,
@@ -47,6 +48,7 @@ class DjangoUrlConfFacts(FactCollector):
 
     key = URLCONF_FACTS
     requires = ("django",)
+    call_names = _ROUTE_NAMES  # visit_Call's only calls (see may_name)
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
@@ -66,9 +68,8 @@ class DjangoUrlConfFacts(FactCollector):
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-        if name not in _ROUTE_NAMES:
-            return  # the cheap test first: this runs for every call of every Django module
+        if not may_name(func, _ROUTE_NAMES, self.ctx.imports):
+            return  # the cheap test first (the engine asks it too, see `call_names`)
         if self.ctx.imports.qualname(func) not in ROUTE_FUNCTIONS:
             return
         route = _argument(node, 0, "route")

@@ -44,6 +44,7 @@ class PrintInAppCode(Rule):
         "value)` (or structlog/loguru if the project uses them)."
     )
     requires = ("print",)
+    call_names = frozenset({"print"})  # visit_Call's only calls (see may_name)
     bad = [
         "def create_user(data):\n    user = User(**data)\n    print('created', user.id)\n"
         "    return user\n",

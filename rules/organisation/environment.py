@@ -159,6 +159,7 @@ class ScatteredEnvAccess(Rule):
     )
     options = {"settings-modules": DEFAULT_SETTINGS_MODULES}
     requires = ("environ", "getenv")
+    call_names = _GETENV_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         Example(
             "import os\n\ndef get_db():\n    return connect(os.environ['DATABASE_URL'])\n",

@@ -44,6 +44,7 @@ class FastapiOnEvent(Rule):
     # imports one of them): a cheaper filter than the event names (the web facts search the
     # same words, so the engine searches them once).
     requires = ("fastapi", "starlette")
+    call_names = _CALL_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.on_event('startup')\n"
         "async def connect():\n    await db.connect()\n",

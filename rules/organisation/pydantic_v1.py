@@ -246,6 +246,7 @@ class PydanticV1Api(Rule):
         "`@field_validator`, `model_config = ConfigDict(...)`, `pattern=`."
     )
     requires = ("pydantic", "fastapi", "sqlmodel", "schema", "parse_obj", "from_orm", "parse_raw")
+    call_names = _CALL_NAMES  # visit_Call's only calls (see may_name)
     # safe where v2 runs the v1 spelling as exactly the new call (`.dict()` -> `.model_dump()`
     # with the same keywords, `regex=` -> `pattern=`...); the rest is hint only
     fix_safety = FixSafety.SAFE

@@ -149,6 +149,7 @@ class BlockingCallInAsync(Rule):
     hint = "Use the async equivalent, or run the blocking call with `await asyncio.to_thread(...)`."
     fix_safety = FixSafety.SAFE  # the `time.sleep` case only; other findings are not fixable
     requires = ("async",)
+    call_names = _CALL_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         "import requests\n\nasync def fetch(url):\n"
         "    return requests.get(url, timeout=5).json()\n",

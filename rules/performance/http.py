@@ -55,6 +55,7 @@ class HttpCallWithoutTimeout(Rule):
     fix_safety = FixSafety.UNSAFE  # a call that legitimately took longer than 10 s now fails
     fix_node = "Call"
     requires = ("requests", "httpx")
+    call_names = _CALL_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         Example(
             "import requests\n\ndef fetch(url):\n    return requests.get(url).json()\n",

@@ -166,6 +166,7 @@ class QueryInLoop(Rule):
         "(`selectinload`, `select_related`/`prefetch_related`)."
     )
     requires = ("for",)
+    call_names = _QUERY_METHODS  # visit_Call's only calls (see may_name)
     bad = [
         "from sqlalchemy.orm import Session\n\n"
         "def totals(db: Session, user_ids):\n    return [db.query(Order).filter(Order.user_id "

@@ -57,6 +57,7 @@ class DevServerInProduction(Rule):
     )
     kinds: ClassVar[frozenset[str]] = frozenset({"python", "dockerfile", "procfile", "compose"})
     requires = ("run", "dev", "reload")
+    call_names = frozenset({"run"})  # visit_Call's only calls (see may_name)
     bad = [
         "from flask import Flask\napp = Flask(__name__)\napp.run(host='0.0.0.0')\n",
         Example('FROM python:3.12.4\nCMD ["flask", "run", "--host=0.0.0.0"]\n', path="Dockerfile"),

@@ -77,6 +77,7 @@ class InsecureCookie(Rule):
         "such as a CSRF token); in Django set `SESSION_COOKIE_SECURE = True`."
     )
     requires = ("set_cookie", "COOKIE_SECURE")
+    call_names = frozenset({"set_cookie"})  # visit_Call's only calls (see may_name)
     bad = [
         "from flask import make_response\n\ndef login(token):\n"
         "    resp = make_response('ok')\n    resp.set_cookie('session', token)\n    return resp\n",

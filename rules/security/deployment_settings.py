@@ -75,6 +75,7 @@ class DebugEnabled(Rule):
         "`DEBUG = True` in a dev-only settings file."
     )
     requires = ("debug", "DEBUG")
+    call_names = _APP_OR_METHOD_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         "from flask import Flask\n\napp = Flask(__name__)\n\n"
         'if __name__ == "__main__":\n    app.run(host="0.0.0.0", debug=True)\n',
@@ -192,6 +193,7 @@ class AllowedHostsWildcard(Rule):
         "from the environment per deployment."
     )
     requires = ("TrustedHostMiddleware", "ALLOWED_HOSTS", "trustedhost")
+    call_names = _MIDDLEWARE_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         "from fastapi import FastAPI\nfrom fastapi.middleware.trustedhost import "
         "TrustedHostMiddleware\n\napp = FastAPI()\n"

@@ -107,6 +107,7 @@ class UnsafeDeserialization(Rule):
     fix_safety = FixSafety.SAFE
     # the commonest first: a file that has one is let through after a short search
     requires = ("exec", "eval", "pickle", "yaml", "marshal", "shelve")
+    call_names = _CALL_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         Example(
             "import yaml\n\nconfig = yaml.load(request.data)\n",

@@ -117,6 +117,7 @@ class JwtWithoutExpiry(Rule):
         "(and refresh tokens for longer sessions)."
     )
     requires = ("jwt",)
+    call_names = _ENCODE_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         "import jwt\n\ndef token(user):\n"
         '    return jwt.encode({"sub": str(user.id)}, KEY, algorithm="HS256")\n',
@@ -211,6 +212,7 @@ class JwtInsecureDecode(Rule):
         '`["RS256"]`), never `"none"`, and keep `verify_signature` on.'
     )
     requires = ("jwt",)
+    call_names = _DECODE_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         "import jwt\n\ndef claims(token):\n    return jwt.decode(token, KEY)\n",
         "import jwt\n\ndef claims(token):\n"

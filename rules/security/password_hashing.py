@@ -121,6 +121,7 @@ class WeakPasswordHash(Rule):
         "PBKDF2/Argon2 hashers; keep weak schemes only as `deprecated` for migration."
     )
     requires = ("hashlib", "CryptContext", "passlib", "PASSWORD_HASHERS")
+    call_names = _CALL_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         "import hashlib\n\ndef store(user, password):\n"
         "    user.pw_hash = hashlib.md5(password.encode()).hexdigest()\n",

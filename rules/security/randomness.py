@@ -191,6 +191,7 @@ class InsecureRandomness(Rule):
     )
     cwe = (330, 338)
     requires = ("random",)
+    call_names = _RANDOM_NAMES  # visit_Call's only calls (see may_name)
     # unsafe: the values change (and a seeded `random` no longer replays them); the mapping
     # itself is exact - `secrets.choice`, `secrets.randbits`, `secrets.token_bytes`,
     # `secrets.randbelow(n)` for `randrange(n)` and `randint(a, b)` with literal bounds, else

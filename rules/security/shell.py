@@ -63,6 +63,7 @@ class ShellInjection(Rule):
     # `create_subprocess_shell`), `os.system`, `os.popen`, `commands.getoutput`. Not "os",
     # which is in nearly every file ("pos", "close").
     requires = ("subprocess", "system", "popen", "getoutput")
+    call_names = _SHELL_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         "import subprocess\n\nsubprocess.run(f'convert {src} {dst}', shell=True, check=True)\n",
         "import os\n\nos.system('rm -rf ' + path)\n",

@@ -81,6 +81,7 @@ class UnsafeHtml(Rule):
     )
     # the commonest first: a file that has one is let through after a short search
     requires = ("HTML", "mark_safe", "format_html", "Markup", "SafeString", "template_string")
+    call_names = _SINK_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         "from markupsafe import Markup\n\ndef badge(user):\n"
         "    return Markup(f'<b>{user.name}</b>')\n",

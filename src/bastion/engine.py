@@ -95,8 +95,8 @@ class FileAnalyzer:
         self, config: Config, registry: Registry | None = None, *, prefilter: bool = True
     ) -> None:
         self.config = config
-        # Text pre-filters (`Rule.requires`) only skip work; turning them off must never change
-        # a result (tests compare both ways).
+        # Text pre-filters (`Rule.requires`) and call filters (`Rule.call_names`) only skip
+        # work; turning them off must never change a result (tests compare both ways).
         self.prefilter = prefilter
         self.registry = registry or load_registry()
         enabled = config.enabled_rules(self.registry)
@@ -231,6 +231,8 @@ class FileAnalyzer:
         # collected before the walk).
         enter.setdefault(ast.Import, []).insert(0, ctx.imports.add_import)
         enter.setdefault(ast.ImportFrom, []).insert(0, ctx.imports.add_import)
+        # like the text pre-filters, the call filter only saves time: off, it must change nothing
+        calls = _CallDispatch(enter.get(ast.Call, []), ctx.imports.aliases, self.prefilter)
 
         def crashed(handler: Callable[[Any], None], node: ast.AST, exc: Exception) -> None:
             """A bug in a rule must not take the run down: record it (exit 2), stop running
@@ -248,6 +250,7 @@ class FileAnalyzer:
                     table[key] = [
                         h for h in handlers if getattr(h, "__self__", None) is not visitor
                     ]
+            calls.reset(enter.get(ast.Call, []))
 
         stack = ctx.stack
         child_fields = _CHILD_FIELDS
@@ -274,7 +277,10 @@ class FileAnalyzer:
                     continue
                 node = item  # type: ignore[assignment]
                 node_type = type(node)
-                handlers = enter.get(node_type)
+                if node_type is ast.Call and calls.filtered:
+                    handlers = calls.handlers(node)  # type: ignore[arg-type]
+                else:
+                    handlers = enter.get(node_type)
                 if handlers:
                     for handler in handlers:
                         try:
@@ -418,6 +424,44 @@ def _guarded(
 
 def _always(rule: type[Rule] | type[FactCollector]) -> bool:
     return True
+
+
+class _CallDispatch:
+    """`visit_Call` handlers by call name: a visitor with `call_names` is only called for the
+    calls whose name can end with one of them (the question `fastpath.may_name` asks), so the
+    thousands of other calls of a module cost it nothing. Handlers keep their order."""
+
+    def __init__(
+        self, handlers: list[Callable[[Any], None]], aliases: dict[str, str], enabled: bool
+    ) -> None:
+        self.aliases = aliases
+        self.enabled = enabled
+        self.reset(handlers)
+
+    def reset(self, handlers: list[Callable[[Any], None]]) -> None:
+        self.all = handlers
+        self.names = [getattr(getattr(h, "__self__", None), "call_names", None) for h in handlers]
+        self.filtered = self.enabled and any(names is not None for names in self.names)
+        self.by_name: dict[str, list[Callable[[Any], None]]] = {}
+
+    def handlers(self, node: ast.Call) -> list[Callable[[Any], None]]:
+        func = node.func
+        kind = type(func)
+        if kind is ast.Attribute:
+            name: str = func.attr  # type: ignore[attr-defined]
+        elif kind is ast.Name:
+            local: str = func.id  # type: ignore[attr-defined]
+            name = self.aliases.get(local, local).rpartition(".")[2]
+        else:
+            return self.all  # `f()()`, `handlers[0]()`: any name is possible
+        found = self.by_name.get(name)
+        if found is None:
+            found = self.by_name[name] = [
+                h
+                for h, names in zip(self.all, self.names, strict=True)
+                if names is None or name in names
+            ]
+        return found
 
 
 def _wanted_in(text: str) -> Callable[[type[Rule] | type[FactCollector]], bool]:

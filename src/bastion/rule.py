@@ -168,6 +168,10 @@ class Rule(RuleMeta):
     # Cheap pre-filter: the rule only runs on files whose text contains one of these strings.
     # Empty means "always run". A filter must never change results, only save time.
     requires: ClassVar[tuple[str, ...]] = ()
+    # Dispatch filter for `visit_Call`: when set, the engine calls it only for calls whose name
+    # can end with one of these (`bastion.analysis.fastpath.may_name`: an attribute call's
+    # attribute, or what a bare name was imported as). None: every call.
+    call_names: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx
@@ -283,6 +287,7 @@ class FactCollector:
     key: ClassVar[str] = ""
     kinds: ClassVar[frozenset[str]] = frozenset({"python"})
     requires: ClassVar[tuple[str, ...]] = ()
+    call_names: ClassVar[frozenset[str] | None] = None  # as `Rule.call_names`
 
     def __init__(self, ctx: FileContext) -> None:
         self.ctx = ctx

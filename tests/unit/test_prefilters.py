@@ -1,6 +1,6 @@
-"""Pre-filters (`Rule.requires`) are an optimisation only: with and without them, every rule
-gives the same findings - on every rule's own examples, on the fixture projects, and on
-generated programs."""
+"""Pre-filters (`Rule.requires`) and call filters (`Rule.call_names`) are an optimisation only:
+with and without them, every rule gives the same findings - on every rule's own examples, on
+the fixture projects, and on generated programs."""
 
 from __future__ import annotations
 
@@ -51,3 +51,25 @@ def test_fixture_and_example_projects_agree() -> None:
 def test_generated_programs_agree(code: str) -> None:
     with_filter, without_filter = both("generated.py", code.encode())
     assert with_filter == without_filter
+
+
+CALL_SHAPES = {
+    # an aliased import: the call's name is not the function's
+    "from subprocess import run as sh\n\nsh(cmd, shell=True)\n": "SEC017",
+    # imported inside the function, after other calls of the same name were seen
+    "def f(cmd):\n    run(cmd)\n    from subprocess import run\n    run(cmd, shell=True)\n": (
+        "SEC017"
+    ),
+    # a module alias and an attribute call
+    "import pickle as p\n\ndef load(blob):\n    return p.loads(blob)\n": "SEC013",
+    # a call of a call's result: no name to filter on
+    "import yaml\n\ndef load(s):\n    return getattr(yaml, 'load')(s)\n": None,
+}
+
+
+def test_call_filters_see_aliases_and_late_imports() -> None:
+    for code, rule in CALL_SHAPES.items():
+        with_filter, without_filter = both("app/module.py", code.encode())
+        assert with_filter == without_filter, code
+        if rule is not None:
+            assert rule in {f["rule"] for f in with_filter}, code  # type: ignore[index]
