@@ -253,7 +253,7 @@ def main() -> None:
         for record in cache_dir.rglob("replay/*.json"):
             record.unlink()
 
-    scenario(
+    warm_files = scenario(
         "warm-no-replay",
         bastion(".", "--cache-dir", str(cache_dir), "--jobs", str(jobs)),
         prepare=forget_reports,
@@ -289,7 +289,8 @@ def main() -> None:
     floor_n = next(r for r in rows if r["scenario"] == f"floor-{jobs}")
     print(
         f"ratios: cold-{jobs}/floor-{jobs} = {ratio(cold, floor_n)}, "
-        f"warm/cold = {ratio(warm, cold)}",
+        f"cold-{jobs}/warm = {ratio(cold, warm)}, cold-{jobs}/warm-no-replay = "
+        f"{ratio(cold, warm_files)}",
         end="",
     )
     for peer, row in peer_rows.items():
