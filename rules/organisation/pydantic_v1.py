@@ -8,7 +8,7 @@ from typing import Any
 
 from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.fixes import append_arg, ast_path_at, ast_start, keyword_arg
-from bastion.analysis.nodes import keyword
+from bastion.analysis.nodes import keyword, walk_statements
 from bastion.analysis.pydantic import (
     MODEL_BASES,
     class_definitions,
@@ -463,7 +463,7 @@ class PydanticV1Api(Rule):
             if model is not None:
                 scope[arg.arg] = model
         # every variable below is bound to a model class of this module: none, nothing to find
-        for node in ast.walk(func) if self._models else ():
+        for node in walk_statements(func) if self._models else ():
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
             elif isinstance(node, ast.AnnAssign) and node.value is not None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import hypothesmith
+from hypothesis import given
+
 from bastion.analysis.fastpath import last_parts, may_name
-from bastion.analysis.nodes import local_statements, walk_local
+from bastion.analysis.nodes import local_statements, walk_local, walk_statements
 from bastion.imports import ImportMap
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,3 +70,45 @@ def test_may_name_rules_out_only_attributes_with_another_last_part() -> None:
         assert may_name(func(code), names, imports), code
     for code in ("anything(s)", "y.safe_load(s)"):
         assert not may_name(func(code), names, imports), code
+
+
+WALK_SHAPES = """
+def outer(a):
+    x = 1
+    try:
+        y = f()
+    except (ValueError, KeyError) as exc:
+        z: int = 2
+    else:
+        w = 3
+    finally:
+        v = 4
+    match a:
+        case [first, *_]:
+            m = first
+        case _:
+            m = None
+    while x:
+        for i in range(3):
+            with open(p) as fh:
+                k = fh.read()
+        else:
+            e = 5
+    class Inner:
+        attr = 1
+        def method(self):
+            q = lambda: (r := 1)
+            return q
+    async def nested():
+        async with lock:
+            s = await g()
+    return x
+"""
+
+
+@given(hypothesmith.from_grammar())
+def test_walk_statements_is_ast_walk_without_expressions(code: str) -> None:
+    for source in (code, WALK_SHAPES):
+        tree = ast.parse(source)
+        expected = [n for n in ast.walk(tree) if isinstance(n, ast.stmt)]
+        assert [n for n in walk_statements(tree) if isinstance(n, ast.stmt)] == expected

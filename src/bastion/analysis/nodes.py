@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections import deque
 from collections.abc import Iterator
 
 from bastion.imports import ImportMap
@@ -49,6 +50,33 @@ def local_statements(nodes: list[ast.stmt]) -> Iterator[ast.stmt]:
                 for child in value:
                     if isinstance(child, _STATEMENT_HOLDERS) and not isinstance(child, _SCOPES):
                         push(child)
+
+
+def walk_statements(root: ast.AST) -> Iterator[ast.AST]:
+    """`ast.walk(root)` restricted to statements (and `root`), in the same order, without
+    visiting a single expression: statements only ever sit in the statement lists of statements,
+    `except` handlers and `match` cases, and leaving out subtrees without statements keeps
+    the breadth-first order of the rest. Several times cheaper than `ast.walk` on real code."""
+    todo = deque([root])
+    while todo:
+        node = todo.popleft()
+        yield node
+        for name in _BLOCK_FIELDS.get(type(node), ()):
+            todo.extend(getattr(node, name))
+
+
+def _block_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of a node type that hold statements, handlers or match cases, in order."""
+    blocks = ("body", "orelse", "finalbody", "handlers", "cases")
+    return tuple(f for f in node_type._fields if f in blocks)
+
+
+_STATEMENT_TYPES: list[type[ast.AST]] = [
+    c for c in vars(ast).values() if isinstance(c, type) and issubclass(c, ast.stmt)
+]
+_BLOCK_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {
+    t: _block_fields(t) for t in (*_STATEMENT_TYPES, ast.ExceptHandler, ast.match_case, ast.Module)
+}
 
 
 def keyword(call: ast.Call, name: str) -> ast.keyword | None:
