@@ -4,42 +4,20 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from typing import Any
 
 from bastion.analysis.fastpath import may_name
-from bastion.analysis.nodes import keyword_value, string_value
+from bastion.analysis.nodes import argument, import_time_statements, keyword_value, string_value
 from bastion.analysis.urlconf import (
     INCLUDE_FUNCTIONS,
     ROOT_URLCONF_FACTS,
     ROUTE_FUNCTIONS,
     URLCONF_FACTS,
-    mentions_health,
 )
+from bastion.analysis.web import mentions_health
 from bastion.rule import FactCollector
 
 _ROUTE_NAMES = frozenset(name.rpartition(".")[2] for name in ROUTE_FUNCTIONS)
-
-
-def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements run at import time: the body, and what is nested in its `if`, `try` and
-    `with` blocks (`if settings.DEBUG: urlpatterns += [...]`) - not functions or classes."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, ast.If | ast.With):
-            yield from module_level(stmt.body)
-            yield from module_level(getattr(stmt, "orelse", []))
-        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":  # 3.11's except*
-            for block in ("body", "orelse", "finalbody"):
-                yield from module_level(getattr(stmt, block))
-            for handler in getattr(stmt, "handlers", []):
-                yield from module_level(handler.body)
-
-
-def _argument(node: ast.Call, index: int, name: str) -> ast.expr | None:
-    if len(node.args) > index and not any(isinstance(a, ast.Starred) for a in node.args[:index]):
-        return node.args[index]
-    return keyword_value(node, name)
 
 
 class DjangoUrlConfFacts(FactCollector):
@@ -56,7 +34,7 @@ class DjangoUrlConfFacts(FactCollector):
         self._urlpatterns_at: tuple[int, int] | None = None
 
     def visit_Module(self, node: ast.Module) -> None:
-        for stmt in module_level(node.body):
+        for stmt in import_time_statements(node.body):
             targets: list[ast.expr] = []
             if isinstance(stmt, ast.Assign):
                 targets = stmt.targets
@@ -72,8 +50,8 @@ class DjangoUrlConfFacts(FactCollector):
             return  # the cheap test first (the engine asks it too, see `call_names`)
         if self.ctx.imports.qualname(func) not in ROUTE_FUNCTIONS:
             return
-        route = _argument(node, 0, "route")
-        view = _argument(node, 1, "view")
+        route = argument(node, 0, "route")
+        view = argument(node, 1, "view")
         entry = {"route": string_value(route) or ""}
         if isinstance(view, ast.Call) and (
             self.ctx.imports.qualname(view.func) in INCLUDE_FUNCTIONS
@@ -105,7 +83,7 @@ class DjangoRootUrlConfFacts(FactCollector):
         value: str | None = None
         line = 0
         health_middleware = False
-        for stmt in module_level(node.body):
+        for stmt in import_time_statements(node.body):
             if not isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
                 continue
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]

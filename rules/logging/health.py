@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from bastion.analysis.urlconf import django_urls
-from bastion.analysis.web import WebProject, is_health_path, served_apps, web_project
+from bastion.analysis.web import (
+    WebProject,
+    is_health_path,
+    mentions_health,
+    served_apps,
+    web_project,
+)
 from bastion.findings import Severity
 from bastion.rule import ProjectRule
-
-_HEALTH_NAMES = ("health", "ping", "alive", "liveness", "readiness", "heartbeat")
 
 
 def has_health_route(web: WebProject) -> bool:
@@ -20,10 +24,10 @@ def has_health_route(web: WebProject) -> bool:
     for _, route in web.routes:
         if is_health_path(route["path"]):
             return True
-        if any(word in route.get("handler", "").lower() for word in _HEALTH_NAMES):
+        if mentions_health(route.get("handler", "")):
             return True
     for _, include in web.includes:
-        if any(word in include["child"].lower() for word in _HEALTH_NAMES):
+        if mentions_health(include["child"]):
             return True
         if include.get("prefix") and is_health_path(include["prefix"]):
             return True

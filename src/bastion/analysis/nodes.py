@@ -65,6 +65,22 @@ def walk_statements(root: ast.AST) -> Iterator[ast.AST]:
             todo.extend(getattr(node, name))
 
 
+def import_time_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a module body that run at import time: the body, and what is nested
+    in its `if`, `try` and `with` blocks (`if settings.DEBUG: urlpatterns += [...]`) - not
+    function or class bodies."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If | ast.With):
+            yield from import_time_statements(stmt.body)
+            yield from import_time_statements(getattr(stmt, "orelse", []))
+        elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":  # 3.11's except*
+            for block in ("body", "orelse", "finalbody"):
+                yield from import_time_statements(getattr(stmt, block))
+            for handler in getattr(stmt, "handlers", []):
+                yield from import_time_statements(handler.body)
+
+
 def _block_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
     """The fields of a node type that hold statements, handlers or match cases, in order."""
     blocks = ("body", "orelse", "finalbody", "handlers", "cases")

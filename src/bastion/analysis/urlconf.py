@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bastion.analysis.web import is_health_path, module_name_of
+from bastion.analysis.web import is_health_path, mentions_health, module_name_of
 from bastion.context import ProjectContext
 
 URLCONF_FACTS = "django_urlconf"
@@ -25,20 +25,12 @@ ROUTE_FUNCTIONS = frozenset(
 )
 INCLUDE_FUNCTIONS = frozenset({"django.urls.include", "django.conf.urls.include"})
 
-# words in a view, a route name or an included module that make a route a health check
-_HEALTH_WORDS = ("health", "heartbeat", "liveness", "readiness", "alive", "ping")
-
 
 def route_text(route: str) -> str:
     """`^healthz/$` -> `healthz/`: a `re_path` pattern read as a path for the health check."""
     for token in ("^", "$", "\\Z", "\\A", "(?i)"):
         route = route.replace(token, "")
     return route
-
-
-def mentions_health(text: str) -> bool:
-    lowered = text.lower()
-    return any(word in lowered for word in _HEALTH_WORDS)
 
 
 @dataclass

@@ -236,6 +236,16 @@ _VERSION_SEGMENT = re.compile(r"^v\d+(\.\d+)*$", re.IGNORECASE)
 _VERSION_TEXT = re.compile(r"(^|[^a-z])v\d|version", re.IGNORECASE)
 
 
+# Words that make a handler, route name, router or included module about health checks.
+HEALTH_NAME_WORDS = ("health", "ping", "alive", "liveness", "readiness", "heartbeat")
+
+
+def mentions_health(text: str) -> bool:
+    """`views.healthz`, `HealthView.as_view()`, `"health_check.urls"`: a name about health."""
+    lowered = text.lower()
+    return any(word in lowered for word in HEALTH_NAME_WORDS)
+
+
 def is_health_path(path: str) -> bool:
     segments = [s for s in path.lower().split("/") if s]
     if any(s in HEALTH_WORDS for s in segments):
