@@ -155,12 +155,13 @@ class Cache:
         digest.update(f"\0{path}\0{kind}".encode())
         return digest.hexdigest()
 
-    def by_stat(self, path: str, abspath: Path) -> CachedResult | None:
-        """The cached result of a file whose stat signature is unchanged (it is not read)."""
+    def by_stat(self, path: str, stat: Signature | None) -> CachedResult | None:
+        """The cached result of a file whose stat signature (`signature(...)`, taken now) is
+        the recorded one: the file is not read."""
         entry = self._entries.get(path)
-        if not self.usable or entry is None or entry.get("stat") is None:
+        if not self.usable or stat is None or entry is None or entry.get("stat") is None:
             return None
-        if list(signature(abspath) or ()) != entry["stat"]:
+        if list(stat) != entry["stat"]:
             return None
         return _result(entry)
 
@@ -218,10 +219,7 @@ class Cache:
             else:
                 entries[path] = entry
         try:
-            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"format": FORMAT, "entries": entries}, handle)
-            os.replace(tmp, self.pack)
+            write_json_atomic(self.pack, {"format": FORMAT, "entries": entries})
         except OSError:
             self.usable = False
         self._changed.clear()
@@ -231,6 +229,20 @@ class Cache:
         for path in self._entries:
             if path not in seen and not (root / path).exists():
                 self._changed[path] = None
+
+
+def write_json_atomic(target: Path, payload: Any) -> None:
+    """Write `payload` as JSON to `target` through a temporary file and one rename, so that a
+    concurrent reader sees the old file or the new one, never half of one; the temporary file
+    never outlives a failure."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _read_pack(pack: Path) -> dict[str, dict[str, Any]]:

@@ -645,9 +645,8 @@ def run(
         hit: CachedResult | None = None
         stat: Signature | None = None
         if cache is not None:
-            hit = cache.by_stat(source.path, source.abspath)
-            if hit is None:
-                stat = signature(source.abspath)  # before the read: see `Cache.by_content`
+            stat = signature(source.abspath)  # before any read: see `Cache.by_content`
+            hit = cache.by_stat(source.path, stat)
         data = None if hit is not None else _read(source, result, config.max_file_bytes)
         if cache is not None and data is not None:
             hit = cache.by_content(source.path, source.kind, data, stat)

@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bastion.cache import FORMAT, code_stamp, project_inputs, signature
+from bastion.cache import FORMAT, code_stamp, project_inputs, signature, write_json_atomic
 from bastion.config import Config
 from bastion.discovery import Discovery
 
@@ -121,10 +119,7 @@ def save(cache_dir: Path, key: str, state: list[list[Any]] | None, record: Recor
     }
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle)
-        os.replace(tmp, folder / f"{key}.json")
+        write_json_atomic(folder / f"{key}.json", payload)
         records = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in records[_KEEP:]:
             old.unlink(missing_ok=True)
