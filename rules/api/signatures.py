@@ -722,10 +722,11 @@ def _kept_default(call: ast.Call, name: str) -> ast.expr | None:
     return default
 
 
-_MISSING = re.compile(r"path parameter (.+?) of ")
-_FASTAPI_CONVERTERS = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
+_MISSING = re.compile(r"^path parameter (.+?) of ")  # `^`: one start, even for search
+# converter parts stop at the next opener too (linear: see docs/regex-audit.md)
+_FASTAPI_CONVERTERS = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([^{}]*))?\}")
 _FLASK_CONVERTERS = re.compile(
-    r"<(?:([A-Za-z_][A-Za-z0-9_]*)(?:\([^)]*\))?:)?([A-Za-z_][A-Za-z0-9_]*)>"
+    r"<(?:([A-Za-z_][A-Za-z0-9_]*)(?:\([^)<]*\))?:)?([A-Za-z_][A-Za-z0-9_]*)>"
 )
 # converter -> the type the handler receives (unknown converters: no fix)
 _TYPES = {"": "str", "str": "str", "string": "str", "path": "str", "int": "int", "float": "float"}

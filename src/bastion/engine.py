@@ -487,8 +487,11 @@ def _wanted_in(text: str) -> Callable[[type[Rule] | type[FactCollector]], bool]:
 _NO_FINISH = (Rule.finish, FactCollector.finish)
 
 
+# Indentation is `[ \t\f]*`, not `\s*`: with MULTILINE, `^\s*` at every line start ran on over
+# all the blank lines below it (quadratic on a file of empty lines).
 _NEWER_SYNTAX = re.compile(
-    r"^\s*type\s+\w+\s*(\[.*\])?\s*=|^\s*(async\s+)?def\s+\w+\s*\[|^\s*class\s+\w+\s*\[",
+    r"^[ \t\f]*(?:type[ \t]+\w+[ \t]*(?:\[.*\])?[ \t]*=|(?:async[ \t]+)?def[ \t]+\w+[ \t]*\[|"
+    r"class[ \t]+\w+[ \t]*\[)",
     re.MULTILINE,
 )
 

@@ -75,7 +75,9 @@ class SettingsDocument:
     documents: list[Any]
 
 
-_TOML_KEY = re.compile(r"""([A-Za-z0-9_\-]+|"[^"\n]*"|'[^'\n]*')\s*=(?!=)""")
+# A bare key only where a run of key characters begins: tried from inside the run as well, a
+# long run not followed by `=` was rescanned from each of its characters (quadratic).
+_TOML_KEY = re.compile(r"""((?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]+|"[^"\n]*"|'[^'\n]*')\s*=(?!=)""")
 
 
 def _toml_key_lines(lines: list[str]) -> dict[str, list[int]]:
@@ -114,6 +116,9 @@ def _locate(
     return 1
 
 
+_TOML_POSITION = re.compile(r"line (\d+), column (\d+)")
+
+
 def parse_toml(text: str) -> SettingsDocument:
     if sys.version_info >= (3, 11):
         import tomllib
@@ -123,7 +128,7 @@ def parse_toml(text: str) -> SettingsDocument:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib's messages name a position, never the file's content
-        found = re.search(r"line (\d+), column (\d+)", str(exc))
+        found = _TOML_POSITION.search(str(exc))
         line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
         raise DocumentError(f"invalid TOML: {str(exc).split(' (at')[0]}", line, column) from None
     lines = text.splitlines()
@@ -158,7 +163,9 @@ def parse_toml(text: str) -> SettingsDocument:
     return SettingsDocument(data, values, [data])
 
 
-_TOML_TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?")
+# `[^\]]+?` then `\s*\]` rescanned trailing blanks at each step (quadratic on `[` and spaces):
+# the name is taken whole and its blanks stripped in code
+_TOML_TABLE = re.compile(r"^\s*\[\[?([^\]]+)\]")
 
 
 def _toml_table_lines(lines: list[str]) -> dict[str, int]:
@@ -269,6 +276,12 @@ def _yaml_leaves(
         out.append(SettingValue(path, value, node.start_mark.line + 1))
 
 
+_INI_SECTION = re.compile(r"^\s*\[([^\]]+)\]")
+# the option name up to the first `=`/`:` (its trailing blanks are stripped in code: a lazy
+# name followed by `\s*` rescanned the blanks at every step)
+_INI_OPTION = re.compile(r"^([^\s=:#;][^=:]*)[=:]")
+
+
 def parse_ini(text: str) -> SettingsDocument:
     import configparser
 
@@ -286,14 +299,13 @@ def parse_ini(text: str) -> SettingsDocument:
     section_lines: dict[str, int] = {}
     option_lines: dict[tuple[str, str], int] = {}
     section = configparser.DEFAULTSECT
-    option_re = re.compile(r"^([^\s=:#;][^=:]*?)\s*[=:]")
     for index, line in enumerate(lines):
-        header = re.match(r"^\s*\[([^\]]+)\]", line)
+        header = _INI_SECTION.match(line)
         if header:
             section = header.group(1).strip()
             section_lines.setdefault(section, index + 1)
             continue
-        found = option_re.match(line)
+        found = _INI_OPTION.match(line)
         if found:
             option_lines.setdefault(
                 (section, parser.optionxform(found.group(1).strip())), index + 1

@@ -17,7 +17,9 @@ import re
 from dataclasses import dataclass, field
 
 _DIRECTIVE = re.compile(
-    r"#\s*bastion:\s*(?P<kind>ignore-file|ignore)\b(?:\[(?P<ids>[^\]]*)\])?(?P<reason>[^#]*)"
+    # the id list stops at `#` too: `# bastion: ignore[` repeated without a `]` otherwise
+    # rescanned the rest of the line from each directive (quadratic)
+    r"#\s*bastion:\s*(?P<kind>ignore-file|ignore)\b(?:\[(?P<ids>[^\]#]*)\])?(?P<reason>[^#]*)"
 )
 
 

@@ -18,8 +18,10 @@ from bastion.imports import ImportMap
 Handler = ast.FunctionDef | ast.AsyncFunctionDef
 
 # `{name}` / `{name:path}` (FastAPI, Starlette) and `<name>` / `<int:name>` (Flask, werkzeug)
-_FASTAPI_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}")
-_FLASK_PARAM = re.compile(r"<(?:[A-Za-z_][A-Za-z0-9_]*(?:\([^)]*\))?:)?([A-Za-z_][A-Za-z0-9_]*)>")
+# A converter part stops at the next opener (`{` / `<`) too: `{a:{a:{a:...` or `<a(<a(...` with
+# no closer otherwise rescanned the rest of the path from every opener (quadratic).
+_FASTAPI_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[^{}]*)?\}")
+_FLASK_PARAM = re.compile(r"<(?:[A-Za-z_][A-Za-z0-9_]*(?:\([^)<]*\))?:)?([A-Za-z_][A-Za-z0-9_]*)>")
 
 
 def path_params(path: str, framework: str) -> list[str]:

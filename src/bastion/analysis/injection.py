@@ -467,8 +467,10 @@ def string_constant(node: ast.expr) -> str | None:
     return None
 
 
+# A mapping key stops at the next `%` as well as at `)`: otherwise `%(%(%(...` without a `)`
+# scanned the rest of the text from every `%` (quadratic).
 _PERCENT_SPEC = re.compile(
-    r"%(?:\((?P<key>[^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[a-zA-Z%])"
+    r"%(?:\((?P<key>[^)%]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[a-zA-Z%])"
 )
 _NUMERIC_CONVERSIONS = frozenset("diouxXeEfFgGc")
 _HOLE = "\x00"  # stands for an interpolated value in accumulated text
@@ -587,7 +589,7 @@ def _format_interpolations(
         text += literal
         if field_name is None:
             continue
-        head = re.split(r"[.\[]", field_name, maxsplit=1)[0]
+        head = _FIELD_HEAD.split(field_name, maxsplit=1)[0]
         value: ast.expr | None
         if head == "":
             value = call.args[auto] if auto < len(call.args) else None
@@ -678,6 +680,8 @@ def building_parts(node: ast.expr) -> list[ast.expr] | None:
         return values
     return None
 
+
+_FIELD_HEAD = re.compile(r"[.\[]")
 
 SQL_WORDS = re.compile(
     r"\b(select|insert\s+into|update|delete\s+from|create|drop|alter|truncate|where|"

@@ -37,6 +37,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 # -- known credential formats ---------------------------------------------------------------------
@@ -44,16 +45,69 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CredentialFormat:
+    """One credential shape. Every pattern here runs in linear time on any input (see
+    docs/regex-audit.md): bounded or unambiguous quantifiers only, and where a regex cannot
+    say it linearly (a PEM key's body) a small scanner (`scan`) does the matching."""
+
     name: str  # for messages: "AWS access key id"
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # for `scan` formats: where a candidate starts
     # Formats issued by a service (they grant access wherever they appear, even in a test
     # file) vs. formats that tests routinely generate for themselves (JWTs, PEM keys).
     issued: bool = True
     group: int = 0  # the regex group holding the secret itself
+    scan: Callable[[str], Iterator[str]] | None = None
+
+    def find(self, value: str) -> Iterator[str]:
+        """Each text of this format in `value`, left to right, without overlaps."""
+        if self.scan is not None:
+            yield from self.scan(value)
+            return
+        for found in self.pattern.finditer(value):
+            yield found.group(self.group)
 
 
 def _re(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(pattern, flags)
+
+
+# A PEM private key: the BEGIN line, then (after a line break, real or written `\\n`) any
+# header lines (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: ...`), then a line that starts with 40
+# base64 characters, then anything up to the END line. One regex with a lazy loop of header
+# lines backtracked exponentially on `BEGIN ... a a a a !` (issue #14); the scanner below
+# looks at each character a bounded number of times.
+_PEM_BEGIN = _re(r"-----BEGIN (?:[A-Z0-9]{1,40} ){0,2}PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END = _re(r"-----END (?:[A-Z0-9]{1,40} ){0,2}PRIVATE KEY(?: BLOCK)?-----")
+# the longest run of header-line characters and line breaks (`\\n` written out included):
+# one character per step, two alternatives that cannot both match, never backtracks
+_PEM_LEAD = _re(r"(?:[A-Za-z0-9+/=:,\- \s]|\\n)*")
+# a line break followed by 40 base64 characters: where the key body starts
+_PEM_BODY = _re(r"(?:\\n|\s)[A-Za-z0-9+/=]{40}")
+
+
+def _private_keys(value: str) -> Iterator[str]:
+    """Each `-----BEGIN ... PRIVATE KEY----- <body> -----END ... PRIVATE KEY-----` in `value`
+    whose body has a 40-character base64 line (what the former single regex matched)."""
+    position = 0
+    while True:
+        begin = _PEM_BEGIN.search(value, position)
+        if begin is None:
+            return
+        start = begin.end()
+        if not (value[start : start + 1].isspace() or value.startswith("\\n", start)):
+            position = start
+            continue
+        lead = _PEM_LEAD.match(value, start)
+        assert lead is not None  # the pattern matches the empty string
+        body = _PEM_BODY.search(value, start, lead.end())
+        if body is None:
+            # any later BEGIN inside this run has the same run end, hence no body either
+            position = max(lead.end(), start)
+            continue
+        end = _PEM_END.search(value, body.end())
+        if end is None:
+            return  # no END after this body: none after any later BEGIN either
+        yield value[begin.start() : end.end()]
+        position = end.end()
 
 
 FORMATS: tuple[CredentialFormat, ...] = (
@@ -83,12 +137,9 @@ FORMATS: tuple[CredentialFormat, ...] = (
     CredentialFormat(
         "private key",
         # the header alone is a constant every crypto library holds: require a key body
-        _re(
-            r"-----BEGIN (?:[A-Z0-9]+ ){0,2}PRIVATE KEY(?: BLOCK)?-----"
-            r"(?:\\n|\s)+(?:[A-Za-z0-9+/=:,\- ]+(?:\\n|\s)+)*?[A-Za-z0-9+/=]{40,}"
-            r"[\s\S]*?-----END (?:[A-Z0-9]+ ){0,2}PRIVATE KEY(?: BLOCK)?-----"
-        ),
+        _PEM_BEGIN,
         issued=False,
+        scan=_private_keys,
     ),
     CredentialFormat(
         "JSON Web Token",
@@ -145,8 +196,7 @@ def known_format(value: str) -> SecretMatch | None:
     if len(value) < 16 or not _TRIGGER.search(value):
         return None
     for fmt in FORMATS:
-        for found in fmt.pattern.finditer(value):
-            text = found.group(fmt.group)
+        for text in fmt.find(value):
             if _FORMAT_FILLER.search(text) or _low_variety(text):
                 continue
             return SecretMatch(fmt.name, text, by_format=True, issued=fmt.issued)
@@ -458,8 +508,11 @@ _PLACEHOLDER_WORDS = re.compile(
     r"\bdev\b|development|\blocal\b|default|secret[\W_]?key[\W_]?here|xxx|\*\*\*|\.\.\.",
     re.I,
 )
+# Each opener (`${`, `{{`, `%(`...) scans at most 256 characters for its closer: unbounded,
+# `${${${...` without a `}` rescanned the rest of the text from every opener (quadratic).
 _TEMPLATE = re.compile(
-    r"\$\{[^}]*\}|\$\([^)]*\)|\{\{.*?\}\}|\{%.*?%\}|<[^<>]+>|%\([^)]*\)[sdr]|%[sdr]\b|"
+    r"\$\{[^}]{0,256}\}|\$\([^)]{0,256}\)|\{\{.{0,256}?\}\}|\{%.{0,256}?%\}|<[^<>]+>|"
+    r"%\([^)]{0,256}\)[sdr]|%[sdr]\b|"
     r"\{[A-Za-z_0-9.\[\]]*(?:![rsa])?(?::[^{}]*)?\}|^\$[A-Za-z_][A-Za-z0-9_]*$|^@[A-Za-z_]+@$"
 )
 _HASHED = re.compile(
@@ -493,7 +546,10 @@ def is_password_hash(value: str) -> bool:
 
 _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:[.:][A-Za-z_][A-Za-z0-9_]*)+$")
 _LETTERS_ONLY = re.compile(r"^[A-Za-z_\-]+$")
-_JOINED_WORDS = re.compile(r"^[_\-]*[A-Za-z][a-z]*(?:[_\-.]*[A-Za-z][a-z]*)*[_\-]*$")
+# Words joined by `_`, `-`, `.` (`_auth_user_backend`, `X-Auth-Token`). Written as the words
+# themselves (`[A-Za-z][a-z]*` repeated) it backtracked exponentially on `aaaa...a!`; any run of
+# letters is a run of such words, so this is the same language with one way to match it.
+_JOINED_WORDS = re.compile(r"^[_\-]*[A-Za-z](?:[A-Za-z_\-.]*[A-Za-z])?[_\-]*$")
 _WORDISH = re.compile(r"^[A-Za-z][a-z]*(?:[ _\-][A-Za-z][a-z]*)*[:?]?$")
 
 

@@ -1,0 +1,254 @@
+"""The regex audit (issue #14, docs/regex-audit.md): no regex in bastion backtracks
+super-linearly.
+
+Every regex literal of src/ and rules/ is found by reading the source (so a new one is audited
+without being registered), and each is timed on the adversarial families that break
+backtracking engines: a prefix the pattern wants (its own literal text), then a unit repeated
+to 2 KB and to 20 KB, then a character that makes the match fail. A linear pattern takes ~10x
+longer on the larger input; a quadratic one 100x, an exponential one never finishes.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import re
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+if sys.version_info >= (3, 11):
+    import re._parser as sre_parse  # type: ignore[import-not-found,unused-ignore]
+else:  # pragma: no cover - exercised on 3.10 only
+    import sre_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+_FUNCS = {"compile", "search", "match", "fullmatch", "findall", "finditer", "sub", "subn", "split"}
+# the one regex call that compiles another process's input (the scanned tree's CORS origin
+# pattern: timed by its own test below), and the patterns built at import time from fixed
+# tables or escaped text (their parts are audited as literals where they are written)
+DYNAMIC = {
+    ("rules/security/cors.py", "pattern"),
+    ("src/bastion/analysis/secrets.py", "pattern"),  # `_re(pattern)`: the wrapper itself
+    ("src/bastion/discovery.py", "fnmatch"),
+    ("src/bastion/analysis/deps.py", "re.escape"),
+}
+
+
+def _flags(node: ast.expr | None) -> int:
+    if node is None:
+        return 0
+    return int(eval(compile(ast.Expression(node), "<flags>", "eval"), {"re": re}))
+
+
+def _anchored_names(tree: ast.Module) -> set[str]:
+    """Names of compiled patterns that the module only ever calls `.match`/`.fullmatch` on
+    (one start position: timed that way)."""
+    methods: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            methods.setdefault(node.value.id, set()).add(node.attr)
+    return {name for name, used in methods.items() if used <= {"match", "fullmatch"}}
+
+
+def regex_literals() -> Iterator[tuple[str, int, str, int, bool]]:
+    """(file, line, pattern, flags, anchored) for each regex literal passed to `re.*` (or to
+    secrets.py's `_re`) in src/ and rules/; `anchored` when it is only ever matched from the
+    start of a text (`re.match`, `re.fullmatch`, or a constant used only that way)."""
+    files = sorted([*ROOT.glob("src/bastion/**/*.py"), *ROOT.glob("rules/**/*.py")])
+    for path in files:
+        rel = path.relative_to(ROOT).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        anchored_names = _anchored_names(tree)
+        assigned: dict[int, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
+                    assigned[id(node.value)] = target.id
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            is_re = (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "re"
+                and func.attr in _FUNCS
+            )
+            if not (is_re or (isinstance(func, ast.Name) and func.id == "_re")):
+                continue
+            try:
+                pattern = ast.literal_eval(node.args[0])
+            except ValueError:
+                text = ast.unparse(node.args[0])
+                assert any(rel == f and key in text for f, key in DYNAMIC), (rel, text)
+                continue
+            name = func.attr if isinstance(func, ast.Attribute) else "compile"
+            position = 1 if name == "compile" else 2 if name in {"search", "match"} else 3
+            flag_node = next((k.value for k in node.keywords if k.arg == "flags"), None)
+            if flag_node is None and len(node.args) > position:
+                flag_node = node.args[position] if name != "split" else None
+            anchored = name in {"match", "fullmatch"} or (
+                name == "compile" and assigned.get(id(node)) in anchored_names
+            )
+            yield rel, node.lineno, pattern, _flags(flag_node), anchored
+
+
+LITERALS = list(regex_literals())
+
+
+def test_the_audit_table_lists_every_regex() -> None:
+    """docs/regex-audit.md says how many regexes there are and how each is linear: adding one
+    without auditing it fails here."""
+    doc = (ROOT / "docs" / "regex-audit.md").read_text(encoding="utf-8")
+    count = re.search(r"\*\*(\d+) regex literals\*\*", doc)
+    assert count is not None and int(count.group(1)) == len(LITERALS), len(LITERALS)
+    for rel, *_ in LITERALS:
+        assert f"`{rel}`" in doc, rel
+    assert len({literal[2] for literal in LITERALS}) > 60
+
+
+# -- adversarial inputs -----------------------------------------------------------------------
+
+_BASE_CHARS = "aA0 \n_-.:/\\@=+!#'\"`<({[%$,"
+
+
+def _literal_runs(pattern: str, flags: int) -> list[str]:
+    """The literal texts a pattern spells out (`-----BEGIN `, `://`, `eyJ`): prefixes that get
+    an engine past the cheap first steps."""
+    runs: list[str] = []
+
+    def walk(items: Any) -> None:
+        current = ""
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                current += chr(arg)
+                continue
+            if len(current) >= 2:
+                runs.append(current)
+            current = ""
+            if name in {"SUBPATTERN"}:
+                walk(arg[-1])
+            elif name in {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}:
+                walk(arg[2])
+            elif name == "BRANCH":
+                for branch in arg[1]:
+                    walk(branch)
+            elif name in {"ASSERT", "ASSERT_NOT"}:
+                walk(arg[1])
+        if len(current) >= 2:
+            runs.append(current)
+
+    walk(sre_parse.parse(pattern, flags))
+    return sorted(set(runs), key=lambda r: (-len(r), r))[:6]
+
+
+def _units(pattern: str, runs: list[str]) -> list[str]:
+    """Units to repeat: every character the pattern mentions and a few classes' members, pairs
+    of them alternating with a blank or a letter, and the pattern's literal texts."""
+    chars = sorted(set(_BASE_CHARS) | {c for c in pattern if c.isprintable() and c != "\\"})
+    units = list(chars)
+    units += [c + " " for c in chars] + ["a" + c for c in chars] + [c + "a" for c in chars]
+    units += ["a ", "a\n", "\\n", "aB", "a1", "\t\n"]
+    units += runs + [r + "a" for r in runs] + [r + " " for r in runs]
+    return list(dict.fromkeys(units))
+
+
+def _families(pattern: str, flags: int) -> Iterator[tuple[str, str, str]]:
+    runs = _literal_runs(pattern, flags)
+    units = _units(pattern, runs)
+    for unit in units:
+        yield "", unit, "\x00"
+    for prefix in runs[:3]:
+        for unit in units:
+            if len(unit) == 1 or unit in runs:
+                yield prefix, unit, "\x00"
+
+
+def _best_time(fn: Callable[[], object], repeat: int = 1) -> float:
+    """CPU time of this process (the machine may be busy with other work: wall time is not a
+    measure of the algorithm)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def _runner(compiled: re.Pattern[str], anchored: bool) -> Callable[[str], object]:
+    if anchored:
+        return lambda text: (compiled.match(text), compiled.fullmatch(text))
+    # search finds the worst start; findall also runs every start after a match
+    return lambda text: (compiled.search(text), compiled.findall(text))
+
+
+def assert_linear(run: Callable[[str], object], make: Callable[[int], str], label: str) -> None:
+    """`run` on a 50 KB input takes at most ~20x its time on 5 KB (a linear algorithm: 10x)."""
+    small, large = make(5_000), make(50_000)
+    base = _best_time(lambda: run(small), repeat=3)
+    bound = 20 * base + 0.05
+    took = _best_time(lambda: run(large))
+    if took > bound:  # one retry: the machine may have been busy
+        took = _best_time(lambda: run(large), repeat=3)
+    assert took <= bound, f"{label}: {took:.3f}s on 50 KB vs {base:.4f}s on 5 KB"
+
+
+def _sized(prefix: str, unit: str, suffix: str) -> Callable[[int], str]:
+    return lambda size: prefix + unit * max(1, (size - len(prefix)) // len(unit)) + suffix
+
+
+@pytest.mark.parametrize(
+    ("where", "pattern", "flags", "anchored"),
+    [pytest.param(f"{f}:{n}", p, fl, a, id=f"{f}:{n}") for f, n, p, fl, a in LITERALS],
+)
+def test_regex_is_linear_on_adversarial_families(
+    where: str, pattern: str, flags: int, anchored: bool
+) -> None:
+    compiled = re.compile(pattern, flags)
+    run = _runner(compiled, anchored)
+    for prefix, unit, suffix in _families(pattern, flags):
+        make = _sized(prefix, unit, suffix)
+        label = f"{where} {pattern!r} on {prefix!r}+{unit!r}*n+{suffix!r}"
+        with _deadline(10, label):  # an exponential pattern would never return
+            # a cheap screen at 5 KB first: most families are far below any bound
+            if _best_time(lambda make=make: run(make(5_000))) < 0.01:
+                continue
+            assert_linear(run, make, label)
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float, label: str) -> Iterator[None]:
+    def expire(signum: int, frame: object) -> None:
+        raise AssertionError(f"{label}: still running after {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_the_audit_catches_the_patterns_it_replaced() -> None:
+    """The check above fails on the former patterns (it is not a tautology)."""
+    former = {
+        # secrets.py `_JOINED_WORDS` (exponential), parsers.py `_TOML_TABLE` (quadratic),
+        # engine.py `_NEWER_SYNTAX` (quadratic on blank lines)
+        r"^[_\-]*[A-Za-z][a-z]*(?:[_\-.]*[A-Za-z][a-z]*)*[_\-]*$": ("", "a", "!"),
+        r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?": ("[", " ", "\x00"),
+        r"^\s*type\s+\w+": ("", "\n", "\x00"),
+    }
+    for pattern, (prefix, unit, suffix) in former.items():
+        run = _runner(re.compile(pattern, re.MULTILINE), anchored=False)
+        with pytest.raises(AssertionError):
+            with _deadline(3, pattern):
+                assert_linear(run, _sized(prefix, unit, suffix), pattern)
