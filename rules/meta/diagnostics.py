@@ -74,3 +74,36 @@ class InvalidSuppression(Rule):
         "# bastion: ignore-file[ERR002]\nx = 1\n",
         "x = 1  # bastion is great\n",
     ]
+
+
+class FileNotAnalysed(Rule):
+    """A file bastion found but could not analyse: its analysis ran out of time
+    (`file-timeout`), nested too deeply for Python's interpreter, crashed a rule, or the file
+    is over the size limit (`max-file-bytes`) or cannot be read. No rule checked it, so
+    nothing in it is known to be fine: the gate fails instead of passing it (the reason is
+    in the message, and on stderr).
+
+    Reported at the file's first line, at error severity, whatever `--select` says: only
+    ignoring it by name (`ignore = ["BAS003"]`, or `per-file-ignores`) turns it off. Files
+    excluded on purpose (`exclude`, `extend-exclude`, `.gitignore`) are not analysed by design
+    and are not reported."""
+
+    id = "BAS003"
+    name = "file-not-analysed"
+    severity = Severity.ERROR
+    summary = "A file bastion could not analyse (time, size, depth, a crash or a read error)"
+    why = (
+        "A file that is skipped is a file whose findings are all hidden: a generated module "
+        "too large to parse, or one crafted to make the analysis time out, would otherwise "
+        "pass the gate with nothing reported. Never let a file that was not read pass."
+    )
+    hint = (
+        "Exclude the file if it is generated or vendored (`extend-exclude`), split it, or "
+        "raise `max-file-bytes` / `file-timeout` in [tool.bastion]; a crash is a bastion bug "
+        "to report."
+    )
+    kinds: ClassVar[frozenset[str]] = _EVERY_KIND
+    # selected whatever `select` says; only an explicit `ignore` drops it
+    always_on: ClassVar[bool] = True
+    # no `bad` example: the engine reports it, no source text triggers it on its own
+    good = ["x = 1\n"]

@@ -794,7 +794,11 @@ def list_rules(output_format: str, write_docs: Path | None) -> None:
     if write_docs is not None:
         from bastion.docs import write_rule_docs
 
-        written = write_rule_docs(write_docs)
+        try:
+            written = write_rule_docs(write_docs)
+        except OSError as exc:  # `/proc/nope`, a read-only folder: a usage error, exit 2
+            click.echo(f"bastion: error: --write-docs {write_docs}: {exc.strerror}", err=True)
+            sys.exit(EXIT_ERROR)
         click.echo(f"bastion: wrote {len(written)} pages to {write_docs}", err=True)
         return
     rules = load_registry().rules

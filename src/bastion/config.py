@@ -6,6 +6,8 @@ Every key is validated: an unknown key, an unknown rule id or a value of the wro
 
 from __future__ import annotations
 
+import math
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -79,6 +81,16 @@ DEFAULT_SCRIPT_PATHS: tuple[str, ...] = (
 
 FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 
+# Bounds of the numeric settings: a scanned tree's own config must not be able to turn the
+# budgets off (`inf`, `nan`, 10**30).
+MAX_FILE_BYTES_LIMIT = 1024 * 1024 * 1024
+MAX_FILE_TIMEOUT = 3600.0
+PHASE_TIMEOUT_FACTOR = 10  # each whole-run phase gets ten times one file's budget
+
+# Rules whose options name a path: such a path from a config file must stay inside the
+# project root (a scanned tree's `vuln-db = "/"` walked the whole file system).
+_PATH_OPTIONS = {("DEP001", "vuln-db")}
+
 _KNOWN_KEYS = {
     "max-file-bytes",
     "file-timeout",
@@ -110,16 +122,31 @@ class Config:
     test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
     script_paths: tuple[str, ...] = DEFAULT_SCRIPT_PATHS
     respect_gitignore: bool = True
-    max_file_bytes: int = 10 * 1024 * 1024  # larger files are skipped with a notice
-    file_timeout: float = 20.0  # seconds one file may take before it is skipped
+    # Larger files are not analysed (a BAS003 finding says so). Python's own parser needs
+    # ~400 bytes of memory per byte of dense code (a 10 MB module: 4 GB, a minute), so Python
+    # files have a lower default; setting `max-file-bytes` sets both.
+    max_file_bytes: int = 10 * 1024 * 1024
+    max_python_bytes: int = 1024 * 1024
+    file_timeout: float = 20.0  # seconds one file may take before it is given up (BAS003)
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     # -- derived ------------------------------------------------------------------------------
+    def max_bytes_for(self, kind: str) -> int:
+        """The size over which a file of this kind is not analysed (nor fixed)."""
+        return self.max_python_bytes if kind == "python" else self.max_file_bytes
+
+    @property
+    def phase_timeout(self) -> float:
+        """Seconds a whole-run phase (discovery, one project rule, the report) may take."""
+        return PHASE_TIMEOUT_FACTOR * self.file_timeout
+
     def enabled_rules(self, registry: Registry | None = None) -> list[type[RuleMeta]]:
         registry = registry or load_registry()
         selected: list[type[RuleMeta]] = []
         for rule in registry.rules:
-            if self.select is None:
+            if self.select is None or getattr(rule, "always_on", False):
+                # BAS003 (a file not analysed) is on whatever `select` says: a narrow
+                # selection must not let an unreadable file pass the gate
                 chosen = rule.enabled_by_default
             else:
                 chosen = any(_selects(s, rule) for s in self.select)
@@ -160,13 +187,30 @@ def _spec(patterns: Sequence[str]) -> pathspec.PathSpec[Any]:
     return _cached_spec(tuple(patterns))
 
 
+_STARS = re.compile(r"\*{2,}")
+
+
+def normalize_glob(pattern: str) -> str:
+    """`pattern` with each run of `*` inside a path segment written as one `*` (and a segment
+    of stars alone as `**`): what git means by it, and the difference between linear and
+    polynomial matching - pathspec turns each `*` into its own `[^/]*`, so
+    `****************x` took minutes on one short name."""
+    if "**" not in pattern:
+        return pattern
+    segments = pattern.split("/")
+    return "/".join(
+        "**" if segment and set(segment) == {"*"} else _STARS.sub("*", segment)
+        for segment in segments
+    )
+
+
 _SPEC_CACHE: dict[tuple[str, ...], pathspec.PathSpec[Any]] = {}
 
 
 def _cached_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any]:
     spec = _SPEC_CACHE.get(patterns)
     if spec is None:
-        spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+        spec = pathspec.GitIgnoreSpec.from_lines([normalize_glob(p) for p in patterns])
         _SPEC_CACHE[patterns] = spec
     return spec
 
@@ -216,11 +260,23 @@ def find_config_file(start: Path) -> Path | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    from bastion.parsers import DocumentError, check_toml_keys
+
     try:
         with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
+            raw = handle.read()
+        check_toml_keys(raw.decode("utf-8", "replace"))
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+        return data
+    except DocumentError as exc:
+        raise ConfigError(f"{path}:{exc.line}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply to read") from None
+    except (ValueError, MemoryError) as exc:  # an integer over Python's 4300-digit limit
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
@@ -290,6 +346,51 @@ def _expect_str_list(value: Any, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _expect_patterns(value: Any, key: str, where: str, label: str = "") -> tuple[str, ...]:
+    """A list of gitignore-style patterns, each one valid (`\\` alone, `[z-a]` are not)."""
+    patterns = _expect_str_list(value, key)
+    label = label or f"{where}tool.bastion.{key}"
+    for pattern in patterns:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([normalize_glob(pattern)])
+        except (ValueError, re.error, RecursionError) as exc:
+            reason = str(exc).split("\n")[0]
+            raise ConfigError(f"{label}: invalid pattern {pattern!r} ({reason})") from None
+    return patterns
+
+
+def _expect_number(value: Any, key: str, where: str, upper: float) -> float:
+    """A finite number in (0, upper]: `nan`, `inf` and booleans are refused."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 < value <= upper
+    ):
+        raise ConfigError(
+            f"{where}tool.bastion.{key}: expected a positive number up to {upper:g}, got {value!r}"
+        )
+    return float(value)
+
+
+def _check_option_paths(options: Mapping[str, Mapping[str, Any]], root: Path, where: str) -> None:
+    """A path named in a config file stays inside the project root (the file's folder): the
+    config is part of the scanned tree, and the tree must not send bastion elsewhere. A path
+    given on the command line (`audit-deps --vuln-db`) is the user's own choice."""
+    for rule_id, key in _PATH_OPTIONS:
+        value = options.get(rule_id, {}).get(key)
+        if not value:
+            continue
+        base = root.resolve()
+        target = (base / str(value)).resolve()
+        if target != base and base not in target.parents:
+            raise ConfigError(
+                f"{where}tool.bastion.rules.{rule_id}.{key}: {value!r} is outside the project "
+                f"root {base} (a path in the config must stay inside the project; give an "
+                "outside folder on the command line instead)"
+            )
+
+
 def parse_table(
     table: Mapping[str, Any], *, root: Path, source: Path | None = None, validate: bool = True
 ) -> Config:
@@ -310,24 +411,21 @@ def parse_table(
         kwargs["ignore"] = _expect_str_list(table["ignore"], "ignore")
         for s in kwargs["ignore"]:
             validate_selector(s, registry, f"{where}tool.bastion.ignore")
-    if "exclude" in table:
-        kwargs["exclude"] = _expect_str_list(table["exclude"], "exclude")
-    if "extend-exclude" in table:
-        kwargs["extend_exclude"] = _expect_str_list(table["extend-exclude"], "extend-exclude")
-    if "test-paths" in table:
-        kwargs["test_paths"] = _expect_str_list(table["test-paths"], "test-paths")
-    if "script-paths" in table:
-        kwargs["script_paths"] = _expect_str_list(table["script-paths"], "script-paths")
+    for key in ("exclude", "extend-exclude", "test-paths", "script-paths"):
+        if key in table:
+            kwargs[key.replace("-", "_")] = _expect_patterns(table[key], key, where)
     if "respect-gitignore" in table:
         if not isinstance(table["respect-gitignore"], bool):
             raise ConfigError(f"{where}tool.bastion.respect-gitignore: expected true or false")
         kwargs["respect_gitignore"] = table["respect-gitignore"]
-    for key, attr in (("max-file-bytes", "max_file_bytes"), ("file-timeout", "file_timeout")):
-        if key in table:
-            value = table[key]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise ConfigError(f"{where}tool.bastion.{key}: expected a positive number")
-            kwargs[attr] = int(value) if attr == "max_file_bytes" else float(value)
+    if "max-file-bytes" in table:
+        limit = _expect_number(
+            table["max-file-bytes"], "max-file-bytes", where, MAX_FILE_BYTES_LIMIT
+        )
+        kwargs["max_file_bytes"] = kwargs["max_python_bytes"] = max(1, int(limit))
+    if "file-timeout" in table:
+        timeout = _expect_number(table["file-timeout"], "file-timeout", where, MAX_FILE_TIMEOUT)
+        kwargs["file_timeout"] = timeout
     if "fail-on" in table:
         kwargs["fail_on"] = _check_fail_on(table["fail-on"], f"{where}tool.bastion.fail-on")
     if "per-file-ignores" in table:
@@ -337,6 +435,7 @@ def parse_table(
         parsed: dict[str, tuple[str, ...]] = {}
         for pattern, ids in pfi.items():
             key = f'per-file-ignores."{pattern}"'
+            _expect_patterns(pattern, key, where)
             parsed[pattern] = _expect_str_list(ids, key)
             for s in parsed[pattern]:
                 validate_selector(s, registry, f"{where}tool.bastion.{key}")
@@ -355,6 +454,7 @@ def parse_table(
         kwargs["severity"] = parsed_sev
     if "rules" in table:
         kwargs["rule_options"] = _parse_rule_options(table["rules"], registry, where)
+        _check_option_paths(kwargs["rule_options"], root, where)
     return Config(**kwargs)
 
 
@@ -428,7 +528,10 @@ def apply_overrides(
             validate_selector(s, registry, "--ignore")
         changes["ignore"] = (*config.ignore, *overrides["ignore"])
     if overrides.get("extend_exclude"):
-        changes["extend_exclude"] = (*config.extend_exclude, *overrides["extend_exclude"])
+        extra = _expect_patterns(
+            list(overrides["extend_exclude"]), "extend-exclude", "", "--extend-exclude"
+        )
+        changes["extend_exclude"] = (*config.extend_exclude, *extra)
     if overrides.get("fail_on"):
         changes["fail_on"] = _check_fail_on(overrides["fail_on"], "--fail-on")
     return replace(config, **changes)

@@ -33,6 +33,7 @@ from bastion.suppression import Suppressions, parse_suppressions, python_comment
 
 PARSE_ERROR = "BAS001"
 INVALID_SUPPRESSION = "BAS002"
+NOT_ANALYSED = "BAS003"
 
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -117,10 +118,28 @@ class FileAnalyzer:
     # -- the map step -------------------------------------------------------------------------
     def analyze(self, source: SourceFile) -> FileResult:
         result = FileResult()
-        data = _read(source, result, self.config.max_file_bytes)
+        data = _read(source, result, self.config.max_bytes_for(source.kind))
         if data is None:
+            self.not_analysed(source, result)
             return result
         return self.analyze_data(source, data, result)
+
+    def not_analysed(self, source: SourceFile, result: FileResult, reason: str = "") -> None:
+        """Report BAS003 at `source`: it could not be analysed (`reason`, by default the
+        notice that says why), so it must fail the gate rather than pass it unread."""
+        if not reason and result.notices:
+            notice = result.notices[-1]
+            reason = notice.removeprefix(f"{source.path}: ")
+        if NOT_ANALYSED not in self.enabled_ids:
+            return
+        rule = _meta(self.registry, NOT_ANALYSED)
+        ctx = FileContext(
+            path=source.path, kind=source.kind, source=SourceText(""), config=self.config
+        )
+        message = f"file not analysed: {reason or 'unknown reason'}"
+        ctx._add(rule, 1, 1, 1, 1, message, None, (), 1, False)
+        per_file = self.config.ignored_for_path(source.path)
+        result.findings.extend(f for f in ctx.findings if not _ignored_by_selectors(f, per_file))
 
     def analyze_data(
         self, source: SourceFile, data: bytes, result: FileResult | None = None
@@ -134,6 +153,14 @@ class FileAnalyzer:
         except RecursionError:
             result.notices.append(f"{source.path}: skipped: nested too deeply to analyse")
             result.findings.clear()
+            result.suppressed.clear()
+            self.not_analysed(source, result)
+        except MemoryError:
+            result.notices.append(f"{source.path}: skipped: out of memory while analysing it")
+            result.findings.clear()
+            result.suppressed.clear()
+            result.cacheable = False
+            self.not_analysed(source, result)
         except _Timeout:
             result.notices.append(
                 f"{source.path}: skipped: analysis took longer than {self.config.file_timeout:g}s "
@@ -142,6 +169,19 @@ class FileAnalyzer:
             result.findings.clear()
             result.suppressed.clear()
             result.cacheable = False  # another machine, or another try, may be fast enough
+            self.not_analysed(source, result)
+        else:
+            if result.internal_errors:
+                # a rule crashed on it: the file was not fully checked (and exit 2 says why)
+                failed = sorted(
+                    {
+                        e.split(" at ")[0].removeprefix("internal error in ")
+                        for e in result.internal_errors
+                    }
+                )
+                self.not_analysed(
+                    source, result, f"{', '.join(failed)} failed on it (a bastion bug)"
+                )
         return result
 
     def analyze_bytes(self, source: SourceFile, data: bytes, result: FileResult) -> None:
@@ -650,7 +690,8 @@ def run(
         if cache is not None:
             stat = signature(source.abspath)  # before any read: see `Cache.by_content`
             hit = cache.by_stat(source.path, stat)
-        data = None if hit is not None else _read(source, result, config.max_file_bytes)
+        limit = config.max_bytes_for(source.kind)
+        data = None if hit is not None else _read(source, result, limit)
         if cache is not None and data is not None:
             hit = cache.by_content(source.path, source.kind, data, stat)
         if hit is not None:
@@ -658,6 +699,8 @@ def run(
         elif data is not None:
             misses.append((source, data))
             continue
+        else:
+            analyzer.not_analysed(source, result)
         results[source.path] = result
     analysed = _analyze_all(analyzer, misses, jobs, progress)
     for (source, _), result in zip(misses, analysed, strict=True):

@@ -119,18 +119,75 @@ def _locate(
 _TOML_POSITION = re.compile(r"line (\d+), column (\d+)")
 
 
-def parse_toml(text: str) -> SettingsDocument:
+def load_toml(text: str) -> dict[str, Any]:
+    """`tomllib.loads`, with every way it can fail on a hostile file as a `DocumentError`:
+    invalid TOML, an integer over Python's 4300-digit limit (ValueError), arrays nested
+    deeper than the interpreter's stack (RecursionError). Never a traceback."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
+    check_toml_keys(text)
     try:
-        data = tomllib.loads(text)
+        data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib's messages name a position, never the file's content
         found = _TOML_POSITION.search(str(exc))
         line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
         raise DocumentError(f"invalid TOML: {str(exc).split(' (at')[0]}", line, column) from None
+    except RecursionError:
+        raise DocumentError("invalid TOML: nested too deeply to read") from None
+    except ValueError as exc:  # int("9" * 5000): over Python's integer digit limit
+        line = _first_line_with(text, _LONG_DIGITS)
+        raise DocumentError(f"invalid TOML: {_safe_reason(exc)}", line) from None
+    return data
+
+
+# A dotted key of 512 parts (`a.a.a...` or `[a.a.a...]`). tomllib's time and memory grow with
+# the square of a key's depth (a 50 KB line `a.a.a...a = 1` took 10 s and 2.4 GB): such keys are
+# refused before it sees them. A part starts where no key character precedes it, so that each
+# character is looked at by a bounded number of attempts.
+_DEEP_TOML_KEY = re.compile(
+    r"""(?:(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]+|"[^"\n]{0,256}"|'[^'\n]{0,256}')"""
+    r"""(?:[ \t]*\.[ \t]*(?:[A-Za-z0-9_\-]+|"[^"\n]{0,256}"|'[^'\n]{0,256}')){511}"""
+)
+MAX_TOML_KEY_PARTS = 512
+
+
+def check_toml_keys(text: str) -> None:
+    """DocumentError when a dotted key of `text` has `MAX_TOML_KEY_PARTS` parts or more (no
+    real file comes close; tomllib would need quadratic time and memory to read it)."""
+    if text.count(".") < MAX_TOML_KEY_PARTS - 1:
+        return
+    found = _DEEP_TOML_KEY.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        raise DocumentError(
+            f"invalid TOML: a dotted key of {MAX_TOML_KEY_PARTS} parts or more (too deep to "
+            "read safely)",
+            line,
+        )
+
+
+# more digits than `int()` takes (sys.int_info.str_digits_check_threshold: 640 and up)
+_LONG_DIGITS = re.compile(r"\d{640}")
+
+
+def _first_line_with(text: str, pattern: re.Pattern[str]) -> int:
+    found = pattern.search(text)
+    return text.count("\n", 0, found.start()) + 1 if found else 1
+
+
+def _safe_reason(exc: BaseException) -> str:
+    """The loader's own words, unless they quote the file's text (which may be a secret)."""
+    reason = str(exc).split("\n")[0]
+    if "'" in reason or '"' in reason or len(reason) > 160:
+        return type(exc).__name__
+    return reason
+
+
+def parse_toml(text: str) -> SettingsDocument:
+    data = load_toml(text)
     lines = text.splitlines()
     tables = _toml_table_lines(lines)
     key_lines = _toml_key_lines(lines)
@@ -220,6 +277,7 @@ def _parse_yaml(text: str) -> SettingsDocument:
     values: list[SettingValue] = []
     documents: list[Any] = []
     loader = None
+    node = None
     try:
         loader = _yaml_loader_class()(text)  # its reader rejects control characters at once
         while loader.check_node():
@@ -228,6 +286,16 @@ def _parse_yaml(text: str) -> SettingsDocument:
                 continue
             _yaml_leaves(node, (), values, set(), loader.construct_object)
             documents.append(loader.construct_document(node))
+    except RecursionError:
+        raise DocumentError("invalid YAML: nested too deeply to read") from None
+    except (ValueError, OverflowError, TypeError) as exc:
+        # a value its loader resolves but cannot build (its leaves were built above: a
+        # key, a merge)
+        mark = getattr(node, "start_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise DocumentError(
+            f"invalid YAML: a value its loader cannot build ({_safe_reason(exc)})", line
+        ) from None
     except yaml.MarkedYAMLError as exc:
         # only the problem and its position: the text around it may hold a secret
         mark = exc.problem_mark or exc.context_mark
@@ -273,6 +341,13 @@ def _yaml_leaves(
                 value = construct(node)
             except yaml.YAMLError:
                 value = node.value
+            except (ValueError, OverflowError, TypeError) as exc:
+                # `2023-02-30`, a 5000-digit integer: `yaml.safe_load` fails on the file too
+                raise DocumentError(
+                    f"invalid YAML: a value its loader cannot build ({_safe_reason(exc)})",
+                    node.start_mark.line + 1,
+                    node.start_mark.column + 1,
+                ) from None
         out.append(SettingValue(path, value, node.start_mark.line + 1))
 
 

@@ -72,7 +72,10 @@ def test_any_bytes_gives_findings_or_notices_never_a_traceback(tmp_path: Path) -
     # the readable files around them were still checked
     assert "ERR001" in by_path["crlf.py"] and "ERR001" in by_path["mixed_endings.py"]
     assert "ERR001" not in by_path.get("a_folder.py/inside.py", [])
-    assert "huge.py: skipped: 21,000,000 bytes is over the 10,485,760-byte limit" in err
+    # Python's default limit is 1 MiB (its parser needs ~400x the file's size in memory);
+    # a file over it fails the gate (BAS003) instead of passing unread
+    assert "huge.py: skipped: 21,000,000 bytes is over the 1,048,576-byte limit" in err
+    assert by_path["huge.py"] == ["BAS003"]
     # deeper than CPython's own parser goes: a parse error, not a crash
     assert "BAS001" in by_path["deep_sum.py"] and "BAS001" in by_path["deep_unary.py"]
     assert "Traceback" not in err and doc["errors"] == []
@@ -81,8 +84,12 @@ def test_any_bytes_gives_findings_or_notices_never_a_traceback(tmp_path: Path) -
 def test_max_file_bytes_is_configurable(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.bastion]\nmax-file-bytes = 10\n")
     (tmp_path / "a.py").write_text("x = 1  # more than ten bytes\n")
-    code, _, err = run_cli("check", str(tmp_path))
-    assert code == 0 and "a.py: skipped" in err
+    code, out, err = run_cli("check", str(tmp_path), "--format", "json")
+    assert "a.py: skipped" in err
+    # a file over the limit is not passed unread: BAS003 fails the gate
+    assert code == 1
+    found = {(f["rule"], f["path"]) for f in json.loads(out)["findings"]}
+    assert found == {("BAS003", "a.py"), ("BAS003", "pyproject.toml")}
 
 
 def test_slow_file_is_skipped_after_its_time_budget(tmp_path: Path) -> None:
@@ -109,7 +116,13 @@ def test_slow_file_is_skipped_after_its_time_budget(tmp_path: Path) -> None:
     start = time.perf_counter()
     result = FileAnalyzer(config, registry).analyze(SourceFile("m.py", path, "python"))
     assert time.perf_counter() - start < 3
-    assert result.findings == []
+    assert [(f.rule, f.message) for f in result.findings] == [
+        (
+            "BAS003",
+            "file not analysed: skipped: analysis took longer than 0.2s (raise "
+            "`file-timeout` in [tool.bastion] to allow more)",
+        )
+    ]
     assert result.notices == [
         "m.py: skipped: analysis took longer than 0.2s (raise `file-timeout` in [tool.bastion] "
         "to allow more)"

@@ -56,7 +56,16 @@ class AuditError(Exception):
 # -- offline: an OSV directory ----------------------------------------------------------------
 
 
+MAX_RECORD_BYTES = 32 * 1024 * 1024  # the largest OSV record published is ~1 MB
+
+
+class MalformedRecord(ValueError):
+    """A record that is not OSV-shaped: the message names the field."""
+
+
 def _load_record(path: Path) -> list[dict[str, Any]]:
+    if path.stat().st_size > MAX_RECORD_BYTES:
+        raise MalformedRecord(f"over {MAX_RECORD_BYTES:,} bytes")
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".json":
         data = json.loads(text)
@@ -64,9 +73,39 @@ def _load_record(path: Path) -> list[dict[str, Any]]:
         import yaml
 
         data = yaml.safe_load(text)
-    if isinstance(data, list):
-        return [d for d in data if isinstance(d, dict)]
-    return [data] if isinstance(data, dict) else []
+    items = data if isinstance(data, list) else [data]
+    return [_checked_record(item) for item in items]
+
+
+def _checked_record(record: Any) -> dict[str, Any]:
+    """`record` if it has the OSV shape the audit reads (every field optional, but of the
+    right type), else MalformedRecord naming the first wrong field."""
+
+    def expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
+        if not isinstance(value, kind):
+            raise MalformedRecord(f"{where} is a {type(value).__name__}")
+        return value
+
+    expect(record, dict, "the record")
+    for key in ("id", "summary", "details"):
+        if record.get(key) is not None:
+            expect(record[key], (str, int, float), key)
+    for alias in expect(record.get("aliases") or [], list, "aliases"):
+        expect(alias, (str, int), "an alias")
+    for affected in expect(record.get("affected") or [], list, "affected"):
+        expect(affected, dict, "an `affected` entry")
+        expect(affected.get("package") or {}, dict, "affected.package")
+        expect(affected.get("versions") or [], list, "affected.versions")
+        for version in affected.get("versions") or []:
+            expect(version, (str, int, float), "an affected version")
+        for range_ in expect(affected.get("ranges") or [], list, "affected.ranges"):
+            expect(range_, dict, "a range")
+            for event in expect(range_.get("events") or [], list, "range.events"):
+                expect(event, dict, "a range event")
+                for value in event.values():
+                    expect(value, (str, int, float), "a range event's version")
+    checked: dict[str, Any] = record
+    return checked
 
 
 def _canonical(name: str) -> str:
@@ -113,12 +152,13 @@ class OsvDatabase:
         self.errors: list[str] = []
         if not directory.is_dir():
             raise AuditError(f"--vuln-db: {directory} is not a folder")
-        for path in sorted(directory.rglob("*")):
-            if path.suffix.lower() not in {".json", ".yaml", ".yml"} or not path.is_file():
-                continue
+        for path in _record_files(directory):
             try:
                 records = _load_record(path)
-            except Exception as exc:  # any malformed record: say which, keep going
+            except MalformedRecord as exc:
+                self.errors.append(f"{path}: not an OSV record: {exc}")
+                continue
+            except Exception as exc:  # any unreadable record: say which, keep going
                 self.errors.append(f"{path}: cannot read OSV record: {type(exc).__name__}")
                 continue
             for record in records:
@@ -132,6 +172,7 @@ class OsvDatabase:
                     self.by_package.setdefault(name, []).append((record, affected))
 
     def query(self, name: str, version: str) -> list[Advisory]:
+        """The advisories of `name` that affect `version` (records are `_checked_record`)."""
         parsed = _version(version)
         found: dict[str, Advisory] = {}
         for record, affected in self.by_package.get(name, []):
@@ -160,6 +201,28 @@ class OsvDatabase:
                 fixes,
             )
         return sorted(found.values(), key=lambda a: a.id)
+
+
+def _record_files(directory: Path) -> Iterator[Path]:
+    """The JSON/YAML files below `directory`, in a stable order: regular files only (a FIFO
+    would block the read for ever), never through a link that leaves the folder, never into
+    a linked folder (a loop, or the whole file system)."""
+    import os
+
+    top = directory.resolve()
+    for folder, subfolders, names in os.walk(directory, followlinks=False):
+        subfolders.sort()
+        for name in sorted(names):
+            if Path(name).suffix.lower() not in {".json", ".yaml", ".yml"}:
+                continue
+            path = Path(folder) / name
+            try:
+                resolved = path.resolve(strict=True)
+                regular = resolved.is_file()
+            except (OSError, RuntimeError):  # a dangling link or a link loop
+                continue
+            if regular and (top == resolved or top in resolved.parents):
+                yield path
 
 
 def _sort_key(text: str) -> tuple[int, Any]:

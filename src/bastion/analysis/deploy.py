@@ -129,7 +129,7 @@ class Instruction:
             return None
         try:
             parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # `[[[[...`: not an exec form either
             return None
         if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed):
             return parsed

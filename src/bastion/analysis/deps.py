@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from bastion.parsers import DocumentError
+from bastion.parsers import DocumentError, check_toml_keys, load_toml
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -308,6 +308,7 @@ def _line_locator(text: str) -> Any:
 
 
 def parse_pyproject(text: str) -> PyprojectDocument:
+    check_toml_keys(text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -316,6 +317,9 @@ def parse_pyproject(text: str) -> PyprojectDocument:
         if match is None and "end of document" in str(exc):
             line = max(1, len(text.splitlines()))
         raise DocumentError(f"invalid TOML: {exc}", line) from None
+    except (RecursionError, ValueError):  # 5000-deep arrays, 5000-digit integers
+        load_toml(text)  # raises the DocumentError that says which
+        raise
     doc = PyprojectDocument(data, text)
     header_line, value_line = _line_locator(text)
 
@@ -416,7 +420,7 @@ def _name_lines(text: str) -> dict[str, int]:
             continue
         try:
             value = tomllib.loads(line).get("name")
-        except tomllib.TOMLDecodeError:
+        except (ValueError, RecursionError):  # TOMLDecodeError is a ValueError
             continue
         if isinstance(value, str):
             lines.setdefault(canonicalize_name(value), number)
@@ -427,10 +431,14 @@ def parse_lockfile(text: str) -> LockDocument:
     """uv.lock, poetry.lock and pdm.lock are TOML with `[[package]]` name/version tables;
     Pipfile.lock is JSON. Anything unreadable still counts as a lock file (presence)."""
     packages: list[tuple[str, str, int]] = []
+    check_toml_keys(text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return _pipfile_lock(text)
+    except (RecursionError, ValueError):  # a 1500-deep array, a 5000-digit integer
+        load_toml(text)  # raises the DocumentError (BAS001) that says which
+        raise
     lines = _name_lines(text)
     for package in data.get("package", []):
         if isinstance(package, dict) and "name" in package and "version" in package:
@@ -446,6 +454,8 @@ def _pipfile_lock(text: str) -> LockDocument:
         data = json.loads(text)
     except ValueError:
         return LockDocument([])
+    except RecursionError:
+        raise DocumentError("invalid JSON: nested too deeply to read") from None
     packages: list[tuple[str, str, int]] = []
     if not isinstance(data, dict):
         return LockDocument([])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -23,11 +22,6 @@ from bastion.imports import ImportMap
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
     from packaging.version import Version
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 SETTINGS_BASES = frozenset(
     {
@@ -190,10 +184,13 @@ def _locked_version(root: Path) -> Version | None:
 
 def _toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        from bastion.parsers import DocumentError, load_toml
+
+        return load_toml(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, DocumentError, MemoryError):
+        # TOMLDecodeError and UnicodeDecodeError are ValueErrors; a 1500-deep array used to
+        # escape here and skip every Pydantic-importing module. The file itself gets its
+        # BAS001 when it is analysed; here it only tells no version.
         return {}
 
 
