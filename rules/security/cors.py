@@ -9,7 +9,11 @@ configuration is never reported by both: with credentials, SEC003 (an error) sup
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bastion.analysis.nodes import (
@@ -52,13 +56,49 @@ def is_match_all_regex(pattern: str, *, full: bool = False) -> bool:
         compiled = re.compile(pattern)
     except (re.error, RecursionError, OverflowError):
         return False
-    return any(
-        all(
-            (compiled.fullmatch if full else compiled.match)(f"{scheme}://{host}")
-            for host in _PROBE_HOSTS
-        )
-        for scheme in ("https", "http")
-    )
+    match = compiled.fullmatch if full else compiled.match
+    try:
+        with _cpu_budget(_PROBE_SECONDS):
+            return any(
+                all(match(f"{scheme}://{host}") for host in _PROBE_HOSTS)
+                for scheme in ("https", "http")
+            )
+    except _ProbeTimeout:
+        # The pattern comes from the scanned code and backtracks catastrophically on a
+        # 25-character origin: it fails on at least one probe (a success returns at once),
+        # so it does not accept every origin.
+        return False
+
+
+_PROBE_SECONDS = 0.5
+
+
+class _ProbeTimeout(BaseException):
+    pass
+
+
+@contextlib.contextmanager
+def _cpu_budget(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` of this process's CPU time (ITIMER_VIRTUAL: the
+    engine's per-file budget uses the wall-clock timer, so the two do not clash). Main
+    thread only; elsewhere the file's own budget is the bound."""
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _ProbeTimeout
+
+    previous = signal.signal(signal.SIGVTALRM, expire)
+    signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        signal.signal(signal.SIGVTALRM, previous)
 
 
 @dataclass(frozen=True)

@@ -227,15 +227,23 @@ def check(
         sarif_fixes=sarif_fixes,
     )
     report = io.StringIO()
+    from bastion.engine import BudgetExceeded, phase_budget
+
+    try:
+        with phase_budget(config.phase_timeout, "rendering the report"):
+            if output is None:
+                color = _use_color(sys.stdout, no_color)
+                # a plain report is rendered first, so that it can be recorded for a replay
+                reporter(result, config, sys.stdout if color else report, color=color)
+            else:
+                reporter(result, config, report, color=False)
+    except BudgetExceeded as exc:
+        click.echo(f"bastion: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
     if output is not None:
-        reporter(result, config, report, color=False)
         _write_output(output, report.getvalue())
     else:
-        stdout = sys.stdout
-        color = _use_color(stdout, no_color)
-        # a plain report is rendered first, so that it can be recorded for a replay
-        reporter(result, config, stdout if color else report, color=color)
-        stdout.write(report.getvalue())
+        sys.stdout.write(report.getvalue())
     stderr = [f"bastion: {notice}" for notice in result.notices] if not quiet else []
     stderr += [f"bastion: {error} (please report this bug)" for error in result.internal_errors]
     for line in stderr:

@@ -187,7 +187,7 @@ def _spec(patterns: Sequence[str]) -> pathspec.PathSpec[Any]:
     return _cached_spec(tuple(patterns))
 
 
-_STARS = re.compile(r"\*{2,}")
+_STARS = re.compile(r"(?<!\\)\*{2,}")  # a run of stars, the first not escaped
 
 
 def normalize_glob(pattern: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pathspec
 
-from bastion.config import Config
+from bastion.config import Config, normalize_glob
 
 
 @dataclass(frozen=True, order=True)
@@ -115,7 +115,8 @@ def gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
     lines on bastion's stderr."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _gitignore_spec(lines)
+        # `****x` as `*x` (what git means): each star is a regex loop in pathspec
+        return _gitignore_spec([normalize_glob(line) for line in lines])
 
 
 def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:

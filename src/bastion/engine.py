@@ -545,6 +545,36 @@ class _Timeout(BaseException):
     `except Exception` can swallow it."""
 
 
+class BudgetExceeded(Exception):
+    """A whole-run phase (discovery, a project rule, the report) ran out of time: the run is
+    incomplete, an error (exit 2), never a pass. The message names the phase."""
+
+
+@contextlib.contextmanager
+def phase_budget(seconds: float, what: str) -> Iterator[None]:
+    """Run a whole-run phase within `seconds`, else raise `BudgetExceeded` naming `what`.
+    Not nestable with another budget (each phase runs outside the per-file budgets)."""
+    try:
+        with _time_budget(seconds):
+            yield
+    except _Timeout:
+        raise BudgetExceeded(
+            f"{what} took longer than {seconds:g}s (ten times `file-timeout`; raise "
+            "`file-timeout` in [tool.bastion] to allow more)"
+        ) from None
+
+
+# The per-file budget, for the fixer (one file's fixes are bound like its analysis).
+Timeout = _Timeout
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """`_time_budget`: interrupt the block with `Timeout` after `seconds`."""
+    with _time_budget(seconds):
+        yield
+
+
 @contextlib.contextmanager
 def _time_budget(seconds: float) -> Iterator[None]:
     """Interrupt the analysis of one file after `seconds` (POSIX, main thread only; elsewhere
@@ -661,7 +691,12 @@ def run(
     paths = list(paths)
     analyzer = FileAnalyzer(config)
     if discovery is None:
-        discovery = discover(paths, config)
+        try:
+            with phase_budget(config.phase_timeout, "discovering the files"):
+                discovery = discover(paths, config)
+        except BudgetExceeded as exc:  # nothing was analysed: an error (exit 2), not a pass
+            rules = config.enabled_rules(analyzer.registry)
+            return RunResult([], [], [], [], [str(exc)], rules)
     files = [f for f in discovery.files if analyzer.wants(f.kind)]
     tree_digest = ""
     if shard is not None:
@@ -759,14 +794,22 @@ def reduce_step(
         reviewed = ProjectContext(config=config, files=facts)
         for reviewer in analyzer.reviewers:
             try:
-                findings = reviewer.review(findings, reviewed)
+                with phase_budget(config.phase_timeout, f"the review of {reviewer.id}"):
+                    findings = reviewer.review(findings, reviewed)
+            except BudgetExceeded as exc:
+                internal.append(str(exc))
             except Exception as exc:  # a bug in a rule; reported, never swallowed
                 internal.append(f"internal error in {reviewer.id}: {type(exc).__name__}: {exc}")
     if project_rules and analyzer.project_rules:
         project = ProjectContext(config=config, files=facts)
         for rule_class in analyzer.project_rules:
             try:
-                rule_class(project).check_project()
+                with phase_budget(config.phase_timeout, f"project rule {rule_class.id}"):
+                    rule_class(project).check_project()
+            except BudgetExceeded as exc:  # the run is incomplete: exit 2, saying which rule
+                internal.append(str(exc))
+            except RecursionError:
+                internal.append(f"project rule {rule_class.id}: nested too deeply to finish")
             except Exception as exc:  # a bug in a rule; reported, never swallowed
                 internal.append(f"internal error in {rule_class.id}: {type(exc).__name__}: {exc}")
         per_file = {p: config.ignored_for_path(p) for p in {f.path for f in project.findings}}

@@ -26,7 +26,14 @@ from typing import Any
 from bastion.config import Config
 from bastion.context import FileContext
 from bastion.discovery import SourceFile, discover
-from bastion.engine import FileAnalyzer, FileResult
+from bastion.engine import (
+    BudgetExceeded,
+    FileAnalyzer,
+    FileResult,
+    Timeout,
+    phase_budget,
+    time_budget,
+)
 from bastion.findings import Finding, FixSafety
 from bastion.rule import Fix, Rule
 from bastion.source import DecodeError, SourceText, decode_python
@@ -326,19 +333,33 @@ class Fixer:
 def fix_paths(paths: Iterable[Path], config: Config, *, unsafe: bool = False) -> FixRun:
     """Compute the fixes of every Python file under `paths` (nothing is written)."""
     fixer = Fixer(config, unsafe=unsafe)
-    discovery = discover(list(paths), config)
+    try:
+        with phase_budget(config.phase_timeout, "discovering the files"):
+            discovery = discover(list(paths), config)
+    except BudgetExceeded as exc:
+        return FixRun([], [f"nothing fixed: {exc}"])
     files: list[FileFix] = []
     notices = list(discovery.notices)
     for source in discovery.files:
         if source.kind != "python":
             continue
-        try:
-            data = source.abspath.read_bytes()
-        except OSError as exc:
-            notices.append(f"{source.path}: cannot read: {exc.strerror}")
+        data = _read_within_limit(source, config, notices)
+        if data is None:
             continue
         try:
-            file_fix = fixer.fix_bytes(source, data)
+            # the same budget as its analysis: a file crafted to be slow is not fixed, and
+            # the check that follows reports it (BAS003)
+            with time_budget(config.file_timeout):
+                file_fix = fixer.fix_bytes(source, data)
+        except Timeout:
+            notices.append(
+                f"{source.path}: not fixed: fixing took longer than {config.file_timeout:g}s "
+                "(`file-timeout` in [tool.bastion])"
+            )
+            continue
+        except RecursionError:
+            notices.append(f"{source.path}: not fixed: nested too deeply to rewrite")
+            continue
         except NotRoundTrippable:
             notices.append(
                 f"{source.path}: not fixed: libcst cannot reproduce this file exactly, so a fix "
@@ -351,6 +372,24 @@ def fix_paths(paths: Iterable[Path], config: Config, *, unsafe: bool = False) ->
         notices.extend(file_fix.dropped)
         files.append(file_fix)
     return FixRun(files, notices)
+
+
+def _read_within_limit(source: SourceFile, config: Config, notices: list[str]) -> bytes | None:
+    """The file's bytes, or None (with a notice) when it is over `max-file-bytes` - never
+    fixed, as never analysed - or unreadable."""
+    limit = config.max_bytes_for(source.kind)
+    try:
+        size = source.abspath.stat().st_size
+        if size > limit:
+            notices.append(
+                f"{source.path}: not fixed: {size:,} bytes is over the {limit:,}-byte limit "
+                "(`max-file-bytes` in [tool.bastion])"
+            )
+            return None
+        return source.abspath.read_bytes()
+    except OSError as exc:
+        notices.append(f"{source.path}: cannot read: {exc.strerror}")
+        return None
 
 
 class WriteSkipped(Exception):
@@ -451,6 +490,30 @@ def replacements(before: str, after: str) -> tuple[Replacement, ...]:
 
 
 def safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, FindingEdit]:
+    """`_safe_fix_edits` within the report's budget (SARIF edits are optional: none when the
+    time runs out), files over `max-file-bytes` left out."""
+    small: dict[str, bool] = {}
+    within: list[Finding] = []
+    for finding in findings:
+        if finding.path not in small:
+            small[finding.path] = _small_enough(config, finding.path)
+        if small[finding.path]:
+            within.append(finding)
+    try:
+        with phase_budget(config.phase_timeout, "computing the SARIF fixes"):
+            return _safe_fix_edits(within, config)
+    except BudgetExceeded:
+        return {}
+
+
+def _small_enough(config: Config, path: str) -> bool:
+    try:
+        return (config.root / path).stat().st_size <= config.max_bytes_for("python")
+    except OSError:
+        return False
+
+
+def _safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, FindingEdit]:
     """{fingerprint: edit} for every finding with a safe fix that applies: that fix alone,
     applied to the file as it is on disk, as the smallest replacements of its text (a fix
     that adds an import is two). Findings whose fix does not apply, or would not parse, get
