@@ -21,6 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bastion.analysis import secrets
+from bastion.engine import _looks_newer
+from bastion.parsers import DocumentError, check_toml_keys, parse_document
+from bastion.suppression import parse_suppressions
 
 if sys.version_info >= (3, 11):
     import re._parser as sre_parse  # type: ignore[import-not-found,unused-ignore]
@@ -251,3 +258,158 @@ def test_the_audit_catches_the_patterns_it_replaced() -> None:
         run = _runner(re.compile(pattern, re.MULTILINE), anchored=False)
         with pytest.raises(AssertionError), _deadline(3, pattern):
             assert_linear(run, _sized(prefix, unit, suffix), pattern)
+
+
+# -- per detector: hypothesis draws the adversarial family ------------------------------------
+
+
+_PEM = "-----BEGIN " + "PRIVATE KEY-----"
+_PREFIXES = [
+    "",
+    _PEM,
+    _PEM + "\n",
+    _PEM + "\\n",
+    "-----BEGIN RSA ",
+    "postgres://",
+    "a://b:",
+    "eyJ",
+    "eyJa.eyJ",
+    "xoxb-123456-",
+    "ghp_",
+    "sk_live_",
+    "AKIA",
+    "AIza",
+    "https://hooks.slack.com/services/T",
+    "${",
+    "{{",
+    "{%",
+    "%(",
+    "<",
+    "pbkdf2_sha256$",
+    "$2b$",
+    "# bastion: ignore[",
+    "[",
+    "[[",
+    "type ",
+    "a.",
+]
+_ALPHABET = "aAzZ09 \n\t_-.:/\\@=+!#'\"`<>({[]})%$,;*?^~&|"
+
+
+@st.composite
+def adversarial(draw: st.DrawFn) -> str:
+    """A prefix a pattern wants, a short unit repeated to 5-50 KB, and a character that makes
+    the match fail at the very end."""
+    prefix = draw(st.sampled_from(_PREFIXES))
+    unit = draw(st.text(alphabet=_ALPHABET, min_size=1, max_size=4))
+    size = draw(st.integers(5_000, 50_000))
+    suffix = draw(st.sampled_from(["", "!", "\x00", " ", "\n", "\\"]))
+    return prefix + unit * max(1, (size - len(prefix)) // len(unit)) + suffix
+
+
+def _linear_bound(text: str) -> float:
+    # generous: 20 microseconds a character (50 KB: 1 s), where a quadratic detector needs
+    # minutes and an exponential one never returns
+    return 0.1 + 20e-6 * len(text)
+
+
+DETECTORS: dict[str, Callable[[str], object]] = {
+    "known_format": secrets.known_format,
+    "dsn_password": secrets.dsn_password,
+    "secret_for": lambda text: secrets.secret_for("API_TOKEN", text),
+    "secret_for(value as name)": lambda text: secrets.secret_for(text, "Pr0d-s3cret"),
+    "setting_secret": lambda text: secrets.setting_secret("DB_PASSWORD", text, template=False),
+    "is_placeholder": secrets.is_placeholder,
+    "is_password_hash": secrets.is_password_hash,
+    "looks_random": secrets.looks_random,
+    "is_secret_name": secrets.is_secret_name,
+    "suppressions": lambda text: parse_suppressions(text.splitlines()),
+    "newer-syntax hint": _looks_newer,
+    "toml key depth": lambda text: _swallow(check_toml_keys, text),
+    "toml settings": lambda text: _swallow(parse_document, "toml", text),
+    "ini settings": lambda text: _swallow(parse_document, "ini", text),
+    "dotenv": lambda text: _swallow(parse_document, "dotenv", text),
+    "requirements": lambda text: _swallow(parse_document, "requirements", text),
+}
+
+
+def _swallow(fn: Callable[..., object], *args: object) -> None:
+    with contextlib.suppress(DocumentError):
+        fn(*args)
+
+
+@pytest.mark.parametrize("name", sorted(DETECTORS))
+def test_detector_is_linear_on_adversarial_input(name: str) -> None:
+    detector = DETECTORS[name]
+
+    @settings(max_examples=12, deadline=None, database=None)
+    @given(adversarial())
+    def check(text: str) -> None:
+        with _deadline(30, name):
+            took = _best_time(lambda: detector(text))
+        assert took <= _linear_bound(text), (name, len(text), text[:60])
+
+    check()
+
+
+def test_rewritten_patterns_match_what_the_former_ones_matched() -> None:
+    """Same language, linear algorithm: on short texts (where the former patterns are still
+    fast) the new ones agree with them."""
+    pairs = [
+        (
+            r"^[_\-]*[A-Za-z][a-z]*(?:[_\-.]*[A-Za-z][a-z]*)*[_\-]*$",
+            secrets._JOINED_WORDS,
+            "aAbB_-.!1",
+        ),
+    ]
+    from bastion import parsers
+
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(st.text(alphabet="aAbB_-.!1", max_size=12))
+    def joined(text: str) -> None:
+        former = re.compile(pairs[0][0])
+        assert bool(former.match(text)) == bool(secrets._JOINED_WORDS.match(text)), text
+
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(st.text(alphabet="[] a.\"'\t=", max_size=14))
+    def toml_table(text: str) -> None:
+        former = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?").match(text)
+        new = parsers._TOML_TABLE.match(text)
+        assert (former is None) == (new is None), text
+        if former and new:
+            old_name = ".".join(p.strip().strip("\"'") for p in former.group(1).split("."))
+            new_name = ".".join(p.strip().strip("\"'") for p in new.group(1).split("."))
+            assert old_name == new_name, text
+
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(st.text(alphabet="ab =:#; \t", max_size=12))
+    def ini_option(text: str) -> None:
+        former = re.compile(r"^([^\s=:#;][^=:]*?)\s*[=:]").match(text)
+        new = parsers._INI_OPTION.match(text)
+        assert (former is None) == (new is None), text
+        if former and new:
+            assert former.group(1).strip() == new.group(1).strip(), text
+
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(st.text(alphabet="ab-_=\"' \t.", max_size=14))
+    def toml_key(text: str) -> None:
+        pattern = r"""([A-Za-z0-9_\-]+|"[^"\n]*"|'[^'\n]*')\s*=(?!=)"""
+        former = [m.group(1) for m in re.finditer(pattern, text)]
+        assert former == [m.group(1) for m in parsers._TOML_KEY.finditer(text)], text
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(st.text(alphabet="ab \n=" + "-+/", max_size=40))
+    def private_key(text: str) -> None:
+        former = re.compile(
+            r"-----BEGIN (?:[A-Z0-9]+ ){0,2}PRIVATE KEY(?: BLOCK)?-----"
+            r"(?:\\n|\s)+(?:[A-Za-z0-9+/=:,\- ]+(?:\\n|\s)+)*?[A-Za-z0-9+/=]{40,}"
+            r"[\s\S]*?-----END (?:[A-Z0-9]+ ){0,2}PRIVATE KEY(?: BLOCK)?-----"
+        )
+        body = _PEM + "\n" + text + "\n" + "Ab1+" * 11 + "\n" + text
+        value = body + "\n" + _PEM.replace("BEGIN", "END")
+        assert [m.group(0) for m in former.finditer(value)] == list(secrets._private_keys(value)), (
+            value
+        )
+
+    for check in (joined, toml_table, ini_option, toml_key, private_key):
+        check()
