@@ -19,7 +19,7 @@ def decode_python(data: bytes) -> str:
         raise DecodeError(str(exc)) from None
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
+    except (UnicodeError, LookupError) as exc:  # `# coding: undefined` raises UnicodeError
         raise DecodeError(f"cannot decode as {encoding}: {exc}") from None
     return text.removeprefix("\ufeff")
 

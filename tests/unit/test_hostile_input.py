@@ -393,6 +393,13 @@ def test_load_config_from_a_tree_config_never_raises_outside_config_error(tmp_pa
 # -- 4. siblings ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("codec", ["undefined", "rot13", "zlib_codec", "mbcs"])
+def test_pep263_cookies_naming_odd_codecs_are_parse_errors(codec: str) -> None:
+    """`# coding: undefined` raised UnicodeError (not a UnicodeDecodeError): a traceback."""
+    result = lint_source(f"# coding: {codec}\nx = 1\n+AGE-\n".encode(), "m.py", select=["BAS"])
+    assert [f.rule for f in result.findings] == ["BAS001"]
+
+
 def test_dockerfile_exec_form_nested_too_deep_is_not_a_crash() -> None:
     result = lint_source("FROM python:3.12\nCMD " + "[" * 5000 + "\n", "Dockerfile")
     assert not result.internal_errors
