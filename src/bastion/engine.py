@@ -102,7 +102,9 @@ class FileAnalyzer:
         self.registry = registry or load_registry()
         enabled = config.enabled_rules(self.registry)
         self.enabled_ids = {r.id for r in enabled}
-        self.file_rules = [r for r in enabled if issubclass(r, Rule)]
+        # BAS003 visits nothing (the engine reports it): it must not make a file kind wanted
+        # that no selected rule reads
+        self.file_rules = [r for r in enabled if issubclass(r, Rule) and r.id != NOT_ANALYSED]
         self.project_rules = [r for r in enabled if issubclass(r, ProjectRule)]
         # file rules whose findings depend on project facts (see `Rule.review`)
         self.reviewers = [r for r in self.file_rules if _overrides_review(r)]
