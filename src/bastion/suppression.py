@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 
 _DIRECTIVE = re.compile(
-    # the id list stops at `#` too: `# bastion: ignore[` repeated without a `]` otherwise
-    # rescanned the rest of the line from each directive (quadratic)
+    # the id list stops at `#` too: an ignore directive with an open `[` repeated along a
+    # line, and no `]`, otherwise rescanned the rest of the line from each one (quadratic)
     r"#\s*bastion:\s*(?P<kind>ignore-file|ignore)\b(?:\[(?P<ids>[^\]#]*)\])?(?P<reason>[^#]*)"
 )
 
