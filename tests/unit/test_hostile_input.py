@@ -225,6 +225,23 @@ def test_a_slow_project_rule_is_an_error_not_a_hang(tmp_path: Path) -> None:
     ]
 
 
+def test_discovery_runs_within_its_budget(tmp_path: Path) -> None:
+    """Discovery gets ten times `file-timeout`; running out is an error (exit 2), not a pass
+    over the files found so far."""
+    from bastion.engine import run
+
+    for index in range(3000):
+        (tmp_path / f"m{index}.py").write_text("x = 1\n")
+    config = Config(root=tmp_path, file_timeout=0.0005)
+    result = run([tmp_path], config)
+    assert result.findings == [] and result.files == []
+    assert result.internal_errors == [
+        "discovering the files took longer than 0.005s (ten times `file-timeout`; raise "
+        "`file-timeout` in [tool.bastion] to allow more)"
+    ]
+    assert result.exit_code(config) == 2
+
+
 def test_star_runs_in_gitignore_patterns_are_linear(tmp_path: Path) -> None:
     """`****************x` in a .gitignore hung discovery (pathspec: one `[^/]*` per star)."""
     assert normalize_glob("****************x") == "*x"
