@@ -58,7 +58,9 @@ def code_stamp() -> str:
     so an edited rule never serves stale results."""
     import importlib
 
-    digest = hashlib.sha256(__version__.encode())
+    from bastion import plugins
+
+    digest = hashlib.sha256(f"{__version__}\0{plugins.stamp()}".encode())
     for package in ("bastion", "bastion.rules"):
         module = importlib.import_module(package)
         for folder in getattr(module, "__path__", []):

@@ -40,8 +40,18 @@ def _use_color(out: TextIO, no_color: bool) -> bool:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bastion")
-def cli() -> None:
+@click.option(
+    "--allow-plugins",
+    is_flag=True,
+    envvar="BASTION_ALLOW_PLUGINS",
+    help="Load the rule modules that [tool.bastion] plugins names (code from the checked "
+    "tree: only where the tree is trusted). Installed plugins always load.",
+)
+def cli(allow_plugins: bool = False) -> None:
     """bastion: a best-practice linter and audit tool for Python backends."""
+    from bastion import plugins
+
+    plugins.allow_local(allow_plugins)
 
 
 @cli.command()
@@ -852,8 +862,13 @@ def show_rule(rule_id: str) -> None:
 
 
 def main() -> None:
+    from bastion.plugins import PluginError
+
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover
         click.echo("bastion: interrupted", err=True)
+        sys.exit(EXIT_ERROR)
+    except PluginError as exc:  # an installed plugin that cannot load (bastion rules, ...)
+        click.echo(f"bastion: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

@@ -14,7 +14,9 @@ from typing import Any
 
 import pathspec
 
+from bastion import plugins
 from bastion.findings import Severity
+from bastion.plugins import PluginError
 from bastion.registry import Registry, load_registry
 from bastion.rule import RuleMeta
 
@@ -93,6 +95,7 @@ _KNOWN_KEYS = {
     "script-paths",
     "respect-gitignore",
     "rules",
+    "plugins",
 }
 
 
@@ -113,6 +116,7 @@ class Config:
     max_file_bytes: int = 10 * 1024 * 1024  # larger files are skipped with a notice
     file_timeout: float = 20.0  # seconds one file may take before it is skipped
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    plugins: tuple[str, ...] = ()  # local rule modules (paths in the project), see bastion.plugins
 
     # -- derived ------------------------------------------------------------------------------
     def enabled_rules(self, registry: Registry | None = None) -> list[type[RuleMeta]]:
@@ -293,7 +297,6 @@ def _expect_str_list(value: Any, key: str) -> tuple[str, ...]:
 def parse_table(
     table: Mapping[str, Any], *, root: Path, source: Path | None = None, validate: bool = True
 ) -> Config:
-    registry = load_registry() if validate else None
     where = f"{source}: " if source else ""
     unknown = sorted(set(table) - _KNOWN_KEYS)
     if unknown:
@@ -302,6 +305,13 @@ def parse_table(
             f"(known keys: {', '.join(sorted(_KNOWN_KEYS))})"
         )
     kwargs: dict[str, Any] = {"root": root, "source": source}
+    # plugins first: their rules are part of what the other keys may name
+    kwargs["plugins"] = _expect_str_list(table.get("plugins", []), "plugins")
+    try:
+        plugins.activate(root, kwargs["plugins"])
+        registry = load_registry() if validate else None
+    except PluginError as exc:
+        raise ConfigError(f"{where}{exc}") from None
     if "select" in table:
         kwargs["select"] = _expect_str_list(table["select"], "select")
         for s in kwargs["select"]:

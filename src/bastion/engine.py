@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bastion import plugins
 from bastion.cache import Cache, CachedResult, Signature, config_salt, signature
 from bastion.config import Config
 from bastion.context import FileContext, FileFacts, ProjectContext
@@ -549,6 +550,7 @@ PARALLEL_MIN_FILES = 32  # below this, starting processes costs more than it sav
 
 def _init_worker(config: Config) -> None:
     global _WORKER
+    plugins.restore(config.root, config.plugins)  # a spawned worker starts without them
     _WORKER = FileAnalyzer(config)
 
 

@@ -44,6 +44,7 @@ class Area(str, enum.Enum):
     TESTING = "testing"
     WORKFLOW = "workflow"
     META = "meta"
+    PLUGIN = "plugin"  # rules from plugins: their own prefix, no guide area
 
 
 class FixSafety(str, enum.Enum):

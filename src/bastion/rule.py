@@ -121,6 +121,9 @@ class RuleMeta:
     # from the severity (error 7.5, warning 5.0, info 2.0).
     security_severity: ClassVar[float | None] = None
     references: ClassVar[tuple[str, ...]] = ()
+    # Where the rule's documentation lives (SARIF `helpUri`); empty: bastion's docs/rules page.
+    # Plugins set it to their own page.
+    help_uri: ClassVar[str] = ""
     # Options that users may set under [tool.bastion.rules.<ID>]; value = default (its type is
     # the option's type).
     options: ClassVar[dict[str, Any]] = {}
@@ -132,7 +135,7 @@ class RuleMeta:
     @classmethod
     def area(cls) -> Area:
         prefix = cls.id.rstrip("0123456789")
-        return AREA_BY_PREFIX.get(prefix, Area.META)
+        return AREA_BY_PREFIX.get(prefix, Area.PLUGIN)
 
     @classmethod
     def bad_examples(cls) -> list[Example]:

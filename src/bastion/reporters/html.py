@@ -27,6 +27,7 @@ AREA_TITLES = {
     Area.PRODUCTION: "Production readiness",
     Area.DEPENDENCIES: "Dependencies",
     Area.TESTING: "Testing",
+    Area.PLUGIN: "Team and plugin rules",
     Area.WORKFLOW: "Workflow",
     Area.META: "bastion diagnostics",
 }

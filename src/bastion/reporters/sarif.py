@@ -110,7 +110,7 @@ def rule_descriptor(rule: type[RuleMeta], config: Config) -> dict[str, Any]:
         "shortDescription": {"text": truncate(reflow(rule.summary))},
         "fullDescription": {"text": truncate(reflow(rule.description()))},
         "help": {"text": help_text(rule), "markdown": render_markdown(rule)},
-        "helpUri": f"{HELP_URI_BASE}{rule.id}.md",
+        "helpUri": rule.help_uri or f"{HELP_URI_BASE}{rule.id}.md",
         "defaultConfiguration": {"level": _LEVEL[severity]},
         "properties": properties,
     }
