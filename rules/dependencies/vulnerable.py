@@ -35,6 +35,7 @@ class VulnerableDependency(ProjectRule):
     hint = "Upgrade to a fixed version (named in the message) and re-lock."
     cwe = (1395,)
     enabled_by_default = False
+    reads = frozenset({"network", "advisory-db"})
     options = {"vuln-db": "", "service": "pypi", "timeout": 15}
     bad = [
         Example("django==3.2.0\n", path="requirements.txt"),

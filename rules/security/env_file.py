@@ -56,6 +56,7 @@ class EnvFileCommitted(Rule):
     )
     cwe = (538,)
     kinds: ClassVar[frozenset[str]] = frozenset({"dotenv"})
+    reads: ClassVar[frozenset[str]] = frozenset({"git"})  # tracked? ignored?
     bad = [
         Example("DATABASE_URL=postgres://app:pw@db/app\n", path=".env"),
         Example("export STRIPE_KEY=sk_live_x\n", path="deploy/.env.production"),

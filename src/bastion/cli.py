@@ -252,8 +252,10 @@ def check(
         click.echo(line, err=True)
     exit_code = result.exit_code(config)
     secret = any(f.redact for f in (*result.findings, *result.suppressed))
-    # rules off by default read more than the tree (the network, an advisory database)
-    external = any(not rule.enabled_by_default for rule in result.rules)
+    from bastion.rule import OUTSIDE_THE_TREE
+
+    # a rule that reads outside the tree (the network, an advisory database): never replayed
+    external = any(rule.reads & OUTSIDE_THE_TREE for rule in result.rules)
     if replay is not None and not result.internal_errors and not secret and not external:
         from bastion.replay import Record, save
 
@@ -318,7 +320,7 @@ def _try_replay(
     folder = cache_dir or quick.root / ".bastion_cache"
     key = replay.replay_key(parameters, quick, baseline_file)
     discovery = discover(targets, quick)
-    state = replay.tree_state(discovery)
+    state = replay.tree_state(discovery, quick.root)
     record = replay.load(folder, key, state)
     if record is None:
         return _Replay(folder, key, state, discovery)

@@ -111,6 +111,8 @@ class FileAnalyzer:
         self.kinds = {k for r in self.file_rules for k in r.kinds} | {
             k for c in self.collectors for k in c.kinds
         }
+        # files whose findings depend on more than their bytes (git state...): never cached
+        self.volatile_kinds = {k for r in self.file_rules if r.reads for k in r.kinds}
 
     def wants(self, kind: str) -> bool:
         return kind in self.kinds
@@ -646,11 +648,12 @@ def run(
         result = FileResult()
         hit: CachedResult | None = None
         stat: Signature | None = None
-        if cache is not None:
+        cached = cache is not None and source.kind not in analyzer.volatile_kinds
+        if cache is not None and cached:
             stat = signature(source.abspath)  # before any read: see `Cache.by_content`
             hit = cache.by_stat(source.path, stat)
         data = None if hit is not None else _read(source, result, config.max_file_bytes)
-        if cache is not None and data is not None:
+        if cache is not None and cached and data is not None:
             hit = cache.by_content(source.path, source.kind, data, stat)
         if hit is not None:
             result.findings, result.suppressed, result.facts, result.notices = hit

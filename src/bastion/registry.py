@@ -20,7 +20,7 @@ from types import ModuleType
 
 from bastion import plugins
 from bastion.plugins import PluginError
-from bastion.rule import AREA_BY_PREFIX, FactCollector, ProjectRule, Rule, RuleMeta
+from bastion.rule import AREA_BY_PREFIX, READS, FactCollector, ProjectRule, Rule, RuleMeta
 
 
 @dataclass(frozen=True)
@@ -131,3 +131,8 @@ def _check_metadata(rule: type[RuleMeta]) -> None:
     missing = [a for a in ("name", "summary", "why", "hint") if not getattr(rule, a)]
     if missing:
         raise RuntimeError(f"rule {rule.id} lacks metadata: {', '.join(missing)}")
+    unknown = sorted(set(rule.reads) - READS)
+    if unknown:
+        raise RuntimeError(
+            f"rule {rule.id}: reads {', '.join(unknown)}: not one of {', '.join(sorted(READS))}"
+        )

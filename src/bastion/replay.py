@@ -58,15 +58,42 @@ def replay_key(parameters: dict[str, Any], config: Config, baseline: Path | None
     return digest.hexdigest()[:32]
 
 
-def tree_state(discovery: Discovery) -> list[list[Any]] | None:
-    """Every discovered file with its stat signature; None when some file cannot be trusted."""
+def tree_state(discovery: Discovery, root: Path) -> list[list[Any]] | None:
+    """Every discovered file with its stat signature, and the git index's (rules that read
+    git, like SEC016's "is it tracked?", change their answer on `git add` alone); None when
+    some file cannot be trusted."""
     state: list[list[Any]] = []
     for source in discovery.files:
         stat = signature(source.abspath)
         if stat is None:
             return None
         state.append([source.path, source.kind, *stat])
+    index = git_index(root)
+    if index is not None:
+        stat = signature(index)
+        if stat is None:
+            return None
+        state.append(["<git index>", "git", *stat])
     return state
+
+
+def git_index(root: Path) -> Path | None:
+    """The index file of the git work tree holding `root` (only stat-ed, never read); None
+    outside one. A linked work tree's `.git` is a file naming its git folder."""
+    for directory in (root, *root.parents):
+        dot_git = directory / ".git"
+        if dot_git.is_dir():
+            return dot_git / "index"
+        if dot_git.is_file():
+            try:
+                with dot_git.open("rb") as handle:  # a regular file: bounded read
+                    first = handle.read(4096).decode("utf-8", errors="replace")
+            except OSError:
+                return None
+            if first.startswith("gitdir:"):
+                return (directory / first[7:].strip().splitlines()[0]).resolve() / "index"
+            return None
+    return None
 
 
 def _folder(cache_dir: Path) -> Path:

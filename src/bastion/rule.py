@@ -55,6 +55,12 @@ AREA_BY_PREFIX: dict[str, Area] = {
 }
 
 
+# The inputs a rule may declare in `reads` (see RuleMeta.reads).
+READS = frozenset({"git", "network", "advisory-db"})
+# Inputs that no cache can see change: a run with such a rule is never replayed.
+OUTSIDE_THE_TREE = frozenset({"network", "advisory-db"})
+
+
 @dataclass(frozen=True)
 class Fix:
     """What a rule's `fix` returns: the replacement node, and imports the new code needs
@@ -129,6 +135,10 @@ class RuleMeta:
     options: ClassVar[dict[str, Any]] = {}
     # Off unless selected explicitly (e.g. rules that need the network).
     enabled_by_default: ClassVar[bool] = True
+    # What the rule reads beyond its own file (and the project facts), from READS: its
+    # findings then depend on more than the file's bytes, so the caches must know. "git": the
+    # repository's index and ignore rules; "network" and "advisory-db": outside the tree.
+    reads: ClassVar[frozenset[str]] = frozenset()
     bad: ClassVar[list[Example | str]] = []
     good: ClassVar[list[Example | str]] = []
 
