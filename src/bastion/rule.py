@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -76,12 +77,44 @@ class Example:
     """A code example. For `bad` examples, `fixed` is the expected result of the rule's fix.
 
     `path` names the file the example stands for (`.env`, `settings.py`, `tests/test_x.py`),
-    since several rules depend on the kind or name of the file.
+    since several rules depend on the kind or name of the file. For a `bad` example, `line`
+    and `message` pin what the rule must report: a finding starting on that line (1-based,
+    counted in the dedented code) and with exactly that message.
+
+    Code may be written as an indented triple-quoted block: a first empty line and the common
+    indentation are removed, so
+
+        Example(
+            '''
+            try:
+                f()
+            except:
+                pass
+            ''',
+            line=3,
+        )
+
+    is the four-line program it looks like.
     """
 
     code: str
     fixed: str | None = None
     path: str = "example.py"
+    line: int | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", dedent_example(self.code))
+        if self.fixed is not None:
+            object.__setattr__(self, "fixed", dedent_example(self.fixed))
+
+
+def dedent_example(code: str) -> str:
+    """An example's code as written in a triple-quoted block: without the newline right after
+    the opening quotes and without the indentation common to all lines."""
+    if code.startswith("\n"):
+        code = code[1:]
+    return textwrap.dedent(code)
 
 
 def _as_example(value: Example | str) -> Example:
