@@ -449,6 +449,7 @@ class MissingPagination(Rule):
     settings cannot be seen, DRF findings are dropped rather than guessed."""
 
     id = "API001"
+    needs = frozenset({"api001_drf_views", "django_settings", "web"})  # the facts it reads
     name = "missing-pagination"
     severity = Severity.WARNING
     summary = "GET endpoint returns a whole collection without pagination"

@@ -43,6 +43,7 @@ class UnversionedApi(ProjectRule):
     counted for it."""
 
     id = "API005"
+    needs = frozenset({"web"})  # the facts it reads
     name = "unversioned-api"
     severity = Severity.INFO
     summary = "API routes mounted under no `/v<N>` version prefix"

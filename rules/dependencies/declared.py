@@ -102,6 +102,7 @@ class UnpinnedDependency(ProjectRule):
     applications that use it."""
 
     id = "DEP002"
+    needs = frozenset({"dependencies"})  # the facts it reads
     name = "unpinned-dependency"
     severity = Severity.WARNING
     summary = "Application dependency with no upper pin and no lock file"

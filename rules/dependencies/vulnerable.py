@@ -24,6 +24,7 @@ class VulnerableDependency(ProjectRule):
     be audited: lock them (see DEP002)."""
 
     id = "DEP001"
+    needs = frozenset({"dependencies"})  # the facts it reads
     name = "vulnerable-dependency"
     severity = Severity.ERROR
     summary = "Pinned dependency with a known vulnerability"

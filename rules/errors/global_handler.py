@@ -20,6 +20,7 @@ class NoGlobalExceptionHandler(ProjectRule):
     (`register_error_handlers(app)`), so one anywhere in the project silences it."""
 
     id = "ERR007"
+    needs = frozenset({"web"})  # the facts it reads
     name = "no-global-exception-handler"
     severity = Severity.INFO
     summary = "Web app without a global handler for unexpected exceptions"

@@ -53,6 +53,7 @@ class MissingHealthEndpoint(ProjectRule):
     flagged."""
 
     id = "LOG004"
+    needs = frozenset({"django_root_urlconf", "django_urlconf", "web"})  # the facts it reads
     name = "missing-health-endpoint"
     severity = Severity.INFO
     summary = "Web app without a health-check endpoint"

@@ -324,6 +324,7 @@ class LazyRelationshipInLoop(ProjectRule):
     `per-file-ignores` apply, inline `# bastion: ignore` comments do not yet."""
 
     id = "PERF004"
+    needs = frozenset({"perf004"})  # the facts it reads
     name = "lazy-relationship-in-loop"
     severity = Severity.WARNING
     summary = "Lazy relationship read on every row of a query result (N+1)"

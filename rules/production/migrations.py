@@ -25,6 +25,7 @@ class CreateAllWithoutMigrations(ProjectRule):
     `per-file-ignores`)."""
 
     id = "PROD007"
+    needs = frozenset({"code", "dependencies", "tooling"})  # the facts it reads
     name = "create-all-without-migrations"
     severity = Severity.WARNING
     summary = "`metadata.create_all()` at start-up, or ORM models without migrations"

@@ -186,6 +186,7 @@ class MissingSecurityHeaders(ProjectRule):
     does. Django's `DEBUG` (W018) is left to SEC008."""
 
     id = "SEC010"
+    needs = frozenset({"django_deploy", "security_headers", "web"})  # the facts it reads
     name = "missing-security-headers"
     severity = Severity.INFO
     cwe = (693,)

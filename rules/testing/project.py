@@ -13,6 +13,7 @@ class NoTests(ProjectRule):
     `*_test.py`, `tests.py`, files under `tests/`, or the configured `test-paths`)."""
 
     id = "TEST001"
+    needs = frozenset({"code", "tooling"})  # the facts it reads
     name = "no-tests"
     severity = Severity.WARNING
     summary = "Project with no test files at all"
@@ -52,6 +53,7 @@ class NoCoverageThreshold(ProjectRule):
     manifest."""
 
     id = "TEST003"
+    needs = frozenset({"code", "tooling"})  # the facts it reads
     name = "no-coverage-threshold"
     severity = Severity.INFO
     summary = "Coverage not configured, or configured without `fail_under`"

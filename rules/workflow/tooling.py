@@ -19,6 +19,7 @@ class NoPreCommit(ProjectRule):
     requirements.txt) that has no `.pre-commit-config.yaml`. Reported on the manifest."""
 
     id = "WF001"
+    needs = frozenset({"code", "tooling"})  # the facts it reads
     name = "no-pre-commit"
     severity = Severity.INFO
     summary = "Project without a `.pre-commit-config.yaml`"
@@ -126,6 +127,7 @@ class NoTypeChecking(ProjectRule):
     `pyrightconfig.json`, and no mypy/pyright pre-commit hook. Reported on the manifest."""
 
     id = "WF003"
+    needs = frozenset({"code", "tooling"})  # the facts it reads
     name = "no-type-checking"
     severity = Severity.INFO
     summary = "Project without mypy/pyright configuration"

@@ -231,9 +231,14 @@ class ProjectContext:
     config: Config
     files: list[FileFacts]
     findings: list[Finding] = field(default_factory=list)
+    # the fact keys the running rules declared (`RuleMeta.needs`); None: any (tests, tools)
+    declared: frozenset[str] | None = None
 
     def facts(self, key: str) -> list[tuple[str, dict[str, Any]]]:
         """Every fact of one kind, with the path of the file it came from."""
+        if self.declared is not None and key not in self.declared:
+            # only the collectors of declared keys ran: an undeclared read would see nothing
+            raise LookupError(f"fact {key!r} is read but no enabled rule declares it in `needs`")
         return [(f.path, fact) for f in self.files for fact in f.facts.get(key, [])]
 
     def paths(self, kind: str | None = None) -> list[str]:

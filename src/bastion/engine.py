@@ -106,8 +106,11 @@ class FileAnalyzer:
         self.project_rules = [r for r in enabled if issubclass(r, ProjectRule)]
         # file rules whose findings depend on project facts (see `Rule.review`)
         self.reviewers = [r for r in self.file_rules if _overrides_review(r)]
-        wants_facts = self.project_rules or self.reviewers
-        self.collectors = list(self.registry.collectors) if wants_facts else []
+        # only the collectors whose facts an enabled rule reads (`RuleMeta.needs`)
+        self.needed_facts = frozenset(
+            k for r in (*self.project_rules, *self.reviewers) for k in r.needs
+        )
+        self.collectors = [c for c in self.registry.collectors if c.key in self.needed_facts]
         self.kinds = {k for r in self.file_rules for k in r.kinds} | {
             k for c in self.collectors for k in c.kinds
         }
@@ -715,14 +718,14 @@ def reduce_step(
     internal: list[str] = []
     suppressed: list[Finding] = []
     if analyzer.reviewers:
-        reviewed = ProjectContext(config=config, files=facts)
+        reviewed = ProjectContext(config=config, files=facts, declared=analyzer.needed_facts)
         for reviewer in analyzer.reviewers:
             try:
                 findings = reviewer.review(findings, reviewed)
             except Exception as exc:  # a bug in a rule; reported, never swallowed
                 internal.append(f"internal error in {reviewer.id}: {type(exc).__name__}: {exc}")
     if project_rules and analyzer.project_rules:
-        project = ProjectContext(config=config, files=facts)
+        project = ProjectContext(config=config, files=facts, declared=analyzer.needed_facts)
         for rule_class in analyzer.project_rules:
             try:
                 rule_class(project).check_project()

@@ -172,6 +172,10 @@ class RuleMeta:
     # findings then depend on more than the file's bytes, so the caches must know. "git": the
     # repository's index and ignore rules; "network" and "advisory-db": outside the tree.
     reads: ClassVar[frozenset[str]] = frozenset()
+    # The fact keys (`FactCollector.key`, or facts a rule's own map step adds) that a project
+    # rule's `check_project` or a file rule's `review` reads: only the collectors some enabled
+    # rule needs run, and reading an undeclared key is an error.
+    needs: ClassVar[frozenset[str]] = frozenset()
     bad: ClassVar[list[Example | str]] = []
     good: ClassVar[list[Example | str]] = []
 
