@@ -74,7 +74,7 @@ _ASSIGN = re.compile(
     r"(?<![\w.])(?P<name>[A-Za-z_][\w.\-]{0,80})[\"']?"
     r"(?:[ \t]{0,8}:[ \t]{0,8}[\w.\[\], |]{1,60}?)?"  # a type annotation
     r"[ \t]{0,8}[:=][ \t]{0,8}"
-    r"(?:(?P<q>[\"'])(?P<quoted>[^\"'\\\s]{1,400})(?P=q)|(?P<bare>[^\s\"'`,;()\[\]{}<>&#]{1,400}))"
+    r"(?:(?P<q>[\"'])(?P<quoted>[^\"'\\\s]{1,400})(?P=q)|(?P<bare>[^\s\"'`()\[\]{}\\]{1,400}))"
 )
 # `Authorization: Bearer <token>` (a JWT is a known format; this is any other random token)
 _BEARER = re.compile(r"(?<![\w-])([Bb]earer|[Bb]asic)[ \t]{1,8}([A-Za-z0-9._~+/\-]{16,400}=*)")
@@ -162,13 +162,18 @@ def _mask_assignment(found: re.Match[str]) -> str:
     if not any(hint in lower for hint in _NAME_HINTS) or not is_secret_name(name):
         return found.group(0)
     quoted = found.group("quoted")
-    value = quoted if quoted is not None else found.group("bare")
+    # a bare value runs to the next space (a password may hold `#`, `&`, `,`); a comma or a
+    # semicolon at its end is code's (`f(password=pw, ...)`)
+    value = quoted if quoted is not None else found.group("bare").rstrip(",;")
+    if not value:
+        return found.group(0)
     if secret_for(name, value, names_only=True) is None:
         return found.group(0)
     # unquoted, `password=new_password` is code (a variable), `PASSWORD=s3cr3t!` a setting
     if quoted is None and value.isidentifier() and not looks_random(value):
         return found.group(0)
-    start, end = found.span("quoted" if quoted is not None else "bare")
+    start = found.start("quoted" if quoted is not None else "bare")
+    end = start + len(value)
     offset = found.start()
     whole = found.group(0)
     return whole[: start - offset] + mask_secret(value) + whole[end - offset :]
@@ -216,12 +221,10 @@ def redact_data(value: Any) -> Any:
 
 # C0 controls but TAB, DEL, C1 controls, the bidi embeddings/overrides/isolates and marks, and
 # the Unicode line and paragraph separators (newlines to some viewers).
-_CONTROLS = "\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[{_CONTROLS}]")
+_OTHERS = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x00-\x08\x0a-\x1f{_OTHERS}]")
 # LF kept, and CR when it ends a line (CRLF files); a lone CR (which rewrites a line) is not
-_CONTROL_KEEP_NEWLINES = re.compile(
-    f"\r(?!\n)|[{_CONTROLS.replace(chr(0x0A) + '-' + chr(0x1F), chr(0x0B) + chr(0x0C) + chr(0x0E) + '-' + chr(0x1F))}]"
-)
+_CONTROL_KEEP_NEWLINES = re.compile(f"\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f{_OTHERS}]")
 
 
 def _spell(found: re.Match[str]) -> str:
@@ -247,7 +250,7 @@ def shown(text: str) -> str:
 # Inside a JSON document: what `json.dumps` leaves raw (ensure_ascii=False writes C1 controls,
 # bidi characters and U+2028/2029 as they are) becomes a \\u escape - the same string to any
 # JSON reader, inert on a terminal that shows the file.
-_JSON_RAW = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+_JSON_RAW = re.compile(f"[{_OTHERS}]")
 
 
 def json_text(document: str) -> str:
