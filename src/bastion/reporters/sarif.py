@@ -136,7 +136,7 @@ def alert_text(finding: Finding) -> str:
     text = _sentence(shown.message)
     if shown.fix_hint:
         text += " " + _sentence(shown.fix_hint)
-    return text
+    return visible(text)  # code scanning shows it to people: no bidi or control characters
 
 
 def _uri(path: str) -> str:
@@ -211,7 +211,8 @@ def result_object(
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
     }
     if finding.suppressed_by is not None:
-        result["suppressions"] = [{"kind": "inSource", "justification": finding.suppressed_by}]
+        justification = visible(finding.suppressed_by)  # masked by `Finding`, shown to people
+        result["suppressions"] = [{"kind": "inSource", "justification": justification}]
     edit = fixes.get(finding.fingerprint) if fixes and finding.fingerprint else None
     if edit is not None and edit.replacements and not finding.redact and _no_secret(edit):
         result["fixes"] = [fix_object(edit, finding, root)]
