@@ -78,6 +78,11 @@ _ASSIGN = re.compile(
 )
 # `Authorization: Bearer <token>` (a JWT is a known format; this is any other random token)
 _BEARER = re.compile(r"(?<![\w-])([Bb]earer|[Bb]asic)[ \t]{1,8}([A-Za-z0-9._~+/\-]{16,400}=*)")
+# A line of a PEM body (in a string, a diff: quotes, `+`/`-` prefixes, `\n` escapes), or one
+# of its `Proc-Type:`/`DEK-Info:` headers, or blank.
+_PEM_BODY = re.compile(
+    r"[ \t\"'+\-]{0,40}(?:[A-Za-z0-9+/=]{1,120}|[A-Za-z\-]{1,20}: [^\n]{0,120})?[ \t\"',\\n]{0,40}"
+)
 # A line that is one long base64 run (a PEM body line, a raw key): mixed case, digits, random.
 _BASE64_LINE = re.compile(r"[ \t]*[\"']?([A-Za-z0-9+/]{40,}={0,2})[\"']?,?[ \t]*")
 
@@ -107,9 +112,11 @@ def _redact_lines(text: str) -> str:
             if "-----END" in body:
                 in_key = False
                 out.append(line)
-            else:  # every line of a key's body, the short last one too (indent kept)
+                continue
+            if _PEM_BODY.fullmatch(body):  # the short last line of a body too (indent kept)
                 out.append(_mask_body_line(body) + ending)
-            continue
+                continue
+            in_key = False  # a header alone (a constant in a crypto module), not a key
         out.append(_redact_line(body) + ending)
     return "".join(out)
 

@@ -103,6 +103,11 @@ def test_a_pem_key_is_masked_line_by_line_even_its_short_last_line() -> None:
     assert not any(body in redact(inline) for body in PEM_BODY)
 
 
+def test_a_pem_header_constant_masks_nothing_after_it() -> None:
+    text = 'HEADER = "-----BEGIN PRIVATE KEY-----"\npassword = os.environ["X"]\nx = 1\n'
+    assert redact(text) == text
+
+
 def test_a_diff_keeps_its_prefixes() -> None:
     diff = f"--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-KEY = '{STRIPE}'\n+KEY = '{STRIPE}'  # x\n"
     masked = redact(diff)
