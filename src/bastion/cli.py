@@ -19,7 +19,7 @@ import click
 
 from bastion import __version__
 from bastion.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
-from bastion.redact import shown  # every line from the scanned tree on stderr: masked, visible
+from bastion.redact import shown, visible  # text from the scanned tree: masked, spelled out
 
 if TYPE_CHECKING:
     from bastion.baseline import Baseline
@@ -317,9 +317,10 @@ def _try_replay(
         return _Replay(folder, key, state, discovery)
     if record.output is not None:
         _write_output(parameters["output"], record.output)
-    sys.stdout.write(record.stdout)
+    # a record lives in the scanned tree: what it prints is spelled out like any tree text
+    sys.stdout.write(visible(record.stdout, keep_newlines=True))
     for line in record.stderr:
-        click.echo(line, err=True)
+        click.echo(visible(line), err=True)
     sys.exit(record.exit_code)
 
 

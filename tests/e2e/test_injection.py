@@ -200,3 +200,27 @@ def test_json_text_is_lossless() -> None:
     text = json_text(json.dumps(names, ensure_ascii=False))
     assert RAW.search(text) is None
     assert json.loads(text) == names
+
+
+def test_a_tampered_replay_record_prints_nothing_raw(tree: Path) -> None:
+    """The replay record lives in the scanned tree: a committed one with ESC sequences in its
+    report is printed spelled out."""
+    import os
+    import time
+
+    past = time.time() - 60  # a file changed a moment ago is never trusted (no record)
+    for path in tree.iterdir():
+        os.utime(path, (past, past), follow_symlinks=False)
+    time.sleep(2.1)  # ctime cannot be set back: let it age past the racy window
+    runner = CliRunner()
+    first = runner.invoke(cli, ["check", ".", "--no-color"])
+    assert first.exit_code == 1, first.output
+    (record_path,) = (tree / ".bastion_cache" / "replay").glob("*.json")
+    record = json.loads(record_path.read_text())
+    record["stdout"] = "all clear\x1b[2J\x1b]0;pwned\x07\n"
+    record["stderr"] = ["bastion: \x1b[32mok\u202e"]
+    record_path.write_text(json.dumps(record))
+    replayed = runner.invoke(cli, ["check", ".", "--no-color"])
+    assert "all clear" in replayed.stdout  # it was replayed
+    _no_raw(replayed.stdout)
+    _no_raw(replayed.stderr)
