@@ -224,3 +224,39 @@ def test_a_tampered_replay_record_prints_nothing_raw(tree: Path) -> None:
     assert "all clear" in replayed.stdout  # it was replayed
     _no_raw(replayed.stdout)
     _no_raw(replayed.stderr)
+
+
+def test_errors_quoting_the_tree_are_spelled_out_and_masked(tmp_path: Path) -> None:
+    """A configuration error quotes the project's own config (a hostile pyproject.toml); a
+    merge error quotes a shard file's content."""
+    key = "ghp_" + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kM5"
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.bastion]\nselect = ["ERR001\\u001b]0;pwned\\u0007\\u202e {key}"]\n'
+    )
+    (tmp_path / "a.py").write_text("x = 1\n")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["check", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    _no_raw(result.stderr)
+    assert "\\x1b]0;pwned\\x07\\u202e" in result.stderr
+    assert key not in result.stderr and "ghp_****" in result.stderr
+
+    (tmp_path / "pyproject.toml").write_text('[tool.bastion]\nselect = ["ERR001"]\n')
+    shard = tmp_path / "shard.json"
+    out = runner.invoke(
+        cli, ["check", str(tmp_path), "--shard", "1/1", "--format", "json", "-o", str(shard)]
+    )
+    assert out.exit_code == 0, out.output
+    document = json.loads(shard.read_text())
+    # listed by both shards of 1/2 and 2/2: one of them names it in its error
+    document["shard"]["files"] = [{"path": "evil\x1b[2J\u202e.py", "kind": "python"}]
+    document["shard"]["count"] = 2
+    document["shard"]["index"] = 2
+    shard.write_text(json.dumps(document))
+    other = tmp_path / "shard1.json"
+    document["shard"]["index"] = 1
+    other.write_text(json.dumps(document))
+    merged = runner.invoke(cli, ["merge", str(other), str(shard), "--project", str(tmp_path)])
+    assert merged.exit_code == 2, merged.output
+    _no_raw(merged.stderr)
+    assert "evil\\x1b[2J\\u202e.py" in merged.stderr
