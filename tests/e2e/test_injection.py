@@ -37,6 +37,7 @@ HOSTILE_NAMES = [
     "iso\u2066late\u2069.py",
     "[bold red]markup.py",
     ":bomb:emoji.py",
+    "::error::forged in the log.py",  # a workflow command if a line starts with it
 ]
 # Raw in a source line: an ESC colour sequence and a bidi override ("trojan source").
 HOSTILE_LINE = 'MSG = "\x1b[31mred\u202egnirts"\n'
@@ -80,6 +81,8 @@ def test_plain_text_and_stderr_notices_spell_controls_out(tree: Path) -> None:
     _no_raw(result.stderr)
     for name in HOSTILE_NAMES:
         assert f"{visible(name)}:4:1 ERR001" in result.stdout
+    assert not any(line.startswith("::") for line in result.stdout.splitlines())
+    assert "./::error::forged in the log.py:4:1 ERR001" in result.stdout
     # one line per finding and its hint: the newline in a name forged no line
     lines = result.stdout.splitlines()
     assert sum(1 for line in lines if " ERR001 " in line) == len(HOSTILE_NAMES)

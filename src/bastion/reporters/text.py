@@ -109,7 +109,7 @@ def report_text(result: RunResult, config: Config, out: TextIO, *, color: bool) 
     # its texts, frames their lines) and control characters shown, never sent to the terminal.
     if not color:
         for f in result.findings:
-            out.write(f"{visible(f.path)}:{f.line}:{f.column} {f.rule} {visible(f.message)}\n")
+            out.write(f"{shown_path(f.path)}:{f.line}:{f.column} {f.rule} {visible(f.message)}\n")
             out.write(f"  hint: {visible(f.fix_hint)}\n")
         _plain_summary(result, out)
         return
@@ -122,7 +122,8 @@ def report_text(result: RunResult, config: Config, out: TextIO, *, color: bool) 
     for f in result.findings:
         style = _STYLE[f.severity]
         console.print(
-            f"[bold]{_markup(f.path)}:{f.line}:{f.column}[/bold] [{style}]{f.rule}[/{style}] "
+            f"[bold]{_markup(shown_path(f.path))}:{f.line}:{f.column}[/bold] "
+            f"[{style}]{f.rule}[/{style}] "
             f"{_markup(f.message)} [dim]({f.name})[/dim]"
         )
         for number, text in frames.frame(f, 1)[:3]:
@@ -132,6 +133,14 @@ def report_text(result: RunResult, config: Config, out: TextIO, *, color: bool) 
             console.print("  [dim](code not shown: a shard redacted a secret in this file)[/dim]")
         console.print(f"  [green]hint:[/green] {_markup(f.fix_hint)}\n")
     _rich_summary(result, console)
+
+
+def shown_path(path: str) -> str:
+    """A path that starts a line: controls spelled out, and never `::` first - a CI log (GitHub
+    Actions) runs a line that starts with `::` as a workflow command (`::error::`,
+    `::stop-commands::`), so `::x.py` is shown as `./::x.py`."""
+    text = visible(path)
+    return f"./{text}" if text.startswith(":") else text
 
 
 def _markup(text: str) -> str:
