@@ -67,15 +67,21 @@ _FORMAT_HINTS = (
 # Words in a secret-like name (see `secrets.is_secret_name`), lower case.
 _NAME_HINTS = ("pass", "pwd", "secret", "key", "token", "cred", "auth")
 
+# A value: quoted (no space inside), or bare up to the next space, bracket or backslash.
+_VALUE = (
+    r"(?:(?P<q>[\"'])(?P<quoted>[^\"'\\\s]{1,400})(?P=q)"
+    r"|(?P<bare>[^\s\"'`()\[\]{}\\]{1,400}))"
+)
 # `name = "value"`, `"name": "value"`, `name: value`, `NAME=value`, `--name=value`,
 # `name: str = "value"`. Bounded repetitions and a start only at the beginning of a word keep
 # it linear in the length of the line.
 _ASSIGN = re.compile(
     r"(?<![\w.])(?P<name>[A-Za-z_][\w.\-]{0,80})[\"']?"
     r"(?:[ \t]{0,8}:[ \t]{0,8}[\w.\[\], |]{1,60}?)?"  # a type annotation
-    r"[ \t]{0,8}[:=][ \t]{0,8}"
-    r"(?:(?P<q>[\"'])(?P<quoted>[^\"'\\\s]{1,400})(?P=q)|(?P<bare>[^\s\"'`()\[\]{}\\]{1,400}))"
+    r"[ \t]{0,8}[:=][ \t]{0,8}" + _VALUE
 )
+# Dockerfile's legacy `ENV NAME value` (no `=`)
+_ENV_SPACE = re.compile(r"(?<![\w.])ENV[ \t]+(?P<name>[A-Za-z_][\w.\-]{0,80})[ \t]+" + _VALUE)
 # `Authorization: Bearer <token>` (a JWT is a known format; this is any other random token)
 _BEARER = re.compile(r"(?<![\w-])([Bb]earer|[Bb]asic)[ \t]{1,8}([A-Za-z0-9._~+/\-]{16,400}=*)")
 # A line of a PEM body (in a string, a diff: quotes, `+`/`-` prefixes, `\n` escapes), or one
@@ -138,6 +144,8 @@ def _redact_line(line: str) -> str:
         lower = line.lower()
         if any(hint in lower for hint in _NAME_HINTS):
             line = _ASSIGN.sub(_mask_assignment, line)
+    if "ENV" in line:
+        line = _ENV_SPACE.sub(_mask_assignment, line)
     if "earer " in line or "asic " in line:
         line = _BEARER.sub(_mask_bearer, line)
     if len(line) >= 40:
