@@ -32,6 +32,7 @@ from bastion import __version__
 from bastion.config import Config
 from bastion.context import FileFacts
 from bastion.findings import Finding, Severity
+from bastion.redact import redact_data
 
 FORMAT = 2
 _FINDING_FIELDS = {
@@ -205,8 +206,10 @@ class Cache:
             "stat": list(stat) if stat else None,
             "findings": [_dump(f) for f in findings],
             "suppressed": [_dump(f) for f in suppressed],
-            "facts": asdict(facts) if facts is not None else None,
-            "notices": notices,
+            # facts and notices quote the file (a requirement's URL, a parse error's line):
+            # masked like every other text bastion writes (findings mask themselves)
+            "facts": redact_data(asdict(facts)) if facts is not None else None,
+            "notices": redact_data(notices),
         }
 
     def save(self) -> None:

@@ -19,6 +19,7 @@ import click
 
 from bastion import __version__
 from bastion.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
+from bastion.redact import shown, visible  # text from the scanned tree: masked, spelled out
 
 if TYPE_CHECKING:
     from bastion.baseline import Baseline
@@ -182,7 +183,7 @@ def check(
     try:
         config = load_config(targets, config_file, overrides)
     except ConfigError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
     from bastion.engine import run  # after the replay, which needs neither
     from bastion.reporters import get_reporter
@@ -200,7 +201,7 @@ def check(
         try:
             changes = changed_lines(diff_base, config.root)
         except GitError as exc:
-            click.echo(f"bastion: error: {exc}", err=True)
+            click.echo(f"bastion: error: {shown(str(exc))}", err=True)
             sys.exit(EXIT_ERROR)
     with _progress_bar(enabled=output_format == "text" and not quiet) as progress:
         result = run(
@@ -246,8 +247,10 @@ def check(
         # a plain report is rendered first, so that it can be recorded for a replay
         reporter(result, config, stdout if color else report, color=color)
         stdout.write(report.getvalue())
-    stderr = [f"bastion: {notice}" for notice in result.notices] if not quiet else []
-    stderr += [f"bastion: {error} (please report this bug)" for error in result.internal_errors]
+    stderr = [f"bastion: {shown(notice)}" for notice in result.notices] if not quiet else []
+    stderr += [
+        f"bastion: {shown(error)} (please report this bug)" for error in result.internal_errors
+    ]
     for line in stderr:
         click.echo(line, err=True)
     exit_code = result.exit_code(config)
@@ -326,9 +329,10 @@ def _try_replay(
         return _Replay(folder, key, state, discovery)
     if record.output is not None:
         _write_output(parameters["output"], record.output)
-    sys.stdout.write(record.stdout)
+    # a record lives in the scanned tree: what it prints is spelled out like any tree text
+    sys.stdout.write(visible(record.stdout, keep_newlines=True))
     for line in record.stderr:
-        click.echo(line, err=True)
+        click.echo(visible(line), err=True)
     sys.exit(record.exit_code)
 
 
@@ -355,7 +359,7 @@ def _shard_slice(shard: str, output_format: str, conflicts: dict[str, bool]) -> 
     try:
         shard_slice = parse_shard(shard)
     except ShardError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
     if output_format != "json":
         click.echo(
@@ -385,25 +389,24 @@ def _write_shard(
 ) -> int:
     import json
 
+    from bastion.redact import json_text
     from bastion.shard import shard_document
 
     document = shard_document(result, config, shard_slice, targets)
     try:
         if output is not None:
             with output.open("w", encoding="utf-8") as handle:
-                json.dump(document, handle, ensure_ascii=False)
-                handle.write("\n")
+                handle.write(json_text(json.dumps(document, ensure_ascii=False)) + "\n")
         else:
-            json.dump(document, sys.stdout, ensure_ascii=False)
-            sys.stdout.write("\n")
+            sys.stdout.write(json_text(json.dumps(document, ensure_ascii=False)) + "\n")
     except OSError as exc:
         click.echo(f"bastion: error: cannot write {output}: {exc.strerror}", err=True)
         return EXIT_ERROR
     if not quiet:
         for notice in result.notices:
-            click.echo(f"bastion: {notice}", err=True)
+            click.echo(f"bastion: {shown(notice)}", err=True)
     for error in result.internal_errors:
-        click.echo(f"bastion: {error} (please report this bug)", err=True)
+        click.echo(f"bastion: {shown(error)} (please report this bug)", err=True)
     return int(result.exit_code(config))
 
 
@@ -475,7 +478,7 @@ def merge_command(
     try:
         result = merge(list(shard_files), config)
     except ShardError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
     if baseline is not None:
         result = _with_baseline(result, baseline, baseline_file)
@@ -491,9 +494,9 @@ def merge_command(
         reporter(result, config, sys.stdout, color=_use_color(sys.stdout, no_color))
     if not quiet:
         for notice in result.notices:
-            click.echo(f"bastion: {notice}", err=True)
+            click.echo(f"bastion: {shown(notice)}", err=True)
     for error in result.internal_errors:
-        click.echo(f"bastion: {error} (please report this bug)", err=True)
+        click.echo(f"bastion: {shown(error)} (please report this bug)", err=True)
     sys.exit(result.exit_code(config))
 
 
@@ -533,7 +536,7 @@ def _print_diff(targets: list[Path], config: Config, *, unsafe: bool) -> int:
 
     fix_run = fix_paths(targets, config, unsafe=unsafe)
     for notice in fix_run.notices:
-        click.echo(f"bastion: {notice}", err=True)
+        click.echo(f"bastion: {shown(notice)}", err=True)
     for file_fix in fix_run.changed:
         click.echo(file_fix.diff(), nl=False)
     count = sum(len(f.applied) for f in fix_run.changed)
@@ -546,16 +549,16 @@ def _apply_fixes(targets: list[Path], config: Config, *, unsafe: bool, quiet: bo
 
     fix_run = fix_paths(targets, config, unsafe=unsafe)
     for notice in fix_run.notices:
-        click.echo(f"bastion: {notice}", err=True)
+        click.echo(f"bastion: {shown(notice)}", err=True)
     written = 0
     for file_fix in fix_run.changed:
         try:
             write_atomic(file_fix)
         except WriteSkipped as exc:
-            click.echo(f"bastion: {exc}", err=True)
+            click.echo(f"bastion: {shown(str(exc))}", err=True)
             continue
         except OSError as exc:
-            click.echo(f"bastion: {file_fix.source.path}: not written: {exc}", err=True)
+            click.echo(f"bastion: {shown(f'{file_fix.source.path}: not written: {exc}')}", err=True)
             continue
         written += len(file_fix.applied)
     if not quiet:
@@ -591,7 +594,7 @@ def _load(
     try:
         return load_config(targets, config_file, overrides)
     except ConfigError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
 
 
@@ -601,7 +604,7 @@ def _read_baseline(path: Path) -> Baseline:
     try:
         return load_baseline(path)
     except BaselineError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
 
 
@@ -639,7 +642,7 @@ def _current_findings(
     config = _load(targets, select, ignore, extend_exclude, None, config_file)
     result = run(targets, config)
     for error in result.internal_errors:
-        click.echo(f"bastion: {error} (please report this bug)", err=True)
+        click.echo(f"bastion: {shown(error)} (please report this bug)", err=True)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
     return Baseline.from_findings(result.findings)
@@ -651,7 +654,7 @@ def _write_baseline(data: Baseline, file: Path) -> None:
     try:
         data.write(file)
     except BaselineError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
 
 
@@ -765,7 +768,7 @@ def audit_deps(
     try:
         config = load_config(targets, None, {"fail_on": fail_on})
     except ConfigError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
     result, errors = run_audit(targets, config, vuln_db, service, timeout)
     reporter = get_reporter(output_format)
@@ -780,9 +783,9 @@ def audit_deps(
         sys.exit(EXIT_ERROR)
     if not quiet:
         for notice in result.notices:
-            click.echo(f"bastion: {notice}", err=True)
+            click.echo(f"bastion: {shown(notice)}", err=True)
     for error in errors:
-        click.echo(f"bastion: audit error: {error}", err=True)
+        click.echo(f"bastion: audit error: {shown(error)}", err=True)
     if errors and not ignore_audit_errors:
         click.echo(
             "bastion: the audit is incomplete (use --ignore-audit-errors to accept that)",

@@ -47,16 +47,21 @@ class FileFix:
         return self.fixed != self.original
 
     def diff(self) -> str:
+        """The fix as a unified diff, for review: secret-looking values masked on both sides
+        (a hunk shows the lines around a fix, which may hold a key) and control characters in
+        the path and the code spelled out, so printing it on a terminal is safe."""
+        from bastion.redact import redact, visible
+
         try:
-            before = decode_python(self.original).splitlines(keepends=True)
-            after = decode_python(self.fixed).splitlines(keepends=True)
+            before = redact(decode_python(self.original)).splitlines(keepends=True)
+            after = redact(decode_python(self.fixed)).splitlines(keepends=True)
         except DecodeError:  # undecodable: nothing sensible to show
             return ""
-        return "".join(
-            difflib.unified_diff(
-                before, after, fromfile=f"a/{self.source.path}", tofile=f"b/{self.source.path}"
-            )
+        path = visible(self.source.path)
+        text = "".join(
+            difflib.unified_diff(before, after, fromfile=f"a/{path}", tofile=f"b/{path}")
         )
+        return visible(text, keep_newlines=True)
 
 
 @dataclass
@@ -450,6 +455,22 @@ def replacements(before: str, after: str) -> tuple[Replacement, ...]:
     return tuple(out)
 
 
+def _writes_secret(before: str, after: str) -> bool:
+    """Whether a line the fix writes holds a secret-looking value: its SARIF edit would carry
+    the secret (masking it would corrupt the file the edit is applied to), so it gets none."""
+    from bastion.redact import redact
+
+    old = before.splitlines(keepends=True)
+    new = after.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, _, _, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            written = "".join(new[j1:j2])
+            if redact(written) != written:
+                return True
+    return False
+
+
 def safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, FindingEdit]:
     """{fingerprint: edit} for every finding with a safe fix that applies: that fix alone,
     applied to the file as it is on disk, as the smallest replacements of its text (a fix
@@ -482,7 +503,7 @@ def safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, Fin
             # bastion: ignore[ERR002] a fix that cannot be rendered gets no SARIF edit
             except Exception:
                 continue
-            if fixed == data or not _parses(fixed):
+            if fixed == data or not _parses(fixed) or _writes_secret(before, after):
                 continue
             edits[finding.fingerprint] = FindingEdit(
                 path=path,

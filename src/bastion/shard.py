@@ -42,6 +42,7 @@ from bastion.findings import (
     fingerprint_text,
     redact_text,
 )
+from bastion.redact import redact_data
 
 FORMAT = 1
 
@@ -153,7 +154,9 @@ def shard_document(
 
     document = build_document(result, config)
     hidden = sorted({f.path for f in (*result.findings, *result.suppressed) if f.redact})
-    document["facts"] = [{"path": f.path, "kind": f.kind, "facts": f.facts} for f in result.facts]
+    document["facts"] = redact_data(
+        [{"path": f.path, "kind": f.kind, "facts": f.facts} for f in result.facts]
+    )
     document["shard"] = {
         "format": FORMAT,
         "index": shard[0],

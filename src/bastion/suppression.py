@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bastion.redact import redact
+
 _DIRECTIVE = re.compile(
     r"#\s*bastion:\s*(?P<kind>ignore-file|ignore)\b(?:\[(?P<ids>[^\]]*)\])?(?P<reason>[^#]*)"
 )
@@ -87,7 +89,8 @@ def parse_suppressions(lines: list[str], comments: dict[int, int] | None = None)
                 column=m.start() + 1,
                 file_level=m.group("kind") == "ignore-file",
                 ids=ids,
-                reason=m.group("reason").strip(),
+                # a justification is shown (SARIF, reports): never a secret it quotes
+                reason=redact(m.group("reason").strip()),
                 own_line=text[: m.start()].strip() == "",
             )
             result.directives.append(directive)
