@@ -17,6 +17,7 @@ import pathspec
 from bastion.findings import Severity
 from bastion.registry import Registry, load_registry
 from bastion.rule import RuleMeta
+from bastion.safe_fs import read_tree_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -217,9 +218,11 @@ def find_config_file(start: Path) -> Path | None:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
+        # regular files only and capped: a FIFO named pyproject.toml must not hang the run
+        data: dict[str, Any] = tomllib.loads(read_tree_text(path, None))
+        return data
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except OSError as exc:

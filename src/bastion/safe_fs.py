@@ -26,7 +26,6 @@ import contextlib
 import errno
 import json
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from functools import lru_cache
@@ -264,7 +263,7 @@ class CacheFolder:
         `name` is replaced (never written through), and the temporary file never outlives a
         failure."""
         _check_name(name)
-        tmp = f".{name}.{secrets.token_hex(6)}.tmp"
+        tmp = f".{name}.{os.urandom(6).hex()}.tmp"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(tmp, flags, 0o644, dir_fd=self.fd)
         try:
