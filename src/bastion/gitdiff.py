@@ -101,7 +101,10 @@ class ChangedLines:
             return False
         if WHOLE_FILE in changed:
             return True
-        return any(n in changed for n in range(first, max(first, last) + 1))
+        last = max(first, last)
+        if last - first > len(changed):  # a long span (or a forged one): walk the set instead
+            return any(first <= n <= last for n in changed)
+        return any(n in changed for n in range(first, last + 1))
 
     def file_changed(self, path: str) -> bool:
         return bool(self.lines.get(path))
