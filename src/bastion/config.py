@@ -15,6 +15,7 @@ from typing import Any
 import pathspec
 
 from bastion.findings import Severity
+from bastion.linear_glob import linear_spec
 from bastion.registry import Registry, load_registry
 from bastion.rule import RuleMeta
 from bastion.safe_fs import read_tree_text
@@ -167,7 +168,7 @@ _SPEC_CACHE: dict[tuple[str, ...], pathspec.PathSpec[Any]] = {}
 def _cached_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any]:
     spec = _SPEC_CACHE.get(patterns)
     if spec is None:
-        spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+        spec = linear_spec(pathspec.GitIgnoreSpec.from_lines(patterns))  # tree patterns: no ReDoS
         _SPEC_CACHE[patterns] = spec
     return spec
 
