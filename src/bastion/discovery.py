@@ -25,7 +25,6 @@ import pathspec
 from bastion.config import Config
 from bastion.linear_glob import linear_spec
 from bastion.safe_fs import read_tree_text, special_file
-from bastion.safe_git import GitUnavailable, run_git
 
 # Deeper folders are skipped with a notice (a 1500-deep tree must not exhaust the stack).
 MAX_DEPTH = 200
@@ -333,6 +332,8 @@ class _Walker:
 def tracked_paths(root: Path) -> tuple[frozenset[str], frozenset[str]]:
     """The files git tracks under `root` (posix, relative to it) and their folders; empty
     when `root` is not in a git work tree or git cannot answer."""
+    from bastion.safe_git import GitUnavailable, run_git  # subprocess: only when needed
+
     try:
         done = run_git(["ls-files", "-z"], root)
     except GitUnavailable:

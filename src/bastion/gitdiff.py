@@ -113,6 +113,9 @@ class ChangedLines:
 def changed_lines(base: str, where: Path) -> ChangedLines:
     """Lines added or changed since `base` in the repository that contains `where`."""
     where = where if where.is_dir() else where.parent
+    if base.startswith("-") or "\0" in base:
+        # a revision, never an option for git (it can come from CI metadata)
+        raise GitError(f"--diff-base: {base!r} is not a revision")
     try:
         top = Path(_git(["rev-parse", "--show-toplevel"], where).strip())
     except GitError as exc:

@@ -142,3 +142,14 @@ def test_outside_a_git_work_tree_gitignore_applies_silently(tmp_path: Path) -> N
     result = discover([tmp_path], Config(root=tmp_path))
     assert [f.path for f in result.files] == [".gitignore", "a.py"]
     assert result.notices == []
+
+
+def test_a_diff_base_that_looks_like_an_option_is_refused(repo: Path) -> None:
+    done = subprocess.run(
+        [BASTION, "check", ".", "--diff-base=--output=/tmp/x"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "is not a revision" in done.stderr
