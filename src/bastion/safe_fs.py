@@ -257,7 +257,7 @@ class CacheFolder:
             os.close(fd)
         return True
 
-    def write_atomic(self, name: str, data: bytes) -> None:
+    def write_atomic(self, name: str, data: bytes, mode: int | None = None) -> None:
         """Replace `name` by a file holding `data`, through a temporary file and one rename
         inside this folder: a concurrent reader sees the old file or the new one, a link at
         `name` is replaced (never written through), and the temporary file never outlives a
@@ -268,6 +268,8 @@ class CacheFolder:
         fd = os.open(tmp, flags, 0o644, dir_fd=self.fd)
         try:
             try:
+                if mode is not None:
+                    os.fchmod(fd, mode)  # the replaced file's permissions, not the default
                 _write_all(fd, data)
             finally:
                 os.close(fd)
@@ -384,4 +386,5 @@ def write_output(path: Path, text: str) -> None:
         raise UnsafeFileError("its folder is a symbolic link leading out of the working folder")
     folder = CacheFolder(os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), Path(parent))
     with folder:
-        folder.write_atomic(os.path.basename(absolute), data)
+        mode = stat.S_IMODE(st.st_mode) if st is not None else None
+        folder.write_atomic(os.path.basename(absolute), data, mode)

@@ -170,3 +170,11 @@ def test_outputs_still_reach_files_and_devices(project: Path) -> None:
     assert invoke("check", ".", "-o", "/dev/null", "--no-cache").exit_code == 1
     assert invoke("baseline", "create", "b.json", ".").exit_code == 0
     assert json.loads((project / "b.json").read_text())["findings"]
+
+
+def test_a_replaced_output_keeps_its_permissions(project: Path) -> None:
+    (project / "out.json").write_text("old")
+    (project / "out.json").chmod(0o600)
+    assert invoke("check", ".", "-o", "out.json", "--format", "json").exit_code == 1
+    assert (project / "out.json").stat().st_mode & 0o777 == 0o600
+    assert json.loads((project / "out.json").read_text())["findings"]
