@@ -277,6 +277,9 @@ class _Walker:
                 ):
                     yield from self._walk_dir(entry.path, rel, ignores, depth + 1)
                 continue
+            kind = file_kind(rel)
+            if kind is None and not is_link:
+                continue  # never checked: no need to ask the excludes, .gitignore or git
             if self.excluded(rel, is_dir, parents_checked=True) or (
                 ignores and self.gitignored(rel, is_dir, ignores)
             ):
@@ -286,13 +289,13 @@ class _Walker:
                 if found:
                     yield found
                 continue
-            kind = file_kind(rel)
-            if kind is not None:
-                if entry.is_file(follow_symlinks=False):
-                    yield SourceFile(rel, Path(entry.path), kind)
-                else:  # a FIFO, a device, a socket: never opened
-                    what = special_file(entry.path) or "not a regular file"
-                    self.notices.append(f"{rel}: skipped: {what}, not a regular file")
+            if kind is None:
+                continue
+            if entry.is_file(follow_symlinks=False):
+                yield SourceFile(rel, Path(entry.path), kind)
+            else:  # a FIFO, a device, a socket: never opened
+                what = special_file(entry.path) or "not a regular file"
+                self.notices.append(f"{rel}: skipped: {what}, not a regular file")
 
     def _symlink(self, path: Path, rel: str) -> SourceFile | None:
         try:

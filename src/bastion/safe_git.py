@@ -13,6 +13,9 @@ object. So every call:
   for every `filter.<driver>` and `diff.<driver>` named anywhere in the config, its programs
   (`clean`, `smudge`, `process`, `textconv`, `command`) and its regexes (`xfuncname`);
 - passes `--no-pager`, and the caller passes `--no-ext-diff --no-textconv` to `git diff`;
+- lists the drivers (one more git process) only for commands that may read a file's content:
+  `rev-parse`, `merge-base`, `check-ignore` and `ls-files` without `-m`/`-d`/`-t`/`-k` never
+  do, so they run with the fixed overrides alone;
 - reads nothing from stdin, has a timeout, and keeps at most `limit` bytes of output (spooled
   to a temporary file, not memory, while git runs).
 
@@ -81,7 +84,8 @@ def run_git(
     limit: int = OUTPUT_LIMIT,
 ) -> GitResult:
     """Run `git args...` in `cwd` with the repository's programs neutralised (see above)."""
-    env = _environment(_overrides(str(cwd)))
+    pairs = _overrides(str(cwd)) if _reads_content(args) else _FIXED
+    env = _environment(pairs)
     return _run(["git", "--no-pager", *args], cwd, env, timeout, limit)
 
 
@@ -132,6 +136,20 @@ def _environment(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
         env[f"GIT_CONFIG_KEY_{index}"] = key
         env[f"GIT_CONFIG_VALUE_{index}"] = value
     return env
+
+
+# Commands that read the index, refs or ignore files but never a file's content: no filter or
+# diff driver can run, so the config need not be listed first (one git process, not two).
+_NO_CONTENT = frozenset({"rev-parse", "merge-base", "check-ignore", "ls-files"})
+# ls-files options that compare work-tree content with the index (and so run clean filters)
+_LS_FILES_CONTENT = frozenset({"-m", "--modified", "-d", "--deleted", "-t", "-k", "--killed"})
+
+
+def _reads_content(args: Sequence[str]) -> bool:
+    command = args[0] if args else ""
+    if command not in _NO_CONTENT:
+        return True
+    return command == "ls-files" and any(a in _LS_FILES_CONTENT for a in args[1:])
 
 
 @lru_cache(maxsize=16)
