@@ -70,6 +70,9 @@ def make_hostile(repo: Path, vector: str, marker: Path) -> None:
     if attributes:
         (repo / ".gitattributes").write_text("\n".join(attributes) + "\n")
     (repo / "app.py").write_text("import os\nimport sys\n")  # a changed work-tree file
+    # an ignored file bastion would check: discovery asks git which files are tracked
+    (repo / ".gitignore").write_text("local.env\n")
+    (repo / "local.env").write_text("A=1\n")
 
 
 def plain_git_fires(repo: Path, marker: Path) -> bool:
