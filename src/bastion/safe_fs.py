@@ -113,7 +113,7 @@ def read_tree_text(
 def _open_checked(name: str, root: Path | str | None) -> int:
     real = os.path.realpath(name)
     if root is not None and not _inside(real, _real(os.fspath(root))):
-        raise UnsafeFileError("a symbolic link to outside the scanned root")
+        raise UnsafeFileError("outside the scanned root (through a symbolic link or ..)")
     st = os.lstat(real)  # before opening: never open a device or a FIFO at all
     if not stat.S_ISREG(st.st_mode):
         raise UnsafeFileError(f"{_kind(st.st_mode)}, not a regular file")
