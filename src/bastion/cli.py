@@ -269,9 +269,10 @@ def check(
 
 
 def _write_output(output: Path, text: str) -> None:
+    from bastion.safe_fs import write_output
+
     try:
-        with output.open("w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_output(output, text)  # atomically, never through a link
     except OSError as exc:
         click.echo(f"bastion: error: cannot write {output}: {exc.strerror}", err=True)
         sys.exit(EXIT_ERROR)
@@ -395,8 +396,9 @@ def _write_shard(
     document = shard_document(result, config, shard_slice, targets)
     try:
         if output is not None:
-            with output.open("w", encoding="utf-8") as handle:
-                handle.write(json_text(json.dumps(document, ensure_ascii=False)) + "\n")
+            from bastion.safe_fs import write_output
+
+            write_output(output, json_text(json.dumps(document, ensure_ascii=False)) + "\n")
         else:
             sys.stdout.write(json_text(json.dumps(document, ensure_ascii=False)) + "\n")
     except OSError as exc:
@@ -484,12 +486,9 @@ def merge_command(
         result = _with_baseline(result, baseline, baseline_file)
     reporter = get_reporter(output_format, sarif_category=sarif_category)
     if output is not None:
-        try:
-            with output.open("w", encoding="utf-8") as handle:
-                reporter(result, config, handle, color=False)
-        except OSError as exc:
-            click.echo(f"bastion: error: cannot write {output}: {exc.strerror}", err=True)
-            sys.exit(EXIT_ERROR)
+        report = io.StringIO()
+        reporter(result, config, report, color=False)
+        _write_output(output, report.getvalue())
     else:
         reporter(result, config, sys.stdout, color=_use_color(sys.stdout, no_color))
     if not quiet:
@@ -774,8 +773,9 @@ def audit_deps(
     reporter = get_reporter(output_format)
     try:
         if output is not None:
-            with output.open("w", encoding="utf-8") as handle:
-                reporter(result, config, handle, color=False)
+            report = io.StringIO()
+            reporter(result, config, report, color=False)
+            _write_output(output, report.getvalue())
         else:
             reporter(result, config, sys.stdout, color=_use_color(sys.stdout, no_color))
     except OSError as exc:

@@ -16,9 +16,11 @@ import pathspec
 
 from bastion import plugins
 from bastion.findings import Severity
+from bastion.linear_glob import linear_spec
 from bastion.plugins import PluginError
 from bastion.registry import Registry, load_registry
 from bastion.rule import RuleMeta
+from bastion.safe_fs import read_tree_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -170,7 +172,7 @@ _SPEC_CACHE: dict[tuple[str, ...], pathspec.PathSpec[Any]] = {}
 def _cached_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any]:
     spec = _SPEC_CACHE.get(patterns)
     if spec is None:
-        spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+        spec = linear_spec(pathspec.GitIgnoreSpec.from_lines(patterns))  # tree patterns: no ReDoS
         _SPEC_CACHE[patterns] = spec
     return spec
 
@@ -221,9 +223,11 @@ def find_config_file(start: Path) -> Path | None:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
+        # regular files only and capped: a FIFO named pyproject.toml must not hang the run
+        data: dict[str, Any] = tomllib.loads(read_tree_text(path, None))
+        return data
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except OSError as exc:

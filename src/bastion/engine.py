@@ -29,6 +29,7 @@ from bastion.imports import ImportMap
 from bastion.parsers import DocumentError, parse_document
 from bastion.registry import Registry, load_registry
 from bastion.rule import FactCollector, ProjectRule, Rule, RuleMeta, declared_visitors
+from bastion.safe_fs import UnsafeFileError, read_tree_file
 from bastion.source import DecodeError, SourceText, decode_python, decode_text
 from bastion.suppression import Suppressions, parse_suppressions, python_comments
 
@@ -531,14 +532,11 @@ def _time_budget(seconds: float) -> Iterator[None]:
 
 def _read(source: SourceFile, result: FileResult, limit: int) -> bytes | None:
     try:
-        size = source.abspath.stat().st_size
-        if size > limit:
-            result.notices.append(
-                f"{source.path}: skipped: {size:,} bytes is over the {limit:,}-byte limit "
-                "(`max-file-bytes` in [tool.bastion])"
-            )
-            return None
-        return source.abspath.read_bytes()
+        # regular files only, capped, without blocking on a FIFO (discovery checked the links)
+        return read_tree_file(source.abspath, None, limit, walked=True)
+    except UnsafeFileError as exc:
+        result.notices.append(f"{source.path}: skipped: {exc.strerror}")
+        return None
     except OSError as exc:
         result.notices.append(f"{source.path}: cannot read: {exc.strerror or exc}")
         return None
@@ -641,7 +639,7 @@ def run(
 
     cache: Cache | None = None
     if cache_dir is not None:
-        cache = Cache(cache_dir, config_salt(config, sorted(analyzer.enabled_ids)))
+        cache = Cache(cache_dir, config_salt(config, sorted(analyzer.enabled_ids)), config.root)
         cache.prepare()
         if cache.notice:
             notices.append(cache.notice)
@@ -751,7 +749,8 @@ def _suppress_project_findings(
         if finding.path not in by_path:
             by_path[finding.path] = None
             try:
-                data = (config.root / finding.path).read_bytes()
+                path = config.root / finding.path
+                data = read_tree_file(path, config.root, config.max_file_bytes)
             except OSError:
                 data = b""
             if b"bastion:" in data:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import errno
 import os
 import tempfile
 import warnings
@@ -29,6 +30,7 @@ from bastion.discovery import SourceFile, discover
 from bastion.engine import FileAnalyzer, FileResult
 from bastion.findings import Finding, FixSafety
 from bastion.rule import Fix, Rule
+from bastion.safe_fs import read_tree_file
 from bastion.source import DecodeError, SourceText, decode_python
 
 MAX_PASSES = 5
@@ -338,7 +340,7 @@ def fix_paths(paths: Iterable[Path], config: Config, *, unsafe: bool = False) ->
         if source.kind != "python":
             continue
         try:
-            data = source.abspath.read_bytes()
+            data = read_tree_file(source.abspath, None, config.max_file_bytes, walked=True)
         except OSError as exc:
             notices.append(f"{source.path}: cannot read: {exc.strerror}")
             continue
@@ -366,8 +368,13 @@ def write_atomic(file_fix: FileFix) -> None:
     """Replace the file's content in one rename; refuse if it changed since it was read."""
     target = file_fix.source.abspath.resolve()  # write through a symlink, never replace it
     try:
-        current = target.read_bytes()
+        # a file that grew past its old size changed: no need to read more of it than that
+        current = read_tree_file(target, None, len(file_fix.original))
     except OSError as exc:
+        if exc.errno == errno.EFBIG:
+            raise WriteSkipped(
+                f"{file_fix.source.path}: not written: it changed on disk meanwhile"
+            ) from None
         raise WriteSkipped(f"{file_fix.source.path}: not written: {exc.strerror}") from None
     if current != file_fix.original:
         raise WriteSkipped(f"{file_fix.source.path}: not written: it changed on disk meanwhile")
@@ -488,7 +495,7 @@ def safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, Fin
     for path, fixable in by_path.items():
         source = SourceFile(path, config.root / path, "python")
         try:
-            data = source.abspath.read_bytes()
+            data = read_tree_file(source.abspath, config.root, config.max_file_bytes)
             before = decode_python(data)
             parsed = parse_for_fix(data)
             each = fixer._targets_each(source, data, fixable)

@@ -33,9 +33,16 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 @pytest.mark.e2e
 def test_scanned_code_is_never_imported_or_executed(tmp_path: Path) -> None:
     tree = copy_fixture("never_run", tmp_path)
-    for fmt in ("text", "json"):
+    # `python -m bastion` puts the working folder first on sys.path, so a tree's `click.py`
+    # would be imported (SECURITY.md): run the console script, or `python -I -m bastion`
+    (tree / "click.py").write_text(
+        "from pathlib import Path\nPath(__file__).with_name('MARKER_click').write_text('ran')\n"
+    )
+    console = str(Path(sys.executable).with_name("bastion"))
+    commands = [[console], [sys.executable, "-I", "-m", "bastion"]]
+    for fmt, command in [(f, c) for f in ("text", "json") for c in commands]:
         proc = subprocess.run(
-            [sys.executable, "-m", "bastion", "check", ".", "--select", "ALL", "--format", fmt],
+            [*command, "check", ".", "--select", "ALL", "--format", fmt],
             cwd=tree,
             capture_output=True,
             text=True,

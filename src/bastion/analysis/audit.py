@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bastion.safe_fs import read_tree_text
+
 # packaging is imported when an audit runs, not when the rules are loaded (start-up time)
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -57,7 +59,7 @@ class AuditError(Exception):
 
 
 def _load_record(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
+    text = read_tree_text(path, None)  # regular files only, capped
     if path.suffix.lower() == ".json":
         data = json.loads(text)
     else:
@@ -258,7 +260,7 @@ def pins_from_requirements(path: Path, root: Path, seen: set[Path] | None = None
         return
     seen.add(resolved)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_tree_text(path, root, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return
     doc = parse_requirements(text)
@@ -316,7 +318,7 @@ def collect_pins(files: Iterable[tuple[str, str, Path]], root: Path) -> tuple[li
             if kind == "requirements":
                 found = list(pins_from_requirements(abspath, root, seen))
             elif kind == "pyproject":
-                doc = parse_pyproject(abspath.read_text(encoding="utf-8-sig"))
+                doc = parse_pyproject(read_tree_text(abspath, root, encoding="utf-8-sig"))
                 found = []
                 for dep in doc.dependencies:
                     version = dep.pinned_version
@@ -324,7 +326,7 @@ def collect_pins(files: Iterable[tuple[str, str, Path]], root: Path) -> tuple[li
                         continue
                     found.append(Pin(dep.name, version, rel, dep.line, dep.raw))
             elif kind == "lockfile":
-                lock = parse_lockfile(abspath.read_text(encoding="utf-8-sig"))
+                lock = parse_lockfile(read_tree_text(abspath, root, encoding="utf-8-sig"))
                 found = [Pin(n, v, rel, line, f"{n}=={v}") for n, v, line in lock.packages]
             else:
                 continue

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bastion.imports import ImportMap
+from bastion.safe_fs import read_tree_text
 
 # packaging is imported where a dependency file is read: a check of a few Python files that
 # never ask for the declared version does not pay for it (start-up time).
@@ -190,9 +191,9 @@ def _locked_version(root: Path) -> Version | None:
 
 def _toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            data: dict[str, Any] = tomllib.load(handle)
-            return data
+        # a root-level file: a link out of the root, a FIFO or /dev/zero is refused
+        data: dict[str, Any] = tomllib.loads(read_tree_text(path, path.parent))
+        return data
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return {}
 
@@ -255,7 +256,7 @@ def _declared_specifiers(root: Path) -> Iterator[SpecifierSet]:
                     yield spec
     for path in _requirement_files(root):
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = read_tree_text(path, root, errors="replace")
         except OSError:
             continue
         yield from _requirement_specs(text.splitlines())

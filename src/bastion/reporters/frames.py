@@ -21,6 +21,7 @@ from bastion.discovery import file_kind
 from bastion.engine import RunResult
 from bastion.findings import Finding
 from bastion.redact import mask_secret, redact, redact_text
+from bastion.safe_fs import read_tree_file
 
 
 def _mask_lines(lines: list[str], known: Iterable[str]) -> list[str]:
@@ -57,7 +58,8 @@ class FrameSource:
         lines = self._lines.get(path)
         if lines is None:
             try:
-                lines = (self.root / path).read_bytes().decode("utf-8", "replace").splitlines()
+                data = read_tree_file(self.root / path, self.root)  # never a path out of it
+                lines = data.decode("utf-8", "replace").splitlines()
             except OSError:
                 lines = []
             self._lines[path] = lines
