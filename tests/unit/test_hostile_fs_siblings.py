@@ -73,12 +73,23 @@ def test_a_forged_finding_span_is_checked_without_walking_it() -> None:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_git_output_and_time_are_bounded(tmp_path: Path) -> None:
+def test_git_output_and_time_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     (tmp_path / "a.py").write_text("x = 1\n")
     subprocess.run(["git", "add", "a.py"], cwd=tmp_path, check=True)
     assert run_git(["ls-files", "-z"], tmp_path).text == "a.py\0"
     with pytest.raises(GitUnavailable, match="wrote more than"):
         run_git(["ls-files", "-z"], tmp_path, limit=2)
+    # a git that hangs (a real process that sleeps: a tiny real git may finish before any
+    # timeout is looked at, on a busy machine)
+    slow = tmp_path / "slow-bin"
+    slow.mkdir()
+    (slow / "git").write_text("#!/bin/sh\nsleep 30\n")
+    (slow / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{slow}{os.pathsep}{os.environ.get('PATH', '')}")
+    started = time.monotonic()
     with pytest.raises(GitUnavailable, match="did not finish"):
-        run_git(["ls-files", "-z"], tmp_path, timeout=0.000001)
+        run_git(["ls-files", "-z"], tmp_path, timeout=0.5)
+    assert time.monotonic() - started < 10
