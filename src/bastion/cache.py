@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import asdict
@@ -58,7 +59,9 @@ def code_stamp() -> str:
     so an edited rule never serves stale results."""
     import importlib
 
-    digest = hashlib.sha256(__version__.encode())
+    # and with the interpreter: `ast` and `tokenize` differ between Pythons (a file that one
+    # cannot parse, f-string tokens, parser limits), so a result is only reused by the same one
+    digest = hashlib.sha256(f"{__version__}\0{sys.version}".encode())
     for package in ("bastion", "bastion.rules"):
         module = importlib.import_module(package)
         for folder in getattr(module, "__path__", []):
