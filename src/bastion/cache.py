@@ -54,14 +54,14 @@ _FINDING_FIELDS = {
 }
 
 
-def code_stamp() -> str:
+def code_stamp(interpreter: str = sys.version) -> str:
     """Changes whenever bastion's or the rules' code changes (sizes and mtimes of the sources),
     so an edited rule never serves stale results."""
     import importlib
 
     # and with the interpreter: `ast` and `tokenize` differ between Pythons (a file that one
     # cannot parse, f-string tokens, parser limits), so a result is only reused by the same one
-    digest = hashlib.sha256(f"{__version__}\0{sys.version}".encode())
+    digest = hashlib.sha256(f"{__version__}\0{interpreter}".encode())
     for package in ("bastion", "bastion.rules"):
         module = importlib.import_module(package)
         for folder in getattr(module, "__path__", []):

@@ -137,7 +137,8 @@ _STRING_STARTS = frozenset(
     for name in ("STRING", "FSTRING_START", "TSTRING_START")
     if hasattr(tokenize, name)
 )
-_TEMPLATE_PREFIXES = frozenset({"t", "tr", "rt"})
+_TEMPLATE_PREFIXES = frozenset({"t", "tr", "rt"})  # before 3.14: a NAME, then the string
+_TSTRING_START: int = getattr(tokenize, "TSTRING_START", -1)
 
 
 def _tokens(text: str) -> list[tokenize.TokenInfo]:
@@ -158,6 +159,9 @@ def _token_constructs(tokens: list[tokenize.TokenInfo]) -> Iterator[Construct]:
             yield from _name_constructs(tokens, i, after)
         elif token.type == tokenize.OP and token.string == "[" and _subscript_at(tokens, i):
             yield from _star_in_subscript(tokens, i)
+        elif token.type == _TSTRING_START:  # 3.14's tokenizer: `t"` is one token
+            line = token.start[0]
+            yield Construct((3, 14), 'a template string `t"..."`', 750, line, line)
 
 
 def _name_constructs(
@@ -395,7 +399,10 @@ def _field(scan: _Scan, start: int, pos: int, quote: str) -> int:
             nested = text[pos : pos + 3] if text[pos : pos + 3] in ('"""', "'''") else char
             if nested == quote or (len(quote) == 1 and nested[0] == quote):
                 scan.hit(start, pos, "that reuses its quotes inside a replacement field")
-            pos = _string(scan, pos, _prefix_before(text, pos))
+            after = _string(scan, pos, _prefix_before(text, pos))
+            if "\\" in text[pos:after]:  # before 3.12, not even inside a nested string
+                scan.hit(start, pos, "with a backslash in a replacement field")
+            pos = after
         elif char == "\\":
             scan.hit(start, pos, "with a backslash in a replacement field")
             pos += 1
