@@ -18,6 +18,7 @@ Only what the grammar changed is looked for (from Python 3.10, the oldest bastio
 
 from __future__ import annotations
 
+import bisect
 import io
 import keyword
 import re
@@ -294,13 +295,21 @@ _PREFIX_LETTERS = frozenset("rRbBuUfFtT")
 class _Scan:
     text: str
     found: list[Construct]
+    newlines: list[int] | None = None
 
     def line(self, pos: int) -> int:
-        return self.text.count("\n", 0, pos) + 1
+        if self.newlines is None:
+            self.newlines = [i for i, char in enumerate(self.text) if char == "\n"]
+        return bisect.bisect_left(self.newlines, pos) + 1
 
     def hit(self, start: int, pos: int, why: str) -> None:
+        if len(self.found) >= _MAX_HITS:
+            return  # enough to explain the file
         what = f"an f-string {why}"
         self.found.append(Construct((3, 12), what, 701, self.line(start), self.line(pos)))
+
+
+_MAX_HITS = 100
 
 
 def _fstring_constructs(text: str) -> list[Construct]:

@@ -277,3 +277,15 @@ def test_the_cache_is_not_shared_between_interpreters() -> None:
 
     assert code_stamp() == code_stamp(sys.version)
     assert code_stamp() != code_stamp("3.99.0 (another interpreter)")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 14), reason="t-strings are Python 3.14 syntax")
+def test_t_string_fragments_are_read_like_f_string_fragments() -> None:
+    """SEC001 leaves the literal parts of an f-string alone (a fragment is not a password);
+    the same text in a t-string gets the same answer."""
+    template = 'URL = {}"postgres://admin:s3cr3tPassw0rd@db.example.com:5432/{{name}}"\n'
+    found = {
+        prefix: [f.rule for f in lint_source(template.format(prefix), "settings.py").findings]
+        for prefix in ("f", "t")
+    }
+    assert found["t"] == found["f"]
