@@ -25,9 +25,6 @@ TRY_NODES: tuple[type[ast.Try], ...] = (ast.Try, cast("type[ast.Try]", TRY_STAR)
 TEMPLATE_STR: type[ast.AST] = getattr(ast, "TemplateStr", _Absent)
 INTERPOLATION: type[ast.AST] = getattr(ast, "Interpolation", _Absent)
 
-# `type X = ...` (3.12, PEP 695)
-TYPE_ALIAS: type[ast.AST] = getattr(ast, "TypeAlias", _Absent)
-
 
 def is_template(node: object) -> bool:
     return isinstance(node, TEMPLATE_STR)
