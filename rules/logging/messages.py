@@ -164,10 +164,30 @@ def _single_literal(lines: list[str], node: ast.expr) -> bool:
         tokens = list(tokenize.generate_tokens(io.StringIO(segment).readline))
     except (tokenize.TokenError, SyntaxError):
         return False
-    strings = [t for t in tokens if t.type == tokenize.STRING]
     if isinstance(node, ast.JoinedStr):
-        return len(strings) == 1
+        return _top_level_literals(tokens) == 1
     return True
+
+
+def _top_level_literals(tokens: list[Any]) -> int:
+    """How many string literals the tokens hold side by side. Before 3.12 an f-string is one
+    STRING token; from 3.12 it is FSTRING_START ... FSTRING_END, with the strings of its
+    replacement fields as tokens inside (3.14 adds TSTRING_* for t-strings): only literals
+    outside every f-string count, whatever the tokenizer."""
+    import tokenize
+
+    starts = {getattr(tokenize, n, None) for n in ("FSTRING_START", "TSTRING_START")} - {None}
+    ends = {getattr(tokenize, n, None) for n in ("FSTRING_END", "TSTRING_END")} - {None}
+    depth = count = 0
+    for token in tokens:
+        if token.type in starts:
+            count += depth == 0
+            depth += 1
+        elif token.type in ends:
+            depth -= 1
+        elif token.type == tokenize.STRING and depth == 0:
+            count += 1
+    return count
 
 
 def _mechanical(message: ast.expr) -> bool:

@@ -15,6 +15,7 @@ from bastion.analysis.secrets import (
     secret_for,
     setting_secret,
 )
+from bastion.astcompat import is_template
 from bastion.context import FileContext
 from bastion.findings import Severity
 from bastion.parsers import EnvEntry, SettingsDocument
@@ -234,7 +235,7 @@ class HardcodedSecret(Rule):
     def visit_Constant(self, node: ast.Constant) -> None:
         if id(node) in self._seen or not isinstance(node.value, str) or len(node.value) < 16:
             return
-        if isinstance(self.ctx.parent, ast.JoinedStr):
+        if isinstance(self.ctx.parent, ast.JoinedStr) or is_template(self.ctx.parent):
             return  # a fragment of an f-string: `f"postgres://u:{pw}@h"` is not a password
         match = known_format(node.value)
         if match is None or not self._reportable(match):

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -58,14 +59,17 @@ _FINDING_FIELDS = {
 }
 
 
-def code_stamp() -> str:
+def code_stamp(interpreter: str = sys.version) -> str:
     """Changes whenever bastion's or the rules' code changes (sizes and mtimes of the sources),
     so an edited rule never serves stale results."""
     import importlib
 
     from bastion import plugins
 
-    digest = hashlib.sha256(f"{__version__}\0{plugins.stamp()}".encode())
+    # and with the interpreter: `ast` and `tokenize` differ between Pythons (a file that one
+    # cannot parse, f-string tokens, parser limits), so a result is only reused by the same one;
+    # and with the plugins' code (see `bastion.plugins.stamp`)
+    digest = hashlib.sha256(f"{__version__}\0{interpreter}\0{plugins.stamp()}".encode())
     for package in ("bastion", "bastion.rules"):
         module = importlib.import_module(package)
         for folder in getattr(module, "__path__", []):

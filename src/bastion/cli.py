@@ -187,6 +187,12 @@ def check(
         sys.exit(EXIT_ERROR)
     from bastion.engine import run  # after the replay, which needs neither
     from bastion.reporters import get_reporter
+    from bastion.syntax_version import target_notice
+
+    # said once, before the findings (and kept in the report's notices)
+    ahead = target_notice(config.target_version, config.target_origin)
+    if ahead and not quiet:
+        click.echo(f"bastion: {shown(ahead)}", err=True)
 
     if show_diff:
         sys.exit(_print_diff(targets, config, unsafe=unsafe_fixes))
@@ -215,6 +221,7 @@ def check(
         )
     if shard_slice is not None:
         sys.exit(_write_shard(result, config, shard_slice, targets, output, quiet))
+    result.notices[:0] = [ahead] if ahead else []
     everything = result.findings
     if changes is not None:
         from bastion.gitdiff import filter_changed
@@ -251,7 +258,7 @@ def check(
     stderr += [
         f"bastion: {shown(error)} (please report this bug)" for error in result.internal_errors
     ]
-    for line in stderr:
+    for line in stderr[1 if ahead and not quiet else 0 :]:  # `ahead` was said before
         click.echo(line, err=True)
     exit_code = result.exit_code(config)
     secret = any(f.redact for f in (*result.findings, *result.suppressed))

@@ -98,6 +98,7 @@ _KNOWN_KEYS = {
     "respect-gitignore",
     "rules",
     "plugins",
+    "target-version",
 }
 
 
@@ -119,6 +120,10 @@ class Config:
     file_timeout: float = 20.0  # seconds one file may take before it is skipped
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     plugins: tuple[str, ...] = ()  # local rule modules (paths in the project), see bastion.plugins
+    # The Python the project is written for, (3, 14): `target-version`, else the lower bound of
+    # the project's `requires-python`; None when neither says. `target_origin` says which.
+    target_version: tuple[int, int] | None = None
+    target_origin: str = ""
 
     # -- derived ------------------------------------------------------------------------------
     def enabled_rules(self, registry: Registry | None = None) -> list[type[RuleMeta]]:
@@ -369,7 +374,31 @@ def parse_table(
         kwargs["severity"] = parsed_sev
     if "rules" in table:
         kwargs["rule_options"] = _parse_rule_options(table["rules"], registry, where)
+    kwargs.update(_target_version(table, root, where))
     return Config(**kwargs)
+
+
+def _target_version(table: Mapping[str, Any], root: Path, where: str) -> dict[str, Any]:
+    """`target-version = "py314"`, else the floor of `[project] requires-python` in the
+    project's pyproject.toml."""
+    from bastion.syntax_version import parse_target, requires_python_floor, target_names
+
+    if "target-version" in table:
+        version = parse_target(table["target-version"])
+        if version is None:
+            raise ConfigError(
+                f"{where}tool.bastion.target-version: expected one of {target_names()}, "
+                f"got {table['target-version']!r}"
+            )
+        return {"target_version": version, "target_origin": "target-version"}
+    try:
+        project = _read_toml(root / "pyproject.toml").get("project", {})
+    except ConfigError:
+        return {}
+    spec = project.get("requires-python") if isinstance(project, dict) else None
+    if not isinstance(spec, str) or (version := requires_python_floor(spec)) is None:
+        return {}
+    return {"target_version": version, "target_origin": f"requires-python {spec.strip()}"}
 
 
 def _check_fail_on(value: Any, where: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from bastion.astcompat import TRY_STAR
 from bastion.findings import Finding, Severity
 from bastion.imports import ImportMap
 from bastion.source import SourceText
@@ -30,6 +31,7 @@ _COMPOUND = (
     ast.While,
     ast.If,
     ast.Match,
+    TRY_STAR,
 )
 
 

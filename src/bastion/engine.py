@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import re
 import signal
-import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,6 +30,7 @@ from bastion.rule import FactCollector, ProjectRule, Rule, RuleMeta, declared_vi
 from bastion.safe_fs import UnsafeFileError, read_tree_file
 from bastion.source import DecodeError, SourceText, decode_python, decode_text
 from bastion.suppression import Suppressions, parse_suppressions, python_comments
+from bastion.syntax_version import needed_by, newer_python_notice, syntax_error_message
 
 PARSE_ERROR = "BAS001"
 INVALID_SUPPRESSION = "BAS002"
@@ -197,16 +196,10 @@ class FileAnalyzer:
                 warnings.simplefilter("ignore")
                 ctx.tree = ast.parse(text, filename=ctx.path, type_comments=False)
         except SyntaxError as exc:
-            message = f"syntax error: {exc.msg}"
-            if _looks_newer(text):
-                running = f"{sys.version_info.major}.{sys.version_info.minor}"
-                message += (
-                    f" (the file seems to use syntax newer than Python {running}, which bastion "
-                    "is running on: run bastion with the project's Python)"
-                )
-            line = exc.lineno or 1
-            column = exc.offset or 1
-            self._parse_error(ctx.path, ctx.kind, ctx.source, result, message, line, column)
+            # names the newer Python the file needs, when that is why it does not parse here
+            message, hint = syntax_error_message(text, exc)
+            line, column = exc.lineno or 1, exc.offset or 1
+            self._parse_error(ctx.path, ctx.kind, ctx.source, result, message, line, column, hint)
             return False
         except RecursionError:
             message = "nested too deeply for Python's parser (the interpreter cannot load it)"
@@ -338,13 +331,16 @@ class FileAnalyzer:
         message: str,
         line: int = 1,
         column: int = 1,
+        hint: str | None = None,
     ) -> None:
         result.facts = FileFacts(path, kind, {})
         if PARSE_ERROR not in self.enabled_ids:
+            # never a silent gap: with BAS001 not selected, the file is still named
+            result.notices.append(f"{path}:{line}:{column}: not analysed: {message}")
             return
         rule = _meta(self.registry, PARSE_ERROR)
         ctx = FileContext(path=path, kind=kind, source=text, config=self.config)
-        ctx._add(rule, line, column, line, column, message, None, (), line, False)
+        ctx._add(rule, line, column, line, column, message, hint, (), line, False)
         result.findings.extend(ctx.findings)
 
     # -- suppressions -------------------------------------------------------------------------
@@ -492,16 +488,6 @@ def _wanted_in(text: str) -> Callable[[type[Rule] | type[FactCollector]], bool]:
 
 # The hooks' own no-op `finish`: not worth a guarded call per rule and file.
 _NO_FINISH = (Rule.finish, FactCollector.finish)
-
-
-_NEWER_SYNTAX = re.compile(
-    r"^\s*type\s+\w+\s*(\[.*\])?\s*=|^\s*(async\s+)?def\s+\w+\s*\[|^\s*class\s+\w+\s*\[",
-    re.MULTILINE,
-)
-
-
-def _looks_newer(text: str) -> bool:
-    return sys.version_info < (3, 12) and bool(_NEWER_SYNTAX.search(text))
 
 
 class _Timeout(BaseException):
@@ -684,6 +670,11 @@ def run(
         internal.extend(file_result.internal_errors)
         if file_result.facts is not None:
             facts.append(file_result.facts)
+    newer = newer_python_notice(
+        [v for f in findings if f.rule == PARSE_ERROR if (v := needed_by(f.message))]
+    )
+    if newer:
+        notices.append(newer)
     if project_rules is None:
         project_rules = any(Path(p).is_dir() for p in paths)
     if shard is None:

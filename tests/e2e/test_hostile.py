@@ -3,6 +3,7 @@ escapes the root, never hangs on one file, and gives the same output every time.
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
@@ -80,8 +81,16 @@ def test_any_bytes_gives_findings_or_notices_never_a_traceback(tmp_path: Path) -
     assert "ERR001" in by_path["crlf.py"] and "ERR001" in by_path["mixed_endings.py"]
     assert "ERR001" not in by_path.get("a_folder.py/inside.py", [])
     assert "huge.py: skipped: 21,000,000 bytes is over the 10,485,760-byte limit" in err
-    # deeper than CPython's own parser goes: a parse error, not a crash
-    assert "BAS001" in by_path["deep_sum.py"] and "BAS001" in by_path["deep_unary.py"]
+    # deeper than CPython's own parser goes: a parse error, not a crash. How deep that is
+    # depends on the Python (3.13's parser reads 5,000 unary minuses, 3.12's does not): BAS001
+    # exactly where this interpreter's `ast.parse` fails.
+    for name in ("deep_sum.py", "deep_unary.py"):
+        try:
+            ast.parse((tree / name).read_text())
+            parses = True
+        except (SyntaxError, RecursionError, MemoryError):
+            parses = False
+        assert ("BAS001" in by_path.get(name, [])) is not parses, (name, by_path.get(name))
     assert "Traceback" not in err and doc["errors"] == []
 
 

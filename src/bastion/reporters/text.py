@@ -66,7 +66,14 @@ def summary_line(result: RunResult) -> str:
     text = f"Found {total} finding{plural} ({parts}) in {files}." + _fix_text(result)
     if result.suppressed:
         text += f" {len(result.suppressed)} suppressed in source."
+    # parse errors and files skipped over a budget: a gate must not pass on unread code
+    unread = {f.path for f in result.findings if f.rule in NOT_ANALYSED}
+    if unread:
+        text += f" {len(unread)} file{'s' if len(unread) != 1 else ''} not analysed."
     return text
+
+
+NOT_ANALYSED = frozenset({"BAS001", "BAS003"})
 
 
 def area_counts(result: RunResult) -> list[tuple[str, dict[str, int]]]:
