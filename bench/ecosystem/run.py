@@ -231,9 +231,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
-def format_report(
-    results: Mapping[str, Mapping[str, Any]], verdicts: Mapping[Key, Verdict]
-) -> str:
+def format_report(results: Mapping[str, Mapping[str, Any]], verdicts: Mapping[Key, Verdict]) -> str:
     stats = rule_stats(results, verdicts)
     lines = [
         f"{'rule':<8} {'severity':<8} {'found':>6} {'judged':>6} {'tp':>5} {'prec.':>6} "

@@ -31,7 +31,7 @@ class PrintInAppCode(Rule):
 
     id = "LOG001"
     name = "print-in-app-code"
-    severity = Severity.WARNING
+    severity = Severity.INFO
     summary = "`print()` in application code"
     why = (
         "`print` writes unstructured text to stdout with no level, no timestamp, no logger "

@@ -11,6 +11,7 @@ from bastion.analysis.deploy import (
     Stage,
     simple_commands,
 )
+from bastion.analysis.file_roles import is_non_production
 from bastion.findings import Severity
 from bastion.rule import Example, Rule
 
@@ -18,8 +19,19 @@ _DOCKERFILE = frozenset({"dockerfile"})
 
 
 def _doc(rule: Rule) -> DockerfileDocument | None:
+    """The Dockerfile of a production image; None for CI, development and test Dockerfiles
+    (`.devcontainer/`, `Dockerfile.dev`, `Dockerfile.e2e`, `.ci/`): measured on real
+    applications (bench/ecosystem), findings there were noise."""
     doc = rule.ctx.document
+    if is_non_production(rule.ctx.path):
+        return None
     return doc if isinstance(doc, DockerfileDocument) and doc.stages else None
+
+
+# The entrypoint switches to an unprivileged user (`gosu`, `su-exec`, s6-overlay's
+# `s6-setuidgid`...), or the platform runs the image unprivileged (AWS Lambda).
+_PRIVILEGE_DROP = re.compile(r"\b(?:gosu|su-exec|setpriv|s6-overlay|s6-setuidgid|runuser)\b")
+_UNPRIVILEGED_BASES = ("public.ecr.aws/lambda/", "amazon/aws-lambda-", "lambda/")
 
 
 def _df(code: str) -> Example:
@@ -43,7 +55,11 @@ class ContainerRunsAsRoot(Rule):
     """Flags a Dockerfile whose final stage (or the earlier stage it is built `FROM`) sets no
     `USER`, or whose last `USER` is `root`/`0`. Only the final stage matters: builder stages
     may run as root since they never run in production. Base images whose tag says they run
-    unprivileged (`...:nonroot`, distroless `nonroot`) are not flagged."""
+    unprivileged (`...:nonroot`, distroless `nonroot`), AWS Lambda base images (Lambda runs
+    the function as an unprivileged user), images whose final stages install a privilege
+    dropper the entrypoint uses (`gosu`, `su-exec`, `setpriv`, s6-overlay) and CI, development
+    and test Dockerfiles (`.devcontainer/`, `Dockerfile.dev`, `Dockerfile.e2e`, `.ci/`) are
+    not flagged."""
 
     id = "PROD002"
     name = "container-runs-as-root"
@@ -85,7 +101,9 @@ class ContainerRunsAsRoot(Rule):
         final = doc.final_stage
         chain = doc.ancestry(final)
         base = chain[-1].image.lower()
-        if "nonroot" in base or "rootless" in base:
+        if "nonroot" in base or "rootless" in base or base.startswith(_UNPRIVILEGED_BASES):
+            return
+        if any(_PRIVILEGE_DROP.search(i.value) for stage in chain for i in stage.instructions):
             return
         for stage in chain:
             user = _user_of(stage)

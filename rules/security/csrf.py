@@ -32,7 +32,7 @@ class CsrfDisabled(Rule):
 
     id = "SEC015"
     name = "csrf-disabled"
-    severity = Severity.WARNING
+    severity = Severity.INFO
     cwe = (352,)
     summary = "CSRF protection disabled (`@csrf_exempt`, `WTF_CSRF_ENABLED = False`)"
     why = (

@@ -198,7 +198,7 @@ class JwtInsecureDecode(Rule):
 
     id = "SEC005"
     name = "jwt-insecure-decode"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     cwe = (347,)
     summary = "`jwt.decode` without signature verification or a fixed `algorithms=` list"
     why = (

@@ -44,7 +44,16 @@ _HTML_SAFE_CALLS = (
     "reverse",
     "reverse_lazy",
     "url_for",
+    "get_absolute_url",
     "count",
+    # dates and numbers formatted for display carry no markup (bench/ecosystem: NetBox)
+    "naturalday",
+    "naturaltime",
+    "isoformat",
+    "strftime",
+    "date_format",
+    "intcomma",
+    "filesizeformat",
 )
 
 
@@ -65,7 +74,7 @@ class UnsafeHtml(Rule):
 
     id = "SEC014"
     name = "unsafe-html"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
     cwe = (79, 1336)
     summary = "HTML built from non-literal values and marked safe, rendered or sent unescaped"
     why = (
