@@ -51,7 +51,7 @@ SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
 # Judged precision a rule must reach at its severity (issue #15).
 BARS = {"error": 0.95, "warning": 0.90, "info": 0.80}
 # Fewer judged findings than this and a rule's precision band is not asserted.
-MIN_JUDGED_FOR_BAND = 10
+MIN_JUDGED_FOR_BAND = 5
 
 Key = tuple[str, str, str, str]  # (repo, rule, path, fingerprint)
 

@@ -681,6 +681,10 @@ class UnboundedPageSize(Rule):
     id = "API002"
     name = "unbounded-page-size"
     severity = Severity.WARNING
+    precision = "medium"
+    precision_measured = (
+        "4 of 5 judged findings right (80%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Page-size parameter without an upper bound"
     why = (
         "Pagination only protects the service if the page size has a ceiling: with "

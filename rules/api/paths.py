@@ -144,6 +144,10 @@ class VerbInPath(Rule):
     id = "API003"
     name = "verb-in-path"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "8 of 8 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Route path names an action (`/getUsers`, `/users/delete/{id}`) instead of a resource"
     why = (
         "In a REST API the path names the resource and the HTTP method names the action: "

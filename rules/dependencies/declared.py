@@ -104,6 +104,10 @@ class UnpinnedDependency(ProjectRule):
     id = "DEP002"
     name = "unpinned-dependency"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "19 of 20 judged findings right (95%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Application dependency with no upper pin and no lock file"
     why = (
         "Without a pin or a lock file, every build installs whatever is newest that day: a "
@@ -266,6 +270,10 @@ class UnmaintainedDependency(Rule):
     id = "DEP004"
     name = "unmaintained-dependency"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "6 of 6 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Dependency that is unmaintained and has a maintained successor"
     why = (
         "An unmaintained package gets no security fixes and stops working with new Python "

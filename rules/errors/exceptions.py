@@ -24,6 +24,10 @@ class BareExcept(Rule):
     id = "ERR001"
     name = "bare-except"
     severity = Severity.ERROR
+    precision = "very-high"
+    precision_measured = (
+        "32 of 32 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "`except:` with no exception type"
     why = (
         "A bare `except:` catches everything, including `KeyboardInterrupt`, `SystemExit` and "
@@ -89,11 +93,21 @@ def _only_passes(body: list[ast.stmt]) -> bool:
     return True
 
 
+# Comments that are tool directives, not an explanation.
+_DIRECTIVES = ("expect", "noqa", "bastion:", "type:", "pragma", "pylint", "nosec", "fmt:")
+
+
 def _commented(handler: ast.ExceptHandler, line: Callable[[int], str]) -> bool:
     """A comment on the `except` line or in the handler: the author says why the error is
     dropped (`except Exception:  # the file may already be gone`)."""
     end = handler.end_lineno or handler.lineno
-    return any("#" in line(n).split("'")[0].split('"')[0] for n in range(handler.lineno, end + 1))
+    for number in range(handler.lineno, end + 1):
+        code = line(number).split("'")[0].split('"')[0]
+        if "#" in code:
+            comment = code.partition("#")[2].strip().lower()
+            if comment and not comment.startswith(_DIRECTIVES):
+                return True
+    return False
 
 
 class SwallowedException(Rule):
@@ -113,6 +127,11 @@ class SwallowedException(Rule):
     id = "ERR002"
     name = "swallowed-exception"
     severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "1 of 12 judged findings right (8%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "Exception handler that silently discards the error"
     why = (
         "An empty handler turns a failure into silence: the request returns as if it worked, "
@@ -204,6 +223,11 @@ class BroadExceptUnlogged(Rule):
     id = "ERR003"
     name = "broad-except-unlogged"
     severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "3 of 20 judged findings right (15%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "Broad `except Exception` that neither logs, re-raises nor returns an error"
     why = (
         "Catching `Exception` is sometimes right at a boundary (a worker loop, a fallback), but "

@@ -118,9 +118,6 @@ _EXPECTED_ERRORS = frozenset(
         "RequestException",
         "HTTPError",
         "HTTPStatusError",
-        "ConnectionError",
-        "Timeout",
-        "TimeoutException",
     }
 )
 
@@ -160,6 +157,11 @@ class LogErrorWithoutTraceback(Rule):
     id = "ERR005"
     name = "log-error-without-traceback"
     severity = Severity.INFO
+    precision = "medium"
+    precision_measured = (
+        "17 of 21 judged findings right (81%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "`logger.error(...)` in an `except` block without the traceback"
     why = (
         "Inside an exception handler the traceback is the most useful thing you have: it says "
@@ -263,6 +265,10 @@ class RaiseWithoutFrom(Rule):
     id = "ERR006"
     name = "raise-without-from"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "19 of 20 judged findings right (95%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "`raise NewError(...)` in `except ... as e` without `from e` / `from None`"
     why = (
         "Translating an exception is good practice, but without `from` the traceback reads "

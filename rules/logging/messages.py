@@ -63,6 +63,11 @@ class LogEagerFormatting(Rule):
     id = "LOG002"
     name = "log-eager-formatting"
     severity = Severity.INFO
+    precision = "medium"
+    precision_measured = (
+        "18 of 21 judged findings right (86%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "Log message formatted eagerly (f-string, `%`, `.format()`, `+`)"
     why = (
         "A message formatted before the call costs the formatting even when the level is "
@@ -247,6 +252,11 @@ class SensitiveDataLogged(Rule):
     id = "LOG003"
     name = "sensitive-data-logged"
     severity = Severity.WARNING
+    precision = "low"
+    precision_measured = (
+        "6 of 9 judged findings right (67%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from error to warning for it"
+    )
     summary = "Password, token, secret or authorization value written to the logs"
     why = (
         "Logs are copied to aggregators, backups and third-party services, kept for months and "

@@ -42,6 +42,10 @@ class HttpCallWithoutTimeout(Rule):
     id = "PERF005"
     name = "http-call-without-timeout"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "20 of 20 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "HTTP call without a timeout"
     why = (
         "A request to an upstream service that stops answering waits forever without a "

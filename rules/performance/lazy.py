@@ -328,6 +328,11 @@ class LazyRelationshipInLoop(ProjectRule):
     id = "PERF004"
     name = "lazy-relationship-in-loop"
     severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "15 of 20 judged findings right (75%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "Lazy relationship read on every row of a query result (N+1)"
     why = (
         "Reading a lazy relationship (`post.author`) issues one query the first time it is "

@@ -153,6 +153,11 @@ class QueryInLoop(Rule):
     id = "PERF003"
     name = "query-in-loop"
     severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "12 of 21 judged findings right (57%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "Database query inside a loop (N+1 queries)"
     why = (
         "A query per loop item turns one request into N+1 round trips to the database. It is "

@@ -64,6 +64,10 @@ class ContainerRunsAsRoot(Rule):
     id = "PROD002"
     name = "container-runs-as-root"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "10 of 10 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Container image whose final stage runs as root"
     why = (
         "A process running as root inside the container turns any code-execution bug into root "
@@ -150,6 +154,10 @@ class UnpinnedBaseImage(Rule):
     id = "PROD003"
     name = "unpinned-base-image"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "21 of 21 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Dockerfile `FROM` with no tag, `:latest`, or a floating tag without digest"
     why = (
         "An untagged or `latest` base image changes under you: the same Dockerfile builds a "

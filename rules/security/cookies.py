@@ -111,6 +111,10 @@ class InsecureCookie(Rule):
     id = "SEC018"
     name = "insecure-cookie"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "7 of 7 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     cwe = (614, 1004)
     summary = "Cookie set without `secure=True` and `httponly=True`"
     why = (

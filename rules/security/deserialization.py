@@ -111,6 +111,12 @@ class UnsafeDeserialization(Rule):
     id = "SEC013"
     name = "unsafe-deserialization"
     severity = Severity.WARNING
+    precision = "low"
+    precision_measured = (
+        "0 of 6 judged findings right (0%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from error to warning, info where "
+        "running code is the feature for it"
+    )
     summary = "`pickle`/`marshal`/unsafe `yaml.load`/`eval` on data that may be untrusted"
     why = (
         "pickle, marshal and YAML's full loader rebuild arbitrary Python objects, and building "

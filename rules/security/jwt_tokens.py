@@ -199,6 +199,11 @@ class JwtInsecureDecode(Rule):
     id = "SEC005"
     name = "jwt-insecure-decode"
     severity = Severity.WARNING
+    precision = "low"
+    precision_measured = (
+        "3 of 5 judged findings right (60%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from error to warning for it"
+    )
     cwe = (347,)
     summary = "`jwt.decode` without signature verification or a fixed `algorithms=` list"
     why = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from urllib.parse import urlsplit
 
+from bastion.analysis.deploy import ComposeDocument, DockerfileDocument
+from bastion.analysis.deploy import EnvEntry as DeployEntry
 from bastion.analysis.file_roles import (
     is_container_bootstrap_password,
     is_lock_file,
@@ -37,6 +39,16 @@ _ENV_LOOKUPS = frozenset(
         "environ.Env",
     }
 )
+
+
+def _service_entries(document: object) -> list[tuple[str, DeployEntry]]:
+    """(service, entry) of a compose file's `environment:` blocks; ("", entry) for a
+    Dockerfile's `ENV`/`ARG`."""
+    if isinstance(document, ComposeDocument):
+        return [(str(service), entry) for service, entry in document.environment]
+    if isinstance(document, DockerfileDocument):
+        return [("", entry) for entry in document.env_entries()]
+    return []
 
 
 def _severity(match: SecretMatch) -> Severity | None:
@@ -101,8 +113,9 @@ class HardcodedSecret(Rule):
     `Dockerfile.dev`) and test/dev settings modules (`settings/test.py`,
     `configuration_testing.py`). Lock files (`pnpm-lock.yaml`, `poetry.lock`...) are not read:
     `@inquirer/password` is a package. In compose files the bootstrap password of a database
-    container the file itself creates (`POSTGRES_PASSWORD`, `MARIADB_ROOT_PASSWORD`...) is not
-    reported, nor are helm `existingSecret*` keys (they name a Kubernetes Secret) or connection
+    container the file itself creates (`POSTGRES_PASSWORD`, `MARIADB_ROOT_PASSWORD`... on a
+    service named `db`, `postgres`, `mariadb`...) is not reported, nor are helm
+    `existingSecret*` keys (they name a Kubernetes Secret) or connection
     URLs to `localhost` in settings files (a local development database).
 
     Severity: a credential in a service-issued format (or a PEM private key) is an `error`;
@@ -124,6 +137,12 @@ class HardcodedSecret(Rule):
     id = "SEC001"
     name = "hardcoded-secret"
     severity = Severity.ERROR
+    precision = "low"
+    precision_measured = (
+        "4 of 7 judged findings right (57%) on 15 application repositories, "
+        "bench/ecosystem; name-based matches are warnings, service-issued formats stay "
+        "errors"
+    )
     summary = "Secret (password, key, token, credential) hardcoded in source or settings"
     why = (
         "A secret in the repository is readable by everyone who can read the code, its forks, "
@@ -312,9 +331,9 @@ class HardcodedSecret(Rule):
         if self.ctx.kind in ("dockerfile", "compose"):
             # `ENV`/`ARG` defaults are baked into image layers (`docker history` shows them);
             # compose `environment:` values are committed with the file
-            for deploy_entry in document.env_entries():
-                if deploy_entry.value and not (
-                    self.ctx.kind == "compose" and is_container_bootstrap_password(deploy_entry.key)
+            for service, deploy_entry in _service_entries(document):
+                if deploy_entry.value and not is_container_bootstrap_password(
+                    service, deploy_entry.key
                 ):
                     self._check_setting(
                         deploy_entry.key, deploy_entry.value, deploy_entry.line, template=False

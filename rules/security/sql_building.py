@@ -6,6 +6,7 @@ import ast
 import re
 
 from bastion.analysis.fastpath import last_parts, may_name
+from bastion.analysis.file_roles import is_migration
 from bastion.analysis.injection import (
     Scope,
     StringBuilding,
@@ -14,6 +15,7 @@ from bastion.analysis.injection import (
     looks_like_sql,
 )
 from bastion.analysis.nodes import argument, keyword_value
+from bastion.analysis.scripts import is_script_file
 from bastion.context import FileContext
 from bastion.findings import Severity
 from bastion.rule import Rule
@@ -126,11 +128,20 @@ class SqlStringBuilding(Rule):
     editor build SQL, and they stay quiet. For the generic `execute`/`raw` method names the
     literal part of the text must also read as SQL (`SELECT`, `WHERE`, `INSERT INTO`...), so
     that an unrelated `.execute()` taking a message is not mistaken for a query. Test files
-    are skipped: SQL built from test data is not an injection."""
+    are skipped: SQL built from test data is not an injection; so are migrations (Django,
+    Alembic, `db_migrations/`) and scripts/command-line modules. Default severity `info`:
+    on 15 real applications (bench/ecosystem) no finding was an injection - the values were
+    identifiers and fragments from the code that the analysis cannot prove constant - so
+    teams that want the gate can raise it (`[tool.bastion.severity]`)."""
 
     id = "SEC007"
     name = "sql-string-building"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "0 of 7 judged findings right (0%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from error to info for it"
+    )
     cwe = (89,)
     summary = "SQL built with an f-string, `%`, `.format()` or `+` from non-literal values"
     why = (
@@ -185,7 +196,7 @@ class SqlStringBuilding(Rule):
         method = func.attr if type(func) is ast.Attribute else ""
         if method and method not in _SQL_METHODS:
             return  # most calls: a method by another name
-        if self.ctx.is_test_file:
+        if self.ctx.is_test_file or self._skip_file():
             return
         if method in _EXECUTE_METHODS:
             self._check(node, argument(node, 0, "statement") or keyword_value(node, "sql"))
@@ -235,6 +246,15 @@ class SqlStringBuilding(Rule):
             f"SQL built with {building_label(building)} from `{describe(values[0])}` "
             f"reaches `{sink}()`",
         )
+
+    _skip: bool | None = None
+
+    def _skip_file(self) -> bool:
+        """Migrations (they run once, on the application's own rows) and scripts (their
+        operator types the input): measured on real applications, none was an injection."""
+        if self._skip is None:
+            self._skip = is_migration(self.ctx.path) or is_script_file(self.ctx)
+        return self._skip
 
     def _code_fragment(self, value: ast.expr, scope: Scope | None, depth: int = 0) -> bool:
         """SQL text that comes from the code, not from data (bench/ecosystem: most SQL-building

@@ -92,24 +92,25 @@ FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 # `# when & then  # no errors should be raised`, `test_it_handles_empty_list`).
 _NO_RAISE_NAME = re.compile(
     r"(?:not|no|without|doesnt|dont|never)_(?:raise|raises|crash|crashes|error|errors|fail"
-    r"|fails|exception|exceptions)|(?:^|_)(?:passes|accepts|acceptance|tolerates|ignores|handles"
-    r"|survives|smoke)(?:_|$)|runs_without|runs_successfully"
+    r"|fails|exception|exceptions)|(?:^|_)(?:passes|accepts|acceptance|valid|tolerates|ignores|handles"
+    r"|survives)(?:_|$)|runs_without|runs_successfully"
 )
 _NO_RAISE_TEXT = re.compile(
-    r"(?:not|n't|never)\s+(?:be\s+)?(?:raise|raised|crash|fail)|no\s+(?:errors?|exceptions?)\s+"
-    r"(?:should|must|is|are|raised)|without\s+(?:an?\s+)?(?:error|exception|crash)"
+    r"(?:not|n't|never)\s+(?:be\s+)?(?:raise|raised|crash|fail)|no\s+(?:errors?|exceptions?)\b"
+    r"|without\s+(?:an?\s+)?(?:error|exception|crash)"
     r"|runs?\s+successfully",
     re.IGNORECASE,
 )
 
 
 def _disabled(func: FunctionNode) -> bool:
-    """The body is only `return`/`pass`/`...` (after a docstring): a test switched off by
-    overriding it, not one that forgot to assert."""
+    """The body is a bare `return` (after a docstring): an inherited test switched off by
+    overriding it, not one that forgot to assert (`def test_x(): pass` still is)."""
     body = func.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]
-    return all(
+    returns = [s for s in body if isinstance(s, ast.Return) and s.value is None]
+    return bool(returns) and all(
         isinstance(s, ast.Pass)
         or (isinstance(s, ast.Return) and s.value is None)
         or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
@@ -148,7 +149,7 @@ class TestWithoutAssert(Rule):
     Not flagged: deliberate "does not raise" tests, whose name (`..._does_not_crash`,
     `..._runs_without_error`, `test_it_handles_empty_list`, `..._accepts_...`), docstring or
     comments (`# Should not raise.`, `# no errors should be raised`) say so; inherited tests
-    switched off by an override whose body is only `return`/`pass`; pytest fixtures named
+    switched off by an override whose body is a bare `return`; pytest fixtures named
     `test_*`; tests using a
     fixture that asserts by itself (`snapshot`, `data_regression`,
     `benchmark`...), hypothesis `@given` tests (running without error is the property), tests
@@ -157,6 +158,10 @@ class TestWithoutAssert(Rule):
     id = "TEST002"
     name = "test-without-assert"
     severity = Severity.WARNING
+    precision = "high"
+    precision_measured = (
+        "20 of 22 judged findings right (91%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Test function with no assertion"
     why = (
         "A test without an assertion passes whenever the code does not raise: it checks "

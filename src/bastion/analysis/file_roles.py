@@ -155,8 +155,19 @@ CONTAINER_BOOTSTRAP_PASSWORDS = frozenset(
 )
 
 
-def is_container_bootstrap_password(name: str) -> bool:
-    return name.upper() in CONTAINER_BOOTSTRAP_PASSWORDS
+# Compose service names of database/broker containers (`db`, `postgres`, `database`...).
+_DATABASE_SERVICES = frozenset(
+    {"db", "database", "postgres", "postgresql", "pg", "mysql", "mariadb", "mongo", "mongodb"}
+    | {"rabbitmq", "broker"}
+)
+
+
+def is_container_bootstrap_password(service: str, name: str) -> bool:
+    """`POSTGRES_PASSWORD` in the environment of the compose service `db` (`postgres`,
+    `mariadb`...): the password the container is created with, only valid inside the compose
+    project. The same variable on an application service is its credential and counts."""
+    words = set(_WORD.findall(service.lower()))
+    return name.upper() in CONTAINER_BOOTSTRAP_PASSWORDS and bool(words & _DATABASE_SERVICES)
 
 
 def is_script_named_test(path: str) -> bool:
