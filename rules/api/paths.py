@@ -410,6 +410,11 @@ class SingularCollectionPath(Rule):
     id = "API008"
     name = "singular-collection-path"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "4 of 4 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "Collection path named with a singular noun (`/user/{id}` instead of `/users/{id}`)"
     why = (
         "A collection is named by a plural noun so that the path reads the same way for the "

@@ -207,6 +207,11 @@ class DevDependencyInProduction(Rule):
     id = "DEP003"
     name = "dev-dependency-in-production"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "2 of 2 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "Test/lint tool in the production dependencies"
     why = (
         "Every production dependency is shipped, installed on every deploy and part of the "

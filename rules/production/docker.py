@@ -257,6 +257,11 @@ class PipCacheInImage(Rule):
     id = "PROD004"
     name = "pip-cache-in-image"
     severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "1 of 2 judged findings right (50%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "`pip install` in a Dockerfile without `--no-cache-dir`"
     why = (
         "pip keeps every downloaded wheel in `~/.cache/pip`; in an image layer that cache is "
@@ -351,6 +356,11 @@ class CopyBeforeDependencies(Rule):
     id = "PROD005"
     name = "copy-before-dependencies"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "3 of 3 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "`COPY . .` before the dependency install step"
     why = (
         "Docker reuses a layer only while everything before it is unchanged. Copying the whole "

@@ -105,6 +105,11 @@ class JwtWithoutExpiry(Rule):
     id = "SEC004"
     name = "jwt-without-expiry"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "1 of 1 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     cwe = (613,)
     summary = "JWT issued without an `exp` (expiry) claim"
     why = (

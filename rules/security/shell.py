@@ -55,6 +55,11 @@ class ShellInjection(Rule):
     id = "SEC017"
     name = "shell-injection"
     severity = Severity.ERROR
+    precision = "low"
+    precision_measured = (
+        "0 of 4 judged findings right (0%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "Shell command built from non-literal data (`shell=True`, `os.system`)"
     why = (
         "A shell parses its command line: a value containing `;`, `&&`, `$(...)` or a "
