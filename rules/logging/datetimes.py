@@ -33,6 +33,10 @@ class NaiveUtcnow(Rule):
     id = "LOG005"
     name = "naive-utcnow"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "32 of 32 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "`datetime.utcnow()` / `utcfromtimestamp()` return naive datetimes"
     why = (
         "`utcnow()` and `utcfromtimestamp()` return datetimes without a timezone that hold UTC "

@@ -56,6 +56,10 @@ class NoCoverageThreshold(ProjectRule):
     needs = frozenset({"code", "tooling"})  # the facts it reads
     name = "no-coverage-threshold"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "12 of 12 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Coverage not configured, or configured without `fail_under`"
     why = (
         'Coverage nobody enforces only goes down: a threshold in CI turns "we should add '

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from bastion.analysis.file_roles import is_script_named_test
 from bastion.astcompat import TRY_STAR
 from bastion.findings import Finding, Severity
 from bastion.imports import ImportMap
@@ -71,7 +72,8 @@ class FileContext:
     @functools.cached_property
     def is_test_file(self) -> bool:
         # cached: rules ask for every call node, and a pathspec match is not free
-        return self.config.is_test_path(self.path)
+        # `scripts/load_test.py` matches `*_test.py` but is a script (bench/ecosystem)
+        return self.config.is_test_path(self.path) and not is_script_named_test(self.path)
 
     @property
     def is_script_file(self) -> bool:

@@ -56,6 +56,8 @@ def render_markdown(rule: type[RuleMeta]) -> str:
         for ex in good:
             label = f"`{ex.path}`:\n" if ex.path != "example.py" else ""
             parts += [label + _block(ex.code, _lang(ex.path)), ""]
+    measured = rule.precision_measured or "an estimate, not yet measured on real applications"
+    parts += ["## Precision", f"{rule.precision} ({measured})", ""]
     fix_text = _FIX_TEXT[rule.fix_safety if rule.is_fixable() else FixSafety.NONE]
     parts += ["## Fix safety", fix_text, ""]
     if rule.options:

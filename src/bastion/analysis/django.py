@@ -40,6 +40,13 @@ DEV_WORDS = frozenset(
         "tests",
         "testing",
         "debug",
+        # settings for the test suite or CI (bench/ecosystem: DefectDojo's `unittests.py`,
+        # NetBox's `smoketest_configuration.py`)
+        "unittest",
+        "unittests",
+        "smoketest",
+        "ci",
+        "e2e",
     }
 )
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
