@@ -23,8 +23,8 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -rs
 
 lint: $(STAMP)
-	$(BIN)/ruff check src rules tests bench
-	$(BIN)/ruff format --check src rules tests bench
+	$(BIN)/ruff check src rules tests bench examples/plugin
+	$(BIN)/ruff format --check src rules tests bench examples/plugin
 	$(BIN)/bastion check src rules --select ALL --no-cache --quiet  # bastion checks itself
 
 typecheck: $(STAMP)

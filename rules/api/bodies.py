@@ -131,6 +131,10 @@ class UntypedRequestBody(Rule):
     id = "API006"
     name = "untyped-request-body"
     severity = Severity.WARNING
+    precision = "low"
+    precision_measured = (
+        "4 of 7 judged findings right (57%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Request body read as a raw dict/JSON instead of a validated model"
     why = (
         "A raw dict accepts anything: missing fields surface as `KeyError` 500s deep in the "

@@ -449,8 +449,14 @@ class MissingPagination(Rule):
     settings cannot be seen, DRF findings are dropped rather than guessed."""
 
     id = "API001"
+    needs = frozenset({"api001_drf_views", "django_settings", "web"})  # the facts it reads
     name = "missing-pagination"
     severity = Severity.WARNING
+    precision = "low"
+    precision_measured = (
+        "2 of 4 judged findings right (50%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "GET endpoint returns a whole collection without pagination"
     why = (
         "A list endpoint that returns every row works in development and falls over in "
@@ -681,6 +687,10 @@ class UnboundedPageSize(Rule):
     id = "API002"
     name = "unbounded-page-size"
     severity = Severity.WARNING
+    precision = "medium"
+    precision_measured = (
+        "4 of 5 judged findings right (80%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Page-size parameter without an upper bound"
     why = (
         "Pagination only protects the service if the page size has a ceiling: with "

@@ -105,6 +105,10 @@ class AuthRouteWithoutRateLimit(Rule):
     id = "API007"
     name = "auth-route-without-rate-limit"
     severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "7 of 13 judged findings right (54%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Login/token/password-reset route without a rate limit"
     why = (
         "Endpoints that check a password or send a reset e-mail are what credential-stuffing "

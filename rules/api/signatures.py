@@ -164,6 +164,11 @@ class PathParamNotInSignature(Rule):
     id = "API009"
     name = "path-param-not-in-signature"
     severity = Severity.ERROR
+    precision = "low"
+    precision_measured = (
+        "1 of 2 judged findings right (50%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "Route path parameter with no matching handler parameter"
     why = (
         "A path parameter the handler does not accept cannot work as written: Flask calls the "
@@ -398,6 +403,10 @@ class RedundantResponseModel(Rule):
     id = "API010"
     name = "redundant-response-model"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "20 of 20 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "`response_model=` repeats the handler's return annotation"
     why = (
         "Since FastAPI 0.89 the return annotation is the response model: it validates, filters "
@@ -484,6 +493,10 @@ class NonAnnotatedDependency(Rule):
     id = "API011"
     name = "non-annotated-dependency"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "20 of 20 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "FastAPI `Depends()`/`Query()`/... used as a default value instead of `Annotated`"
     why = (
         "FastAPI documents `Annotated[T, Depends(dep)]` since 0.95: the parameter keeps a real "

@@ -126,6 +126,10 @@ class WrongSuccessStatus(Rule):
     id = "API004"
     name = "wrong-success-status"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "20 of 20 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Creating POST without 201, or DELETE returning a body with 200"
     why = (
         "Status codes are the part of a response that every client, proxy and monitoring tool "

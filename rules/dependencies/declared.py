@@ -102,8 +102,13 @@ class UnpinnedDependency(ProjectRule):
     applications that use it."""
 
     id = "DEP002"
+    needs = frozenset({"dependencies"})  # the facts it reads
     name = "unpinned-dependency"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "19 of 20 judged findings right (95%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Application dependency with no upper pin and no lock file"
     why = (
         "Without a pin or a lock file, every build installs whatever is newest that day: a "
@@ -203,6 +208,11 @@ class DevDependencyInProduction(Rule):
     id = "DEP003"
     name = "dev-dependency-in-production"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "2 of 2 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "Test/lint tool in the production dependencies"
     why = (
         "Every production dependency is shipped, installed on every deploy and part of the "
@@ -266,6 +276,10 @@ class UnmaintainedDependency(Rule):
     id = "DEP004"
     name = "unmaintained-dependency"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "6 of 6 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Dependency that is unmaintained and has a maintained successor"
     why = (
         "An unmaintained package gets no security fixes and stops working with new Python "

@@ -24,6 +24,7 @@ class VulnerableDependency(ProjectRule):
     be audited: lock them (see DEP002)."""
 
     id = "DEP001"
+    needs = frozenset({"dependencies"})  # the facts it reads
     name = "vulnerable-dependency"
     severity = Severity.ERROR
     summary = "Pinned dependency with a known vulnerability"
@@ -35,6 +36,7 @@ class VulnerableDependency(ProjectRule):
     hint = "Upgrade to a fixed version (named in the message) and re-lock."
     cwe = (1395,)
     enabled_by_default = False
+    reads = frozenset({"network", "advisory-db"})
     options = {"vuln-db": "", "service": "pypi", "timeout": 15}
     bad = [
         Example("django==3.2.0\n", path="requirements.txt"),

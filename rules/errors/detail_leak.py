@@ -147,6 +147,10 @@ class ErrorDetailLeak(Rule):
     id = "ERR004"
     name = "error-detail-leak"
     severity = Severity.ERROR
+    precision = "very-high"
+    precision_measured = (
+        "9 of 9 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Exception message or traceback sent in an HTTP response"
     why = (
         "An exception's text describes the server, not the request: SQL statements and table "

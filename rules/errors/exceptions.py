@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import Any
 
 from bastion.analysis.calls import is_error_report_call, is_logging_call
 from bastion.analysis.nodes import catches_broadly, exception_names, reraises, walk_local
+from bastion.analysis.scripts import is_script_file
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.rule import Example, Fix, Rule
 
@@ -22,6 +24,10 @@ class BareExcept(Rule):
     id = "ERR001"
     name = "bare-except"
     severity = Severity.ERROR
+    precision = "very-high"
+    precision_measured = (
+        "32 of 32 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "`except:` with no exception type"
     why = (
         "A bare `except:` catches everything, including `KeyboardInterrupt`, `SystemExit` and "
@@ -87,6 +93,23 @@ def _only_passes(body: list[ast.stmt]) -> bool:
     return True
 
 
+# Comments that are tool directives, not an explanation.
+_DIRECTIVES = ("expect", "noqa", "bastion:", "type:", "pragma", "pylint", "nosec", "fmt:")
+
+
+def _commented(handler: ast.ExceptHandler, line: Callable[[int], str]) -> bool:
+    """A comment on the `except` line or in the handler: the author says why the error is
+    dropped (`except Exception:  # the file may already be gone`)."""
+    end = handler.end_lineno or handler.lineno
+    for number in range(handler.lineno, end + 1):
+        code = line(number).split("'")[0].split('"')[0]
+        if "#" in code:
+            comment = code.partition("#")[2].strip().lower()
+            if comment and not comment.startswith(_DIRECTIVES):
+                return True
+    return False
+
+
 class SwallowedException(Rule):
     """Flags broad exception handlers - bare `except:`, `except Exception`, `except
     BaseException`, or a tuple holding one of them - whose body is only `pass`, `...` or
@@ -95,11 +118,20 @@ class SwallowedException(Rule):
     An empty handler for a *specific* exception (`except KeyError: pass`, `except
     FileNotFoundError: pass`) is not flagged: naming the exception is itself the statement that
     ignoring it is intended (measured on django's sources, almost all such handlers are
-    deliberate control flow)."""
+    deliberate control flow). Nor is a handler with a comment on its `except` line or in its
+    body (the author says why), nor one in tests, scripts and CLI modules (test cleanup,
+    data-populating scripts): measured on real applications (bench/ecosystem) those were
+    almost all deliberate. The severity is `info`: even the remaining ones were mostly
+    best-effort fallbacks (measured precision low)."""
 
     id = "ERR002"
     name = "swallowed-exception"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "1 of 13 judged findings right (8%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "Exception handler that silently discards the error"
     why = (
         "An empty handler turns a failure into silence: the request returns as if it worked, "
@@ -130,6 +162,8 @@ class SwallowedException(Rule):
         if not _only_passes(node.body):
             return
         if not catches_broadly(node, self.ctx.imports):
+            return
+        if is_script_file(self.ctx) or _commented(node, self.ctx.source.line):
             return
         names = exception_names(node, self.ctx.imports)
         caught = ", ".join(n.rpartition(".")[2] for n in names) or "every exception"
@@ -188,7 +222,12 @@ class BroadExceptUnlogged(Rule):
 
     id = "ERR003"
     name = "broad-except-unlogged"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "3 of 20 judged findings right (15%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "Broad `except Exception` that neither logs, re-raises nor returns an error"
     why = (
         "Catching `Exception` is sometimes right at a boundary (a worker loop, a fallback), but "

@@ -20,8 +20,13 @@ class NoGlobalExceptionHandler(ProjectRule):
     (`register_error_handlers(app)`), so one anywhere in the project silences it."""
 
     id = "ERR007"
+    needs = frozenset({"web"})  # the facts it reads
     name = "no-global-exception-handler"
     severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "2 of 7 judged findings right (29%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Web app without a global handler for unexpected exceptions"
     why = (
         "Without a catch-all handler an unexpected error becomes the framework's default 500 - "

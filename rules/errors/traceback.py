@@ -94,6 +94,48 @@ def _is_cli_module(path: str) -> bool:
     return parts[-1] in _CLI_FILES or any(part in _CLI_DIRS for part in parts[:-1])
 
 
+# Exceptions whose message is the whole story: bad input or configuration, a missing row or
+# optional module, an HTTP client error (it names the URL and status). Measured on real
+# applications (bench/ecosystem), `logger.error` after those was deliberate; the traceback
+# matters for failures nobody expected.
+_EXPECTED_ERRORS = frozenset(
+    {
+        "ValueError",
+        "TypeError",
+        "KeyError",
+        "IndexError",
+        "LookupError",
+        "AttributeError",
+        "ImportError",
+        "ModuleNotFoundError",
+        "UnicodeDecodeError",
+        "JSONDecodeError",
+        "DoesNotExist",
+        "ObjectDoesNotExist",
+        "MultipleObjectsReturned",
+        "ValidationError",
+        "error",  # re.error / regex.error
+        "RequestException",
+        "HTTPError",
+        "HTTPStatusError",
+    }
+)
+
+
+def _expected_only(handler: ast.ExceptHandler) -> bool:
+    """Every exception the handler names is one of `_EXPECTED_ERRORS` (by its last name:
+    `Model.DoesNotExist`, `requests.exceptions.RequestException`, `regex.error`)."""
+    caught = handler.type
+    if caught is None:
+        return False
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    for name in names:
+        last = name.attr if isinstance(name, ast.Attribute) else getattr(name, "id", "")
+        if last not in _EXPECTED_ERRORS:
+            return False
+    return True
+
+
 class LogErrorWithoutTraceback(Rule):
     """Flags `logger.error(...)` (stdlib `logging`, structlog, loguru, any `*log*` object)
     called while handling an exception - directly in an `except` block - without
@@ -106,11 +148,20 @@ class LogErrorWithoutTraceback(Rule):
     `capture_exception`), handlers that re-raise (`raise` / `raise ... from ...`): the
     traceback then travels with the exception to whoever logs it, and command-line modules
     (`cli.py`, `__main__.py`, `manage.py`, `commands/`, `scripts/`), where a one-line error
-    without a traceback is the intended output for the user."""
+    without a traceback is the intended output for the user. Nor are handlers that catch
+    only exceptions whose message is the whole story (`ValueError`, `KeyError`,
+    `Model.DoesNotExist`, `ImportError`, `json.JSONDecodeError`, `re.error`,
+    `requests.RequestException`...): measured on real applications those logs were
+    deliberate one-liners; the traceback matters for `except Exception` and domain errors."""
 
     id = "ERR005"
     name = "log-error-without-traceback"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    precision = "medium"
+    precision_measured = (
+        "17 of 21 judged findings right (81%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "`logger.error(...)` in an `except` block without the traceback"
     why = (
         "Inside an exception handler the traceback is the most useful thing you have: it says "
@@ -163,6 +214,8 @@ class LogErrorWithoutTraceback(Rule):
             return
         if any(isinstance(n, ast.Raise) for n in nodes):
             return
+        if _expected_only(node):
+            return
         imports = self.ctx.imports
         calls = [n for n in nodes if isinstance(n, ast.Call)]
         if any(_records_traceback(c, imports) for c in calls):
@@ -212,6 +265,10 @@ class RaiseWithoutFrom(Rule):
     id = "ERR006"
     name = "raise-without-from"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "39 of 40 judged findings right (98%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "`raise NewError(...)` in `except ... as e` without `from e` / `from None`"
     why = (
         "Translating an exception is good practice, but without `from` the traceback reads "

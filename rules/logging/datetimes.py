@@ -33,6 +33,10 @@ class NaiveUtcnow(Rule):
     id = "LOG005"
     name = "naive-utcnow"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "32 of 32 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "`datetime.utcnow()` / `utcfromtimestamp()` return naive datetimes"
     why = (
         "`utcnow()` and `utcfromtimestamp()` return datetimes without a timezone that hold UTC "
@@ -46,22 +50,72 @@ class NaiveUtcnow(Rule):
     requires = ("utc",)
     bad = [
         Example(
-            "from datetime import datetime\n\ncreated_at = datetime.utcnow()\n",
-            fixed="from datetime import datetime, timezone\n\n"
-            "created_at = datetime.now(timezone.utc)\n",
+            """
+            from datetime import datetime
+
+            created_at = datetime.utcnow()
+            """,
+            fixed="""
+            from datetime import datetime, timezone
+
+            created_at = datetime.now(timezone.utc)
+            """,
+            line=3,
+            message="`datetime.utcnow()` returns a naive datetime (deprecated since Python 3.12)",
         ),
-        "import datetime\n\ndef expiry():\n"
-        "    return datetime.datetime.utcnow() + datetime.timedelta(minutes=15)\n",
-        "import datetime as dt\n\ndef parse(ts):\n    return dt.datetime.utcfromtimestamp(ts)\n",
-        "from datetime import datetime\nfrom sqlalchemy import Column, DateTime\n\n"
-        "class Order(Base):\n    created = Column(DateTime, default=datetime.utcnow)\n",
+        Example(
+            """
+            import datetime
+
+            def expiry():
+                return datetime.datetime.utcnow() + datetime.timedelta(minutes=15)
+            """,
+            line=4,
+        ),
+        Example(
+            """
+            import datetime as dt
+
+            def parse(ts):
+                return dt.datetime.utcfromtimestamp(ts)
+            """,
+            line=4,
+            message="`datetime.utcfromtimestamp()` returns a naive datetime "
+            "(deprecated since Python 3.12)",
+        ),
+        Example(
+            """
+            from datetime import datetime
+            from sqlalchemy import Column, DateTime
+
+            class Order(Base):
+                created = Column(DateTime, default=datetime.utcnow)
+            """,
+            line=5,
+            message="`datetime.utcnow` used as a callable produces naive datetimes",
+        ),
     ]
     good = [
-        "from datetime import datetime, timezone\n\ncreated_at = datetime.now(timezone.utc)\n",
-        "import arrow\n\nnow = arrow.utcnow()\n",
-        "from datetime import datetime, timezone\n\n"
-        "def parse(ts):\n    return datetime.fromtimestamp(ts, tz=timezone.utc)\n",
-        "def f(clock):\n    return clock.utcnow()\n",
+        """
+        from datetime import datetime, timezone
+
+        created_at = datetime.now(timezone.utc)
+        """,
+        """
+        import arrow
+
+        now = arrow.utcnow()
+        """,
+        """
+        from datetime import datetime, timezone
+
+        def parse(ts):
+            return datetime.fromtimestamp(ts, tz=timezone.utc)
+        """,
+        """
+        def f(clock):
+            return clock.utcnow()
+        """,
     ]
 
     fix_node = "Call"

@@ -53,8 +53,14 @@ class MissingHealthEndpoint(ProjectRule):
     flagged."""
 
     id = "LOG004"
+    needs = frozenset({"django_root_urlconf", "django_urlconf", "web"})  # the facts it reads
     name = "missing-health-endpoint"
     severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "3 of 4 judged findings right (75%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "Web app without a health-check endpoint"
     why = (
         "Load balancers, Kubernetes probes and uptime monitors need a cheap endpoint that says "

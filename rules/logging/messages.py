@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from bastion.analysis.logs import (
@@ -18,6 +19,7 @@ from bastion.analysis.logs import (
     sensitive_value,
     value_arguments,
 )
+from bastion.analysis.scripts import is_script_file
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.rule import Example, Fix, Rule
 
@@ -51,12 +53,21 @@ class LogEagerFormatting(Rule):
     (`"%s: " + template, name`), `msg % args` where the
     format is a variable (unknown), and non-logger receivers (`catalog.info(...)`).
 
+    Tests, scripts and CLI modules are skipped: their log lines feed no aggregator. The
+    severity is `info`: measured on real applications (bench/ecosystem) most findings were
+    f-strings in info/debug lines that teams write on purpose; precision low.
+
     Fix safety: the rewrite to lazy `%s` arguments is safe for stdlib loggers only; findings on
     structlog and loguru calls are not marked fixable."""
 
     id = "LOG002"
     name = "log-eager-formatting"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    precision = "medium"
+    precision_measured = (
+        "18 of 21 judged findings right (86%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "Log message formatted eagerly (f-string, `%`, `.format()`, `+`)"
     why = (
         "A message formatted before the call costs the formatting even when the level is "
@@ -113,9 +124,15 @@ class LogEagerFormatting(Rule):
         "    logger.info('%s: ' + template, 'pool', *args)\n",
     ]
 
+    _script: bool | None = None  # tests and scripts: their logs feed no aggregator
+
     def visit_Call(self, node: ast.Call) -> None:
         library = log_call_library(node, self.ctx.imports)
         if library is None:
+            return
+        if self._script is None:
+            self._script = is_script_file(self.ctx)
+        if self._script:
             return
         message = message_argument(node, library)
         fmt = eager_formatting(message)
@@ -164,10 +181,30 @@ def _single_literal(lines: list[str], node: ast.expr) -> bool:
         tokens = list(tokenize.generate_tokens(io.StringIO(segment).readline))
     except (tokenize.TokenError, SyntaxError):
         return False
-    strings = [t for t in tokens if t.type == tokenize.STRING]
     if isinstance(node, ast.JoinedStr):
-        return len(strings) == 1
+        return _top_level_literals(tokens) == 1
     return True
+
+
+def _top_level_literals(tokens: list[Any]) -> int:
+    """How many string literals the tokens hold side by side. Before 3.12 an f-string is one
+    STRING token; from 3.12 it is FSTRING_START ... FSTRING_END, with the strings of its
+    replacement fields as tokens inside (3.14 adds TSTRING_* for t-strings): only literals
+    outside every f-string count, whatever the tokenizer."""
+    import tokenize
+
+    starts = {getattr(tokenize, n, None) for n in ("FSTRING_START", "TSTRING_START")} - {None}
+    ends = {getattr(tokenize, n, None) for n in ("FSTRING_END", "TSTRING_END")} - {None}
+    depth = count = 0
+    for token in tokens:
+        if token.type in starts:
+            count += depth == 0
+            depth += 1
+        elif token.type in ends:
+            depth -= 1
+        elif token.type == tokenize.STRING and depth == 0:
+            count += 1
+    return count
 
 
 def _mechanical(message: ast.expr) -> bool:
@@ -199,6 +236,24 @@ def _mechanical(message: ast.expr) -> bool:
     return False
 
 
+# Owners whose `.token` is a credential; on other objects (`order.token`, `checkout.token`,
+# `transaction_item.token` in Saleor) `token` is a public identifier (bench/ecosystem).
+_CREDENTIAL_OWNERS = frozenset(
+    {"auth", "user", "session", "access", "refresh", "oauth", "jwt", "api", "request"}
+    | {"response", "resp", "credentials", "creds", "bearer", "client", "login", "invite"}
+    | {"reset", "csrf", "settings", "config", "device", "push", "account", "key", "secret"}
+)
+
+
+def _identifier_token(found: str) -> bool:
+    """`<domain object>.token`: the public identifier of an order, checkout or transaction."""
+    parts = found.split(".")
+    if len(parts) < 2 or parts[-1] != "token":
+        return False
+    owner = set(re.findall(r"[a-z]+", parts[-2].lower()))
+    return bool(owner) and not owner & _CREDENTIAL_OWNERS
+
+
 class SensitiveDataLogged(Rule):
     """Flags log calls that pass a credential: a value whose name says it is a password,
     secret, token, API key, private key or authorization header (`password`, `user.password`,
@@ -207,13 +262,21 @@ class SensitiveDataLogged(Rule):
     as a structlog/loguru keyword, or in `extra={...}` (also flagged: a sensitive *key* in
     `extra` or a keyword named like a secret).
 
-    Not flagged: constants, values derived from a secret (`len(password)`, `mask(token)`,
-    `hash_token(token)`), names that only mention a secret (`token_type`, `password_changed`,
-    `has_password`, `next_page_token`), and the words in the message text itself."""
+    Not flagged: the `.token` attribute of a domain object that is not about authentication
+    (`order.token`, `checkout.token`, `transaction_item.token`: Saleor's public identifiers,
+    measured on real applications), constants, values derived from a secret
+    (`len(password)`, `mask(token)`, `hash_token(token)`), names that only mention a secret
+    (`token_type`, `password_changed`, `has_password`, `next_page_token`), and the words in
+    the message text itself."""
 
     id = "LOG003"
     name = "sensitive-data-logged"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
+    precision = "low"
+    precision_measured = (
+        "6 of 9 judged findings right (67%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from error to warning for it"
+    )
     summary = "Password, token, secret or authorization value written to the logs"
     why = (
         "Logs are copied to aggregators, backups and third-party services, kept for months and "
@@ -285,7 +348,7 @@ class SensitiveDataLogged(Rule):
                 candidates.append(kw.value)
         for candidate in candidates:
             found = sensitive_value(candidate)
-            if found:
+            if found and not _identifier_token(found):
                 note = (
                     " (every header, Authorization included)" if found.endswith("headers") else ""
                 )

@@ -31,7 +31,12 @@ class PrintInAppCode(Rule):
 
     id = "LOG001"
     name = "print-in-app-code"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "14 of 20 judged findings right (70%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "`print()` in application code"
     why = (
         "`print` writes unstructured text to stdout with no level, no timestamp, no logger "

@@ -35,6 +35,10 @@ class ParseError(Rule):
     id = "BAS001"
     name = "parse-error"
     severity = Severity.ERROR
+    precision = "low"
+    precision_measured = (
+        "12 of 16 judged findings right (75%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "A file bastion cannot decode or parse"
     why = (
         "A file that does not parse is not checked at all: every other finding in it is "

@@ -67,6 +67,10 @@ class MutableDefaultArgument(Rule):
     id = "ORG006"
     name = "mutable-default-argument"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "9 of 9 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Mutable list/dict/set used as a default argument"
     why = (
         "A default value is evaluated once, when the function is defined, and the same object "

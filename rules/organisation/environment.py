@@ -144,6 +144,10 @@ class ScatteredEnvAccess(Rule):
     id = "ORG003"
     name = "scattered-env-access"
     severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "12 of 21 judged findings right (57%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "`os.environ`/`os.getenv` read outside the settings module"
     why = (
         "Configuration read from the environment wherever it is needed is invisible: nobody "

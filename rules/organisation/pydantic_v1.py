@@ -234,6 +234,10 @@ class PydanticV1Api(Rule):
     id = "ORG004"
     name = "pydantic-v1-api"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "20 of 20 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Pydantic v1 API used in a Pydantic 2 project"
     why = (
         "Pydantic 2 keeps most v1 APIs only as deprecated shims: they emit warnings, run "

@@ -199,6 +199,11 @@ class SequentialAwaits(Rule):
     id = "PERF002"
     name = "sequential-awaits"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "2 of 2 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "Independent awaits run one after the other"
     why = (
         "Each `await` waits for its call to finish before the next one starts, so three "

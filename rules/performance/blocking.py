@@ -139,6 +139,11 @@ class BlockingCallInAsync(Rule):
     id = "PERF001"
     name = "blocking-call-in-async"
     severity = Severity.ERROR
+    precision = "very-high"
+    precision_measured = (
+        "3 of 3 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "Blocking I/O call inside `async def`"
     why = (
         "An `async def` handler runs on the event loop thread. A blocking call there - a sync "

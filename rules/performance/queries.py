@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from bastion.analysis.file_roles import is_migration
 from bastion.analysis.orm import (
     CONNECTION_QUERY_METHODS,
     DJANGO_QUERY_METHODS,
@@ -151,7 +152,12 @@ class QueryInLoop(Rule):
 
     id = "PERF003"
     name = "query-in-loop"
-    severity = Severity.WARNING
+    severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "12 of 21 judged findings right (57%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from warning to info for it"
+    )
     summary = "Database query inside a loop (N+1 queries)"
     why = (
         "A query per loop item turns one request into N+1 round trips to the database. It is "
@@ -200,7 +206,8 @@ class QueryInLoop(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         # one-off data migrations: a query per row there costs nothing at request time
-        self._skip = ctx.is_test_file or "/migrations/" in f"/{ctx.path}"
+        # migrations (also Alembic/`db_migrations`) run once (bench/ecosystem)
+        self._skip = ctx.is_test_file or is_migration(ctx.path)
         # what `uses_sqlalchemy`, `uses_django` and `uses_flask_sqlalchemy` answer (module-level
         # imports), from one pass over the imports instead of six
         roots = {name.partition(".")[0] for name in ctx.imports.aliases.values()}

@@ -11,6 +11,7 @@ from bastion.analysis.deploy import (
     Stage,
     simple_commands,
 )
+from bastion.analysis.file_roles import is_non_production
 from bastion.findings import Severity
 from bastion.rule import Example, Rule
 
@@ -18,8 +19,19 @@ _DOCKERFILE = frozenset({"dockerfile"})
 
 
 def _doc(rule: Rule) -> DockerfileDocument | None:
+    """The Dockerfile of a production image; None for CI, development and test Dockerfiles
+    (`.devcontainer/`, `Dockerfile.dev`, `Dockerfile.e2e`, `.ci/`): measured on real
+    applications (bench/ecosystem), findings there were noise."""
     doc = rule.ctx.document
+    if is_non_production(rule.ctx.path):
+        return None
     return doc if isinstance(doc, DockerfileDocument) and doc.stages else None
+
+
+# The entrypoint switches to an unprivileged user (`gosu`, `su-exec`, s6-overlay's
+# `s6-setuidgid`...), or the platform runs the image unprivileged (AWS Lambda).
+_PRIVILEGE_DROP = re.compile(r"\b(?:gosu|su-exec|setpriv|s6-overlay|s6-setuidgid|runuser)\b")
+_UNPRIVILEGED_BASES = ("public.ecr.aws/lambda/", "amazon/aws-lambda-", "lambda/")
 
 
 def _df(code: str) -> Example:
@@ -43,11 +55,19 @@ class ContainerRunsAsRoot(Rule):
     """Flags a Dockerfile whose final stage (or the earlier stage it is built `FROM`) sets no
     `USER`, or whose last `USER` is `root`/`0`. Only the final stage matters: builder stages
     may run as root since they never run in production. Base images whose tag says they run
-    unprivileged (`...:nonroot`, distroless `nonroot`) are not flagged."""
+    unprivileged (`...:nonroot`, distroless `nonroot`), AWS Lambda base images (Lambda runs
+    the function as an unprivileged user), images whose final stages install a privilege
+    dropper the entrypoint uses (`gosu`, `su-exec`, `setpriv`, s6-overlay) and CI, development
+    and test Dockerfiles (`.devcontainer/`, `Dockerfile.dev`, `Dockerfile.e2e`, `.ci/`) are
+    not flagged."""
 
     id = "PROD002"
     name = "container-runs-as-root"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "10 of 10 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Container image whose final stage runs as root"
     why = (
         "A process running as root inside the container turns any code-execution bug into root "
@@ -85,7 +105,9 @@ class ContainerRunsAsRoot(Rule):
         final = doc.final_stage
         chain = doc.ancestry(final)
         base = chain[-1].image.lower()
-        if "nonroot" in base or "rootless" in base:
+        if "nonroot" in base or "rootless" in base or base.startswith(_UNPRIVILEGED_BASES):
+            return
+        if any(_PRIVILEGE_DROP.search(i.value) for stage in chain for i in stage.instructions):
             return
         for stage in chain:
             user = _user_of(stage)
@@ -132,6 +154,10 @@ class UnpinnedBaseImage(Rule):
     id = "PROD003"
     name = "unpinned-base-image"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "21 of 21 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Dockerfile `FROM` with no tag, `:latest`, or a floating tag without digest"
     why = (
         "An untagged or `latest` base image changes under you: the same Dockerfile builds a "
@@ -231,6 +257,11 @@ class PipCacheInImage(Rule):
     id = "PROD004"
     name = "pip-cache-in-image"
     severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "1 of 2 judged findings right (50%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "`pip install` in a Dockerfile without `--no-cache-dir`"
     why = (
         "pip keeps every downloaded wheel in `~/.cache/pip`; in an image layer that cache is "
@@ -325,6 +356,11 @@ class CopyBeforeDependencies(Rule):
     id = "PROD005"
     name = "copy-before-dependencies"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "3 of 3 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "`COPY . .` before the dependency install step"
     why = (
         "Docker reuses a layer only while everything before it is unchanged. Copying the whole "

@@ -353,6 +353,11 @@ class CorsWildcardOrigin(_CorsRule):
     id = "SEC002"
     name = "cors-wildcard-origin"
     severity = Severity.WARNING
+    precision = "low"
+    precision_measured = (
+        "0 of 2 judged findings right (0%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     cwe = (942,)
     summary = "CORS allows requests from any origin"
     why = (

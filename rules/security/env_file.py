@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 from typing import ClassVar
 
+from bastion.analysis.file_roles import is_non_production
 from bastion.analysis.tooling import git_status, gitignored
 from bastion.findings import Severity
 from bastion.parsers import EnvEntry
@@ -28,14 +30,46 @@ def is_template_env(path: str) -> bool:
     return bool(words & (_TEMPLATE_WORDS | _TEST_WORDS))
 
 
+# Words of a variable name that say it holds a credential (`SECRET_KEY`, `STRIPE_KEY`,
+# `DB_PASSWORD`, `API_TOKEN`, `SENTRY_DSN`).
+_SECRET_WORDS = frozenset(
+    {"secret", "password", "passwd", "pwd", "pass", "token", "key", "credential"}
+    | {"credentials", "auth", "dsn", "private", "apikey", "salt", "pepper"}
+)
+# the password part is bounded: unbounded, `://a` repeated with no `@` rescanned the rest of
+# the value from every `://` (quadratic; docs/regex-audit.md)
+_URL_PASSWORD = re.compile(r"://[^/:@\s]+:(?!\$\{)[^@\s]{1,256}@")
+# Values written as "fill me in": `change-me`, `changethis`, `your-api-key`, `<token>`, `${X}`
+_TEMPLATE_VALUE = re.compile(
+    r"^(?:change[-_ ]?(?:me|this|it)|your[-_].*|<.*>|\$\{.*\}|x{3,}|\*{3,}|todo|replace[-_]?me)$",
+    re.IGNORECASE,
+)
+
+
+def holds_secret(entry: EnvEntry) -> bool:
+    """A credential-named variable with a real (non-template) value, or a URL with an inline
+    password. Paths, public URLs and feature flags are not secrets."""
+    value = (entry.value or "").strip().strip("\"'")
+    if not value or _TEMPLATE_VALUE.match(value):
+        return False
+    if _URL_PASSWORD.search(value):
+        return True
+    words = set(re.findall(r"[a-z]+", entry.key.lower()))
+    return bool(words & _SECRET_WORDS)
+
+
 class EnvFileCommitted(Rule):
     """Flags a `.env`-style file (`.env`, `.env.production`, `prod.env`) that sets at least one
     non-empty value and that git tracks, or that no `.gitignore` ignores. When the project root
     is a git work tree, git itself answers (`git ls-files`, `git check-ignore`, with a
     timeout; a failing git never fails the run); otherwise the `.gitignore` files from the root
     down are matched with pathspec. Templates (`.env.example`, `.env.sample`,
-    `.env.template`, `.env.dist`), test settings (`.env.test`, `.env.ci`), files with only
-    empty values and test data (under
+    `.env.template`, `.env.dist`), test settings (`.env.test`, `.env.ci`), development
+    container settings (`.devcontainer/*.env`), files with no secret value (measured on real
+    applications: committed `.env` files holding only paths, public URLs, feature flags or
+    `change-me` placeholders; a value counts when its name says credential - `SECRET`,
+    `PASSWORD`, `KEY`, `TOKEN`, `DSN`... - or it is a URL with an inline password) and test
+    data (under
     `tests/`, `fixtures/`, `testdata/` or the configured test paths) are not flagged.
 
     Not covered yet: a project with no `.gitignore` entry for `.env` whose code loads one
@@ -44,6 +78,11 @@ class EnvFileCommitted(Rule):
     id = "SEC016"
     name = "env-file-committed"
     severity = Severity.ERROR
+    precision = "low"
+    precision_measured = (
+        "0 of 1 judged findings right (0%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     summary = "`.env` file committed to (or not ignored by) git"
     why = (
         "A `.env` file holds the real credentials of an environment. Once committed, every "
@@ -56,6 +95,7 @@ class EnvFileCommitted(Rule):
     )
     cwe = (538,)
     kinds: ClassVar[frozenset[str]] = frozenset({"dotenv"})
+    reads: ClassVar[frozenset[str]] = frozenset({"git"})  # tracked? ignored?
     bad = [
         Example("DATABASE_URL=postgres://app:pw@db/app\n", path=".env"),
         Example("export STRIPE_KEY=sk_live_x\n", path="deploy/.env.production"),
@@ -72,12 +112,14 @@ class EnvFileCommitted(Rule):
     def check(self) -> None:
         if is_template_env(self.ctx.path) or self._is_test_data():
             return
+        if is_non_production(self.ctx.path):  # `.devcontainer/backend.env`
+            return
         entries = self.ctx.document
         if not isinstance(entries, list):
             return
-        valued = [e for e in entries if isinstance(e, EnvEntry) and e.value]
+        valued = [e for e in entries if isinstance(e, EnvEntry) and holds_secret(e)]
         if not valued:
-            return
+            return  # only paths, public URLs and flags: nothing is leaked
         root = self.ctx.config.root
         status = git_status(root, self.ctx.path)
         if status == "tracked":

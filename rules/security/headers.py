@@ -186,11 +186,16 @@ class MissingSecurityHeaders(ProjectRule):
     does. Django's `DEBUG` (W018) is left to SEC008."""
 
     id = "SEC010"
+    needs = frozenset({"django_deploy", "security_headers", "web"})  # the facts it reads
     name = "missing-security-headers"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "4 of 4 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     cwe = (693,)
     # the headers are often added by a reverse proxy, which a static reading cannot see
-    precision = "medium"
     summary = "No security headers (CSP, nosniff, HSTS) or Django `check --deploy` hardening"
     why = (
         "Browsers only apply defences a response asks for: without `Content-Security-Policy` an "

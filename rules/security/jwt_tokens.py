@@ -105,6 +105,11 @@ class JwtWithoutExpiry(Rule):
     id = "SEC004"
     name = "jwt-without-expiry"
     severity = Severity.WARNING
+    precision = "very-high"
+    precision_measured = (
+        "1 of 1 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     cwe = (613,)
     summary = "JWT issued without an `exp` (expiry) claim"
     why = (
@@ -198,7 +203,12 @@ class JwtInsecureDecode(Rule):
 
     id = "SEC005"
     name = "jwt-insecure-decode"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
+    precision = "low"
+    precision_measured = (
+        "3 of 5 judged findings right (60%) on 15 application repositories, "
+        "bench/ecosystem; default severity lowered from error to warning for it"
+    )
     cwe = (347,)
     summary = "`jwt.decode` without signature verification or a fixed `algorithms=` list"
     why = (

@@ -38,6 +38,11 @@ class DeprecatedXssProtectionHeader(Rule):
     id = "SEC011"
     name = "deprecated-xss-protection-header"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "1 of 1 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
+    )
     cwe = (693,)
     summary = '`X-XSS-Protection` set to a value other than `"0"`'
     why = (

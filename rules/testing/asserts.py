@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Callable
 
 from bastion.findings import Severity
 from bastion.rule import Example, Rule
@@ -52,7 +54,7 @@ _ASSERTING_FIXTURES = frozenset(
     }
 )
 # decorators that make a test deliberately assertion-free or generate the checks
-_EXEMPT_DECORATORS = ("given", "skip", "xfail", "expectedFailure", "todo")
+_EXEMPT_DECORATORS = ("given", "skip", "xfail", "expectedFailure", "todo", "fixture")
 _HELPER_MODULE_WORDS = ("test", "helper", "conftest", "fixture", "assert", "util", "support")
 
 
@@ -85,6 +87,48 @@ def _passes_self(call: ast.Call) -> bool:
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
+# A test whose name or comments say that not raising is the point (measured on real
+# applications, bench/ecosystem: `test_..._does_not_crash`, `# Should not raise.`,
+# `# when & then  # no errors should be raised`, `test_it_handles_empty_list`).
+_NO_RAISE_NAME = re.compile(
+    r"(?:not|no|without|doesnt|dont|never)_(?:raise|raises|crash|crashes|error|errors|fail"
+    r"|fails|exception|exceptions)|(?:^|_)(?:pass|passes|accepts|acceptance|valid|tolerates|ignores|handles"
+    r"|survives)(?:_|$)|runs_without|runs_successfully"
+)
+_NO_RAISE_TEXT = re.compile(
+    r"(?:not|n't|never)\s+(?:be\s+)?(?:raise|raised|crash|fail)|no\s+(?:errors?|exceptions?)\b"
+    r"|without\s+(?:an?\s+)?(?:error|exception|crash)"
+    r"|runs?\s+successfully",
+    re.IGNORECASE,
+)
+
+
+def _disabled(func: FunctionNode) -> bool:
+    """The body is a bare `return` (after a docstring): an inherited test switched off by
+    overriding it, not one that forgot to assert (`def test_x(): pass` still is)."""
+    body = func.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    returns = [s for s in body if isinstance(s, ast.Return) and s.value is None]
+    return bool(returns) and all(
+        isinstance(s, ast.Pass)
+        or (isinstance(s, ast.Return) and s.value is None)
+        or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        for s in body
+    )
+
+
+def _says_does_not_raise(func: FunctionNode, line: Callable[[int], str]) -> bool:
+    """The test's name, docstring or comments say it checks that the code does not raise."""
+    if _NO_RAISE_NAME.search(func.name.lower()):
+        return True
+    docstring = ast.get_docstring(func) or ""
+    if _NO_RAISE_TEXT.search(docstring):
+        return True
+    end = func.end_lineno or func.lineno
+    comments = (line(n).partition("#")[2] for n in range(func.lineno, end + 1))
+    return any(_NO_RAISE_TEXT.search(c) for c in comments if c)
+
 
 class TestWithoutAssert(Rule):
     """Flags test functions (`test*` functions at module level, or methods of `Test*` classes
@@ -102,13 +146,22 @@ class TestWithoutAssert(Rule):
     parameter (`def test_x(round_trip): round_trip(...)`: a helper fixture, unknown); a call
     that is handed the test case itself (`Checker(test=self)`: it can call `self.assert*`).
 
-    Not flagged: tests using a fixture that asserts by itself (`snapshot`, `data_regression`,
+    Not flagged: deliberate "does not raise" tests, whose name (`..._does_not_crash`,
+    `..._runs_without_error`, `test_it_handles_empty_list`, `..._accepts_...`), docstring or
+    comments (`# Should not raise.`, `# no errors should be raised`) say so; inherited tests
+    switched off by an override whose body is a bare `return`; pytest fixtures named
+    `test_*`; tests using a
+    fixture that asserts by itself (`snapshot`, `data_regression`,
     `benchmark`...), hypothesis `@given` tests (running without error is the property), tests
     marked skip/xfail, generator tests (`yield`), and `test*` functions outside test modules."""
 
     id = "TEST002"
     name = "test-without-assert"
     severity = Severity.WARNING
+    precision = "high"
+    precision_measured = (
+        "24 of 26 judged findings right (92%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Test function with no assertion"
     why = (
         "A test without an assertion passes whenever the code does not raise: it checks "
@@ -210,8 +263,10 @@ class TestWithoutAssert(Rule):
             cls = parent
         elif not isinstance(parent, ast.Module):
             return
-        if self._exempt(node):
+        if self._exempt(node) or _says_does_not_raise(node, self.ctx.source.line):
             return
+        if _disabled(node):
+            return  # `def test_x(self): return`: an inherited test switched off
         methods = {s.name: s for s in (cls.body if cls else []) if isinstance(s, FunctionNode)}
         if self._checks(node, methods, depth=0, seen=set()):
             return

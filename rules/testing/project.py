@@ -13,6 +13,7 @@ class NoTests(ProjectRule):
     `*_test.py`, `tests.py`, files under `tests/`, or the configured `test-paths`)."""
 
     id = "TEST001"
+    needs = frozenset({"code", "tooling"})  # the facts it reads
     name = "no-tests"
     severity = Severity.WARNING
     summary = "Project with no test files at all"
@@ -52,8 +53,13 @@ class NoCoverageThreshold(ProjectRule):
     manifest."""
 
     id = "TEST003"
+    needs = frozenset({"code", "tooling"})  # the facts it reads
     name = "no-coverage-threshold"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "12 of 12 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Coverage not configured, or configured without `fail_under`"
     why = (
         'Coverage nobody enforces only goes down: a threshold in CI turns "we should add '

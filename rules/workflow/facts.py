@@ -207,9 +207,10 @@ class CodeFacts(FactCollector):
             self.add(type="test")
         if name == "setup.py":
             self.add(type="manifest")
-        if "migrations" in path.parts[:-1] and name != "__init__.py":
-            index = len(path.parts) - 1 - list(reversed(path.parts[:-1])).index("migrations") - 1
-            self.add(type="migration", app="/".join(path.parts[:index]))
+        # `migrations/`, or a MIGRATION_MODULES folder such as DefectDojo's `db_migrations/`
+        folders = [i for i, p in enumerate(path.parts[:-1]) if p.endswith("migrations")]
+        if folders and name != "__init__.py":
+            self.add(type="migration", app="/".join(path.parts[: folders[-1]]))
         if name == "env.py" and self.ctx.imports.is_imported("alembic"):
             self.add(type="alembic")
 

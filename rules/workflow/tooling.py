@@ -19,8 +19,13 @@ class NoPreCommit(ProjectRule):
     requirements.txt) that has no `.pre-commit-config.yaml`. Reported on the manifest."""
 
     id = "WF001"
+    needs = frozenset({"code", "tooling"})  # the facts it reads
     name = "no-pre-commit"
     severity = Severity.INFO
+    precision = "low"
+    precision_measured = (
+        "5 of 7 judged findings right (71%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Project without a `.pre-commit-config.yaml`"
     why = (
         "Formatting, linting and type errors are cheapest to fix before they are committed. "
@@ -57,6 +62,10 @@ class PreCommitMissingChecks(Rule):
     id = "WF002"
     name = "pre-commit-missing-checks"
     severity = Severity.INFO
+    precision = "medium"
+    precision_measured = (
+        "6 of 7 judged findings right (86%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "`.pre-commit-config.yaml` without a formatter, a linter and a type checker"
     why = (
         "The hooks that catch the most for the least effort are a formatter (no style "
@@ -126,8 +135,13 @@ class NoTypeChecking(ProjectRule):
     `pyrightconfig.json`, and no mypy/pyright pre-commit hook. Reported on the manifest."""
 
     id = "WF003"
+    needs = frozenset({"code", "tooling"})  # the facts it reads
     name = "no-type-checking"
     severity = Severity.INFO
+    precision = "very-high"
+    precision_measured = (
+        "6 of 6 judged findings right (100%) on 15 application repositories, bench/ecosystem"
+    )
     summary = "Project without mypy/pyright configuration"
     why = (
         "Type hints that nothing checks drift from the code and mislead; a type checker in CI "

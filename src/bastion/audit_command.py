@@ -12,6 +12,7 @@ from bastion.discovery import discover
 from bastion.engine import RunResult
 from bastion.findings import Finding, assign_fingerprints
 from bastion.registry import load_registry
+from bastion.safe_fs import read_tree_text
 from bastion.source import SourceText
 
 _KINDS = ("requirements", "pyproject", "lockfile")
@@ -52,7 +53,7 @@ def run_audit(
     for pin, advisory in hits:
         if pin.path not in texts:
             try:
-                text = (config.root / pin.path).read_text(encoding="utf-8-sig")
+                text = read_tree_text(config.root / pin.path, config.root, encoding="utf-8-sig")
             except (OSError, UnicodeDecodeError):
                 text = ""
             texts[pin.path] = SourceText(text)

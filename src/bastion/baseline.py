@@ -24,9 +24,11 @@ from typing import Any
 
 from bastion.engine import RunResult
 from bastion.findings import Finding
+from bastion.safe_fs import load_json, read_tree_file, write_output
 
 SCHEMA_KEY = "bastion-baseline"
 SCHEMA_VERSION = 1
+BASELINE_LIMIT = 256 * 1024 * 1024
 
 
 class BaselineError(Exception):
@@ -65,7 +67,8 @@ class Baseline:
 
     def write(self, path: Path) -> None:
         try:
-            path.write_text(self.to_text(), encoding="utf-8")
+            # atomically, and never through a link (a committed baseline -> ~/.bashrc)
+            write_output(path, self.to_text())
         except OSError as exc:
             raise BaselineError(f"cannot write baseline {path}: {exc.strerror or exc}") from None
 
@@ -74,7 +77,8 @@ def load_baseline(path: Path) -> Baseline:
     """Read and validate a baseline; any problem is a `BaselineError` naming the file."""
     regenerate = f"regenerate it with `bastion baseline create {path}`"
     try:
-        text = path.read_text(encoding="utf-8")
+        # regular files only, capped: a committed link to /dev/zero or a FIFO is refused
+        text = read_tree_file(path, None, BASELINE_LIMIT).decode("utf-8")
     except FileNotFoundError:
         raise BaselineError(
             f"baseline {path} does not exist: create it with `bastion baseline create {path}`"
@@ -83,12 +87,14 @@ def load_baseline(path: Path) -> Baseline:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise BaselineError(f"cannot read baseline {path}: {reason}") from None
     try:
-        document: Any = json.loads(text)
+        document: Any = load_json(text)
     except json.JSONDecodeError as exc:
         raise BaselineError(
             f"baseline {path} is corrupted (invalid JSON at line {exc.lineno}, column "
             f"{exc.colno}: {exc.msg}); fix the merge or {regenerate}"
         ) from None
+    except ValueError as exc:  # nested too deeply, NaN or Infinity
+        raise BaselineError(f"baseline {path} is corrupted ({exc}); {regenerate}") from None
     if not isinstance(document, dict) or SCHEMA_KEY not in document:
         raise BaselineError(f"{path} is not a bastion baseline (no {SCHEMA_KEY!r} key)")
     version = document[SCHEMA_KEY]

@@ -8,9 +8,13 @@ rules and the effective configuration, so a changed setting never serves stale r
 
 Values are JSON - never pickle: the cache lives inside the scanned repository, which is
 untrusted, so an entry is data validated on load, and a corrupted or forged entry is ignored and
-rewritten. The pack is replaced atomically (a concurrent reader sees the old or the new file,
-never half of one); two runs sharing the cache each merge their entries into what is on disk,
-and at worst one run's new entries are lost and recomputed next time.
+rewritten. The folder is never followed through a link: it is opened by descriptor, component
+by component, with `O_NOFOLLOW` (`bastion.safe_fs.CacheFolder`); a cache folder that is a link,
+holds a link where the cache expects a folder, or belongs to another user disables the cache
+for the run (with a notice), and pruning deletes only the names the cache gives its own
+folders (`v<N>`, 24-hex salts). The pack is replaced atomically (a concurrent reader sees the
+old or the new file, never half of one); two runs sharing the cache each merge their entries
+into what is on disk, and at worst one run's new entries are lost and recomputed next time.
 
 Never cached: results that carry a secret (a finding with redactions: the cache must not store
 the secret) or an internal error (it should be seen again).
@@ -21,8 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
+import re
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -32,6 +36,8 @@ from bastion import __version__
 from bastion.config import Config
 from bastion.context import FileFacts
 from bastion.findings import Finding, Severity
+from bastion.redact import redact_data
+from bastion.safe_fs import DEFAULT_LIMIT, CacheFolder, load_json, read_tree_file
 
 FORMAT = 2
 _FINDING_FIELDS = {
@@ -53,12 +59,17 @@ _FINDING_FIELDS = {
 }
 
 
-def code_stamp() -> str:
+def code_stamp(interpreter: str = sys.version) -> str:
     """Changes whenever bastion's or the rules' code changes (sizes and mtimes of the sources),
     so an edited rule never serves stale results."""
     import importlib
 
-    digest = hashlib.sha256(__version__.encode())
+    from bastion import plugins
+
+    # and with the interpreter: `ast` and `tokenize` differ between Pythons (a file that one
+    # cannot parse, f-string tokens, parser limits), so a result is only reused by the same one;
+    # and with the plugins' code (see `bastion.plugins.stamp`)
+    digest = hashlib.sha256(f"{__version__}\0{interpreter}\0{plugins.stamp()}".encode())
     for package in ("bastion", "bastion.rules"):
         module = importlib.import_module(package)
         for folder in getattr(module, "__path__", []):
@@ -93,9 +104,10 @@ def project_inputs(root: Path) -> str:
     digest = hashlib.sha256()
     for path in dependency_files(root):
         try:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        except OSError:
-            continue
+            # a committed `requirements-dev.txt -> /dev/zero` or a FIFO is refused, not read
+            digest.update(path.name.encode() + b"\0" + read_tree_file(path, root, DEFAULT_LIMIT))
+        except OSError as exc:
+            digest.update(f"{path.name}\0unreadable: {exc.strerror}".encode())
     return digest.hexdigest()
 
 
@@ -118,11 +130,31 @@ def signature(path: Path) -> Signature | None:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
+_PACK = "pack.json"
+_PACK_LIMIT = 512 * 1024 * 1024
+_VERSION_NAME = re.compile(r"v[0-9]{1,4}")  # the names the cache gives the folders it prunes
+_SALT_NAME = re.compile(r"[0-9a-f]{24}")
+_IGNORE = b"# created by bastion\n*\n"
+
+
+def open_cache_folder(directory: Path, root: Path | None = None) -> CacheFolder:
+    """The cache folder, opened without following links (see `CacheFolder.open`); its parents
+    below `root` - or below the working folder, when `root` is not given or does not hold the
+    cache - are opened the same way."""
+    absolute = Path(os.path.abspath(directory))
+    for anchor in (root, Path.cwd()):
+        if anchor is not None and Path(os.path.abspath(anchor)) in absolute.parents:
+            return CacheFolder.open(absolute, anchor)
+    return CacheFolder.open(absolute)
+
+
 class Cache:
-    def __init__(self, directory: Path, salt: str) -> None:
+    def __init__(self, directory: Path, salt: str, root: Path | None = None) -> None:
         self.base = directory
+        self.root = root
+        self.salt = salt
         self.directory = directory / f"v{FORMAT}" / salt
-        self.pack = self.directory / "pack.json"
+        self.pack = self.directory / _PACK
         self.usable = True
         self.notice: str | None = None
         self._entries: dict[str, dict[str, Any]] = {}
@@ -133,21 +165,24 @@ class Cache:
         """Create the folder (with its own .gitignore), prune other salts and formats, and
         load the pack."""
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            ignore = self.base / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# created by bastion\n*\n", encoding="utf-8")
-            for stale in self.directory.parent.iterdir():
-                if stale != self.directory and stale.is_dir():
-                    shutil.rmtree(stale, ignore_errors=True)
-            for old in self.base.glob("v*"):
-                if old != self.directory.parent and old.is_dir():
-                    shutil.rmtree(old, ignore_errors=True)
+            with open_cache_folder(self.base, self.root) as base:
+                base.create(".gitignore", _IGNORE)  # not over anything there, even a link
+                current = f"v{FORMAT}"
+                for name, _ in base.entries():
+                    if name != current and _VERSION_NAME.fullmatch(name):
+                        base.remove(name)
+                with base.child(current) as version:
+                    for name, _ in version.entries():
+                        if name != self.salt and _SALT_NAME.fullmatch(name):
+                            version.remove(name)
+                    with version.child(self.salt) as folder:
+                        self._entries = _read_pack(folder)
         except OSError as exc:
             self.usable = False
-            self.notice = f"cache disabled: cannot use {self.base}: {exc.strerror or exc}"
-            return
-        self._entries = _read_pack(self.pack)
+            self.notice = (
+                f"cache disabled: cannot use {self.base}: {exc.strerror or exc} "
+                "(the run goes on without a cache)"
+            )
 
     @staticmethod
     def key(path: str, kind: str, data: bytes) -> str:
@@ -203,8 +238,10 @@ class Cache:
             "stat": list(stat) if stat else None,
             "findings": [_dump(f) for f in findings],
             "suppressed": [_dump(f) for f in suppressed],
-            "facts": asdict(facts) if facts is not None else None,
-            "notices": notices,
+            # facts and notices quote the file (a requirement's URL, a parse error's line):
+            # masked like every other text bastion writes (findings mask themselves)
+            "facts": redact_data(asdict(facts)) if facts is not None else None,
+            "notices": redact_data(notices),
         }
 
     def save(self) -> None:
@@ -212,17 +249,22 @@ class Cache:
         files that no longer exist are pruned."""
         if not self.usable or not self._changed:
             return
-        entries = _read_pack(self.pack)  # another run may have written since we loaded it
-        for path, entry in self._changed.items():
-            if entry is None:
-                entries.pop(path, None)
-            else:
-                entries[path] = entry
         try:
-            write_json_atomic(self.pack, {"format": FORMAT, "entries": entries})
+            with self._folder() as folder:
+                entries = _read_pack(folder)  # another run may have written since we loaded it
+                for path, entry in self._changed.items():
+                    if entry is None:
+                        entries.pop(path, None)
+                    else:
+                        entries[path] = entry
+                write_json_atomic(folder, _PACK, {"format": FORMAT, "entries": entries})
         except OSError:
             self.usable = False
         self._changed.clear()
+
+    def _folder(self) -> CacheFolder:
+        with open_cache_folder(self.base, self.root) as base, base.child(f"v{FORMAT}") as version:
+            return version.child(self.salt)
 
     def prune(self, root: Path, seen: set[str]) -> None:
         """Drop entries of files not seen in this run that no longer exist under `root`."""
@@ -231,25 +273,18 @@ class Cache:
                 self._changed[path] = None
 
 
-def write_json_atomic(target: Path, payload: Any) -> None:
-    """Write `payload` as JSON to `target` through a temporary file and one rename, so that a
-    concurrent reader sees the old file or the new one, never half of one; the temporary file
-    never outlives a failure."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_json_atomic(folder: CacheFolder, name: str, payload: Any) -> None:
+    """Write `payload` as JSON to `name` in the cache folder through a temporary file and one
+    rename (`CacheFolder.write_atomic`): a concurrent reader sees the old file or the new one,
+    never half of one, and a link at `name` is replaced, never written through."""
+    folder.write_atomic(name, json.dumps(payload).encode("utf-8"))
 
 
-def _read_pack(pack: Path) -> dict[str, dict[str, Any]]:
+def _read_pack(folder: CacheFolder) -> dict[str, dict[str, Any]]:
     try:
-        raw = json.loads(pack.read_bytes())
+        raw = load_json(folder.read(_PACK, _PACK_LIMIT))
     except (OSError, ValueError):
-        return {}  # missing or corrupted: start afresh (and overwrite)
+        return {}  # missing, refused (a link, a FIFO) or corrupted: start afresh (overwrite)
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         return {}
     entries = raw.get("entries")

@@ -19,6 +19,7 @@ import click
 
 from bastion import __version__
 from bastion.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
+from bastion.redact import shown, visible  # text from the scanned tree: masked, spelled out
 
 if TYPE_CHECKING:
     from bastion.baseline import Baseline
@@ -40,8 +41,18 @@ def _use_color(out: TextIO, no_color: bool) -> bool:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="bastion")
-def cli() -> None:
+@click.option(
+    "--allow-plugins",
+    is_flag=True,
+    envvar="BASTION_ALLOW_PLUGINS",
+    help="Load the rule modules that [tool.bastion] plugins names (code from the checked "
+    "tree: only where the tree is trusted). Installed plugins always load.",
+)
+def cli(allow_plugins: bool = False) -> None:
     """bastion: a best-practice linter and audit tool for Python backends."""
+    from bastion import plugins
+
+    plugins.allow_local(allow_plugins)
 
 
 @cli.command()
@@ -172,10 +183,16 @@ def check(
     try:
         config = load_config(targets, config_file, overrides)
     except ConfigError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
     from bastion.engine import run  # after the replay, which needs neither
     from bastion.reporters import get_reporter
+    from bastion.syntax_version import target_notice
+
+    # said once, before the findings (and kept in the report's notices)
+    ahead = target_notice(config.target_version, config.target_origin)
+    if ahead and not quiet:
+        click.echo(f"bastion: {shown(ahead)}", err=True)
 
     if show_diff:
         sys.exit(_print_diff(targets, config, unsafe=unsafe_fixes))
@@ -190,7 +207,7 @@ def check(
         try:
             changes = changed_lines(diff_base, config.root)
         except GitError as exc:
-            click.echo(f"bastion: error: {exc}", err=True)
+            click.echo(f"bastion: error: {shown(str(exc))}", err=True)
             sys.exit(EXIT_ERROR)
     with _progress_bar(enabled=output_format == "text" and not quiet) as progress:
         result = run(
@@ -204,6 +221,7 @@ def check(
         )
     if shard_slice is not None:
         sys.exit(_write_shard(result, config, shard_slice, targets, output, quiet))
+    result.notices[:0] = [ahead] if ahead else []
     everything = result.findings
     if changes is not None:
         from bastion.gitdiff import filter_changed
@@ -244,14 +262,18 @@ def check(
         _write_output(output, report.getvalue())
     else:
         sys.stdout.write(report.getvalue())
-    stderr = [f"bastion: {notice}" for notice in result.notices] if not quiet else []
-    stderr += [f"bastion: {error} (please report this bug)" for error in result.internal_errors]
-    for line in stderr:
+    stderr = [f"bastion: {shown(notice)}" for notice in result.notices] if not quiet else []
+    stderr += [
+        f"bastion: {shown(error)} (please report this bug)" for error in result.internal_errors
+    ]
+    for line in stderr[1 if ahead and not quiet else 0 :]:  # `ahead` was said before
         click.echo(line, err=True)
     exit_code = result.exit_code(config)
     secret = any(f.redact for f in (*result.findings, *result.suppressed))
-    # rules off by default read more than the tree (the network, an advisory database)
-    external = any(not rule.enabled_by_default for rule in result.rules)
+    from bastion.rule import OUTSIDE_THE_TREE
+
+    # a rule that reads outside the tree (the network, an advisory database): never replayed
+    external = any(rule.reads & OUTSIDE_THE_TREE for rule in result.rules)
     if replay is not None and not result.internal_errors and not secret and not external:
         from bastion.replay import Record, save
 
@@ -262,9 +284,10 @@ def check(
 
 
 def _write_output(output: Path, text: str) -> None:
+    from bastion.safe_fs import write_output
+
     try:
-        with output.open("w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_output(output, text)  # atomically, never through a link
     except OSError as exc:
         click.echo(f"bastion: error: cannot write {output}: {exc.strerror}", err=True)
         sys.exit(EXIT_ERROR)
@@ -316,15 +339,16 @@ def _try_replay(
     folder = cache_dir or quick.root / ".bastion_cache"
     key = replay.replay_key(parameters, quick, baseline_file)
     discovery = discover(targets, quick)
-    state = replay.tree_state(discovery)
+    state = replay.tree_state(discovery, quick.root)
     record = replay.load(folder, key, state)
     if record is None:
         return _Replay(folder, key, state, discovery)
     if record.output is not None:
         _write_output(parameters["output"], record.output)
-    sys.stdout.write(record.stdout)
+    # a record lives in the scanned tree: what it prints is spelled out like any tree text
+    sys.stdout.write(visible(record.stdout, keep_newlines=True))
     for line in record.stderr:
-        click.echo(line, err=True)
+        click.echo(visible(line), err=True)
     sys.exit(record.exit_code)
 
 
@@ -351,7 +375,7 @@ def _shard_slice(shard: str, output_format: str, conflicts: dict[str, bool]) -> 
     try:
         shard_slice = parse_shard(shard)
     except ShardError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
     if output_format != "json":
         click.echo(
@@ -381,25 +405,25 @@ def _write_shard(
 ) -> int:
     import json
 
+    from bastion.redact import json_text
     from bastion.shard import shard_document
 
     document = shard_document(result, config, shard_slice, targets)
     try:
         if output is not None:
-            with output.open("w", encoding="utf-8") as handle:
-                json.dump(document, handle, ensure_ascii=False)
-                handle.write("\n")
+            from bastion.safe_fs import write_output
+
+            write_output(output, json_text(json.dumps(document, ensure_ascii=False)) + "\n")
         else:
-            json.dump(document, sys.stdout, ensure_ascii=False)
-            sys.stdout.write("\n")
+            sys.stdout.write(json_text(json.dumps(document, ensure_ascii=False)) + "\n")
     except OSError as exc:
         click.echo(f"bastion: error: cannot write {output}: {exc.strerror}", err=True)
         return EXIT_ERROR
     if not quiet:
         for notice in result.notices:
-            click.echo(f"bastion: {notice}", err=True)
+            click.echo(f"bastion: {shown(notice)}", err=True)
     for error in result.internal_errors:
-        click.echo(f"bastion: {error} (please report this bug)", err=True)
+        click.echo(f"bastion: {shown(error)} (please report this bug)", err=True)
     return int(result.exit_code(config))
 
 
@@ -471,25 +495,22 @@ def merge_command(
     try:
         result = merge(list(shard_files), config)
     except ShardError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
     if baseline is not None:
         result = _with_baseline(result, baseline, baseline_file)
     reporter = get_reporter(output_format, sarif_category=sarif_category)
     if output is not None:
-        try:
-            with output.open("w", encoding="utf-8") as handle:
-                reporter(result, config, handle, color=False)
-        except OSError as exc:
-            click.echo(f"bastion: error: cannot write {output}: {exc.strerror}", err=True)
-            sys.exit(EXIT_ERROR)
+        report = io.StringIO()
+        reporter(result, config, report, color=False)
+        _write_output(output, report.getvalue())
     else:
         reporter(result, config, sys.stdout, color=_use_color(sys.stdout, no_color))
     if not quiet:
         for notice in result.notices:
-            click.echo(f"bastion: {notice}", err=True)
+            click.echo(f"bastion: {shown(notice)}", err=True)
     for error in result.internal_errors:
-        click.echo(f"bastion: {error} (please report this bug)", err=True)
+        click.echo(f"bastion: {shown(error)} (please report this bug)", err=True)
     sys.exit(result.exit_code(config))
 
 
@@ -529,7 +550,7 @@ def _print_diff(targets: list[Path], config: Config, *, unsafe: bool) -> int:
 
     fix_run = fix_paths(targets, config, unsafe=unsafe)
     for notice in fix_run.notices:
-        click.echo(f"bastion: {notice}", err=True)
+        click.echo(f"bastion: {shown(notice)}", err=True)
     for file_fix in fix_run.changed:
         click.echo(file_fix.diff(), nl=False)
     count = sum(len(f.applied) for f in fix_run.changed)
@@ -542,16 +563,16 @@ def _apply_fixes(targets: list[Path], config: Config, *, unsafe: bool, quiet: bo
 
     fix_run = fix_paths(targets, config, unsafe=unsafe)
     for notice in fix_run.notices:
-        click.echo(f"bastion: {notice}", err=True)
+        click.echo(f"bastion: {shown(notice)}", err=True)
     written = 0
     for file_fix in fix_run.changed:
         try:
             write_atomic(file_fix)
         except WriteSkipped as exc:
-            click.echo(f"bastion: {exc}", err=True)
+            click.echo(f"bastion: {shown(str(exc))}", err=True)
             continue
         except OSError as exc:
-            click.echo(f"bastion: {file_fix.source.path}: not written: {exc}", err=True)
+            click.echo(f"bastion: {shown(f'{file_fix.source.path}: not written: {exc}')}", err=True)
             continue
         written += len(file_fix.applied)
     if not quiet:
@@ -587,7 +608,7 @@ def _load(
     try:
         return load_config(targets, config_file, overrides)
     except ConfigError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
 
 
@@ -597,7 +618,7 @@ def _read_baseline(path: Path) -> Baseline:
     try:
         return load_baseline(path)
     except BaselineError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
 
 
@@ -635,7 +656,7 @@ def _current_findings(
     config = _load(targets, select, ignore, extend_exclude, None, config_file)
     result = run(targets, config)
     for error in result.internal_errors:
-        click.echo(f"bastion: {error} (please report this bug)", err=True)
+        click.echo(f"bastion: {shown(error)} (please report this bug)", err=True)
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
     return Baseline.from_findings(result.findings)
@@ -647,7 +668,7 @@ def _write_baseline(data: Baseline, file: Path) -> None:
     try:
         data.write(file)
     except BaselineError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
 
 
@@ -761,14 +782,15 @@ def audit_deps(
     try:
         config = load_config(targets, None, {"fail_on": fail_on})
     except ConfigError as exc:
-        click.echo(f"bastion: error: {exc}", err=True)
+        click.echo(f"bastion: error: {shown(str(exc))}", err=True)
         sys.exit(EXIT_ERROR)
     result, errors = run_audit(targets, config, vuln_db, service, timeout)
     reporter = get_reporter(output_format)
     try:
         if output is not None:
-            with output.open("w", encoding="utf-8") as handle:
-                reporter(result, config, handle, color=False)
+            report = io.StringIO()
+            reporter(result, config, report, color=False)
+            _write_output(output, report.getvalue())
         else:
             reporter(result, config, sys.stdout, color=_use_color(sys.stdout, no_color))
     except OSError as exc:
@@ -776,9 +798,9 @@ def audit_deps(
         sys.exit(EXIT_ERROR)
     if not quiet:
         for notice in result.notices:
-            click.echo(f"bastion: {notice}", err=True)
+            click.echo(f"bastion: {shown(notice)}", err=True)
     for error in errors:
-        click.echo(f"bastion: audit error: {error}", err=True)
+        click.echo(f"bastion: audit error: {shown(error)}", err=True)
     if errors and not ignore_audit_errors:
         click.echo(
             "bastion: the audit is incomplete (use --ignore-audit-errors to accept that)",
@@ -864,8 +886,13 @@ def show_rule(rule_id: str) -> None:
 
 
 def main() -> None:
+    from bastion.plugins import PluginError
+
     try:
         cli(standalone_mode=True)
     except KeyboardInterrupt:  # pragma: no cover
         click.echo("bastion: interrupted", err=True)
+        sys.exit(EXIT_ERROR)
+    except PluginError as exc:  # an installed plugin that cannot load (bastion rules, ...)
+        click.echo(f"bastion: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

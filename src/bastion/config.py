@@ -16,9 +16,13 @@ from typing import Any
 
 import pathspec
 
+from bastion import plugins
 from bastion.findings import Severity
+from bastion.linear_glob import linear_spec
+from bastion.plugins import PluginError
 from bastion.registry import Registry, load_registry
 from bastion.rule import RuleMeta
+from bastion.safe_fs import read_tree_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -86,6 +90,7 @@ FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 MAX_FILE_BYTES_LIMIT = 1024 * 1024 * 1024
 MAX_FILE_TIMEOUT = 3600.0
 PHASE_TIMEOUT_FACTOR = 10  # each whole-run phase gets ten times one file's budget
+DEFAULT_MAX_PYTHON_BYTES = 1024 * 1024
 
 # Rules whose options name a path: such a path from a config file must stay inside the
 # project root (a scanned tree's `vuln-db = "/"` walked the whole file system).
@@ -105,6 +110,8 @@ _KNOWN_KEYS = {
     "script-paths",
     "respect-gitignore",
     "rules",
+    "plugins",
+    "target-version",
 }
 
 
@@ -126,14 +133,23 @@ class Config:
     # ~400 bytes of memory per byte of dense code (a 10 MB module: 4 GB, a minute), so Python
     # files have a lower default; setting `max-file-bytes` sets both.
     max_file_bytes: int = 10 * 1024 * 1024
-    max_python_bytes: int = 1024 * 1024
+    max_python_bytes: int | None = None  # None: `max_file_bytes`, at most 1 MiB
     file_timeout: float = 20.0  # seconds one file may take before it is given up (BAS003)
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    plugins: tuple[str, ...] = ()  # local rule modules (paths in the project), see bastion.plugins
+    # The Python the project is written for, (3, 14): `target-version`, else the lower bound of
+    # the project's `requires-python`; None when neither says. `target_origin` says which.
+    target_version: tuple[int, int] | None = None
+    target_origin: str = ""
 
     # -- derived ------------------------------------------------------------------------------
     def max_bytes_for(self, kind: str) -> int:
         """The size over which a file of this kind is not analysed (nor fixed)."""
-        return self.max_python_bytes if kind == "python" else self.max_file_bytes
+        if kind != "python":
+            return self.max_file_bytes
+        if self.max_python_bytes is not None:
+            return self.max_python_bytes
+        return min(self.max_file_bytes, DEFAULT_MAX_PYTHON_BYTES)
 
     @property
     def phase_timeout(self) -> float:
@@ -187,30 +203,13 @@ def _spec(patterns: Sequence[str]) -> pathspec.PathSpec[Any]:
     return _cached_spec(tuple(patterns))
 
 
-_STARS = re.compile(r"(?<!\\)\*{2,}")  # a run of stars, the first not escaped
-
-
-def normalize_glob(pattern: str) -> str:
-    """`pattern` with each run of `*` inside a path segment written as one `*` (and a segment
-    of stars alone as `**`): what git means by it, and the difference between linear and
-    polynomial matching - pathspec turns each `*` into its own `[^/]*`, so
-    `****************x` took minutes on one short name."""
-    if "**" not in pattern:
-        return pattern
-    segments = pattern.split("/")
-    return "/".join(
-        "**" if segment and set(segment) == {"*"} else _STARS.sub("*", segment)
-        for segment in segments
-    )
-
-
 _SPEC_CACHE: dict[tuple[str, ...], pathspec.PathSpec[Any]] = {}
 
 
 def _cached_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any]:
     spec = _SPEC_CACHE.get(patterns)
     if spec is None:
-        spec = pathspec.GitIgnoreSpec.from_lines([normalize_glob(p) for p in patterns])
+        spec = linear_spec(pathspec.GitIgnoreSpec.from_lines(patterns))  # tree patterns: no ReDoS
         _SPEC_CACHE[patterns] = spec
     return spec
 
@@ -263,15 +262,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
     from bastion.parsers import DocumentError, check_toml_keys
 
     try:
-        with path.open("rb") as handle:
-            raw = handle.read()
-        check_toml_keys(raw.decode("utf-8", "replace"))
-        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
+        # regular files only and capped: a FIFO named pyproject.toml must not hang the run
+        text = read_tree_text(path, None)
+        check_toml_keys(text)
+        data: dict[str, Any] = tomllib.loads(text)
         return data
     except DocumentError as exc:
         raise ConfigError(f"{path}:{exc.line}: {exc}") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: invalid TOML: not UTF-8") from None
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except RecursionError:
@@ -352,7 +351,7 @@ def _expect_patterns(value: Any, key: str, where: str, label: str = "") -> tuple
     label = label or f"{where}tool.bastion.{key}"
     for pattern in patterns:
         try:
-            pathspec.GitIgnoreSpec.from_lines([normalize_glob(pattern)])
+            linear_spec(pathspec.GitIgnoreSpec.from_lines([pattern]))
         except (ValueError, re.error, RecursionError) as exc:
             reason = str(exc).split("\n")[0]
             raise ConfigError(f"{label}: invalid pattern {pattern!r} ({reason})") from None
@@ -394,7 +393,6 @@ def _check_option_paths(options: Mapping[str, Mapping[str, Any]], root: Path, wh
 def parse_table(
     table: Mapping[str, Any], *, root: Path, source: Path | None = None, validate: bool = True
 ) -> Config:
-    registry = load_registry() if validate else None
     where = f"{source}: " if source else ""
     unknown = sorted(set(table) - _KNOWN_KEYS)
     if unknown:
@@ -403,6 +401,13 @@ def parse_table(
             f"(known keys: {', '.join(sorted(_KNOWN_KEYS))})"
         )
     kwargs: dict[str, Any] = {"root": root, "source": source}
+    # plugins first: their rules are part of what the other keys may name
+    kwargs["plugins"] = _expect_str_list(table.get("plugins", []), "plugins")
+    try:
+        plugins.activate(root, kwargs["plugins"])
+        registry = load_registry() if validate else None
+    except PluginError as exc:
+        raise ConfigError(f"{where}{exc}") from None
     if "select" in table:
         kwargs["select"] = _expect_str_list(table["select"], "select")
         for s in kwargs["select"]:
@@ -455,7 +460,31 @@ def parse_table(
     if "rules" in table:
         kwargs["rule_options"] = _parse_rule_options(table["rules"], registry, where)
         _check_option_paths(kwargs["rule_options"], root, where)
+    kwargs.update(_target_version(table, root, where))
     return Config(**kwargs)
+
+
+def _target_version(table: Mapping[str, Any], root: Path, where: str) -> dict[str, Any]:
+    """`target-version = "py314"`, else the floor of `[project] requires-python` in the
+    project's pyproject.toml."""
+    from bastion.syntax_version import parse_target, requires_python_floor, target_names
+
+    if "target-version" in table:
+        version = parse_target(table["target-version"])
+        if version is None:
+            raise ConfigError(
+                f"{where}tool.bastion.target-version: expected one of {target_names()}, "
+                f"got {table['target-version']!r}"
+            )
+        return {"target_version": version, "target_origin": "target-version"}
+    try:
+        project = _read_toml(root / "pyproject.toml").get("project", {})
+    except ConfigError:
+        return {}
+    spec = project.get("requires-python") if isinstance(project, dict) else None
+    if not isinstance(spec, str) or (version := requires_python_floor(spec)) is None:
+        return {}
+    return {"target_version": version, "target_origin": f"requires-python {spec.strip()}"}
 
 
 def _check_fail_on(value: Any, where: str) -> str:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from bastion.analysis.file_roles import is_script_named_test
+from bastion.astcompat import TRY_STAR
 from bastion.findings import Finding, Severity
 from bastion.imports import ImportMap
 from bastion.source import SourceText
@@ -30,6 +32,7 @@ _COMPOUND = (
     ast.While,
     ast.If,
     ast.Match,
+    TRY_STAR,
 )
 
 
@@ -69,7 +72,8 @@ class FileContext:
     @functools.cached_property
     def is_test_file(self) -> bool:
         # cached: rules ask for every call node, and a pathspec match is not free
-        return self.config.is_test_path(self.path)
+        # `scripts/load_test.py` matches `*_test.py` but is a script (bench/ecosystem)
+        return self.config.is_test_path(self.path) and not is_script_named_test(self.path)
 
     @property
     def is_script_file(self) -> bool:
@@ -231,9 +235,14 @@ class ProjectContext:
     config: Config
     files: list[FileFacts]
     findings: list[Finding] = field(default_factory=list)
+    # the fact keys the running rules declared (`RuleMeta.needs`); None: any (tests, tools)
+    declared: frozenset[str] | None = None
 
     def facts(self, key: str) -> list[tuple[str, dict[str, Any]]]:
         """Every fact of one kind, with the path of the file it came from."""
+        if self.declared is not None and key not in self.declared:
+            # only the collectors of declared keys ran: an undeclared read would see nothing
+            raise LookupError(f"fact {key!r} is read but no enabled rule declares it in `needs`")
         return [(f.path, fact) for f in self.files for fact in f.facts.get(key, [])]
 
     def paths(self, kind: str | None = None) -> list[str]:

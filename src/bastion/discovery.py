@@ -22,7 +22,12 @@ from typing import Any
 
 import pathspec
 
-from bastion.config import Config, normalize_glob
+from bastion.config import Config
+from bastion.linear_glob import linear_spec
+from bastion.safe_fs import read_tree_text, special_file
+
+# Deeper folders are skipped with a notice (a 1500-deep tree must not exhaust the stack).
+MAX_DEPTH = 200
 
 
 @dataclass(frozen=True, order=True)
@@ -115,13 +120,12 @@ def gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
     lines on bastion's stderr."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # `****x` as `*x` (what git means): each star is a regex loop in pathspec
-        return _gitignore_spec([normalize_glob(line) for line in lines])
+        return _gitignore_spec(lines)
 
 
 def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
     try:
-        return pathspec.GitIgnoreSpec.from_lines(lines)
+        spec = pathspec.GitIgnoreSpec.from_lines(lines)
     except ValueError:
         valid = []
         for line in lines:
@@ -130,7 +134,8 @@ def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
             except ValueError:
                 continue
             valid.append(line)
-        return pathspec.GitIgnoreSpec.from_lines(valid)
+        spec = pathspec.GitIgnoreSpec.from_lines(valid)
+    return linear_spec(spec)
 
 
 _NAME = operator.attrgetter("name")
@@ -154,6 +159,7 @@ class _Walker:
             if pattern.strip() and not pattern.startswith("#")
         )
         self.notices: list[str] = []
+        self._tracked: tuple[frozenset[str], frozenset[str]] | None = None
         # Patterns like `node_modules/` or `*.egg-info/` (every default exclude) name a folder
         # at any depth by its name alone: matched on the name, without pathspec's regexes.
         patterns = [p.strip() for p in (*config.exclude, *config.extend_exclude) if p.strip()]
@@ -199,12 +205,28 @@ class _Walker:
         if not gitignore.is_file() or gitignore.is_symlink():
             return []
         try:
-            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+            text = read_tree_text(
+                gitignore, None, self.config.max_file_bytes, errors="replace", walked=True
+            )
         except OSError:
             return []
+        lines = text.splitlines()
         return [("" if base == "." else base, gitignore_spec(lines))]
 
     def gitignored(
+        self, rel: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec[Any]]]
+    ) -> bool:
+        """Whether the `.gitignore` files ignore `rel` - and git does not track it: a file
+        committed before the line that ignores it (the classic leaked `.env`) is in the
+        repository, so it is checked."""
+        if not self._gitignore_says(rel, is_dir, ignores):
+            return False
+        if self._tracked is None:
+            self._tracked = tracked_paths(self.root)  # once, and only when something is ignored
+        files, folders = self._tracked
+        return rel not in (folders if is_dir else files)
+
+    def _gitignore_says(
         self, rel: str, is_dir: bool, ignores: list[tuple[str, pathspec.PathSpec[Any]]]
     ) -> bool:
         result = False
@@ -218,10 +240,20 @@ class _Walker:
         return result
 
     def _walk_dir(
-        self, directory: str, directory_rel: str, ignores: list[tuple[str, pathspec.PathSpec[Any]]]
+        self,
+        directory: str,
+        directory_rel: str,
+        ignores: list[tuple[str, pathspec.PathSpec[Any]]],
+        depth: int = 0,
     ) -> Iterator[SourceFile]:
         # Strings, not Path objects, until a file is yielded: this loop sees every entry of the
         # tree, and on a warm cached run discovery is most of the time bastion takes.
+        if depth > MAX_DEPTH:
+            self.notices.append(
+                f"{directory_rel}: skipped: folders nested more than {MAX_DEPTH} levels deep "
+                "are not checked"
+            )
+            return
         try:
             with os.scandir(directory) as listing:
                 entries = sorted(listing, key=_NAME)
@@ -243,8 +275,11 @@ class _Walker:
                 if not self.dir_excluded(entry.name, rel) and not (
                     ignores and self.gitignored(rel, True, ignores)
                 ):
-                    yield from self._walk_dir(entry.path, rel, ignores)
+                    yield from self._walk_dir(entry.path, rel, ignores, depth + 1)
                 continue
+            kind = file_kind(rel)
+            if kind is None and not is_link:
+                continue  # never checked: no need to ask the excludes, .gitignore or git
             if self.excluded(rel, is_dir, parents_checked=True) or (
                 ignores and self.gitignored(rel, is_dir, ignores)
             ):
@@ -254,9 +289,13 @@ class _Walker:
                 if found:
                     yield found
                 continue
-            kind = file_kind(rel)
-            if kind is not None and entry.is_file(follow_symlinks=False):
+            if kind is None:
+                continue
+            if entry.is_file(follow_symlinks=False):
                 yield SourceFile(rel, Path(entry.path), kind)
+            else:  # a FIFO, a device, a socket: never opened
+                what = special_file(entry.path) or "not a regular file"
+                self.notices.append(f"{rel}: skipped: {what}, not a regular file")
 
     def _symlink(self, path: Path, rel: str) -> SourceFile | None:
         try:
@@ -291,6 +330,22 @@ class _Walker:
             self.notices.append(f"{rel}: skipped: not a regular file")
             return None
         return SourceFile(rel, path, kind)
+
+
+def tracked_paths(root: Path) -> tuple[frozenset[str], frozenset[str]]:
+    """The files git tracks under `root` (posix, relative to it) and their folders; empty
+    when `root` is not in a git work tree or git cannot answer."""
+    from bastion.safe_git import GitUnavailable, run_git  # subprocess: only when needed
+
+    try:
+        done = run_git(["ls-files", "-z"], root)
+    except GitUnavailable:
+        return frozenset(), frozenset()
+    if done.returncode != 0:
+        return frozenset(), frozenset()
+    files = frozenset(p for p in done.text.split("\0") if p)
+    folders = {path[:i] for path in files for i, c in enumerate(path) if c == "/"}
+    return files, frozenset(folders)
 
 
 def discover(paths: Iterable[Path], config: Config) -> Discovery:

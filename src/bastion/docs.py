@@ -56,6 +56,8 @@ def render_markdown(rule: type[RuleMeta]) -> str:
         for ex in good:
             label = f"`{ex.path}`:\n" if ex.path != "example.py" else ""
             parts += [label + _block(ex.code, _lang(ex.path)), ""]
+    measured = rule.precision_measured or "an estimate, not yet measured on real applications"
+    parts += ["## Precision", f"{rule.precision} ({measured})", ""]
     fix_text = _FIX_TEXT[rule.fix_safety if rule.is_fixable() else FixSafety.NONE]
     parts += ["## Fix safety", fix_text, ""]
     if rule.options:
@@ -72,13 +74,14 @@ def write_rule_docs(directory: Path) -> list[Path]:
     """docs/rules/: one page per rule (`<ID>.md`, what SARIF's helpUri points at) and an index
     table. Returns the files written; stale pages of removed rules are deleted."""
     from bastion.registry import load_registry
+    from bastion.safe_fs import write_output
 
     rules = load_registry().rules
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for rule in rules:
         page = directory / f"{rule.id}.md"
-        page.write_text(render_markdown(rule), encoding="utf-8")
+        write_output(page, render_markdown(rule))  # atomically, never through a link
         written.append(page)
     lines = [
         "# bastion rules",
@@ -96,7 +99,7 @@ def write_rule_docs(directory: Path) -> list[Path]:
             f"{rule.severity.label} | {rule.fix_label()} | {summary} |"
         )
     index = directory / "README.md"
-    index.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_output(index, "\n".join(lines) + "\n")
     written.append(index)
     keep = {p.name for p in written}
     for stale in directory.glob("*.md"):

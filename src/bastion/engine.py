@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import re
 import signal
-import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bastion import plugins
 from bastion.cache import Cache, CachedResult, Signature, config_salt, signature
 from bastion.config import Config
 from bastion.context import FileContext, FileFacts, ProjectContext
@@ -28,8 +27,10 @@ from bastion.imports import ImportMap
 from bastion.parsers import DocumentError, parse_document
 from bastion.registry import Registry, load_registry
 from bastion.rule import FactCollector, ProjectRule, Rule, RuleMeta, declared_visitors
+from bastion.safe_fs import UnsafeFileError, read_tree_file
 from bastion.source import DecodeError, SourceText, decode_python, decode_text
 from bastion.suppression import Suppressions, parse_suppressions, python_comments
+from bastion.syntax_version import needed_by, newer_python_notice, syntax_error_message
 
 PARSE_ERROR = "BAS001"
 INVALID_SUPPRESSION = "BAS002"
@@ -108,11 +109,16 @@ class FileAnalyzer:
         self.project_rules = [r for r in enabled if issubclass(r, ProjectRule)]
         # file rules whose findings depend on project facts (see `Rule.review`)
         self.reviewers = [r for r in self.file_rules if _overrides_review(r)]
-        wants_facts = self.project_rules or self.reviewers
-        self.collectors = list(self.registry.collectors) if wants_facts else []
+        # only the collectors whose facts an enabled rule reads (`RuleMeta.needs`)
+        self.needed_facts = frozenset(
+            k for r in (*self.project_rules, *self.reviewers) for k in r.needs
+        )
+        self.collectors = [c for c in self.registry.collectors if c.key in self.needed_facts]
         self.kinds = {k for r in self.file_rules for k in r.kinds} | {
             k for c in self.collectors for k in c.kinds
         }
+        # files whose findings depend on more than their bytes (git state...): never cached
+        self.volatile_kinds = {k for r in self.file_rules if r.reads for k in r.kinds}
 
     def wants(self, kind: str) -> bool:
         return kind in self.kinds
@@ -125,6 +131,16 @@ class FileAnalyzer:
             self.not_analysed(source, result)
             return result
         return self.analyze_data(source, data, result)
+
+    def _timed_out(self, source: SourceFile, result: FileResult) -> None:
+        result.notices.append(
+            f"{source.path}: skipped: analysis took longer than {self.config.file_timeout:g}s "
+            "(raise `file-timeout` in [tool.bastion] to allow more)"
+        )
+        result.findings.clear()
+        result.suppressed.clear()
+        result.cacheable = False  # another machine, or another try, may be fast enough
+        self.not_analysed(source, result)
 
     def not_analysed(self, source: SourceFile, result: FileResult, reason: str = "") -> None:
         """Report BAS003 at `source`: it could not be analysed (`reason`, by default the
@@ -149,9 +165,14 @@ class FileAnalyzer:
         """Analyse content already read, within the file's time budget."""
         if result is None:
             result = FileResult()
+        alarm = Alarm()
         try:
-            with _time_budget(self.config.file_timeout):
+            with _time_budget(self.config.file_timeout, alarm):
                 self.analyze_bytes(source, data, result)
+        except SystemError:
+            if not alarm.fired:
+                raise
+            self._timed_out(source, result)
         except RecursionError:
             result.notices.append(f"{source.path}: skipped: nested too deeply to analyse")
             result.findings.clear()
@@ -164,14 +185,7 @@ class FileAnalyzer:
             result.cacheable = False
             self.not_analysed(source, result)
         except _Timeout:
-            result.notices.append(
-                f"{source.path}: skipped: analysis took longer than {self.config.file_timeout:g}s "
-                "(raise `file-timeout` in [tool.bastion] to allow more)"
-            )
-            result.findings.clear()
-            result.suppressed.clear()
-            result.cacheable = False  # another machine, or another try, may be fast enough
-            self.not_analysed(source, result)
+            self._timed_out(source, result)
         else:
             if result.internal_errors:
                 # a rule crashed on it: the file was not fully checked (and exit 2 says why)
@@ -232,16 +246,10 @@ class FileAnalyzer:
                 warnings.simplefilter("ignore")
                 ctx.tree = ast.parse(text, filename=ctx.path, type_comments=False)
         except SyntaxError as exc:
-            message = f"syntax error: {exc.msg}"
-            if _looks_newer(text):
-                running = f"{sys.version_info.major}.{sys.version_info.minor}"
-                message += (
-                    f" (the file seems to use syntax newer than Python {running}, which bastion "
-                    "is running on: run bastion with the project's Python)"
-                )
-            line = exc.lineno or 1
-            column = exc.offset or 1
-            self._parse_error(ctx.path, ctx.kind, ctx.source, result, message, line, column)
+            # names the newer Python the file needs, when that is why it does not parse here
+            message, hint = syntax_error_message(text, exc)
+            line, column = exc.lineno or 1, exc.offset or 1
+            self._parse_error(ctx.path, ctx.kind, ctx.source, result, message, line, column, hint)
             return False
         except RecursionError:
             message = "nested too deeply for Python's parser (the interpreter cannot load it)"
@@ -373,13 +381,16 @@ class FileAnalyzer:
         message: str,
         line: int = 1,
         column: int = 1,
+        hint: str | None = None,
     ) -> None:
         result.facts = FileFacts(path, kind, {})
         if PARSE_ERROR not in self.enabled_ids:
+            # never a silent gap: with BAS001 not selected, the file is still named
+            result.notices.append(f"{path}:{line}:{column}: not analysed: {message}")
             return
         rule = _meta(self.registry, PARSE_ERROR)
         ctx = FileContext(path=path, kind=kind, source=text, config=self.config)
-        ctx._add(rule, line, column, line, column, message, None, (), line, False)
+        ctx._add(rule, line, column, line, column, message, hint, (), line, False)
         result.findings.extend(ctx.findings)
 
     # -- suppressions -------------------------------------------------------------------------
@@ -529,19 +540,6 @@ def _wanted_in(text: str) -> Callable[[type[Rule] | type[FactCollector]], bool]:
 _NO_FINISH = (Rule.finish, FactCollector.finish)
 
 
-# Indentation is `[ \t\f]*`, not `\s*`: with MULTILINE, `^\s*` at every line start ran on over
-# all the blank lines below it (quadratic on a file of empty lines).
-_NEWER_SYNTAX = re.compile(
-    r"^[ \t\f]*(?:type[ \t]+\w+[ \t]*(?:\[.*\])?[ \t]*=|(?:async[ \t]+)?def[ \t]+\w+[ \t]*\[|"
-    r"class[ \t]+\w+[ \t]*\[)",
-    re.MULTILINE,
-)
-
-
-def _looks_newer(text: str) -> bool:
-    return sys.version_info < (3, 12) and bool(_NEWER_SYNTAX.search(text))
-
-
 class _Timeout(BaseException):
     """Raised by the alarm inside a file's analysis; a BaseException so that no rule's
     `except Exception` can swallow it."""
@@ -570,23 +568,32 @@ def phase_budget(seconds: float, what: str) -> Iterator[None]:
 Timeout = _Timeout
 
 
+@dataclass
+class Alarm:
+    fired: bool = False
+
+
 @contextlib.contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
+def time_budget(seconds: float, alarm: Alarm | None = None) -> Iterator[None]:
     """`_time_budget`: interrupt the block with `Timeout` after `seconds`."""
-    with _time_budget(seconds):
+    with _time_budget(seconds, alarm):
         yield
 
 
 @contextlib.contextmanager
-def _time_budget(seconds: float) -> Iterator[None]:
+def _time_budget(seconds: float, alarm: Alarm | None = None) -> Iterator[None]:
     """Interrupt the analysis of one file after `seconds` (POSIX, main thread only; elsewhere
-    the budget is not enforced)."""
+    the budget is not enforced). `alarm.fired` tells afterwards whether the time ran out:
+    raised inside `ast.parse`'s C code, the interruption comes out as a SystemError ("AST
+    constructor recursion depth mismatch"), not as `_Timeout`."""
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
 
     def expire(signum: int, frame: object) -> None:
+        if alarm is not None:
+            alarm.fired = True
         raise _Timeout
 
     previous = signal.signal(signal.SIGALRM, expire)
@@ -600,14 +607,11 @@ def _time_budget(seconds: float) -> Iterator[None]:
 
 def _read(source: SourceFile, result: FileResult, limit: int) -> bytes | None:
     try:
-        size = source.abspath.stat().st_size
-        if size > limit:
-            result.notices.append(
-                f"{source.path}: skipped: {size:,} bytes is over the {limit:,}-byte limit "
-                "(`max-file-bytes` in [tool.bastion])"
-            )
-            return None
-        return source.abspath.read_bytes()
+        # regular files only, capped, without blocking on a FIFO (discovery checked the links)
+        return read_tree_file(source.abspath, None, limit, walked=True)
+    except UnsafeFileError as exc:
+        result.notices.append(f"{source.path}: skipped: {exc.strerror}")
+        return None
     except OSError as exc:
         result.notices.append(f"{source.path}: cannot read: {exc.strerror or exc}")
         return None
@@ -624,6 +628,7 @@ PARALLEL_MIN_FILES = 32  # below this, starting processes costs more than it sav
 
 def _init_worker(config: Config) -> None:
     global _WORKER
+    plugins.restore(config.root, config.plugins)  # a spawned worker starts without them
     _WORKER = FileAnalyzer(config)
 
 
@@ -714,7 +719,7 @@ def run(
 
     cache: Cache | None = None
     if cache_dir is not None:
-        cache = Cache(cache_dir, config_salt(config, sorted(analyzer.enabled_ids)))
+        cache = Cache(cache_dir, config_salt(config, sorted(analyzer.enabled_ids)), config.root)
         cache.prepare()
         if cache.notice:
             notices.append(cache.notice)
@@ -724,12 +729,13 @@ def run(
         result = FileResult()
         hit: CachedResult | None = None
         stat: Signature | None = None
-        if cache is not None:
+        cached = cache is not None and source.kind not in analyzer.volatile_kinds
+        if cache is not None and cached:
             stat = signature(source.abspath)  # before any read: see `Cache.by_content`
             hit = cache.by_stat(source.path, stat)
         limit = config.max_bytes_for(source.kind)
         data = None if hit is not None else _read(source, result, limit)
-        if cache is not None and data is not None:
+        if cache is not None and cached and data is not None:
             hit = cache.by_content(source.path, source.kind, data, stat)
         if hit is not None:
             result.findings, result.suppressed, result.facts, result.notices = hit
@@ -761,6 +767,11 @@ def run(
         internal.extend(file_result.internal_errors)
         if file_result.facts is not None:
             facts.append(file_result.facts)
+    newer = newer_python_notice(
+        [v for f in findings if f.rule == PARSE_ERROR if (v := needed_by(f.message))]
+    )
+    if newer:
+        notices.append(newer)
     if project_rules is None:
         project_rules = any(Path(p).is_dir() for p in paths)
     if shard is None:
@@ -793,7 +804,7 @@ def reduce_step(
     internal: list[str] = []
     suppressed: list[Finding] = []
     if analyzer.reviewers:
-        reviewed = ProjectContext(config=config, files=facts)
+        reviewed = ProjectContext(config=config, files=facts, declared=analyzer.needed_facts)
         for reviewer in analyzer.reviewers:
             try:
                 with phase_budget(config.phase_timeout, f"the review of {reviewer.id}"):
@@ -803,7 +814,7 @@ def reduce_step(
             except Exception as exc:  # a bug in a rule; reported, never swallowed
                 internal.append(f"internal error in {reviewer.id}: {type(exc).__name__}: {exc}")
     if project_rules and analyzer.project_rules:
-        project = ProjectContext(config=config, files=facts)
+        project = ProjectContext(config=config, files=facts, declared=analyzer.needed_facts)
         for rule_class in analyzer.project_rules:
             try:
                 with phase_budget(config.phase_timeout, f"project rule {rule_class.id}"):
@@ -834,7 +845,8 @@ def _suppress_project_findings(
         if finding.path not in by_path:
             by_path[finding.path] = None
             try:
-                data = (config.root / finding.path).read_bytes()
+                path = config.root / finding.path
+                data = read_tree_file(path, config.root, config.max_file_bytes)
             except OSError:
                 data = b""
             if b"bastion:" in data:

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from bastion.redact import mask_secret, redact, redact_text
+
+__all__ = [
+    "Area",
+    "Finding",
+    "FixSafety",
+    "Severity",
+    "assign_fingerprints",
+    "fingerprint",
+    "fingerprint_text",
+    "mask_secret",
+    "redact_text",
+]
 
 
 class Severity(enum.IntEnum):
@@ -44,6 +57,7 @@ class Area(str, enum.Enum):
     TESTING = "testing"
     WORKFLOW = "workflow"
     META = "meta"
+    PLUGIN = "plugin"  # rules from plugins: their own prefix, no guide area
 
 
 class FixSafety(str, enum.Enum):
@@ -81,6 +95,17 @@ class Finding:
     fingerprint: str = ""
     suppressed_by: str | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        # Every text of a finding is masked once, here, whoever built it (a rule, the cache, a
+        # shard): the secrets its rule asked to hide, then any other secret-looking value, so
+        # that no report, cache entry, shard or fingerprint depends on which rules ran.
+        for name in ("message", "fix_hint", "source_line", "suppressed_by"):
+            text = getattr(self, name)
+            if text:
+                masked = redact(redact_text(text, self.redact) if self.redact else text)
+                if masked != text:
+                    object.__setattr__(self, name, masked)
+
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule, self.message)
 
@@ -102,27 +127,15 @@ class Finding:
         }
 
 
-def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret in `text` by a short prefix and a mask."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, mask_secret(secret))
-    return text
-
-
-def mask_secret(secret: str) -> str:
-    """At most a 4-character prefix survives, and only for secrets long enough to stay secret."""
-    prefix = secret[:4] if len(secret) >= 16 else ""
-    return f"{prefix}****"
-
-
 def _normalise(line: str) -> str:
     return " ".join(line.split())
 
 
 def fingerprint_text(finding: Finding) -> str:
-    """The text a fingerprint hashes: the flagged line, secrets masked, whitespace normalised."""
-    return _normalise(redact_text(finding.source_line, finding.redact))
+    """The text a fingerprint hashes: the flagged line, secrets masked (`Finding` masks its
+    line: the secrets its rule named and any other secret-looking value), whitespace
+    normalised. A line without a secret hashes as it always did."""
+    return _normalise(finding.source_line)
 
 
 def fingerprint(rule: str, path: str, text: str, index: int) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import errno
 import os
 import tempfile
 import warnings
@@ -27,6 +28,7 @@ from bastion.config import Config
 from bastion.context import FileContext
 from bastion.discovery import SourceFile, discover
 from bastion.engine import (
+    Alarm,
     BudgetExceeded,
     FileAnalyzer,
     FileResult,
@@ -36,6 +38,7 @@ from bastion.engine import (
 )
 from bastion.findings import Finding, FixSafety
 from bastion.rule import Fix, Rule
+from bastion.safe_fs import read_tree_file
 from bastion.source import DecodeError, SourceText, decode_python
 
 MAX_PASSES = 5
@@ -54,16 +57,21 @@ class FileFix:
         return self.fixed != self.original
 
     def diff(self) -> str:
+        """The fix as a unified diff, for review: secret-looking values masked on both sides
+        (a hunk shows the lines around a fix, which may hold a key) and control characters in
+        the path and the code spelled out, so printing it on a terminal is safe."""
+        from bastion.redact import redact, visible
+
         try:
-            before = decode_python(self.original).splitlines(keepends=True)
-            after = decode_python(self.fixed).splitlines(keepends=True)
+            before = redact(decode_python(self.original)).splitlines(keepends=True)
+            after = redact(decode_python(self.fixed)).splitlines(keepends=True)
         except DecodeError:  # undecodable: nothing sensible to show
             return ""
-        return "".join(
-            difflib.unified_diff(
-                before, after, fromfile=f"a/{self.source.path}", tofile=f"b/{self.source.path}"
-            )
+        path = visible(self.source.path)
+        text = "".join(
+            difflib.unified_diff(before, after, fromfile=f"a/{path}", tofile=f"b/{path}")
         )
+        return visible(text, keep_newlines=True)
 
 
 @dataclass
@@ -346,16 +354,21 @@ def fix_paths(paths: Iterable[Path], config: Config, *, unsafe: bool = False) ->
         data = _read_within_limit(source, config, notices)
         if data is None:
             continue
+        alarm = Alarm()
         try:
             # the same budget as its analysis: a file crafted to be slow is not fixed, and
             # the check that follows reports it (BAS003)
-            with time_budget(config.file_timeout):
+            with time_budget(config.file_timeout, alarm):
                 file_fix = fixer.fix_bytes(source, data)
-        except Timeout:
-            notices.append(
-                f"{source.path}: not fixed: fixing took longer than {config.file_timeout:g}s "
-                "(`file-timeout` in [tool.bastion])"
-            )
+        except (Timeout, SystemError) as exc:
+            # interrupted inside ast.parse's C code, the timeout comes out as a SystemError
+            if isinstance(exc, SystemError) and not alarm.fired:
+                notices.append(f"{source.path}: not fixed: SystemError: {exc}")
+            else:
+                notices.append(
+                    f"{source.path}: not fixed: fixing took longer than "
+                    f"{config.file_timeout:g}s (`file-timeout` in [tool.bastion])"
+                )
             continue
         except RecursionError:
             notices.append(f"{source.path}: not fixed: nested too deeply to rewrite")
@@ -386,7 +399,7 @@ def _read_within_limit(source: SourceFile, config: Config, notices: list[str]) -
                 "(`max-file-bytes` in [tool.bastion])"
             )
             return None
-        return source.abspath.read_bytes()
+        return read_tree_file(source.abspath, None, limit, walked=True)
     except OSError as exc:
         notices.append(f"{source.path}: cannot read: {exc.strerror}")
         return None
@@ -400,8 +413,13 @@ def write_atomic(file_fix: FileFix) -> None:
     """Replace the file's content in one rename; refuse if it changed since it was read."""
     target = file_fix.source.abspath.resolve()  # write through a symlink, never replace it
     try:
-        current = target.read_bytes()
+        # a file that grew past its old size changed: no need to read more of it than that
+        current = read_tree_file(target, None, len(file_fix.original))
     except OSError as exc:
+        if exc.errno == errno.EFBIG:
+            raise WriteSkipped(
+                f"{file_fix.source.path}: not written: it changed on disk meanwhile"
+            ) from None
         raise WriteSkipped(f"{file_fix.source.path}: not written: {exc.strerror}") from None
     if current != file_fix.original:
         raise WriteSkipped(f"{file_fix.source.path}: not written: it changed on disk meanwhile")
@@ -489,6 +507,22 @@ def replacements(before: str, after: str) -> tuple[Replacement, ...]:
     return tuple(out)
 
 
+def _writes_secret(before: str, after: str) -> bool:
+    """Whether a line the fix writes holds a secret-looking value: its SARIF edit would carry
+    the secret (masking it would corrupt the file the edit is applied to), so it gets none."""
+    from bastion.redact import redact
+
+    old = before.splitlines(keepends=True)
+    new = after.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, _, _, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            written = "".join(new[j1:j2])
+            if redact(written) != written:
+                return True
+    return False
+
+
 def safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, FindingEdit]:
     """`_safe_fix_edits` within the report's budget (SARIF edits are optional: none when the
     time runs out), files over `max-file-bytes` left out."""
@@ -530,7 +564,7 @@ def _safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, Fi
     for path, fixable in by_path.items():
         source = SourceFile(path, config.root / path, "python")
         try:
-            data = source.abspath.read_bytes()
+            data = read_tree_file(source.abspath, config.root, config.max_file_bytes)
             before = decode_python(data)
             parsed = parse_for_fix(data)
             each = fixer._targets_each(source, data, fixable)
@@ -545,7 +579,7 @@ def _safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, Fi
             # bastion: ignore[ERR002] a fix that cannot be rendered gets no SARIF edit
             except Exception:
                 continue
-            if fixed == data or not _parses(fixed):
+            if fixed == data or not _parses(fixed) or _writes_secret(before, after):
                 continue
             edits[finding.fingerprint] = FindingEdit(
                 path=path,

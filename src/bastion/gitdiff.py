@@ -5,14 +5,14 @@ The lines come from `git diff -U0` between the merge base of REV and HEAD and th
 (what a pull request adds, not what landed on the base branch meanwhile), plus untracked files,
 which are new in full. A finding from a file rule is kept when its span touches a changed line;
 a project-level finding (no route for health checks, no tests...) is kept when its file changed.
-git runs as a subprocess with a timeout; nothing here writes to the repository.
+git runs through `bastion.safe_git` (the repository's config can make it run no program), with
+a timeout and bounded output; nothing here writes to the repository.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +20,7 @@ from pathlib import Path
 from bastion.engine import RunResult
 from bastion.findings import Finding
 from bastion.rule import ProjectRule
+from bastion.safe_git import GitUnavailable, run_git
 
 GIT_TIMEOUT = 60.0
 WHOLE_FILE = -1  # marker in a line set: every line of the file is new
@@ -33,24 +34,14 @@ class GitError(Exception):
 
 
 def _git(args: Sequence[str], cwd: Path) -> str:
-    command = ["git", "-c", "core.quotePath=false", *args]
+    # through the one git helper: the repository's config can name no program git would run
     try:
-        done = subprocess.run(
-            command,
-            cwd=cwd,
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except FileNotFoundError:
-        raise GitError("--diff-base needs git, and git was not found on PATH") from None
-    except subprocess.TimeoutExpired:
-        raise GitError(f"`git {' '.join(args)}` did not finish in {GIT_TIMEOUT:.0f} s") from None
+        done = run_git(args, cwd, timeout=GIT_TIMEOUT)
+    except GitUnavailable as exc:
+        raise GitError(f"--diff-base needs git: {exc}") from None
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(message[-1] if message else f"`git {' '.join(args)}` failed")
-    return done.stdout.decode("utf-8", "surrogateescape")
+        raise GitError(done.error or f"`git {' '.join(args)}` failed")
+    return done.text
 
 
 def unquote_path(text: str) -> str:
@@ -110,7 +101,10 @@ class ChangedLines:
             return False
         if WHOLE_FILE in changed:
             return True
-        return any(n in changed for n in range(first, max(first, last) + 1))
+        last = max(first, last)
+        if last - first > len(changed):  # a long span (or a forged one): walk the set instead
+            return any(first <= n <= last for n in changed)
+        return any(n in changed for n in range(first, last + 1))
 
     def file_changed(self, path: str) -> bool:
         return bool(self.lines.get(path))
@@ -119,6 +113,9 @@ class ChangedLines:
 def changed_lines(base: str, where: Path) -> ChangedLines:
     """Lines added or changed since `base` in the repository that contains `where`."""
     where = where if where.is_dir() else where.parent
+    if base.startswith("-") or "\0" in base:
+        # a revision, never an option for git (it can come from CI metadata)
+        raise GitError(f"--diff-base: {base!r} is not a revision")
     try:
         top = Path(_git(["rev-parse", "--show-toplevel"], where).strip())
     except GitError as exc:
@@ -142,6 +139,7 @@ def changed_lines(base: str, where: Path) -> ChangedLines:
             "-U0",
             "--no-color",
             "--no-ext-diff",
+            "--no-textconv",
             "--find-renames",
             "--src-prefix=a/",
             "--dst-prefix=b/",

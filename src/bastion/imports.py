@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 
+from bastion.astcompat import TRY_NODES
+
 
 class ImportMap:
     def __init__(self, module_name: str = "") -> None:
@@ -72,7 +74,7 @@ class ImportMap:
             elif isinstance(stmt, ast.If):
                 stack.extend(reversed(stmt.orelse))
                 stack.extend(reversed(stmt.body))
-            elif isinstance(stmt, ast.Try):
+            elif isinstance(stmt, TRY_NODES):
                 for block in (stmt.finalbody, stmt.orelse, *[h.body for h in stmt.handlers]):
                     stack.extend(reversed(block))
                 stack.extend(reversed(stmt.body))

@@ -24,16 +24,27 @@ errors.
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bastion.cache import FORMAT, code_stamp, project_inputs, signature, write_json_atomic
+from bastion.cache import (
+    FORMAT,
+    code_stamp,
+    open_cache_folder,
+    project_inputs,
+    signature,
+    write_json_atomic,
+)
 from bastion.config import Config
 from bastion.discovery import Discovery
+from bastion.safe_fs import CacheFolder, load_json, read_tree_file
 
 _KEEP = 8  # records kept per cache folder (one per distinct command, most recent first)
+_RECORD_NAME = re.compile(r"[0-9a-f]{32}\.json")  # the only names this module ever deletes
+_RECORD_LIMIT = 256 * 1024 * 1024
+BASELINE_LIMIT = 256 * 1024 * 1024
 
 
 @dataclass
@@ -52,26 +63,56 @@ def replay_key(parameters: dict[str, Any], config: Config, baseline: Path | None
     digest.update(f"\0{Path.cwd()}\0{config!r}\0{project_inputs(config.root)}".encode())
     if baseline is not None:
         try:
-            digest.update(baseline.read_bytes())
+            # the caller's path, but maybe a committed link to /dev/zero: capped, regular only
+            digest.update(read_tree_file(baseline, None, BASELINE_LIMIT))
         except OSError:
             digest.update(b"\0missing baseline")
     return digest.hexdigest()[:32]
 
 
-def tree_state(discovery: Discovery) -> list[list[Any]] | None:
-    """Every discovered file with its stat signature; None when some file cannot be trusted."""
+def tree_state(discovery: Discovery, root: Path) -> list[list[Any]] | None:
+    """Every discovered file with its stat signature, and the git index's (rules that read
+    git, like SEC016's "is it tracked?", change their answer on `git add` alone); None when
+    some file cannot be trusted."""
     state: list[list[Any]] = []
     for source in discovery.files:
         stat = signature(source.abspath)
         if stat is None:
             return None
         state.append([source.path, source.kind, *stat])
+    index = git_index(root)
+    if index is not None:
+        stat = signature(index)
+        if stat is None:
+            return None
+        state.append(["<git index>", "git", *stat])
     return state
 
 
-def _folder(cache_dir: Path) -> Path:
-    # beside the per-file cache's `v<FORMAT>/`, which prunes every folder but its own salt's
-    return cache_dir / "replay"
+def git_index(root: Path) -> Path | None:
+    """The index file of the git work tree holding `root` (only stat-ed, never read); None
+    outside one. A linked work tree's `.git` is a file naming its git folder."""
+    for directory in (root, *root.parents):
+        dot_git = directory / ".git"
+        if dot_git.is_dir():
+            return dot_git / "index"
+        if dot_git.is_file():
+            try:
+                with dot_git.open("rb") as handle:  # a regular file: bounded read
+                    first = handle.read(4096).decode("utf-8", errors="replace")
+            except OSError:
+                return None
+            if first.startswith("gitdir:"):
+                return (directory / first[7:].strip().splitlines()[0]).resolve() / "index"
+            return None
+    return None
+
+
+def _folder(cache_dir: Path) -> CacheFolder:
+    # beside the per-file cache's `v<FORMAT>/`, which prunes only `v<N>` folders; opened
+    # without following links (see `bastion.safe_fs`)
+    with open_cache_folder(cache_dir) as base:
+        return base.child("replay")
 
 
 def load(cache_dir: Path, key: str, state: list[list[Any]] | None) -> Record | None:
@@ -79,7 +120,8 @@ def load(cache_dir: Path, key: str, state: list[list[Any]] | None) -> Record | N
     if state is None:
         return None
     try:
-        raw = json.loads((_folder(cache_dir) / f"{key}.json").read_bytes())
+        with _folder(cache_dir) as folder:
+            raw = load_json(folder.read(f"{key}.json", _RECORD_LIMIT))
     except (OSError, ValueError):
         return None
     if not isinstance(raw, dict) or raw.get("key") != key:
@@ -108,7 +150,6 @@ def save(cache_dir: Path, key: str, state: list[list[Any]] | None, record: Recor
     file edited during the run does not match it). Failures only cost the next run's speed."""
     if state is None:
         return
-    folder = _folder(cache_dir)
     payload = {
         "key": key,
         "tree": state,
@@ -118,10 +159,15 @@ def save(cache_dir: Path, key: str, state: list[list[Any]] | None, record: Recor
         "output": record.output,
     }
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(folder / f"{key}.json", payload)
-        records = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in records[_KEEP:]:
-            old.unlink(missing_ok=True)
+        with _folder(cache_dir) as folder:
+            write_json_atomic(folder, f"{key}.json", payload)
+            records = sorted(
+                ((st.st_mtime_ns, name) for name, st in folder.entries()),
+                reverse=True,
+            )
+            # only this module's own record names: anything else in the folder is left alone
+            mine = [name for _, name in records if _RECORD_NAME.fullmatch(name)]
+            for old in mine[_KEEP:]:
+                folder.remove(old)
     except OSError:
         return

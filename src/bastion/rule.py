@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -55,6 +56,12 @@ AREA_BY_PREFIX: dict[str, Area] = {
 }
 
 
+# The inputs a rule may declare in `reads` (see RuleMeta.reads).
+READS = frozenset({"git", "network", "advisory-db"})
+# Inputs that no cache can see change: a run with such a rule is never replayed.
+OUTSIDE_THE_TREE = frozenset({"network", "advisory-db"})
+
+
 @dataclass(frozen=True)
 class Fix:
     """What a rule's `fix` returns: the replacement node, and imports the new code needs
@@ -70,12 +77,44 @@ class Example:
     """A code example. For `bad` examples, `fixed` is the expected result of the rule's fix.
 
     `path` names the file the example stands for (`.env`, `settings.py`, `tests/test_x.py`),
-    since several rules depend on the kind or name of the file.
+    since several rules depend on the kind or name of the file. For a `bad` example, `line`
+    and `message` pin what the rule must report: a finding starting on that line (1-based,
+    counted in the dedented code) and with exactly that message.
+
+    Code may be written as an indented triple-quoted block: a first empty line and the common
+    indentation are removed, so
+
+        Example(
+            '''
+            try:
+                f()
+            except:
+                pass
+            ''',
+            line=3,
+        )
+
+    is the four-line program it looks like.
     """
 
     code: str
     fixed: str | None = None
     path: str = "example.py"
+    line: int | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", dedent_example(self.code))
+        if self.fixed is not None:
+            object.__setattr__(self, "fixed", dedent_example(self.fixed))
+
+
+def dedent_example(code: str) -> str:
+    """An example's code as written in a triple-quoted block: without the newline right after
+    the opening quotes and without the indentation common to all lines."""
+    if code.startswith("\n"):
+        code = code[1:]
+    return textwrap.dedent(code)
 
 
 def _as_example(value: Example | str) -> Example:
@@ -115,24 +154,38 @@ class RuleMeta:
     fix_safety: ClassVar[FixSafety] = FixSafety.NONE
     cwe: ClassVar[tuple[int, ...]] = ()
     # How often a finding is a true positive (SARIF `precision`, bandit's "confidence"):
-    # "very-high", "high", "medium" or "low".
+    # "very-high", "high", "medium" or "low". Measured on real applications by
+    # bench/ecosystem (>= 95%, >= 90%, >= 80%, below) where enough findings were judged, and
+    # then `precision_measured` says how (tests/unit/test_ecosystem_harness.py checks both).
     precision: ClassVar[str] = "high"
+    precision_measured: ClassVar[str] = ""
     # CVSS-like 0.0-10.0 score for security rules (SARIF `security-severity`); None: derived
     # from the severity (error 7.5, warning 5.0, info 2.0).
     security_severity: ClassVar[float | None] = None
     references: ClassVar[tuple[str, ...]] = ()
+    # Where the rule's documentation lives (SARIF `helpUri`); empty: bastion's docs/rules page.
+    # Plugins set it to their own page.
+    help_uri: ClassVar[str] = ""
     # Options that users may set under [tool.bastion.rules.<ID>]; value = default (its type is
     # the option's type).
     options: ClassVar[dict[str, Any]] = {}
     # Off unless selected explicitly (e.g. rules that need the network).
     enabled_by_default: ClassVar[bool] = True
+    # What the rule reads beyond its own file (and the project facts), from READS: its
+    # findings then depend on more than the file's bytes, so the caches must know. "git": the
+    # repository's index and ignore rules; "network" and "advisory-db": outside the tree.
+    reads: ClassVar[frozenset[str]] = frozenset()
+    # The fact keys (`FactCollector.key`, or facts a rule's own map step adds) that a project
+    # rule's `check_project` or a file rule's `review` reads: only the collectors some enabled
+    # rule needs run, and reading an undeclared key is an error.
+    needs: ClassVar[frozenset[str]] = frozenset()
     bad: ClassVar[list[Example | str]] = []
     good: ClassVar[list[Example | str]] = []
 
     @classmethod
     def area(cls) -> Area:
         prefix = cls.id.rstrip("0123456789")
-        return AREA_BY_PREFIX.get(prefix, Area.META)
+        return AREA_BY_PREFIX.get(prefix, Area.PLUGIN)
 
     @classmethod
     def bad_examples(cls) -> list[Example]:

@@ -22,11 +22,10 @@ some of the group.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bastion import __version__
@@ -42,8 +41,17 @@ from bastion.findings import (
     fingerprint_text,
     redact_text,
 )
+from bastion.redact import redact_data
+from bastion.safe_fs import load_json, read_tree_file
 
 FORMAT = 1
+# A shard file is input like any other: every number and list in it is bounded before use (a
+# forged `"count": 1000000000` once built a billion strings), and every path must stay inside
+# the project (a forged `../../secret.txt` once had its text embedded in the HTML report).
+SHARD_LIMIT = 512 * 1024 * 1024
+MAX_SHARDS = 4096
+MAX_NUMBER = 2**31 - 1
+MAX_FINGERPRINTS = 1_000_000
 
 
 class ShardError(Exception):
@@ -153,7 +161,9 @@ def shard_document(
 
     document = build_document(result, config)
     hidden = sorted({f.path for f in (*result.findings, *result.suppressed) if f.redact})
-    document["facts"] = [{"path": f.path, "kind": f.kind, "facts": f.facts} for f in result.facts]
+    document["facts"] = redact_data(
+        [{"path": f.path, "kind": f.kind, "facts": f.facts} for f in result.facts]
+    )
     document["shard"] = {
         "format": FORMAT,
         "index": shard[0],
@@ -183,12 +193,16 @@ def shard_document(
 
 def load_shards(paths: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
     loaded = []
+    if len(paths) > MAX_SHARDS:
+        raise ShardError(f"{len(paths)} shard files: at most {MAX_SHARDS} are merged")
     for path in paths:
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            # regular files only and capped (a shard named on the command line can still be a
+            # committed link to /dev/zero); depth-guarded, no NaN or Infinity
+            document = load_json(read_tree_file(path, None, SHARD_LIMIT).decode("utf-8"))
         except OSError as exc:
             raise ShardError(f"cannot read {path}: {exc.strerror or exc}") from None
-        except ValueError as exc:
+        except ValueError as exc:  # UnicodeDecodeError included
             raise ShardError(f"{path}: not JSON ({exc})") from None
         if not isinstance(document, dict) or not isinstance(document.get("shard"), dict):
             raise ShardError(
@@ -227,28 +241,72 @@ def _check_set(shards: list[tuple[Path, dict[str, Any]]], config: Config) -> Non
             raise ShardError(
                 f"{path} and {first_path} saw different files: run every shard on the same commit"
             )
+    for path, document in shards:
+        count = document["shard"].get("count")
+        if not _is_int(count) or not 1 <= count <= MAX_SHARDS:
+            raise ShardError(f"{path}: bad shard count {count!r} (1 to {MAX_SHARDS})")
     counts = {document["shard"].get("count") for _, document in shards}
     if len(counts) != 1:
         raise ShardError(f"the shards were cut in different numbers of slices: {sorted(counts)}")
     (count,) = counts
-    if not isinstance(count, int) or count < 1:
-        raise ShardError(f"{first_path}: bad shard count {count!r}")
     seen: dict[int, Path] = {}
     for path, document in shards:
         index = document["shard"].get("index")
-        if not isinstance(index, int) or not 1 <= index <= count:
+        if not _is_int(index) or not 1 <= index <= count:
             raise ShardError(f"{path}: bad shard index {index!r} of {count}")
         if index in seen:
             raise ShardError(f"shard {index}/{count} given twice: {seen[index]} and {path}")
         seen[index] = path
     missing = [f"{k}/{count}" for k in range(1, count + 1) if k not in seen]
     if missing:
-        raise ShardError(f"missing shard{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        shown = ", ".join(missing[:20]) + (
+            f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+        )
+        raise ShardError(f"missing shard{'s' if len(missing) > 1 else ''} {shown}")
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int  # not a bool, not a float
+
+
+def _number(data: Any, key: str, *, optional: bool = False) -> int:
+    """A line, column or count from a shard: a JSON integer from 0 to MAX_NUMBER."""
+    value = data.get(key) if optional else data[key]
+    if optional and value is None:
+        return 0
+    if not _is_int(value) or not 0 <= value <= MAX_NUMBER:
+        raise ValueError(f"{key} must be an integer from 0 to {MAX_NUMBER}, not {value!r}")
+    return int(value)
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"{what} must be a list")
+    return value
+
+
+def project_path(value: Any) -> str:
+    """A path from a shard: relative, posix, inside the project (no `..`, not absolute)."""
+    if not isinstance(value, str):
+        raise TypeError(f"a path must be a string, not {type(value).__name__}")
+    parts = PurePosixPath(value).parts
+    if (
+        not value
+        or "\0" in value
+        or "\\" in value
+        or value.startswith("/")
+        or any(part == ".." for part in parts)
+    ):
+        raise ValueError(f"path {value[:200]!r} leaves the project")
+    return value
 
 
 def _finding(data: Any, where: Path) -> Finding:
     try:
-        candidates = [str(c) for c in data["fingerprints"]]
+        fingerprints = _list(data["fingerprints"], "fingerprints")
+        if len(fingerprints) > MAX_FINGERPRINTS:
+            raise ValueError("too many fingerprints")
+        candidates = [str(c) for c in fingerprints]
         if not candidates:
             raise ValueError("no fingerprints")
         statement = data.get("statement_line")
@@ -257,22 +315,22 @@ def _finding(data: Any, where: Path) -> Finding:
             name=str(data["name"]),
             severity=Severity.parse(str(data["severity"])),
             category=str(data["category"]),
-            path=str(data["path"]),
-            line=int(data["line"]),
-            column=int(data["column"]),
-            end_line=int(data["end_line"]),
-            end_column=int(data["end_column"]),
+            path=project_path(data["path"]),
+            line=_number(data, "line"),
+            column=_number(data, "column"),
+            end_line=_number(data, "end_line"),
+            end_column=_number(data, "end_column"),
             message=str(data["message"]),
             fix_hint=str(data["fix_hint"]),
             fixable=bool(data["fixable"]),
-            statement_line=int(statement) if statement is not None else None,
+            statement_line=_number(data, "statement_line") if statement is not None else None,
             # carried until the merge picks this finding's own (see `_assign`)
             fingerprint=",".join(candidates),
             suppressed_by=(
                 str(data["suppressed_by"]) if data.get("suppressed_by") is not None else None
             ),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ShardError(f"{where}: a malformed finding record ({exc})") from None
 
 
@@ -310,26 +368,26 @@ def merge(paths: Sequence[Path], config: Config) -> RunResult:
     for where, document in shards:
         meta = document["shard"]
         try:
-            index, count = int(meta["index"]), int(meta["count"])
-            for entry in meta["files"]:
-                path = str(entry["path"])
+            index, count = _number(meta, "index"), _number(meta, "count")
+            for entry in _list(meta["files"], "files"):
+                path = project_path(entry["path"])
                 if not in_shard(path, index, count):
                     raise ShardError(
                         f"{where}: lists {path}, which is not in slice {index}/{count}"
                     )
                 files[path] = SourceFile(path, config.root / path, str(entry["kind"]))
-            for entry in document["facts"]:
+            for entry in _list(document["facts"], "facts"):
                 if not isinstance(entry["facts"], dict):
                     raise TypeError("facts")
-                facts[str(entry["path"])] = FileFacts(
-                    str(entry["path"]), str(entry["kind"]), entry["facts"]
-                )
-            hidden.update(str(p) for p in meta["hidden_frames"])
-            analyzed += int(meta.get("analyzed", 0))
-            shard_notices = [str(n) for n in document.get("notices", [])]
-            shard_errors = [str(e) for e in document.get("errors", [])]
-            records, silenced = meta["findings"], meta["suppressed"]
-        except (KeyError, TypeError, ValueError) as exc:
+                fact_path = project_path(entry["path"])
+                facts[fact_path] = FileFacts(fact_path, str(entry["kind"]), entry["facts"])
+            hidden.update(project_path(p) for p in _list(meta["hidden_frames"], "hidden_frames"))
+            analyzed += _number(meta, "analyzed", optional=True)
+            shard_notices = [str(n) for n in _list(document.get("notices", []), "notices")]
+            shard_errors = [str(e) for e in _list(document.get("errors", []), "errors")]
+            records = _list(meta["findings"], "findings")
+            silenced = _list(meta["suppressed"], "suppressed")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ShardError(f"{where}: malformed shard file ({exc})") from None
         findings.extend(_finding(r, where) for r in records)
         suppressed.extend(_finding(r, where) for r in silenced)

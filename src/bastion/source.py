@@ -13,6 +13,8 @@ class DecodeError(Exception):
 
 def decode_python(data: bytes) -> str:
     """Decode Python source as the interpreter would: BOM, then the coding cookie, else UTF-8."""
+    if b"\0" in data:  # checked first: Pythons differ on which check fails first
+        raise DecodeError("source code cannot contain null bytes")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:  # unknown or conflicting coding cookie

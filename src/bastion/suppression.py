@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bastion.redact import redact
+
 _DIRECTIVE = re.compile(
     # the id list stops at `#` too: an ignore directive with an open `[` repeated along a
     # line, and no `]`, otherwise rescanned the rest of the line from each one (quadratic)
@@ -89,7 +91,8 @@ def parse_suppressions(lines: list[str], comments: dict[int, int] | None = None)
                 column=m.start() + 1,
                 file_level=m.group("kind") == "ignore-file",
                 ids=ids,
-                reason=m.group("reason").strip(),
+                # a justification is shown (SARIF, reports): never a secret it quotes
+                reason=redact(m.group("reason").strip()),
                 own_line=text[: m.start()].strip() == "",
             )
             result.directives.append(directive)

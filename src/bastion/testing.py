@@ -10,6 +10,7 @@ from bastion.config import Config
 from bastion.discovery import SourceFile, file_kind
 from bastion.engine import FileAnalyzer, FileResult
 from bastion.findings import Finding
+from bastion.rule import RuleMeta
 
 
 def lint_source(
@@ -61,3 +62,27 @@ def expected_findings(root: Path, pattern: str = "*.py") -> set[tuple[str, str, 
                 for rule in match.group(2).split(","):
                     found.add((rule.strip(), relative, target))
     return found
+
+
+def check_rule_examples(rule: type[RuleMeta]) -> None:
+    """Run a file rule's own examples as tests, as bastion's suite does for the built-in rules
+    (for plugin authors: `def test_examples(): check_rule_examples(MyRule)`): every `bad`
+    example must be flagged with a message and a hint, no `good` one may be. The rule must be
+    registered (its plugin installed, or its local module active). Raises AssertionError
+    listing every failed example."""
+    failures: list[str] = []
+    for example in rule.bad_examples():
+        found = findings_for(example.code, rule.id, example.path)
+        if not found:
+            failures.append(f"bad example not flagged ({example.path}):\n{example.code}")
+        elif not all(f.message and f.fix_hint for f in found):
+            failures.append(f"finding without message or hint ({example.path})")
+    for example in rule.good_examples():
+        found = findings_for(example.code, rule.id, example.path)
+        if found:
+            lines = ", ".join(str(f.line) for f in found)
+            failures.append(
+                f"good example flagged at line {lines} ({example.path}):\n{example.code}"
+            )
+    if failures:
+        raise AssertionError(f"{rule.id}: " + "\n".join(failures))

@@ -27,6 +27,7 @@ GIT_ENV = {
 }
 BAD = "def run(job):\n    try:\n        job()\n    except:\n        job.failed = True\n"
 GOOD = BAD.replace("except:", "except ValueError:")
+SETUP = "from setuptools import setup\n\nsetup()\n"
 
 pytestmark = [
     pytest.mark.e2e,
@@ -89,6 +90,10 @@ def test_pre_commit_hook_fails_on_staged_violations_and_passes_once_fixed(
     (project / ".env").write_text("LOG_LEVEL=info\n", encoding="utf-8")
     (project / "app" / "settings.py").write_text("DEBUG = False\n", encoding="utf-8")
     (project / "README.md").write_text("# not checked\n", encoding="utf-8")
+    # pre-commit appends staged names after the hook's entry: a file named like an option
+    # must be checked as a file (it once made bastion write its report over setup.py)
+    (project / "setup.py").write_text(SETUP, encoding="utf-8")
+    (project / "--output=setup.py").write_text("x = 1\n", encoding="utf-8")
     _git(project, env, "init", "-q")
     _git(project, env, "add", "-A")
 
@@ -98,8 +103,9 @@ def test_pre_commit_hook_fails_on_staged_violations_and_passes_once_fixed(
     output = failing.stdout + failing.stderr
     assert failing.returncode == 1, output
     assert "app/jobs.py:4:5 ERR001" in output
-    # the six staged files bastion knows reached it; README.md did not
-    assert "Found 1 finding (1 error) in 6 files." in output
+    # the eight staged files bastion knows reached it; README.md did not
+    assert "Found 1 finding (1 error) in 8 files." in output
+    assert (project / "setup.py").read_text(encoding="utf-8") == SETUP
 
     (project / "app" / "jobs.py").write_text(GOOD, encoding="utf-8")
     _git(project, env, "add", "-A")
@@ -108,5 +114,6 @@ def test_pre_commit_hook_fails_on_staged_violations_and_passes_once_fixed(
     second = time.monotonic() - started
     output = passing.stdout + passing.stderr
     assert passing.returncode == 0, output
-    assert "No findings in 6 files." in output
+    assert "No findings in 8 files." in output
+    assert (project / "setup.py").read_text(encoding="utf-8") == SETUP
     print(f"pre-commit try-repo: {first:.1f} s (installs the hook), then {second:.1f} s")

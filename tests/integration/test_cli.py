@@ -58,7 +58,8 @@ def test_clean_path_exits_0(project: Path) -> None:
 
 def test_fail_on_controls_exit_code(project: Path) -> None:
     (project / "app" / "main.py").write_text("try:\n    f()\nexcept Exception:\n    x = 1\n")
-    assert invoke("check", str(project), "--fail-on", "warning")[0] == 1
+    # ERR003 is an info finding (its measured precision, bench/ecosystem)
+    assert invoke("check", str(project), "--fail-on", "info")[0] == 1
     assert invoke("check", str(project), "--fail-on", "error")[0] == 0
     assert invoke("check", str(project), "--fail-on", "never")[0] == 0
 
@@ -156,7 +157,7 @@ def test_fix_applies_and_reports_the_rest(project: Path) -> None:
     assert "Fixed 1 finding." in err
     assert (project / "app" / "main.py").read_text() == BARE.replace("except:", "except Exception:")
     # what is left after the fix is reported as usual (ERR003: broad and unlogged)
-    assert code == 1 and "app/main.py:3:1 ERR003" in out
+    assert code == 0 and "app/main.py:3:1 ERR003" in out  # ERR003 is info: no CI failure
     code, out, err = invoke("fix", str(project), "--diff")
     assert code == 0 and out == ""
 
@@ -175,7 +176,7 @@ def test_statistics_and_area_summary(project: Path) -> None:
         "     1  ERR002       swallowed-exception",
     ]
     code, out, _ = invoke("check", str(project), "--no-color")
-    assert "  errors: 2 errors, 1 warning\n" in out
+    assert "  errors: 2 errors, 1 info\n" in out
     assert out.endswith(
-        "Found 3 findings (2 errors, 1 warning) in 4 files. 2 fixable with `bastion fix`.\n"
+        "Found 3 findings (2 errors, 1 info) in 4 files. 2 fixable with `bastion fix`.\n"
     )

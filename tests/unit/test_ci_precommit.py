@@ -68,8 +68,8 @@ NAMES = [
 def test_the_hooks_are_declared() -> None:
     ids = {hook["id"]: hook for hook in HOOKS}
     assert set(ids) == {"bastion", "bastion-fix"}
-    assert ids["bastion"]["entry"] == "bastion check"
-    assert ids["bastion-fix"]["entry"] == "bastion fix --fail-on never --quiet"
+    assert ids["bastion"]["entry"] == "bastion check --"
+    assert ids["bastion-fix"]["entry"] == "bastion fix --fail-on never --quiet --"
     for hook in HOOKS:
         assert hook["language"] == "python"
         assert hook["require_serial"] is True

@@ -35,7 +35,7 @@ def test_github_annotations_for_the_fixture_project(tmp_path: Path) -> None:
         "bare `except:` also catches"
     )
     assert "%0Ahint: Catch the exceptions you expect" in err001[0]
-    assert any(line.startswith("::warning file=app/jobs.py,line=19,") for line in lines)
+    assert any(line.startswith("::notice file=app/jobs.py,line=19,") for line in lines)
     assert lines[-1].startswith("Found 5 findings")
 
 

@@ -208,7 +208,7 @@ def test_invalid_gitignore_pattern_does_not_stop_the_run(tmp_path: Path) -> None
     from bastion.engine import run
 
     (tmp_path / ".gitignore").write_text("ignored.env\nfoo\\\n")
-    (tmp_path / "ignored.env").write_text("A=1\n")
-    (tmp_path / "kept.env").write_text("A=1\n")
+    (tmp_path / "ignored.env").write_text("API_KEY=1\n")  # SEC016 wants a secret value
+    (tmp_path / "kept.env").write_text("API_KEY=1\n")
     result = run([tmp_path], Config(root=tmp_path, select=("SEC016",)))
     assert [f.path for f in result.findings] == ["kept.env"]

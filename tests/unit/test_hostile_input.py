@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from bastion.analysis.secrets import known_format, secret_for
 from bastion.cli import cli
-from bastion.config import Config, ConfigError, load_config, normalize_glob, parse_table
+from bastion.config import Config, ConfigError, load_config, parse_table
 from bastion.discovery import SourceFile, gitignore_spec
 from bastion.engine import FileAnalyzer, reduce_step
 from bastion.registry import Registry, load_registry
@@ -141,6 +141,18 @@ def test_too_deep_analysis_fails_the_gate_with_bas003(tmp_path: Path) -> None:
     assert "nested too deeply" in result.findings[0].message
 
 
+@pytest.mark.parametrize("timeout", [0.002, 0.005, 0.02, 0.05])
+def test_a_timeout_inside_the_parser_is_bas003_not_a_crash(tmp_path: Path, timeout: float) -> None:
+    """The alarm may fire inside `ast.parse`'s C code, where it comes out as a SystemError
+    ("AST constructor recursion depth mismatch"): still a timeout, BAS003."""
+    config = parse_table({"file-timeout": timeout}, root=tmp_path)
+    source = "def f():\n" + "    x = [a.b(c, {'d': e}) for e in g if e]\n" * 12_000
+    result = FileAnalyzer(config).analyze_data(
+        SourceFile("m.py", tmp_path / "m.py", "python"), source.encode()
+    )
+    assert [f.rule for f in result.findings] == ["BAS003"], result.findings[:3]
+
+
 def test_an_unreadable_file_fails_the_gate_with_bas003(tmp_path: Path) -> None:
     config = parse_table({}, root=tmp_path)
     result = FileAnalyzer(config).analyze(SourceFile("gone.py", tmp_path / "gone.py", "python"))
@@ -187,10 +199,10 @@ def test_fix_honours_file_timeout(tmp_path: Path) -> None:
 
     source = "".join(f"try:\n    f{i}()\nexcept:\n    g()\n" for i in range(3000))
     (tmp_path / "m.py").write_text(source)
-    config = parse_table({"file-timeout": 0.05, "select": ["ERR001"]}, root=tmp_path)
+    config = parse_table({"file-timeout": 0.01, "select": ["ERR001"]}, root=tmp_path)
     run = fix_paths([tmp_path], config, unsafe=True)
-    assert run.changed == []
-    assert any("not fixed: fixing took longer than 0.05s" in n for n in run.notices)
+    assert run.changed == [], run.notices
+    assert any("not fixed: fixing took longer than 0.01s" in n for n in run.notices), run.notices
 
 
 @pytest.mark.parametrize("fmt", ["text", "html", "sarif", "json", "github"])
@@ -232,11 +244,11 @@ def test_discovery_runs_within_its_budget(tmp_path: Path) -> None:
 
     for index in range(3000):
         (tmp_path / f"m{index}.py").write_text("x = 1\n")
-    config = Config(root=tmp_path, file_timeout=0.0005)
+    config = Config(root=tmp_path, file_timeout=0.00001)
     result = run([tmp_path], config)
-    assert result.findings == [] and result.files == []
+    assert result.findings == [] and result.files == [], result.internal_errors
     assert result.internal_errors == [
-        "discovering the files took longer than 0.005s (ten times `file-timeout`; raise "
+        "discovering the files took longer than 0.0001s (ten times `file-timeout`; raise "
         "`file-timeout` in [tool.bastion] to allow more)"
     ]
     assert result.exit_code(config) == 2
@@ -244,8 +256,6 @@ def test_discovery_runs_within_its_budget(tmp_path: Path) -> None:
 
 def test_star_runs_in_gitignore_patterns_are_linear(tmp_path: Path) -> None:
     """`****************x` in a .gitignore hung discovery (pathspec: one `[^/]*` per star)."""
-    assert normalize_glob("****************x") == "*x"
-    assert normalize_glob("a/***/b") == "a/**/b" and normalize_glob("a/**/b") == "a/**/b"
     spec = gitignore_spec(["*" * 16 + "x"])
     assert timed(spec.match_file, "a" * 10_000) < 0.5
     (tmp_path / ".gitignore").write_text("*" * 16 + "x\n")
@@ -426,7 +436,6 @@ def test_dockerfile_exec_form_nested_too_deep_is_not_a_crash() -> None:
 @pytest.mark.parametrize(
     ("path", "text"),
     [
-        ("m.py", "x = 1  " + "# bastion: ignore[" * 5000 + "\n"),  # the suppression regex
         ("setup.cfg", "[s]\n" + "a" + " " * 50_000 + "\n"),  # INI option names
         ("settings.toml", "[" + " " * 50_000 + "\n"),  # TOML table headers
         ("settings.toml", "k" * 50_000 + " v = 1\n"),  # TOML key lines
@@ -443,6 +452,16 @@ def test_formerly_quadratic_patterns_finish_fast(path: str, text: str) -> None:
     assert not result.internal_errors
 
 
+def test_open_suppression_lists_on_one_line_are_linear() -> None:
+    """`# bastion: ignore[` repeated with no `]`: the id list scanned the rest of the line from
+    every directive."""
+    from bastion.suppression import parse_suppressions
+
+    line = "x = 1  " + "# bastion: ignore[" * 20_000
+    assert timed(parse_suppressions, [line]) < 1
+    assert len(parse_suppressions([line]).directives) == 20_000
+
+
 def test_an_env_file_that_looks_like_everything_is_fast(tmp_path: Path) -> None:
     lines = [
         "A=" + "a" * 5000 + "!",
@@ -457,7 +476,7 @@ def test_an_env_file_that_looks_like_everything_is_fast(tmp_path: Path) -> None:
     assert time.process_time() - start < 10
 
 
-def test_config_pattern_star_runs_are_normalised() -> None:
+def test_config_pattern_star_runs_are_linear() -> None:
     config = Config(root=Path("."), extend_exclude=("*" * 20 + "x",))
     spec = config.exclude_spec()
     assert timed(spec.match_file, "a" * 10_000) < 0.5

@@ -25,7 +25,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bastion.analysis import secrets
-from bastion.engine import _looks_newer
 from bastion.parsers import DocumentError, check_toml_keys, parse_document
 from bastion.suppression import parse_suppressions
 
@@ -44,6 +43,7 @@ DYNAMIC = {
     ("src/bastion/analysis/secrets.py", "pattern"),  # `_re(pattern)`: the wrapper itself
     ("src/bastion/discovery.py", "fnmatch"),
     ("src/bastion/analysis/deps.py", "re.escape"),
+    ("src/bastion/linear_glob.py", "linear_regex"),  # pathspec's regexes made linear
 }
 
 
@@ -61,6 +61,17 @@ def _anchored_names(tree: ast.Module) -> set[str]:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             methods.setdefault(node.value.id, set()).add(node.attr)
     return {name for name, used in methods.items() if used <= {"match", "fullmatch"}}
+
+
+def _module_pattern(rel: str, name: str | None) -> str | None:
+    """The pattern of module constant `name` of the file `rel`, if it is a compiled regex."""
+    if name is None:
+        return None
+    import importlib
+
+    module = rel.removeprefix("src/").removesuffix(".py").replace("/", ".")
+    value = getattr(importlib.import_module(module), name, None)
+    return value.pattern if isinstance(value, re.Pattern) else None
 
 
 def regex_literals() -> Iterator[tuple[str, int, str, int, bool]]:
@@ -93,9 +104,13 @@ def regex_literals() -> Iterator[tuple[str, int, str, int, bool]]:
             try:
                 pattern = ast.literal_eval(node.args[0])
             except ValueError:
-                text = ast.unparse(node.args[0])
-                assert any(rel == f and key in text for f, key in DYNAMIC), (rel, text)
-                continue
+                # built from other constants (`f"{_TOKEN}*"`): the compiled module constant
+                built = _module_pattern(rel, assigned.get(id(node)))
+                if built is None:
+                    text = ast.unparse(node.args[0])
+                    assert any(rel == f and key in text for f, key in DYNAMIC), (rel, text)
+                    continue
+                pattern = built
             name = func.attr if isinstance(func, ast.Attribute) else "compile"
             position = 1 if name == "compile" else 2 if name in {"search", "match"} else 3
             flag_node = next((k.value for k in node.keywords if k.arg == "flags"), None)
@@ -324,7 +339,6 @@ DETECTORS: dict[str, Callable[[str], object]] = {
     "looks_random": secrets.looks_random,
     "is_secret_name": secrets.is_secret_name,
     "suppressions": lambda text: parse_suppressions(text.splitlines()),
-    "newer-syntax hint": _looks_newer,
     "toml key depth": lambda text: _swallow(check_toml_keys, text),
     "toml settings": lambda text: _swallow(parse_document, "toml", text),
     "ini settings": lambda text: _swallow(parse_document, "ini", text),

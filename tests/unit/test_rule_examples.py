@@ -29,6 +29,16 @@ def test_bad_example_is_flagged(rule: type[Rule], example) -> None:  # type: ign
     for finding in found:
         assert finding.message and finding.fix_hint
         assert finding.line >= 1 and finding.column >= 1
+    # an example that pins its finding: the exact line and message (ruff's snapshot idea)
+    if example.line is not None:
+        lines = sorted({f.line for f in found})
+        assert example.line in lines, f"{rule.id}: expected line {example.line}, got {lines}"
+    if example.message is not None:
+        at = [f for f in found if example.line is None or f.line == example.line]
+        messages = [f.message for f in at]
+        assert example.message in messages, (
+            f"{rule.id}: expected {example.message!r}, got {messages}"
+        )
 
 
 @pytest.mark.parametrize(("rule", "example"), _cases("good"))

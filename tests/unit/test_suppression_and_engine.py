@@ -59,7 +59,7 @@ def test_newer_syntax_is_explained() -> None:
     import sys
 
     if sys.version_info < (3, 12):
-        assert "newer than Python" in result.findings[0].message
+        assert "needs Python 3.12" in result.findings[0].message
     else:
         assert result.findings == []
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bastion.safe_fs import read_tree_text
+
 # packaging is imported when an audit runs, not when the rules are loaded (start-up time)
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -64,9 +66,7 @@ class MalformedRecord(ValueError):
 
 
 def _load_record(path: Path) -> list[dict[str, Any]]:
-    if path.stat().st_size > MAX_RECORD_BYTES:
-        raise MalformedRecord(f"over {MAX_RECORD_BYTES:,} bytes")
-    text = path.read_text(encoding="utf-8")
+    text = read_tree_text(path, None, MAX_RECORD_BYTES)  # regular files only, capped
     if path.suffix.lower() == ".json":
         data = json.loads(text)
     else:
@@ -321,7 +321,7 @@ def pins_from_requirements(path: Path, root: Path, seen: set[Path] | None = None
         return
     seen.add(resolved)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_tree_text(path, root, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return
     doc = parse_requirements(text)
@@ -379,7 +379,7 @@ def collect_pins(files: Iterable[tuple[str, str, Path]], root: Path) -> tuple[li
             if kind == "requirements":
                 found = list(pins_from_requirements(abspath, root, seen))
             elif kind == "pyproject":
-                doc = parse_pyproject(abspath.read_text(encoding="utf-8-sig"))
+                doc = parse_pyproject(read_tree_text(abspath, root, encoding="utf-8-sig"))
                 found = []
                 for dep in doc.dependencies:
                     version = dep.pinned_version
@@ -387,7 +387,7 @@ def collect_pins(files: Iterable[tuple[str, str, Path]], root: Path) -> tuple[li
                         continue
                     found.append(Pin(dep.name, version, rel, dep.line, dep.raw))
             elif kind == "lockfile":
-                lock = parse_lockfile(abspath.read_text(encoding="utf-8-sig"))
+                lock = parse_lockfile(read_tree_text(abspath, root, encoding="utf-8-sig"))
                 found = [Pin(n, v, rel, line, f"{n}=={v}") for n, v, line in lock.packages]
             else:
                 continue

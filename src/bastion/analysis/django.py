@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from bastion.astcompat import TRY_NODES
 from bastion.context import FileContext
 
 # Words in a settings file name that say "not for production".
@@ -39,6 +40,13 @@ DEV_WORDS = frozenset(
         "tests",
         "testing",
         "debug",
+        # settings for the test suite or CI (bench/ecosystem: DefectDojo's `unittests.py`,
+        # NetBox's `smoketest_configuration.py`)
+        "unittest",
+        "unittests",
+        "smoketest",
+        "ci",
+        "e2e",
     }
 )
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
@@ -120,7 +128,7 @@ def _conditional_assignments(tree: ast.Module) -> list[tuple[str, ast.expr]]:
     for stmt in tree.body:
         if isinstance(stmt, ast.If):
             blocks += [stmt.body, stmt.orelse]
-        elif isinstance(stmt, ast.Try):
+        elif isinstance(stmt, TRY_NODES):
             blocks += [stmt.body, stmt.orelse, stmt.finalbody, *(h.body for h in stmt.handlers)]
     while blocks:
         for stmt in blocks.pop():
@@ -130,7 +138,7 @@ def _conditional_assignments(tree: ast.Module) -> list[tuple[str, ast.expr]]:
                         out.append((target.id, stmt.value))
             elif isinstance(stmt, ast.If):
                 blocks += [stmt.body, stmt.orelse]
-            elif isinstance(stmt, ast.Try):
+            elif isinstance(stmt, TRY_NODES):
                 blocks += [stmt.body, stmt.orelse, stmt.finalbody, *(h.body for h in stmt.handlers)]
     return out
 

@@ -33,6 +33,7 @@ from typing import Any
 from bastion.analysis.django import is_dev_settings_path
 from bastion.analysis.nodes import string_value
 from bastion.analysis.web import module_name_of
+from bastion.astcompat import TRY_NODES
 
 SECURITY_HEADER_FACTS = "security_headers"
 DJANGO_DEPLOY_FACTS = "django_deploy"
@@ -303,9 +304,12 @@ def _conditional_events(block: list[ast.stmt], out: list[list[Any]]) -> None:
             out.append(["cond", "MIDDLEWARE", stmt.lineno])
         elif (what := _opaque_call(stmt)) is not None:
             out.append(["opaque", what, stmt.lineno])
-        elif isinstance(stmt, ast.If | ast.Try | ast.With | ast.For):
+        elif isinstance(stmt, _BLOCK_STATEMENTS):
             for sub_block in _blocks(stmt):
                 _conditional_events(sub_block, out)
+
+
+_BLOCK_STATEMENTS = (ast.If, ast.With, ast.For, *TRY_NODES)  # `except*` too
 
 
 def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
@@ -313,7 +317,7 @@ def _blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
         return [stmt.body, stmt.orelse]
     if isinstance(stmt, ast.With):
         return [stmt.body]
-    if isinstance(stmt, ast.Try):
+    if isinstance(stmt, TRY_NODES):
         return [stmt.body, stmt.orelse, stmt.finalbody, *(h.body for h in stmt.handlers)]
     return []
 
@@ -346,7 +350,7 @@ def settings_events(tree: ast.Module) -> list[list[Any]]:
             out.append(["import", ref, stmt.lineno])
         elif (what := _opaque_call(stmt)) is not None:
             out.append(["opaque", what, stmt.lineno])
-        elif isinstance(stmt, ast.If | ast.Try | ast.With | ast.For):
+        elif isinstance(stmt, _BLOCK_STATEMENTS):
             for block in _blocks(stmt):
                 _conditional_events(block, out)
         else:

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bastion.analysis.nodes import walk_local
+from bastion.astcompat import interpolated, is_template
 from bastion.context import FileContext
 
 # Calls whose result is an identifier quoted for SQL, an escaped string, or a number.
@@ -500,6 +501,9 @@ def interpolations(
                     out.append((text, value.value))
                 text += _HOLE
         return out if any(isinstance(v, ast.FormattedValue) for v in node.values) else None
+    if is_template(node):
+        placed = [interpolations(value, literal_of) for value in interpolated(node)]
+        return [pair for pairs in placed if pairs for pair in pairs] or None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         return _percent_interpolations(node, literal_of)
     if (
@@ -648,6 +652,11 @@ def building_parts(node: ast.expr) -> list[ast.expr] | None:
     if isinstance(node, ast.JoinedStr):
         parts = _placeholders(node)
         return parts if parts else None
+    if is_template(node):
+        # a t-string is no building: libraries bind its values as parameters (PEP 750); a
+        # string built into one of its values (`t"... {f'... {x}'}"`) still is
+        nested = [building_parts(value) for value in interpolated(node)]
+        return [part for parts in nested if parts for part in parts] or None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
         left = node.left
         if isinstance(left, ast.Constant) and not isinstance(left.value, str):
@@ -698,6 +707,8 @@ def building_label(building: ast.expr) -> str:
     """How a string was built, for messages: "an f-string", "`%` formatting"..."""
     if isinstance(building, ast.JoinedStr):
         return "an f-string"
+    if is_template(building):
+        return "a string formatted into a t-string"
     if isinstance(building, ast.BinOp):
         return "`%` formatting" if isinstance(building.op, ast.Mod) else "`+` concatenation"
     if (

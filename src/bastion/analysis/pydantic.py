@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bastion.imports import ImportMap
+from bastion.safe_fs import read_tree_text
 
 # packaging is imported where a dependency file is read: a check of a few Python files that
 # never ask for the declared version does not pay for it (start-up time).
@@ -186,7 +187,8 @@ def _toml(path: Path) -> dict[str, Any]:
     try:
         from bastion.parsers import DocumentError, load_toml
 
-        return load_toml(path.read_text(encoding="utf-8"))
+        # a root-level file: a link out of the root, a FIFO or /dev/zero is refused
+        return load_toml(read_tree_text(path, path.parent))
     except (OSError, ValueError, DocumentError, MemoryError):
         # TOMLDecodeError and UnicodeDecodeError are ValueErrors; a 1500-deep array used to
         # escape here and skip every Pydantic-importing module. The file itself gets its
@@ -252,7 +254,7 @@ def _declared_specifiers(root: Path) -> Iterator[SpecifierSet]:
                     yield spec
     for path in _requirement_files(root):
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = read_tree_text(path, root, errors="replace")
         except OSError:
             continue
         yield from _requirement_specs(text.splitlines())

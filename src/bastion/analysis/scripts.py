@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
+from bastion.analysis.file_roles import is_migration, is_script_named_test
 from bastion.context import FileContext
 from bastion.imports import ImportMap
 
@@ -107,13 +108,35 @@ def is_test_support(path: str) -> bool:
     return "testing" in parts[:-1] or parts[-1] in ("pytest_plugin.py", "pytest.py", "testing.py")
 
 
+def is_standalone_script(path: str, text: str) -> bool:
+    """A file run as a program rather than imported: it starts with a shebang, its name has a
+    hyphen (`load-fixtures.py` cannot be imported), it is a `*_test.py` under `scripts/` or
+    `dev/`, or it lives in a developer-tooling folder (`dev/`, a hidden folder such as
+    `.semgrep/` or `.github/`); database migrations run from the command line too. (A
+    `__main__` block makes only itself and the functions it calls script code:
+    `in_script_code`.)"""
+    parts = path.split("/")
+    name = parts[-1]
+    # tooling folders: `.semgrep/` rule tests, `.github/` scripts, `dev/` developer scripts
+    tooling = any((p.startswith(".") and p not in (".", "..")) or p == "dev" for p in parts[:-1])
+    return (
+        tooling
+        or text.startswith("#!")
+        or ("-" in name and name.endswith(".py"))
+        or is_script_named_test(path)
+        or is_migration(path)
+    )
+
+
 def is_script_file(ctx: FileContext) -> bool:
-    """Tests and test helpers, files under `script-paths`, notebook exports, CLI modules and
-    interactive console programs (that call `input()`)."""
+    """Tests and test helpers, files under `script-paths`, notebook exports, CLI modules,
+    standalone scripts (shebang, hyphenated name) and interactive console
+    programs (that call `input()`)."""
     return (
         ctx.is_test_file
         or is_test_support(ctx.path)
         or ctx.is_script_file
+        or is_standalone_script(ctx.path, ctx.source.text)
         or is_notebook_export(ctx.source.text)
         or is_cli_module(ctx.imports)
         or ("input(" in ctx.source.text and is_interactive_module(ctx.tree, ctx.imports))

@@ -91,27 +91,18 @@ def parse_gitignore(text: str) -> GitignoreDocument:
 # -- git ------------------------------------------------------------------------------------------
 
 _GIT_TIMEOUT = 10.0
-# The scanned repository's own git config could name programs git runs (core.fsmonitor):
-# switch those off so that asking git about a file never executes anything from the repo.
-_GIT_SAFE = ("-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
 _git_roots: dict[str, bool] = {}
 
 
 def _git(root: Path, *args: str) -> int | None:
-    """The exit code of `git -C root args...`, None when git is missing, slow or broken."""
-    import subprocess
+    """The exit code of `git args...` in `root`, None when git is missing, slow or broken.
+    Through `bastion.safe_git`: the scanned repository's config can make git run nothing."""
+    from bastion.safe_git import GitUnavailable, run_git
 
     try:
-        completed = subprocess.run(
-            ["git", *_GIT_SAFE, "-C", str(root), *args],
-            capture_output=True,
-            timeout=_GIT_TIMEOUT,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.SubprocessError):
+        return run_git(args, root, timeout=_GIT_TIMEOUT, limit=1 << 20).returncode
+    except GitUnavailable:
         return None
-    return completed.returncode
 
 
 def git_status(root: Path, path: str) -> str | None:
@@ -137,6 +128,7 @@ def gitignored(root: Path, path: str) -> bool:
     """Without git: does a `.gitignore` between `root` and the file ignore it (pathspec, git's
     own semantics, later and deeper files overriding earlier ones)?"""
     from bastion.discovery import gitignore_spec
+    from bastion.safe_fs import read_tree_text
 
     parts = PurePosixPath(path).parts
     result = False
@@ -146,7 +138,7 @@ def gitignored(root: Path, path: str) -> bool:
         try:
             if not gitignore.is_file() or gitignore.is_symlink():
                 continue
-            lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+            lines = read_tree_text(gitignore, root, errors="replace").splitlines()
         except OSError:
             continue
         spec = gitignore_spec(lines)

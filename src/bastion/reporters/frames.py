@@ -2,8 +2,10 @@
 
 A frame shows its neighbours too, which may hold a secret that no enabled rule reported (a
 `.env` line next to a SEC016 finding, with SEC001 switched off). So a frame masks, on every
-line it shows: the secrets any finding of that file asked to redact, any value that matches a
-known credential format, and - in `.env` files, which exist to hold secrets - every value.
+line it shows: the secrets any finding of that file asked to redact, every secret-looking value
+(`bastion.redact.redact`, over the whole file so that every line of a PEM key is masked), and -
+in `.env` files, which exist to hold secrets - every value. Reporters make control characters
+visible when they print the lines.
 
 A run merged from shards (`bastion merge`) no longer knows the secrets the shards redacted: the
 files where a shard redacted one are in `RunResult.hidden_frames`, and no code of them is shown.
@@ -17,18 +19,18 @@ from pathlib import Path
 
 from bastion.discovery import file_kind
 from bastion.engine import RunResult
-from bastion.findings import Finding, mask_secret, redact_text
+from bastion.findings import Finding
+from bastion.redact import mask_secret, redact, redact_text
+from bastion.safe_fs import read_tree_file
 
 
-def _mask_line(line: str, known: Iterable[str], dotenv: bool) -> str:
-    from bastion.analysis.secrets import known_format
+def _mask_lines(lines: list[str], known: Iterable[str]) -> list[str]:
+    """The file's lines with the findings' secrets, then every secret-looking value, masked."""
+    text = "\n".join(redact_text(line, known) for line in lines)
+    return redact(text).split("\n")
 
-    line = redact_text(line, known)
-    for _ in range(8):  # a line may hold several tokens; each pass masks one
-        match = known_format(line)
-        if match is None or not match.secret or match.secret not in line:
-            break
-        line = line.replace(match.secret, mask_secret(match.secret))
+
+def _mask_dotenv(line: str, dotenv: bool) -> str:
     if dotenv and "=" in line and not line.lstrip().startswith("#"):
         key, _, value = line.partition("=")
         if value.strip():
@@ -41,6 +43,7 @@ class FrameSource:
     root: Path
     result: RunResult
     _lines: dict[str, list[str]] = field(default_factory=dict)
+    _masked: dict[str, list[str]] = field(default_factory=dict)
     _secrets: dict[str, set[str]] | None = None
 
     def secrets_of(self, path: str) -> set[str]:
@@ -55,7 +58,8 @@ class FrameSource:
         lines = self._lines.get(path)
         if lines is None:
             try:
-                lines = (self.root / path).read_bytes().decode("utf-8", "replace").splitlines()
+                data = read_tree_file(self.root / path, self.root)  # never a path out of it
+                lines = data.decode("utf-8", "replace").splitlines()
             except OSError:
                 lines = []
             self._lines[path] = lines
@@ -66,9 +70,14 @@ class FrameSource:
         for a file whose code must not be shown."""
         if finding.path in self.result.hidden_frames:
             return []
-        lines = self.lines_of(finding.path)
+        lines = self._masked.get(finding.path)
+        if lines is None:
+            lines = _mask_lines(self.lines_of(finding.path), self.secrets_of(finding.path))
+            self._masked[finding.path] = lines
         first = max(1, finding.line - context)
         last = min(len(lines), max(finding.end_line, finding.line) + context)
-        known = (*finding.redact, *self.secrets_of(finding.path))
         dotenv = file_kind(finding.path) == "dotenv"
-        return [(n, _mask_line(lines[n - 1], known, dotenv)) for n in range(first, last + 1)]
+        return [
+            (n, _mask_dotenv(redact_text(lines[n - 1], finding.redact), dotenv))
+            for n in range(first, last + 1)
+        ]

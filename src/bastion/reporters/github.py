@@ -3,8 +3,11 @@
     ::error file=app/api.py,line=12,endLine=12,col=5,endColumn=11,title=ERR001 bare-except::msg
 
 Values are escaped as the Actions runner expects: in the message `%`, CR and LF; in properties
-also `:` and `,`. Paths are relative to the repository root (the git work tree around the
-project), as the checkout has them.
+also `:` and `,`. Before that, every control character that comes from the scanned tree (a
+file name, a message quoting code) is spelled out (`visible`; newlines in a message only go
+through the runner's %0A): a newline in a file name cannot start a forged `::error` line, an
+ESC cannot recolour the log. Paths are relative to the
+repository root (the git work tree around the project), as the checkout has them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TextIO
 from bastion.config import Config
 from bastion.engine import RunResult
 from bastion.findings import Finding, Severity
+from bastion.redact import visible
 from bastion.reporters.json import redacted
 from bastion.reporters.paths import repo_path
 from bastion.reporters.text import summary_line
@@ -34,7 +38,7 @@ def annotation(finding: Finding, root: Path | None = None) -> str:
     shown = redacted(finding)
     path = repo_path(root, shown.path) if root is not None else None
     props = {
-        "file": path or shown.path,
+        "file": visible(path or shown.path),
         "line": str(shown.line),
         "endLine": str(max(shown.line, shown.end_line)),
         "col": str(shown.column),
@@ -44,9 +48,10 @@ def annotation(finding: Finding, root: Path | None = None) -> str:
     if shown.end_line != shown.line:
         del props["endColumn"]  # GitHub reads columns only for single-line annotations
     properties = ",".join(f"{key}={escape_property(value)}" for key, value in props.items())
-    message = shown.message
+    # a newline in a message is escaped as the runner expects (%0A), not spelled out
+    message = visible(shown.message, keep_newlines=True)
     if shown.fix_hint:
-        message += f"\nhint: {shown.fix_hint}"
+        message += f"\nhint: {visible(shown.fix_hint, keep_newlines=True)}"
     return f"::{_COMMAND[shown.severity]} {properties}::{escape_data(message)}"
 
 

@@ -3,7 +3,8 @@
 Built with Jinja2 with autoescaping on: every project-derived string (paths, messages, code
 lines) is escaped by the template engine, never concatenated into markup. Rule docs are the same
 Markdown as `bastion rule ID`, rendered with raw HTML disabled. Secrets are redacted before
-anything reaches the template.
+anything reaches the template, and control and bidi characters from the tree are spelled out
+(`visible`): a right-to-left override in a file name cannot reorder what the reader sees.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any, TextIO
 from bastion import __version__
 from bastion.config import Config
 from bastion.engine import RunResult
-from bastion.findings import Area, Finding, Severity, redact_text
+from bastion.findings import Area, Finding, Severity
+from bastion.redact import redact, visible
 from bastion.reporters.frames import FrameSource
 
 AREA_TITLES = {
@@ -27,6 +29,7 @@ AREA_TITLES = {
     Area.PRODUCTION: "Production readiness",
     Area.DEPENDENCIES: "Dependencies",
     Area.TESTING: "Testing",
+    Area.PLUGIN: "Team and plugin rules",
     Area.WORKFLOW: "Workflow",
     Area.META: "bastion diagnostics",
 }
@@ -35,7 +38,7 @@ _FRAME = 2  # lines of context either side of a finding
 
 def _frame(finding: Finding, frames: FrameSource) -> list[dict[str, Any]]:
     return [
-        {"number": n, "text": text, "flagged": finding.line <= n <= finding.end_line}
+        {"number": n, "text": visible(text), "flagged": finding.line <= n <= finding.end_line}
         for n, text in frames.frame(finding, _FRAME)
     ]
 
@@ -60,11 +63,11 @@ def build_context(result: RunResult, config: Config) -> dict[str, Any]:
                 "name": f.name,
                 "severity": f.severity.label,
                 "area": f.category,
-                "path": f.path,
+                "path": visible(f.path),
                 "line": f.line,
                 "column": f.column,
-                "message": redact_text(f.message, f.redact),
-                "hint": redact_text(f.fix_hint, f.redact),
+                "message": visible(f.message),
+                "hint": visible(f.fix_hint),
                 "fixable": f.fixable,
                 "frame": _frame(f, frames),
             }
@@ -99,7 +102,7 @@ def build_context(result: RunResult, config: Config) -> dict[str, Any]:
     for f in result.findings:
         totals[f.severity.label] += 1
     return {
-        "project": config.root.name or str(config.root),
+        "project": visible(config.root.name or str(config.root)),
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,
         "files": len(result.files),
@@ -111,9 +114,9 @@ def build_context(result: RunResult, config: Config) -> dict[str, Any]:
         "biggest": biggest,
         "rows": rows,
         "rules": fired,
-        "paths": sorted({f.path for f in result.findings}),
+        "paths": sorted({visible(f.path) for f in result.findings}),
         "docs": docs,
-        "notices": result.notices,
+        "notices": [visible(redact(n)) for n in result.notices],
     }
 
 

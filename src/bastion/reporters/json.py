@@ -1,25 +1,25 @@
-"""`--format json`: the public contract of DESIGN.md, secrets redacted."""
+"""`--format json`: the public contract of DESIGN.md, secrets redacted.
+
+Findings mask their own texts (`Finding`); notices and errors (which may quote a file) are
+masked here. Paths and messages keep their exact characters - JSON escapes the C0 controls,
+`json_text` the C1 controls and bidi characters that `ensure_ascii=False` would leave raw."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any, TextIO
 
 from bastion import __version__
 from bastion.config import Config
 from bastion.engine import RunResult, count_by_severity
-from bastion.findings import Finding, redact_text
+from bastion.findings import Finding
+from bastion.redact import json_text, redact
 
 
 def redacted(finding: Finding) -> Finding:
-    if not finding.redact:
-        return finding
-    return replace(
-        finding,
-        message=redact_text(finding.message, finding.redact),
-        fix_hint=redact_text(finding.fix_hint, finding.redact),
-    )
+    """The finding as reporters show it. `Finding` masks its texts when it is built (the
+    secrets its rule named and every secret-looking value), so this is the finding itself."""
+    return finding
 
 
 def build_document(result: RunResult, config: Config) -> dict[str, Any]:
@@ -39,11 +39,11 @@ def build_document(result: RunResult, config: Config) -> dict[str, Any]:
             "suppressed": len(result.suppressed),
             "exit_code": result.exit_code(config),
         },
-        "notices": list(result.notices),
-        "errors": list(result.internal_errors),
+        "notices": [redact(n) for n in result.notices],
+        "errors": [redact(e) for e in result.internal_errors],
     }
 
 
 def report_json(result: RunResult, config: Config, out: TextIO, *, color: bool) -> None:
-    json.dump(build_document(result, config), out, indent=2, ensure_ascii=False)
+    out.write(json_text(json.dumps(build_document(result, config), indent=2, ensure_ascii=False)))
     out.write("\n")

@@ -7,7 +7,10 @@ move when unrelated lines are added above it. Findings silenced in source are ke
 with an `inSource` suppression (code scanning shows them as dismissed, with the reason).
 
 One run per file. GitHub accepts at most 25,000 results per run: beyond that the most severe
-are kept and a warning says how many were left out. Secrets are redacted as everywhere else.
+are kept and a warning says how many were left out. Secrets are redacted as everywhere else:
+findings mask their texts (message, hint, suppression justification), notices are masked here,
+and a fix whose inserted text would carry a secret-looking value is left out (a masked fix
+would corrupt the file it is applied to).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from bastion.config import Config
 from bastion.docs import render_markdown
 from bastion.engine import RunResult
 from bastion.findings import Area, Finding, Severity
+from bastion.redact import json_text, redact, visible
 from bastion.reporters.json import redacted
 from bastion.reporters.paths import repo_path, source_root
 from bastion.rule import RuleMeta
@@ -110,7 +114,7 @@ def rule_descriptor(rule: type[RuleMeta], config: Config) -> dict[str, Any]:
         "shortDescription": {"text": truncate(reflow(rule.summary))},
         "fullDescription": {"text": truncate(reflow(rule.description()))},
         "help": {"text": help_text(rule), "markdown": render_markdown(rule)},
-        "helpUri": f"{HELP_URI_BASE}{rule.id}.md",
+        "helpUri": rule.help_uri or f"{HELP_URI_BASE}{rule.id}.md",
         "defaultConfiguration": {"level": _LEVEL[severity]},
         "properties": properties,
     }
@@ -132,7 +136,7 @@ def alert_text(finding: Finding) -> str:
     text = _sentence(shown.message)
     if shown.fix_hint:
         text += " " + _sentence(shown.fix_hint)
-    return text
+    return visible(text)  # code scanning shows it to people: no bidi or control characters
 
 
 def _uri(path: str) -> str:
@@ -207,11 +211,17 @@ def result_object(
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
     }
     if finding.suppressed_by is not None:
-        result["suppressions"] = [{"kind": "inSource", "justification": finding.suppressed_by}]
+        justification = visible(finding.suppressed_by)  # masked by `Finding`, shown to people
+        result["suppressions"] = [{"kind": "inSource", "justification": justification}]
     edit = fixes.get(finding.fingerprint) if fixes and finding.fingerprint else None
-    if edit is not None and edit.replacements and not finding.redact:
+    if edit is not None and edit.replacements and not finding.redact and _no_secret(edit):
         result["fixes"] = [fix_object(edit, finding, root)]
     return result
+
+
+def _no_secret(edit: FindingEdit) -> bool:
+    """Whether no text this fix inserts looks like a secret (then the fix is left out)."""
+    return all(redact(r.inserted) == r.inserted for r in edit.replacements)
 
 
 def _root_uri(root: Path) -> str:
@@ -257,8 +267,9 @@ def build_sarif(
         )
         findings = findings[:max_results]
     notifications = [
-        {"level": "warning", "message": {"text": text}} for text in (*result.notices, *warnings)
-    ] + [{"level": "error", "message": {"text": text}} for text in result.internal_errors]
+        {"level": "warning", "message": {"text": redact(text)}}
+        for text in (*result.notices, *warnings)
+    ] + [{"level": "error", "message": {"text": redact(text)}} for text in result.internal_errors]
     invocation: dict[str, Any] = {"executionSuccessful": not result.internal_errors}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
@@ -296,7 +307,7 @@ def report_sarif(
     log, warnings = build_sarif(
         result, config, category=category, max_results=max_results, fixes=fixes
     )
-    json.dump(log, out, indent=2, ensure_ascii=False)
+    out.write(json_text(json.dumps(log, indent=2, ensure_ascii=False)))
     out.write("\n")
     for warning in warnings:
-        sys.stderr.write(f"bastion: warning: {warning}\n")
+        sys.stderr.write(f"bastion: warning: {visible(warning)}\n")

@@ -7,7 +7,8 @@ from typing import Any, TextIO
 
 from bastion.config import Config
 from bastion.engine import RunResult, count_by_severity
-from bastion.findings import Severity, redact_text
+from bastion.findings import Severity
+from bastion.redact import visible
 from bastion.reporters.frames import FrameSource
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -65,7 +66,14 @@ def summary_line(result: RunResult) -> str:
     text = f"Found {total} finding{plural} ({parts}) in {files}." + _fix_text(result)
     if result.suppressed:
         text += f" {len(result.suppressed)} suppressed in source."
+    # parse errors and files skipped over a budget: a gate must not pass on unread code
+    unread = {f.path for f in result.findings if f.rule in NOT_ANALYSED}
+    if unread:
+        text += f" {len(unread)} file{'s' if len(unread) != 1 else ''} not analysed."
     return text
+
+
+NOT_ANALYSED = frozenset({"BAS001", "BAS003"})
 
 
 def area_counts(result: RunResult) -> list[tuple[str, dict[str, int]]]:
@@ -104,33 +112,49 @@ def report_statistics(result: RunResult, config: Config, out: TextIO, *, color: 
 
 
 def report_text(result: RunResult, config: Config, out: TextIO, *, color: bool) -> None:
+    # Paths, messages and code come from the scanned tree: secrets are masked (`Finding` masks
+    # its texts, frames their lines) and control characters shown, never sent to the terminal.
     if not color:
         for f in result.findings:
-            message = redact_text(f.message, f.redact)
-            out.write(f"{f.path}:{f.line}:{f.column} {f.rule} {message}\n")
-            out.write(f"  hint: {redact_text(f.fix_hint, f.redact)}\n")
+            out.write(f"{shown_path(f.path)}:{f.line}:{f.column} {f.rule} {visible(f.message)}\n")
+            out.write(f"  hint: {visible(f.fix_hint)}\n")
         _plain_summary(result, out)
         return
 
     from rich.console import Console
-    from rich.markup import escape
 
-    console = Console(file=out, force_terminal=True, highlight=False, soft_wrap=True)
+    # no emoji codes either: `:bomb:` in a file name stays text
+    console = Console(file=out, force_terminal=True, highlight=False, soft_wrap=True, emoji=False)
     frames = FrameSource(config.root, result)
     for f in result.findings:
-        message = escape(redact_text(f.message, f.redact))
         style = _STYLE[f.severity]
         console.print(
-            f"[bold]{escape(f.path)}:{f.line}:{f.column}[/bold] [{style}]{f.rule}[/{style}] "
-            f"{message} [dim]({f.name})[/dim]"
+            f"[bold]{_markup(shown_path(f.path))}:{f.line}:{f.column}[/bold] "
+            f"[{style}]{f.rule}[/{style}] "
+            f"{_markup(f.message)} [dim]({f.name})[/dim]"
         )
         for number, text in frames.frame(f, 1)[:3]:
             marker = ">" if number == f.line else " "
-            console.print(f"  [dim]{marker}{number:>5} |[/dim] {escape(text)}")
+            console.print(f"  [dim]{marker}{number:>5} |[/dim] {_markup(text)}")
         if f.path in result.hidden_frames:
             console.print("  [dim](code not shown: a shard redacted a secret in this file)[/dim]")
-        console.print(f"  [green]hint:[/green] {escape(redact_text(f.fix_hint, f.redact))}\n")
+        console.print(f"  [green]hint:[/green] {_markup(f.fix_hint)}\n")
     _rich_summary(result, console)
+
+
+def shown_path(path: str) -> str:
+    """A path that starts a line: controls spelled out, and never `::` first - a CI log (GitHub
+    Actions) runs a line that starts with `::` as a workflow command (`::error::`,
+    `::stop-commands::`), so `::x.py` is shown as `./::x.py`."""
+    text = visible(path)
+    return f"./{text}" if text.startswith(":") else text
+
+
+def _markup(text: str) -> str:
+    """Text from the scanned tree inside rich markup: controls visible, `[tags]` inert."""
+    from rich.markup import escape
+
+    return escape(visible(text))
 
 
 def _rich_summary(result: RunResult, console: Any) -> None:

@@ -1,0 +1,1 @@
+"""ACME Corp's house rules for bastion (an example plugin)."""
