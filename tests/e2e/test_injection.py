@@ -95,7 +95,9 @@ def test_github_annotations_are_one_line_each(tree: Path) -> None:
     _no_raw(result.stdout)
     commands = [line for line in result.stdout.splitlines() if line.startswith("::")]
     assert len(commands) == len(HOSTILE_NAMES) + 1  # + LOG002
-    assert all(line.startswith(("::error file=", "::warning file=")) for line in commands)
+    assert all(
+        line.startswith(("::error file=", "::warning file=", "::notice file=")) for line in commands
+    )
     assert not any(line.startswith("::error file=ok.py") for line in commands)  # no forgery
     # GitHub's own escaping on top: the spelled-out LF is data, `:` and `,` are %-escaped
     assert any("forged\\x0a%3A%3Aerror file=ok.py%2Cline=1%3A%3A" in line for line in commands)
