@@ -16,20 +16,14 @@ import re
 import stat
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pathspec
 
 from bastion.config import Config
-
-
-@dataclass(frozen=True, order=True)
-class SourceFile:
-    path: str  # relative to the root, posix: what users see
-    abspath: Path = field(compare=False)
-    kind: str = field(compare=False)
+from bastion.source import SourceFile as SourceFile  # moved there; re-exported
 
 
 @dataclass
