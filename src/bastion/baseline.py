@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bastion.engine import RunResult
 from bastion.findings import Finding
+from bastion.results import RunResult
 
 SCHEMA_KEY = "bastion-baseline"
 SCHEMA_VERSION = 1

@@ -15,7 +15,6 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,13 @@ from bastion.cache import Cache, CachedResult, Signature, config_salt, signature
 from bastion.config import Config
 from bastion.context import FileContext, FileFacts, ProjectContext
 from bastion.discovery import Discovery, SourceFile, discover
-from bastion.findings import Finding, Severity, assign_fingerprints
+from bastion.findings import Finding, assign_fingerprints
 from bastion.imports import ImportMap
 from bastion.parsers import DocumentError, parse_document
 from bastion.registry import Registry, load_registry
+from bastion.results import FileResult as FileResult  # moved there; re-exported
+from bastion.results import RunResult as RunResult
+from bastion.results import count_by_severity as count_by_severity
 from bastion.rule import FactCollector, ProjectRule, Rule, RuleMeta, declared_visitors
 from bastion.source import DecodeError, SourceText, decode_python, decode_text
 from bastion.suppression import Suppressions, parse_suppressions, python_comments
@@ -44,42 +46,6 @@ class _Leave:
 
 
 _LEAVE = _Leave()
-
-
-@dataclass
-class FileResult:
-    findings: list[Finding] = field(default_factory=list)
-    facts: FileFacts | None = None
-    notices: list[str] = field(default_factory=list)
-    internal_errors: list[str] = field(default_factory=list)
-    suppressed: list[Finding] = field(default_factory=list)
-    cacheable: bool = True
-
-
-@dataclass
-class RunResult:
-    findings: list[Finding]
-    suppressed: list[Finding]
-    files: list[SourceFile]
-    notices: list[str]
-    internal_errors: list[str]
-    rules: list[type[RuleMeta]]
-    analyzed: int = 0  # files analysed in this run (the others came from the cache)
-    # The map step's per-file facts, in file order (a shard writes them for `bastion merge`).
-    facts: list[FileFacts] = field(default_factory=list)
-    # Paths whose code reporters must not show (a merged run no longer knows the secrets that
-    # the shards redacted there, so a code frame could not mask them).
-    hidden_frames: frozenset[str] = frozenset()
-    # In a shard: a digest of every file discovered (all shards of one run must agree).
-    tree_digest: str = ""
-
-    def exit_code(self, config: Config) -> int:
-        if self.internal_errors:
-            return 2
-        threshold = config.fail_threshold()
-        if threshold is None:
-            return 0
-        return 1 if any(f.severity >= threshold for f in self.findings) else 0
 
 
 def _meta(registry: Registry, rule_id: str) -> type[RuleMeta]:
@@ -766,10 +732,3 @@ def _suppress_project_findings(
         else:
             silenced.append(_with_reason(finding, directive.reason))
     return visible, silenced
-
-
-def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
-    counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
-    for f in findings:
-        counts[f.severity.label] += 1
-    return counts

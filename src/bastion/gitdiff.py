@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bastion.engine import RunResult
 from bastion.findings import Finding
+from bastion.results import RunResult
 from bastion.rule import ProjectRule
 
 GIT_TIMEOUT = 60.0

@@ -33,7 +33,7 @@ from bastion import __version__
 from bastion.config import Config
 from bastion.context import FileFacts
 from bastion.discovery import SourceFile
-from bastion.engine import FileAnalyzer, RunResult, reduce_step
+from bastion.engine import FileAnalyzer, reduce_step
 from bastion.findings import (
     Finding,
     Severity,
@@ -42,6 +42,7 @@ from bastion.findings import (
     fingerprint_text,
     redact_text,
 )
+from bastion.results import RunResult
 
 FORMAT = 1
 

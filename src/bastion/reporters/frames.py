@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bastion.discovery import file_kind
-from bastion.engine import RunResult
 from bastion.findings import Finding, mask_secret, redact_text
+from bastion.results import RunResult
 
 
 def _mask_line(line: str, known: Iterable[str], dotenv: bool) -> str:

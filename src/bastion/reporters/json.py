@@ -8,8 +8,8 @@ from typing import Any, TextIO
 
 from bastion import __version__
 from bastion.config import Config
-from bastion.engine import RunResult, count_by_severity
 from bastion.findings import Finding, redact_text
+from bastion.results import RunResult, count_by_severity
 
 
 def redacted(finding: Finding) -> Finding:
