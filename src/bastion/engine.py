@@ -31,6 +31,7 @@ from bastion.results import FileResult as FileResult  # moved there; re-exported
 from bastion.results import RunResult as RunResult
 from bastion.results import count_by_severity as count_by_severity
 from bastion.rule import FactCollector, ProjectRule, Rule, RuleMeta, declared_visitors
+from bastion.slicing import in_shard, tree_digest_of
 from bastion.source import DecodeError, SourceText, decode_python, decode_text
 from bastion.suppression import Suppressions, parse_suppressions, python_comments
 
@@ -592,8 +593,6 @@ def run(
     files = [f for f in discovery.files if analyzer.wants(f.kind)]
     tree_digest = ""
     if shard is not None:
-        from bastion.shard import in_shard, tree_digest_of
-
         tree_digest = tree_digest_of(files)
         files = [f for f in files if in_shard(f.path, *shard)]
     findings: list[Finding] = []

@@ -43,6 +43,8 @@ from bastion.findings import (
     redact_text,
 )
 from bastion.results import RunResult
+from bastion.slicing import in_shard as in_shard  # moved there; re-exported
+from bastion.slicing import tree_digest_of as tree_digest_of
 
 FORMAT = 1
 
@@ -64,23 +66,6 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not slash or n < 1 or not 1 <= k <= n:
         raise ShardError(f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. --shard 1/4")
     return k, n
-
-
-def in_shard(path: str, index: int, count: int) -> bool:
-    """Whether the file at `path` (relative, posix) belongs to shard `index` of `count`. A hash
-    of the path, not a position in a list: adding or removing a file elsewhere moves no other
-    file to another shard."""
-    digest = hashlib.sha256(path.encode("utf-8", "surrogateescape")).digest()
-    return int.from_bytes(digest[:8], "big") % count == index - 1
-
-
-def tree_digest_of(files: Iterable[SourceFile]) -> str:
-    """Every shard discovers the whole tree before taking its slice: this digest of what it
-    found tells shards of different commits (or checkouts) apart."""
-    digest = hashlib.sha256()
-    for source in files:
-        digest.update(f"{source.path}\0{source.kind}\n".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()[:24]
 
 
 def config_fingerprint(config: Config, rule_ids: Iterable[str]) -> str:
