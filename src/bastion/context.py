@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from bastion.findings import Finding, Severity
 from bastion.imports import ImportMap
+from bastion.rulemeta import RuleMeta
 from bastion.source import SourceText
 
 if TYPE_CHECKING:
     from bastion.config import Config
-    from bastion.rule import ProjectRule, Rule, RuleMeta
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPOUND = (
@@ -109,7 +109,7 @@ class FileContext:
     # -- reporting ----------------------------------------------------------------------------
     def report(
         self,
-        rule: Rule,
+        rule: RuleMeta,
         node: ast.AST,
         message: str,
         *,
@@ -149,7 +149,7 @@ class FileContext:
 
     def report_at(
         self,
-        rule: Rule,
+        rule: RuleMeta,
         line: int,
         column: int,
         message: str,
@@ -241,7 +241,7 @@ class ProjectContext:
 
     def report(
         self,
-        rule: ProjectRule,
+        rule: RuleMeta,
         path: str,
         line: int,
         column: int,
