@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from bastion import __version__
-from bastion.config import FAIL_ON_CHOICES, Config, ConfigError, load_config
+from bastion.config import FAIL_ON_CHOICES, Config, ConfigError
+from bastion.selection import load_config
 
 if TYPE_CHECKING:
     from bastion.baseline import Baseline

@@ -31,6 +31,7 @@ from bastion.results import FileResult as FileResult  # moved there; re-exported
 from bastion.results import RunResult as RunResult
 from bastion.results import count_by_severity as count_by_severity
 from bastion.rule import FactCollector, ProjectRule, Rule, RuleMeta, declared_visitors
+from bastion.selection import enabled_rules
 from bastion.slicing import in_shard, tree_digest_of
 from bastion.source import DecodeError, SourceText, decode_python, decode_text
 from bastion.suppression import Suppressions, parse_suppressions, python_comments
@@ -67,7 +68,7 @@ class FileAnalyzer:
         # work; turning them off must never change a result (tests compare both ways).
         self.prefilter = prefilter
         self.registry = registry or load_registry()
-        enabled = config.enabled_rules(self.registry)
+        enabled = enabled_rules(config, self.registry)
         self.enabled_ids = {r.id for r in enabled}
         self.file_rules = [r for r in enabled if issubclass(r, Rule)]
         self.project_rules = [r for r in enabled if issubclass(r, ProjectRule)]
@@ -660,7 +661,7 @@ def run(
         files=files,
         notices=notices,
         internal_errors=internal,
-        rules=config.enabled_rules(analyzer.registry),
+        rules=enabled_rules(config, analyzer.registry),
         analyzed=len(misses),
         facts=facts,
         tree_digest=tree_digest,

@@ -43,6 +43,7 @@ from bastion.findings import (
     redact_text,
 )
 from bastion.results import RunResult
+from bastion.selection import enabled_rules
 from bastion.slicing import in_shard as in_shard  # moved there; re-exported
 from bastion.slicing import tree_digest_of as tree_digest_of
 
@@ -91,7 +92,7 @@ def config_fingerprint(config: Config, rule_ids: Iterable[str]) -> str:
 
 
 def _enabled_ids(config: Config) -> list[str]:
-    return sorted(r.id for r in config.enabled_rules())
+    return sorted(r.id for r in enabled_rules(config))
 
 
 def relative_targets(targets: Sequence[Path], root: Path) -> list[str]:
@@ -332,7 +333,7 @@ def merge(paths: Sequence[Path], config: Config) -> RunResult:
         files=[files[p] for p in sorted(files)],
         notices=list(notices),
         internal_errors=internal,
-        rules=config.enabled_rules(analyzer.registry),
+        rules=enabled_rules(config, analyzer.registry),
         analyzed=analyzed,
         facts=ordered,
         hidden_frames=frozenset(hidden),
