@@ -14,7 +14,6 @@ import operator
 import os
 import re
 import stat
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import pathspec
 
 from bastion.config import Config
+from bastion.kinds.gitignore import gitignore_spec as gitignore_spec  # moved there; re-exported
 from bastion.source import SourceFile as SourceFile  # moved there; re-exported
 
 
@@ -100,30 +100,6 @@ def file_kind(path: str) -> str | None:
         if fnmatch.fnmatchcase(name, pattern):
             return kind
     return None
-
-
-def gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
-    """A `.gitignore` as pathspec reads it; a line pathspec rejects (`foo\\` with a dangling
-    escape) is dropped, as git itself discards invalid patterns, instead of failing the run.
-    The regex module's FutureWarnings about odd patterns are the repository's business, not
-    lines on bastion's stderr."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _gitignore_spec(lines)
-
-
-def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
-    try:
-        return pathspec.GitIgnoreSpec.from_lines(lines)
-    except ValueError:
-        valid = []
-        for line in lines:
-            try:
-                pathspec.GitIgnoreSpec.from_lines([line])
-            except ValueError:
-                continue
-            valid.append(line)
-        return pathspec.GitIgnoreSpec.from_lines(valid)
 
 
 _NAME = operator.attrgetter("name")
