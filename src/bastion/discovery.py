@@ -22,6 +22,7 @@ from typing import Any
 import pathspec
 
 from bastion.config import Config
+from bastion.kinds import KINDS
 from bastion.kinds.gitignore import gitignore_spec as gitignore_spec  # moved there; re-exported
 from bastion.source import SourceFile as SourceFile  # moved there; re-exported
 
@@ -32,44 +33,14 @@ class Discovery:
     notices: list[str]
 
 
-# Ordered: the first match wins. Names are compared lower-cased.
-_KIND_BY_NAME: tuple[tuple[str, str], ...] = (
-    (".pre-commit-config.yaml", "precommit"),
-    (".pre-commit-config.yml", "precommit"),
-    ("pyproject.toml", "pyproject"),
-    ("procfile", "procfile"),
-    (".gitignore", "gitignore"),
-    ("dockerfile", "dockerfile"),
-    ("containerfile", "dockerfile"),
-    ("dockerfile.*", "dockerfile"),
-    ("*.dockerfile", "dockerfile"),
-    ("docker-compose*.yml", "compose"),
-    ("docker-compose*.yaml", "compose"),
-    ("compose.yml", "compose"),
-    ("compose.yaml", "compose"),
-    ("compose.*.yml", "compose"),
-    ("compose.*.yaml", "compose"),
-    ("requirements*.txt", "requirements"),
-    ("requirements*.in", "requirements"),
-    ("constraints*.txt", "requirements"),
-    (".env", "dotenv"),
-    (".env.*", "dotenv"),
-    ("*.env", "dotenv"),
-    ("setup.cfg", "ini"),
-    ("tox.ini", "ini"),
-    ("mypy.ini", "ini"),
-    (".coveragerc", "ini"),
-    ("*.ini", "ini"),  # alembic.ini, pytest.ini, settings.ini: INI settings (SEC001 reads them)
-    ("pyrightconfig.json", "json"),
-    ("uv.lock", "lockfile"),
-    ("poetry.lock", "lockfile"),
-    ("pdm.lock", "lockfile"),
-    ("pipfile.lock", "lockfile"),
-    ("*.py", "python"),
-    ("*.toml", "toml"),
-    ("*.yml", "yaml"),
-    ("*.yaml", "yaml"),
+# Ordered: the first match wins. Names are compared lower-cased. The table of the kinds
+# (`bastion.kinds.KINDS`), flattened: (pattern, kind name).
+_KIND_BY_NAME: tuple[tuple[str, str], ...] = tuple(
+    (pattern, kind.name) for kind in KINDS for pattern in kind.patterns
 )
+# Files named by their folder alone (`requirements/base.txt`): folder -> (suffixes, kind name).
+_KIND_BY_FOLDER = {k.folder: (k.folder_suffixes, k.name) for k in KINDS if k.folder}
+_FOLDER_SUFFIXES = tuple(suffix for suffixes, _ in _KIND_BY_FOLDER.values() for suffix in suffixes)
 
 
 # Names without wildcards are looked up directly; the first match in table order wins, and no
@@ -88,10 +59,11 @@ def file_kind(path: str) -> str | None:
     slash = path.rfind("/")
     name = path[slash + 1 :].lower()
     exact = _EXACT_KINDS.get(name)
-    if name.endswith((".txt", ".in")):
+    if name.endswith(_FOLDER_SUFFIXES):
         parent = path[path.rfind("/", 0, slash) + 1 : slash] if slash >= 0 else ""
-        if parent.lower() == "requirements":
-            return "requirements"
+        by_folder = _KIND_BY_FOLDER.get(parent.lower())
+        if by_folder is not None and name.endswith(by_folder[0]):
+            return by_folder[1]
     if exact is not None:
         return exact
     if not _ANY_WILDCARD.match(name):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bastion.kinds.common import DocumentError, EnvEntry, split_shell
+from bastion.kinds.common import DocumentError, EnvEntry, Kind, split_shell
 
 
 @dataclass(frozen=True)
@@ -90,3 +90,18 @@ def _compose_env(node: Any) -> Iterator[EnvEntry]:
             if text:
                 key, _, value = text.partition("=")
                 yield EnvEntry(key, value, item.start_mark.line + 1, "environment")
+
+
+KIND = Kind(
+    "compose",
+    (
+        "docker-compose*.yml",
+        "docker-compose*.yaml",
+        "compose.yml",
+        "compose.yaml",
+        "compose.*.yml",
+        "compose.*.yaml",
+    ),
+    parse_compose,
+    ComposeDocument,
+)

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bastion.kinds.common import DocumentError, EnvEntry, split_shell
+from bastion.kinds.common import DocumentError, EnvEntry, Kind, split_shell
 
 
 @dataclass(frozen=True)
@@ -154,3 +154,11 @@ def parse_dockerfile(text: str) -> DockerfileDocument:
             except (ValueError, IndexError):
                 pass
     return DockerfileDocument(instructions, stages, global_args)
+
+
+KIND = Kind(
+    "dockerfile",
+    ("dockerfile", "containerfile", "dockerfile.*", "*.dockerfile"),
+    parse_dockerfile,
+    DockerfileDocument,
+)

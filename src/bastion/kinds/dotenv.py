@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from bastion.kinds.common import Kind
+
 
 @dataclass(frozen=True)
 class EnvEntry:
@@ -23,3 +25,6 @@ def parse_dotenv(text: str) -> list[EnvEntry]:
         for binding in parse_stream(io.StringIO(text))
         if binding.key is not None and not binding.error
     ]
+
+
+KIND = Kind("dotenv", (".env", ".env.*", "*.env"), parse_dotenv, list)

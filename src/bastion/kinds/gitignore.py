@@ -8,6 +8,8 @@ from typing import Any
 
 import pathspec
 
+from bastion.kinds.common import Kind
+
 
 @dataclass
 class GitignoreDocument:
@@ -42,3 +44,6 @@ def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
                 continue
             valid.append(line)
         return pathspec.GitIgnoreSpec.from_lines(valid)
+
+
+KIND = Kind("gitignore", (".gitignore",), parse_gitignore, GitignoreDocument)

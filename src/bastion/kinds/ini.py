@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bastion.kinds.common import DocumentError, SettingsDocument, SettingValue
+from bastion.kinds.common import DocumentError, Kind, SettingsDocument, SettingValue
 
 
 def parse_ini_settings(text: str) -> SettingsDocument:
@@ -67,3 +67,9 @@ def parse_ini(text: str) -> IniDocument:
     data = settings.data if isinstance(settings.data, dict) else {}
     sections = {name: dict(options) for name, options in data.items() if name != "DEFAULT"}
     return IniDocument(settings.data, settings.values, settings.documents, sections)
+
+
+# alembic.ini, pytest.ini, settings.ini: INI settings too (SEC001 reads them)
+KIND = Kind(
+    "ini", ("setup.cfg", "tox.ini", "mypy.ini", ".coveragerc", "*.ini"), parse_ini, IniDocument
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from bastion.kinds.common import Kind
 from bastion.kinds.requirements import canonicalize_name
 
 if sys.version_info >= (3, 11):
@@ -72,3 +73,8 @@ def _pipfile_lock(text: str) -> LockDocument:
                 )
                 packages.append((canonicalize_name(name), version[2:], line))
     return LockDocument(packages)
+
+
+KIND = Kind(
+    "lockfile", ("uv.lock", "poetry.lock", "pdm.lock", "pipfile.lock"), parse_lockfile, LockDocument
+)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bastion.kinds.common import Kind
+
 
 @dataclass(frozen=True)
 class Hook:
@@ -51,3 +53,11 @@ def parse_precommit(text: str) -> PrecommitDocument:
                     )
                 )
     return doc
+
+
+KIND = Kind(
+    "precommit",
+    (".pre-commit-config.yaml", ".pre-commit-config.yml"),
+    parse_precommit,
+    PrecommitDocument,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bastion.kinds.common import split_shell
+from bastion.kinds.common import Kind, split_shell
 
 
 @dataclass(frozen=True)
@@ -28,3 +28,6 @@ def parse_procfile(text: str) -> list[ProcfileEntry]:
         if sep and process.strip() and " " not in process.strip():
             entries.append(ProcfileEntry(process.strip(), command.strip(), number))
     return entries
+
+
+KIND = Kind("procfile", ("procfile",), parse_procfile, list)

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from bastion.kinds.common import DocumentError
+from bastion.kinds.common import DocumentError, Kind
 from bastion.kinds.requirements import Dependency, _requirement, canonicalize_name
 
 if sys.version_info >= (3, 11):
@@ -154,3 +154,6 @@ def parse_pyproject(text: str) -> PyprojectDocument:
     uv_dev = doc.table("tool", "uv", "dev-dependencies")
     pep508(uv_dev, "group:dev", "tool.uv")
     return doc
+
+
+KIND = Kind("pyproject", ("pyproject.toml",), parse_pyproject, PyprojectDocument)

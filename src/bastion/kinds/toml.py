@@ -6,7 +6,7 @@ import re
 import sys
 from typing import Any
 
-from bastion.kinds.common import DocumentError, SettingsDocument, SettingValue
+from bastion.kinds.common import DocumentError, Kind, SettingsDocument, SettingValue
 
 _TOML_KEY = re.compile(r"""([A-Za-z0-9_\-]+|"[^"\n]*"|'[^'\n]*')\s*=(?!=)""")
 
@@ -103,3 +103,6 @@ def _toml_table_lines(lines: list[str]) -> dict[str, int]:
             name = ".".join(p.strip().strip("\"'") for p in found.group(1).split("."))
             tables.setdefault(name, index)
     return tables
+
+
+KIND = Kind("toml", ("*.toml",), parse_toml, SettingsDocument)

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from bastion.kinds.common import DocumentError, SettingsDocument, SettingValue
+from bastion.kinds.common import DocumentError, Kind, SettingsDocument, SettingValue
 
 _TEMPLATE_MARKERS = ("{{", "{%")
 
@@ -104,3 +104,6 @@ def _yaml_leaves(
             except yaml.YAMLError:
                 value = node.value
         out.append(SettingValue(path, value, node.start_mark.line + 1))
+
+
+KIND = Kind("yaml", ("*.yml", "*.yaml"), parse_yaml, SettingsDocument)

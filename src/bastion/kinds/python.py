@@ -1,0 +1,8 @@
+"""Python modules: the engine parses them itself (`ast`, one parse and one walk per file) and
+rules read `ctx.tree`; no document."""
+
+from __future__ import annotations
+
+from bastion.kinds.common import Kind
+
+KIND = Kind("python", ("*.py",))
