@@ -27,12 +27,10 @@ from bastion.kinds.yaml import parse_yaml as parse_yaml
 parse_ini = parse_ini_settings
 
 
-# Every kind's parser, from the table of the kinds (`bastion.kinds`): each imports its library
-# on first use. An INI file is one document for every rule: its settings with lines (SEC001)
-# and its sections (tooling facts).
-PARSERS: dict[str, Callable[[str], Any]] = {
-    kind.name: kind.parse for kind in KINDS if kind.parse is not None
-}
+# Every kind's parser, from the table of the kinds (`bastion.kinds`): each kind's module, and
+# the library it parses with, are imported on first use. An INI file is one document for every
+# rule: its settings with lines (SEC001) and its sections (tooling facts).
+PARSERS: dict[str, Callable[[str], Any]] = {kind.name: kind.parse for kind in KINDS if kind.parses}
 
 
 def parse_document(kind: str, text: str) -> Any:

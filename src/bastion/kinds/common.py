@@ -5,27 +5,8 @@ and shell-word splitting for the commands those files hold."""
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A file kind: what discovery, the engine, the pre-commit hooks and the rules know of it.
-
-    `patterns` are lower-cased file names with fnmatch wildcards; the first kind in
-    `bastion.kinds.KINDS` with a matching pattern wins. `folder`/`folder_suffixes`: any file
-    with one of the suffixes directly in a folder of that name is of this kind too. `parse`
-    builds the document rules read from `ctx.document` (None: Python, which the engine parses
-    itself, or a kind whose rules read the text); `document` is its type."""
-
-    name: str
-    patterns: tuple[str, ...]
-    parse: Callable[[str], Any] | None = None
-    document: type | None = None
-    folder: str = ""
-    folder_suffixes: tuple[str, ...] = ()
 
 
 class DocumentError(Exception):

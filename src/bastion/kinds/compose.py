@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bastion.kinds.common import DocumentError, EnvEntry, Kind, split_shell
+from bastion.kinds.common import DocumentError, EnvEntry, split_shell
 
 
 @dataclass(frozen=True)
@@ -92,16 +92,6 @@ def _compose_env(node: Any) -> Iterator[EnvEntry]:
                 yield EnvEntry(key, value, item.start_mark.line + 1, "environment")
 
 
-KIND = Kind(
-    "compose",
-    (
-        "docker-compose*.yml",
-        "docker-compose*.yaml",
-        "compose.yml",
-        "compose.yaml",
-        "compose.*.yml",
-        "compose.*.yaml",
-    ),
-    parse_compose,
-    ComposeDocument,
-)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_compose
+DOCUMENT = ComposeDocument

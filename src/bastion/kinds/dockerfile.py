@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bastion.kinds.common import DocumentError, EnvEntry, Kind, split_shell
+from bastion.kinds.common import DocumentError, EnvEntry, split_shell
 
 
 @dataclass(frozen=True)
@@ -156,9 +156,6 @@ def parse_dockerfile(text: str) -> DockerfileDocument:
     return DockerfileDocument(instructions, stages, global_args)
 
 
-KIND = Kind(
-    "dockerfile",
-    ("dockerfile", "containerfile", "dockerfile.*", "*.dockerfile"),
-    parse_dockerfile,
-    DockerfileDocument,
-)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_dockerfile
+DOCUMENT = DockerfileDocument

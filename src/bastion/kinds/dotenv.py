@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from bastion.kinds.common import Kind
-
 
 @dataclass(frozen=True)
 class EnvEntry:
@@ -27,4 +25,6 @@ def parse_dotenv(text: str) -> list[EnvEntry]:
     ]
 
 
-KIND = Kind("dotenv", (".env", ".env.*", "*.env"), parse_dotenv, list)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_dotenv
+DOCUMENT = list

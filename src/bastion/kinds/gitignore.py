@@ -8,8 +8,6 @@ from typing import Any
 
 import pathspec
 
-from bastion.kinds.common import Kind
-
 
 @dataclass
 class GitignoreDocument:
@@ -46,4 +44,6 @@ def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
         return pathspec.GitIgnoreSpec.from_lines(valid)
 
 
-KIND = Kind("gitignore", (".gitignore",), parse_gitignore, GitignoreDocument)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_gitignore
+DOCUMENT = GitignoreDocument

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bastion.kinds.common import DocumentError, Kind, SettingsDocument, SettingValue
+from bastion.kinds.common import DocumentError, SettingsDocument, SettingValue
 
 
 def parse_ini_settings(text: str) -> SettingsDocument:
@@ -69,7 +69,6 @@ def parse_ini(text: str) -> IniDocument:
     return IniDocument(settings.data, settings.values, settings.documents, sections)
 
 
-# alembic.ini, pytest.ini, settings.ini: INI settings too (SEC001 reads them)
-KIND = Kind(
-    "ini", ("setup.cfg", "tox.ini", "mypy.ini", ".coveragerc", "*.ini"), parse_ini, IniDocument
-)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_ini
+DOCUMENT = IniDocument

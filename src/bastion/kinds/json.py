@@ -2,6 +2,5 @@
 
 from __future__ import annotations
 
-from bastion.kinds.common import Kind
-
-KIND = Kind("json", ("pyrightconfig.json",))
+PARSER = None  # no parser yet: rules read the text
+DOCUMENT = None

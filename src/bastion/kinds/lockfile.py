@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from bastion.kinds.common import Kind
 from bastion.kinds.requirements import canonicalize_name
 
 if sys.version_info >= (3, 11):
@@ -75,6 +74,6 @@ def _pipfile_lock(text: str) -> LockDocument:
     return LockDocument(packages)
 
 
-KIND = Kind(
-    "lockfile", ("uv.lock", "poetry.lock", "pdm.lock", "pipfile.lock"), parse_lockfile, LockDocument
-)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_lockfile
+DOCUMENT = LockDocument

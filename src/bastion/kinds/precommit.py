@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bastion.kinds.common import Kind
-
 
 @dataclass(frozen=True)
 class Hook:
@@ -55,9 +53,6 @@ def parse_precommit(text: str) -> PrecommitDocument:
     return doc
 
 
-KIND = Kind(
-    "precommit",
-    (".pre-commit-config.yaml", ".pre-commit-config.yml"),
-    parse_precommit,
-    PrecommitDocument,
-)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_precommit
+DOCUMENT = PrecommitDocument

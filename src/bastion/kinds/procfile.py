@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bastion.kinds.common import Kind, split_shell
+from bastion.kinds.common import split_shell
 
 
 @dataclass(frozen=True)
@@ -30,4 +30,6 @@ def parse_procfile(text: str) -> list[ProcfileEntry]:
     return entries
 
 
-KIND = Kind("procfile", ("procfile",), parse_procfile, list)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_procfile
+DOCUMENT = list

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from bastion.kinds.common import DocumentError, Kind
+from bastion.kinds.common import DocumentError
 from bastion.kinds.requirements import Dependency, _requirement, canonicalize_name
 
 if sys.version_info >= (3, 11):
@@ -156,4 +156,6 @@ def parse_pyproject(text: str) -> PyprojectDocument:
     return doc
 
 
-KIND = Kind("pyproject", ("pyproject.toml",), parse_pyproject, PyprojectDocument)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_pyproject
+DOCUMENT = PyprojectDocument

@@ -3,6 +3,5 @@ rules read `ctx.tree`; no document."""
 
 from __future__ import annotations
 
-from bastion.kinds.common import Kind
-
-KIND = Kind("python", ("*.py",))
+PARSER = None  # the engine parses Python itself (`ast`)
+DOCUMENT = None

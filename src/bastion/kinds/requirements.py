@@ -9,8 +9,6 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bastion.kinds.common import Kind
-
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
@@ -194,11 +192,6 @@ def parse_requirements(text: str) -> RequirementsDocument:
     return doc
 
 
-KIND = Kind(
-    "requirements",
-    ("requirements*.txt", "requirements*.in", "constraints*.txt"),
-    parse_requirements,
-    RequirementsDocument,
-    folder="requirements",  # requirements/base.txt, requirements/dev.in
-    folder_suffixes=(".txt", ".in"),
-)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_requirements
+DOCUMENT = RequirementsDocument

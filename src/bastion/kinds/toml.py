@@ -6,7 +6,7 @@ import re
 import sys
 from typing import Any
 
-from bastion.kinds.common import DocumentError, Kind, SettingsDocument, SettingValue
+from bastion.kinds.common import DocumentError, SettingsDocument, SettingValue
 
 _TOML_KEY = re.compile(r"""([A-Za-z0-9_\-]+|"[^"\n]*"|'[^'\n]*')\s*=(?!=)""")
 
@@ -105,4 +105,6 @@ def _toml_table_lines(lines: list[str]) -> dict[str, int]:
     return tables
 
 
-KIND = Kind("toml", ("*.toml",), parse_toml, SettingsDocument)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_toml
+DOCUMENT = SettingsDocument

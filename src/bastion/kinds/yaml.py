@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from bastion.kinds.common import DocumentError, Kind, SettingsDocument, SettingValue
+from bastion.kinds.common import DocumentError, SettingsDocument, SettingValue
 
 _TEMPLATE_MARKERS = ("{{", "{%")
 
@@ -106,4 +106,6 @@ def _yaml_leaves(
         out.append(SettingValue(path, value, node.start_mark.line + 1))
 
 
-KIND = Kind("yaml", ("*.yml", "*.yaml"), parse_yaml, SettingsDocument)
+# what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
+PARSER = parse_yaml
+DOCUMENT = SettingsDocument
