@@ -15,6 +15,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -586,6 +587,9 @@ def run(
     `discovery` is what `discover(paths, config)` returned, when the caller already has it.
     `shard=(K, N)` runs the map step alone over the K-th of N stable slices of the files
     (`bastion.shard`): no review, no project rules; `bastion merge` runs those over all shards.
+
+    The same steps as `bastion.pipeline.check` (which names each of them), for callers that
+    want a run and nothing around it.
     """
     paths = list(paths)
     analyzer = FileAnalyzer(config)
@@ -596,9 +600,39 @@ def run(
     if shard is not None:
         tree_digest = tree_digest_of(files)
         files = [f for f in files if in_shard(f.path, *shard)]
+    mapped = map_step(analyzer, files, jobs=jobs, cache_dir=cache_dir, progress=progress)
+    if project_rules is None:
+        project_rules = any(Path(p).is_dir() for p in paths)
+    reduced = reduce_run(analyzer, mapped, project_rules) if shard is None else mapped
+    return finish_run(analyzer, files, discovery.notices, reduced, tree_digest)
+
+
+@dataclass
+class MapResult:
+    """The map step's output over a list of files, in file order (cached results included)."""
+
+    findings: list[Finding]
+    suppressed: list[Finding]
+    notices: list[str]
+    internal_errors: list[str]
+    facts: list[FileFacts]
+    analyzed: int  # files analysed now (the others came from the cache)
+
+
+def map_step(
+    analyzer: FileAnalyzer,
+    files: Sequence[SourceFile],
+    *,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> MapResult:
+    """Analyse `files` (the caller chose them: a shard's slice is its business), through the
+    per-file cache in `cache_dir` when given, in `jobs` processes."""
+    config = analyzer.config
     findings: list[Finding] = []
     suppressed: list[Finding] = []
-    notices = list(discovery.notices)
+    notices: list[str] = []
     internal: list[str] = []
     facts: list[FileFacts] = []
 
@@ -649,21 +683,40 @@ def run(
         internal.extend(file_result.internal_errors)
         if file_result.facts is not None:
             facts.append(file_result.facts)
-    if project_rules is None:
-        project_rules = any(Path(p).is_dir() for p in paths)
-    if shard is None:
-        findings, silenced, errors = reduce_step(analyzer, findings, facts, project_rules)
-        suppressed.extend(silenced)
-        internal.extend(errors)
+    return MapResult(findings, suppressed, notices, internal, facts, len(misses))
+
+
+def reduce_run(analyzer: FileAnalyzer, mapped: MapResult, project_rules: bool) -> MapResult:
+    """`reduce_step` over a map step's output: its findings with the review and the project
+    rules' findings, its suppressed and errors with theirs."""
+    findings, silenced, errors = reduce_step(analyzer, mapped.findings, mapped.facts, project_rules)
+    return MapResult(
+        findings,
+        [*mapped.suppressed, *silenced],
+        mapped.notices,
+        [*mapped.internal_errors, *errors],
+        mapped.facts,
+        mapped.analyzed,
+    )
+
+
+def finish_run(
+    analyzer: FileAnalyzer,
+    files: list[SourceFile],
+    discovery_notices: list[str],
+    outcome: MapResult,
+    tree_digest: str = "",
+) -> RunResult:
+    """The run's result: every finding fingerprinted."""
     return RunResult(
-        findings=assign_fingerprints(findings),
-        suppressed=assign_fingerprints(suppressed),
+        findings=assign_fingerprints(outcome.findings),
+        suppressed=assign_fingerprints(outcome.suppressed),
         files=files,
-        notices=notices,
-        internal_errors=internal,
-        rules=enabled_rules(config, analyzer.registry),
-        analyzed=len(misses),
-        facts=facts,
+        notices=[*discovery_notices, *outcome.notices],
+        internal_errors=outcome.internal_errors,
+        rules=enabled_rules(analyzer.config, analyzer.registry),
+        analyzed=outcome.analyzed,
+        facts=outcome.facts,
         tree_digest=tree_digest,
     )
 
