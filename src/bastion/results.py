@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from bastion.config import Config
 from bastion.context import FileFacts
 from bastion.findings import Finding, Severity
-from bastion.rule import RuleMeta
+from bastion.rulemeta import RuleMeta
 from bastion.source import SourceFile
 
 
