@@ -168,14 +168,21 @@ T = TypeVar("T")
 def _or_exit(stage: Callable[[], T]) -> T:
     """Run a pipeline stage; a user error (bad settings, baseline, git revision or shard set)
     is one line on stderr and exit 2."""
+    try:
+        return stage()
+    except Exception as exc:
+        if not _user_error(exc):
+            raise
+        _fail(exc)
+
+
+def _user_error(exc: Exception) -> bool:
+    # imported only when something went wrong: the stages import these modules when they run
     from bastion.baseline import BaselineError
     from bastion.gitdiff import GitError
     from bastion.shard import ShardError
 
-    try:
-        return stage()
-    except (ConfigError, BaselineError, GitError, ShardError) as exc:
-        _fail(exc)
+    return isinstance(exc, ConfigError | BaselineError | GitError | ShardError)
 
 
 def _load_settings(
