@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bastion.analysis.file_roles import (
+from bastion.config import load_config
+from bastion.engine import run
+from bastion.file_roles import (
     is_ci_config,
     is_dev_or_test_config,
     is_lock_file,
@@ -18,8 +20,6 @@ from bastion.analysis.file_roles import (
     is_test_settings_module,
     secret_context,
 )
-from bastion.config import load_config
-from bastion.engine import run
 from bastion.findings import Finding, Severity
 from bastion.testing import expected_findings
 

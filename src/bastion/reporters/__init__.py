@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from bastion.config import Config
-from bastion.engine import RunResult
+from bastion.results import RunResult
 
 if TYPE_CHECKING:
     from bastion.fixer import FindingEdit

@@ -14,10 +14,10 @@ from typing import Any, TextIO
 
 from bastion import __version__
 from bastion.config import Config
-from bastion.engine import RunResult
 from bastion.findings import Area, Finding, Severity
 from bastion.redact import redact, visible
 from bastion.reporters.frames import FrameSource
+from bastion.results import RunResult
 
 AREA_TITLES = {
     Area.SECURITY: "Security",

@@ -11,9 +11,9 @@ from typing import Any, TextIO
 
 from bastion import __version__
 from bastion.config import Config
-from bastion.engine import RunResult, count_by_severity
 from bastion.findings import Finding
 from bastion.redact import json_text, redact
+from bastion.results import RunResult, count_by_severity
 
 
 def redacted(finding: Finding) -> Finding:

@@ -25,11 +25,11 @@ from urllib.parse import quote
 from bastion import __version__
 from bastion.config import Config
 from bastion.docs import render_markdown
-from bastion.engine import RunResult
 from bastion.findings import Area, Finding, Severity
 from bastion.redact import json_text, redact, visible
 from bastion.reporters.json import redacted
 from bastion.reporters.paths import repo_path, source_root
+from bastion.results import RunResult
 from bastion.rule import RuleMeta
 
 if TYPE_CHECKING:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from bastion.config import Config
-from bastion.engine import RunResult, count_by_severity
 from bastion.findings import Severity
 from bastion.redact import visible
 from bastion.reporters.frames import FrameSource
+from bastion.results import RunResult, count_by_severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
