@@ -163,6 +163,7 @@ class PathParamNotInSignature(Rule):
 
     id = "API009"
     name = "path-param-not-in-signature"
+    aliases = ("FAST003",)  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.ERROR
     summary = "Route path parameter with no matching handler parameter"
     why = (
@@ -178,6 +179,11 @@ class PathParamNotInSignature(Rule):
     # unsafe: the missing name is often a parameter renamed on one side only; the fix adds
     # it beside the old one, which the author must then remove or rename
     fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "Adding the missing parameter to the handler changes its signature: FastAPI starts "
+        "validating and passing the path value, and callers of the function outside the router "
+        "must pass it too."
+    )
     requires = ("{", "<")
     bad = [
         Example(
@@ -397,6 +403,7 @@ class RedundantResponseModel(Rule):
 
     id = "API010"
     name = "redundant-response-model"
+    aliases = ("FAST001",)  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.INFO
     summary = "`response_model=` repeats the handler's return annotation"
     why = (
@@ -406,6 +413,11 @@ class RedundantResponseModel(Rule):
     )
     hint = "Drop `response_model=` and keep the return annotation (`-> X`)."
     fix_safety = FixSafety.SAFE
+    fix_safety_note = (
+        "FastAPI uses the return annotation as the response model when `response_model=` is "
+        "absent, and the fix only removes a `response_model=` that names exactly the annotated "
+        "type: the OpenAPI schema and the response filtering stay the same."
+    )
     requires = ("response_model",)
     bad = [
         Example(
@@ -483,6 +495,7 @@ class NonAnnotatedDependency(Rule):
 
     id = "API011"
     name = "non-annotated-dependency"
+    aliases = ("FAST002",)  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.INFO
     summary = "FastAPI `Depends()`/`Query()`/... used as a default value instead of `Annotated`"
     why = (
@@ -498,6 +511,11 @@ class NonAnnotatedDependency(Rule):
     # unsafe: the function's plain signature changes (a call `me()` outside FastAPI no longer
     # gets the `Depends` object as a default), and `Annotated` needs Python >= 3.9
     fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "Moving `Depends()`/`Query()` from the default into `Annotated` removes the parameter's "
+        "default value: a direct call of the function that relied on the default now fails, and a"
+        " parameter that gains no default may need reordering. As ruff's FAST002, always unsafe."
+    )
     requires = ("fastapi",)
     bad = [
         Example(

@@ -177,6 +177,8 @@ class InsecureRandomness(Rule):
 
     id = "SEC019"
     name = "insecure-randomness"
+    aliases = ("S311",)  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B311",)  # bandit test ids honoured in `# nosec`
     severity = Severity.WARNING
     summary = "`random` module used to generate tokens, passwords, keys or OTPs"
     why = (
@@ -197,6 +199,10 @@ class InsecureRandomness(Rule):
     # `secrets.randbelow(n)` for `randrange(n)` and `randint(a, b)` with literal bounds, else
     # the same method on `secrets.SystemRandom()` (the OS generator behind `secrets`)
     fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "`random` -> `secrets`/`SystemRandom` makes the values unpredictable and unseedable: a "
+        "test or a reproducible run that seeded `random` gets different values."
+    )
     fix_node = "Call"
     bad = [
         Example(

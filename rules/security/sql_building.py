@@ -99,6 +99,8 @@ class SqlStringBuilding(Rule):
 
     id = "SEC007"
     name = "sql-string-building"
+    aliases = ("S608",)  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B608",)  # bandit test ids honoured in `# nosec`
     severity = Severity.ERROR
     cwe = (89,)
     summary = "SQL built with an f-string, `%`, `.format()` or `+` from non-literal values"

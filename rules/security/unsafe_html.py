@@ -65,6 +65,8 @@ class UnsafeHtml(Rule):
 
     id = "SEC014"
     name = "unsafe-html"
+    aliases = ("S308", "S703", "S704")  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B308", "B703")  # bandit test ids honoured in `# nosec`
     severity = Severity.ERROR
     cwe = (79, 1336)
     summary = "HTML built from non-literal values and marked safe, rendered or sent unescaped"

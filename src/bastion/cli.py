@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from bastion.discovery import Discovery
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# the report formats of `check` and `merge` (bastion.reporters.FORMATS, without importing it)
+CHECK_FORMATS = ("text", "json", "sarif", "github", "html", "gitlab", "junit")
 
 
 def _split(values: Sequence[str]) -> list[str]:
@@ -47,12 +49,24 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--select", multiple=True, help="Rules to run: ids, prefixes (SEC) or names; ALL.")
-@click.option("--ignore", multiple=True, help="Rules to skip (added to the config's ignore).")
+@click.option(
+    "--extend-select",
+    multiple=True,
+    help="Rules to run on top of the selected ones (the config's or the defaults).",
+)
+@click.option(
+    "--ignore",
+    "--extend-ignore",
+    "ignore",
+    multiple=True,
+    help="Rules to skip (added to the config's ignore).",
+)
 @click.option("--extend-exclude", multiple=True, help="More gitignore-style paths to skip.")
 @click.option(
     "--format",
+    "--output-format",
     "output_format",
-    type=click.Choice(["text", "json", "sarif", "github", "html"]),
+    type=click.Choice(CHECK_FORMATS),
     default="text",
     show_default=True,
 )
@@ -114,7 +128,21 @@ def cli() -> None:
     "(--format json) for `bastion merge`; project rules run in the merge.",
 )
 @click.option("--fix", "apply_fix", is_flag=True, help="Apply safe fixes, then report the rest.")
-@click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff: also apply unsafe fixes.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="With --fix/--diff: also apply unsafe fixes; with --show-fixes: list them too.",
+)
+@click.option(
+    "--show-fixes",
+    is_flag=True,
+    help="After the report, list the fixes applied (--fix) or available, per rule, on stderr.",
+)
+@click.option(
+    "--exit-zero",
+    is_flag=True,
+    help="Exit 0 even when findings are reported (errors still exit 2).",
+)
 @click.option(
     "--diff",
     "show_diff",
@@ -143,8 +171,13 @@ def check(
     apply_fix: bool = False,
     unsafe_fixes: bool = False,
     show_diff: bool = False,
+    extend_select: tuple[str, ...] = (),
+    show_fixes: bool = False,
+    exit_zero: bool = False,
 ) -> None:
     """Check PATHS (default: the current folder) and report findings."""
+    if exit_zero:
+        _exit_zero_on_findings()
     shard_slice = None
     if shard is not None:
         shard_slice = _shard_slice(
@@ -170,7 +203,7 @@ def check(
     if _replayable(output_format, output, no_cache, shard, apply_fix, show_diff, diff_base):
         replay = _try_replay(targets, config_file, overrides, parameters, cache_dir, baseline_file)
     try:
-        config = load_config(targets, config_file, overrides)
+        config = _extend_selection(load_config(targets, config_file, overrides), extend_select)
     except ConfigError as exc:
         click.echo(f"bastion: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
@@ -179,8 +212,9 @@ def check(
 
     if show_diff:
         sys.exit(_print_diff(targets, config, unsafe=unsafe_fixes))
+    fixed: list[Any] = []
     if apply_fix:
-        _apply_fixes(targets, config, unsafe=unsafe_fixes, quiet=quiet)
+        fixed = _apply_fixes(targets, config, unsafe=unsafe_fixes, quiet=quiet)
 
     baseline = _read_baseline(baseline_file) if baseline_file is not None else None
     changes = None
@@ -238,6 +272,8 @@ def check(
         stdout.write(report.getvalue())
     stderr = [f"bastion: {notice}" for notice in result.notices] if not quiet else []
     stderr += [f"bastion: {error} (please report this bug)" for error in result.internal_errors]
+    if show_fixes:
+        stderr += _fix_summary(result, fixed, applied=apply_fix)
     for line in stderr:
         click.echo(line, err=True)
     exit_code = result.exit_code(config)
@@ -251,6 +287,56 @@ def check(
         record = Record(text if output is None else "", stderr, exit_code, text if output else None)
         save(replay.cache_dir, replay.key, replay.state, record)
     sys.exit(exit_code)
+
+
+def _exit_zero_on_findings() -> None:
+    """`--exit-zero` (ruff's flag): findings exit 0; usage, config and internal errors (2) do
+    not change. Wraps sys.exit for the rest of this command, replayed runs included."""
+    real_exit = sys.exit
+
+    def exit_zero(code: object = 0) -> Any:
+        real_exit(EXIT_OK if code == EXIT_FINDINGS else code)
+
+    sys.exit = exit_zero
+    click.get_current_context().call_on_close(lambda: setattr(sys, "exit", real_exit))
+
+
+def _extend_selection(config: Config, extend_select: Sequence[str]) -> Config:
+    """`--extend-select`: the selected rules (the config's `select`, or every default rule)
+    plus these."""
+    extra = _split(extend_select)
+    if not extra:
+        return config
+    from dataclasses import replace
+
+    from bastion.config import validate_selector
+    from bastion.registry import load_registry
+
+    registry = load_registry()
+    for selector in extra:
+        validate_selector(selector, registry, "--extend-select")
+    return replace(config, select=(*(config.select or ("ALL",)), *extra))
+
+
+def _fix_summary(result: Any, fixed: list[Any], *, applied: bool) -> list[str]:
+    """`--show-fixes`: per rule, the fixes applied (with --fix) or available (unsafe ones
+    marked), as ruff lists them."""
+    from collections import Counter
+
+    from bastion.reporters.fixable import fixable_counts, unsafe_rule_ids
+
+    if applied:
+        done = Counter(f"{f.rule} {f.name}" for f in fixed)
+        lines = [f"Fixed {sum(done.values())} finding(s):"]
+        return lines + [f"  {n:>4}  {key}" for key, n in sorted(done.items())]
+    unsafe_ids = unsafe_rule_ids()
+    counts = Counter((f.rule, f.name) for f in result.findings if f.fixable)
+    safe, unsafe = fixable_counts(result)
+    lines = [f"Fixable: {safe} safe, {unsafe} unsafe (--unsafe-fixes):"]
+    for (rule, name), n in sorted(counts.items()):
+        mark = " [unsafe]" if rule in unsafe_ids else ""
+        lines.append(f"  {n:>4}  {rule} {name}{mark}")
+    return lines
 
 
 def _write_output(output: Path, text: str) -> None:
@@ -401,8 +487,9 @@ def _write_shard(
 )
 @click.option(
     "--format",
+    "--output-format",
     "output_format",
-    type=click.Choice(["text", "json", "sarif", "github", "html"]),
+    type=click.Choice(CHECK_FORMATS),
     default="text",
     show_default=True,
 )
@@ -529,13 +616,15 @@ def _print_diff(targets: list[Path], config: Config, *, unsafe: bool) -> int:
     return EXIT_FINDINGS if fix_run.changed else EXIT_OK
 
 
-def _apply_fixes(targets: list[Path], config: Config, *, unsafe: bool, quiet: bool) -> None:
+def _apply_fixes(targets: list[Path], config: Config, *, unsafe: bool, quiet: bool) -> list[Any]:
+    """Write the fixes; return the findings they fixed."""
     from bastion.fixer import WriteSkipped, fix_paths, write_atomic
 
     fix_run = fix_paths(targets, config, unsafe=unsafe)
     for notice in fix_run.notices:
         click.echo(f"bastion: {notice}", err=True)
     written = 0
+    applied: list[Any] = []
     for file_fix in fix_run.changed:
         try:
             write_atomic(file_fix)
@@ -546,8 +635,10 @@ def _apply_fixes(targets: list[Path], config: Config, *, unsafe: bool, quiet: bo
             click.echo(f"bastion: {file_fix.source.path}: not written: {exc}", err=True)
             continue
         written += len(file_fix.applied)
+        applied.extend(file_fix.applied)
     if not quiet:
         click.echo(f"Fixed {written} finding{'s' if written != 1 else ''}.", err=True)
+    return applied
 
 
 @cli.command(name="fix")

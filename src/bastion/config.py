@@ -93,6 +93,7 @@ _KNOWN_KEYS = {
     "script-paths",
     "respect-gitignore",
     "rules",
+    "external-suppressions",
 }
 
 
@@ -113,6 +114,8 @@ class Config:
     max_file_bytes: int = 10 * 1024 * 1024  # larger files are skipped with a notice
     file_timeout: float = 20.0  # seconds one file may take before it is skipped
     rule_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # honour `# noqa: CODE` / `# nosec` written for ruff, flake8 and bandit (bastion.suppression)
+    external_suppressions: bool = True
 
     # -- derived ------------------------------------------------------------------------------
     def enabled_rules(self, registry: Registry | None = None) -> list[type[RuleMeta]]:
@@ -353,6 +356,10 @@ def parse_table(
             except ValueError as exc:
                 raise ConfigError(f"{where}tool.bastion.severity.{rule_id}: {exc}") from None
         kwargs["severity"] = parsed_sev
+    if "external-suppressions" in table:
+        if not isinstance(table["external-suppressions"], bool):
+            raise ConfigError(f"{where}tool.bastion.external-suppressions: expected true or false")
+        kwargs["external_suppressions"] = table["external-suppressions"]
     if "rules" in table:
         kwargs["rule_options"] = _parse_rule_options(table["rules"], registry, where)
     return Config(**kwargs)

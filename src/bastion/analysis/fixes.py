@@ -22,8 +22,9 @@ def _quote_of(start: str) -> tuple[str, str]:
 
 
 def fstring_to_template(node: Any) -> tuple[Any, list[Any]] | None:
-    """`f"user {u.id} in {room!r}"` -> (`"user %s in %r"`, [u.id, room]); None when the f-string
-    uses format specs, `=` or nested quotes we would have to re-escape."""
+    """`f"user {u.id} in {room!r}"` -> (`"user %s in %r"`, [u.id, room]), `f"{x=}"` ->
+    (`"x=%r"`, [x]); None when the f-string uses format specs or nested quotes we would have to
+    re-escape."""
     import libcst as cst
 
     if not isinstance(node, cst.FormattedString):
@@ -38,16 +39,38 @@ def fstring_to_template(node: Any) -> tuple[Any, list[Any]] | None:
             text = part.value.replace("{{", "{").replace("}}", "}")
             body.append(text.replace("%", "%%"))
         elif isinstance(part, cst.FormattedStringExpression):
-            if part.format_spec is not None or part.equal is not None:
+            if part.format_spec is not None:
                 return None
             conversion = part.conversion
             if conversion not in (None, "s", "r", "a"):
                 return None
+            if part.equal is not None:
+                # `{x=}` writes the expression's text, then repr(x) unless converted
+                label = _self_documenting_label(part, quote)
+                if label is None:
+                    return None
+                body.append(label.replace("%", "%%"))
+                conversion = conversion or "r"
             body.append("%" + (conversion or "s"))
             values.append(part.expression)
         else:
             return None
     return cst.SimpleString(f"{prefix}{quote}{''.join(body)}{quote}"), values
+
+
+def _self_documenting_label(part: Any, quote: str) -> str | None:
+    """The text `f"{x = }"` writes before the value (`x = `): the source between the braces up
+    to and including `=` and the whitespace after it. None when it holds the quote or a
+    backslash (re-escaping it would change the text)."""
+    import libcst as cst
+
+    code = cst.Module([]).code_for_node(part)  # "{x = }" / "{x=!s}"
+    inner = code[1:-1]
+    if part.conversion is not None:
+        inner = inner[: inner.rindex("!")]
+    if quote[0] in inner or "\\" in inner:
+        return None
+    return inner
 
 
 def percent_to_args(node: Any) -> tuple[Any, list[Any]] | None:

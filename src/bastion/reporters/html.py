@@ -15,6 +15,7 @@ from bastion import __version__
 from bastion.config import Config
 from bastion.engine import RunResult
 from bastion.findings import Area, Finding, Severity, redact_text
+from bastion.reporters.fixable import fixable_counts, unsafe_rule_ids
 from bastion.reporters.frames import FrameSource
 
 AREA_TITLES = {
@@ -51,6 +52,8 @@ def build_context(result: RunResult, config: Config) -> dict[str, Any]:
     from bastion.docs import render_markdown
 
     frames = FrameSource(config.root, result)
+    unsafe_ids = unsafe_rule_ids()
+    safe, unsafe = fixable_counts(result)
     rows = []
     for index, f in enumerate(result.findings):
         rows.append(
@@ -66,6 +69,7 @@ def build_context(result: RunResult, config: Config) -> dict[str, Any]:
                 "message": redact_text(f.message, f.redact),
                 "hint": redact_text(f.fix_hint, f.redact),
                 "fixable": f.fixable,
+                "unsafe": f.rule in unsafe_ids,
                 "frame": _frame(f, frames),
             }
         )
@@ -105,7 +109,8 @@ def build_context(result: RunResult, config: Config) -> dict[str, Any]:
         "files": len(result.files),
         "totals": totals,
         "total": len(result.findings),
-        "fixable": sum(1 for f in result.findings if f.fixable),
+        "fixable": safe,
+        "fixable_unsafe": unsafe,
         "suppressed": len(result.suppressed),
         "areas": areas,
         "biggest": biggest,
