@@ -294,7 +294,7 @@ def _exit_zero_on_findings() -> None:
     not change. Wraps sys.exit for the rest of this command, replayed runs included."""
     real_exit = sys.exit
 
-    def exit_zero(code: object = 0) -> Any:
+    def exit_zero(code: str | int | None = 0) -> Any:
         real_exit(EXIT_OK if code == EXIT_FINDINGS else code)
 
     sys.exit = exit_zero
@@ -327,15 +327,15 @@ def _fix_summary(result: Any, fixed: list[Any], *, applied: bool) -> list[str]:
 
     if applied:
         done = Counter(f"{f.rule} {f.name}" for f in fixed)
-        lines = [f"Fixed {sum(done.values())} finding(s):"]
-        return lines + [f"  {n:>4}  {key}" for key, n in sorted(done.items())]
+        lines = ["Fixes applied, per rule:"]
+        return lines + [f"  {n:>6}  {key}" for key, n in sorted(done.items())]
     unsafe_ids = unsafe_rule_ids()
     counts = Counter((f.rule, f.name) for f in result.findings if f.fixable)
     safe, unsafe = fixable_counts(result)
     lines = [f"Fixable: {safe} safe, {unsafe} unsafe (--unsafe-fixes):"]
     for (rule, name), n in sorted(counts.items()):
         mark = " [unsafe]" if rule in unsafe_ids else ""
-        lines.append(f"  {n:>4}  {rule} {name}{mark}")
+        lines.append(f"  {n:>6}  {rule} {name}{mark}")
     return lines
 
 
@@ -909,6 +909,12 @@ def list_rules(output_format: str, write_docs: Path | None) -> None:
                 indent=2,
             )
         )
+        return
+    if not sys.stdout.isatty():
+        # piped or redirected: whole names and summaries, one rule a line (no table to cut)
+        for r in rules:
+            fields = (r.id, r.name, r.area().value, r.severity.label, r.fix_label(), r.summary)
+            click.echo("  ".join(fields))
         return
     from rich.console import Console
     from rich.table import Table

@@ -31,9 +31,12 @@ SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO
 def issue(finding: Finding, config: Config) -> dict[str, Any]:
     shown = redacted(finding)
     description = f"{shown.rule} {shown.name}: {shown.message}"
-    fingerprint = shown.fingerprint or hashlib.sha256(
-        f"{shown.rule}\0{shown.path}\0{shown.line}\0{shown.column}".encode()
-    ).hexdigest()[:20]
+    fingerprint = (
+        shown.fingerprint
+        or hashlib.sha256(
+            f"{shown.rule}\0{shown.path}\0{shown.line}\0{shown.column}".encode()
+        ).hexdigest()[:20]
+    )
     return {
         "type": "issue",
         "description": description,

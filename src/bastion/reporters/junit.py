@@ -70,9 +70,7 @@ def build_junit(result: RunResult, config: Config) -> ET.Element:
             },
         )
         suite.extend(_case(f, path) for f in findings)
-    clean = sorted(
-        {repo_path(config.root, s.path) or s.path for s in result.files} - set(by_path)
-    )
+    clean = sorted({repo_path(config.root, s.path) or s.path for s in result.files} - set(by_path))
     errors = len(result.internal_errors)
     if clean or errors or not by_path:
         suite = ET.SubElement(
@@ -105,8 +103,8 @@ def build_junit(result: RunResult, config: Config) -> ET.Element:
 
 
 def report_junit(result: RunResult, config: Config, out: TextIO, *, color: bool) -> None:
-    tree = ET.ElementTree(build_junit(result, config))
-    ET.indent(tree)
+    root = build_junit(result, config)
+    ET.indent(root)
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    out.write(ET.tostring(tree.getroot(), encoding="unicode"))
+    out.write(ET.tostring(root, encoding="unicode"))
     out.write("\n")
