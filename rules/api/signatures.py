@@ -521,31 +521,44 @@ class NonAnnotatedDependency(Rule):
         Example(
             "from fastapi import Depends, FastAPI\napp = FastAPI()\n\n"
             "@app.get('/me')\ndef me(user: User = Depends(current_user)):\n    return user\n",
-            fixed="from fastapi import Depends, FastAPI\nfrom typing import Annotated\n\n"
-            "app = FastAPI()\n\n"
-            "@app.get('/me')\ndef me(user: Annotated[User, Depends(current_user)]):\n"
+            fixed="from typing import Annotated\n"
+            "\n"
+            "from fastapi import Depends, FastAPI\n"
+            "app = FastAPI()\n"
+            "\n"
+            "@app.get('/me')\n"
+            "def me(user: Annotated[User, Depends(current_user)]):\n"
             "    return user\n",
         ),
         Example(
             "from typing import Optional\nfrom fastapi import Query\n\n"
             "def search(q: Optional[str] = Query(None, max_length=50)):\n    return q\n",
-            fixed="from typing import Optional, Annotated\nfrom fastapi import Query\n\n"
+            fixed="from typing import Annotated, Optional\n"
+            "from fastapi import Query\n"
+            "\n"
             "def search(q: Annotated[Optional[str], Query(max_length=50)] = None):\n"
             "    return q\n",
         ),
         Example(
             "import fastapi\n\nasync def get_db(token: str = fastapi.Header(...)):\n"
             "    yield token\n",
-            fixed="import fastapi\nfrom typing import Annotated\n\n"
-            "async def get_db(token: Annotated[str, fastapi.Header()]):\n    yield token\n",
+            fixed="from typing import Annotated\n"
+            "\n"
+            "import fastapi\n"
+            "\n"
+            "async def get_db(token: Annotated[str, fastapi.Header()]):\n"
+            "    yield token\n",
         ),
         Example(
             "from fastapi import params\n\n"
             "def paging(*, limit: int = params.Query(10), cursor: str = params.Query()):\n"
             "    return limit\n",
-            fixed="from fastapi import params\nfrom typing import Annotated\n\n"
-            "def paging(*, limit: Annotated[int, params.Query()] = 10, "
-            "cursor: Annotated[str, params.Query()]):\n"
+            fixed="from typing import Annotated\n"
+            "\n"
+            "from fastapi import params\n"
+            "\n"
+            "def paging(*, limit: Annotated[int, params.Query()] = 10, cursor: "
+            "Annotated[str, params.Query()]):\n"
             "    return limit\n",
         ),
         # `db` would lose its default after `page` keeps one: a SyntaxError, so `db` is

@@ -169,12 +169,13 @@ class BlockingCallInAsync(Rule):
         "    return requests.get(url, timeout=5).json()\n",
         Example(
             "from time import sleep\n\nasync def poll():\n    sleep(1)\n",
-            fixed="from time import sleep\nimport asyncio\n\nasync def poll():\n"
-            "    await asyncio.sleep(1)\n",
+            fixed="import asyncio\n\nasync def poll():\n    await asyncio.sleep(1)\n",
         ),
         Example(
             "import time\n\nasync def backoff(attempt):\n    time.sleep(2 ** attempt)  # wait\n",
-            fixed="import time\nimport asyncio\n\nasync def backoff(attempt):\n"
+            fixed="import asyncio\n"
+            "\n"
+            "async def backoff(attempt):\n"
             "    await asyncio.sleep(2 ** attempt)  # wait\n",
         ),
         "import subprocess\n\nasync def build():\n    subprocess.run(['make'], check=True)\n",

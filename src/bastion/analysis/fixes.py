@@ -697,31 +697,48 @@ def wrap_long_signatures(before: str, module: Any, limit: int) -> Any:
             params = updated.params
             if "\n" in header or len(line) <= limit or line in old_lines:
                 return updated
-            if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.posonly_params:
-                return updated  # `*`, `*args`, `/` separators: leave to the formatter
-            if params.kwonly_params or params.star_kwarg is not None:
-                return updated
+            if not (params.params or params.kwonly_params or params.posonly_params):
+                return updated  # `(*args, **kwargs)` alone: nothing worth a line each
             inner = indent * (self.depth + 1)
             item_ws = cst.ParenthesizedWhitespace(
                 first_line=cst.TrailingWhitespace(),
-                indent=True,
+                indent=False,
                 last_line=cst.SimpleWhitespace(inner),
             )
             close_ws = cst.ParenthesizedWhitespace(
                 first_line=cst.TrailingWhitespace(),
-                indent=True,
+                indent=False,
                 last_line=cst.SimpleWhitespace(indent * self.depth),
             )
-            items = list(params.params)
-            if not items:
-                return updated
-            wrapped = [
-                p.with_changes(comma=cst.Comma(whitespace_after=close_ws if last else item_ws))
-                for p, last in ((p, i == len(items) - 1) for i, p in enumerate(items))
-            ]
             return updated.with_changes(
-                params=params.with_changes(params=wrapped),
+                params=_one_per_line(params, item_ws, close_ws),
                 whitespace_before_params=item_ws,
             )
 
     return module.visit(Wrap())
+
+
+def _one_per_line(params: Any, item_ws: Any, close_ws: Any) -> Any:
+    """`params` with every parameter (and `*`, `/`) followed by a comma and a new line."""
+    import libcst as cst
+
+    slots: list[tuple[str, int | None]] = []
+    slots += [("posonly_params", i) for i in range(len(params.posonly_params))]
+    if isinstance(params.posonly_ind, cst.ParamSlash):
+        slots.append(("posonly_ind", None))
+    slots += [("params", i) for i in range(len(params.params))]
+    if isinstance(params.star_arg, cst.Param | cst.ParamStar):
+        slots.append(("star_arg", None))
+    slots += [("kwonly_params", i) for i in range(len(params.kwonly_params))]
+    if params.star_kwarg is not None:
+        slots.append(("star_kwarg", None))
+    changes: dict[str, Any] = {}
+    for index, (field, position) in enumerate(slots):
+        comma = cst.Comma(whitespace_after=close_ws if index == len(slots) - 1 else item_ws)
+        if position is None:
+            changes[field] = getattr(params, field).with_changes(comma=comma)
+            continue
+        items = list(changes.get(field, getattr(params, field)))
+        items[position] = items[position].with_changes(comma=comma)
+        changes[field] = items
+    return params.with_changes(**changes)
