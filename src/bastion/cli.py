@@ -948,6 +948,22 @@ def show_rule(rule_id: str) -> None:
         click.echo(text, nl=False)
 
 
+@cli.command(name="server")
+def server_command() -> None:
+    """Run the Language Server (LSP over stdio) for editors: diagnostics as you type, fixes and
+    `# bastion: ignore` as code actions, rule docs on hover. Needs `bastion-lint[server]`."""
+    try:
+        from bastion.server.lsp import serve
+    except ImportError as exc:
+        click.echo(
+            f"bastion: error: the server needs pygls ({exc.name} is missing): "
+            'pip install "bastion-lint[server]"',
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    serve()
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)
