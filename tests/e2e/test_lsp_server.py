@@ -13,8 +13,8 @@ import pytest
 
 pytest.importorskip("pygls")
 
-from lsprotocol import types  # noqa: E402
-from pygls.lsp.client import LanguageClient  # noqa: E402
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
 
 pytestmark = pytest.mark.e2e
 
@@ -56,23 +56,20 @@ class Session:
         return await asyncio.wait_for(wait(), TIMEOUT)
 
 
-def apply(text: str, edit: types.WorkspaceEdit, uri: str) -> str:
-    """Apply a workspace edit's text edits (bastion sends one per action) to `text`."""
-    assert edit.changes is not None
+def _offset(text: str, position: types.Position) -> int:
     lines = text.splitlines(keepends=True)
+    return sum(len(x) for x in lines[: position.line]) + position.character  # ASCII text
+
+
+def apply(text: str, edit: types.WorkspaceEdit, uri: str) -> str:
+    """Apply a workspace edit's text edits to `text`, last first."""
+    assert edit.changes is not None
     for change in sorted(
         edit.changes[uri], key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
     ):
-        start, end = change.range.start, change.range.end
-
-        def offset(line: int, character: int) -> int:
-            return sum(len(x) for x in lines[:line]) + character  # ASCII test text
-
-        a, b = offset(start.line, start.character), offset(end.line, end.character)
-        joined = "".join(lines)
-        text = joined[:a] + change.new_text + joined[b:]
-        lines = text.splitlines(keepends=True)
-    return "".join(lines)
+        start, end = _offset(text, change.range.start), _offset(text, change.range.end)
+        text = text[:start] + change.new_text + text[end:]
+    return text
 
 
 async def scenario(root: Path) -> list[str]:
