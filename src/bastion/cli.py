@@ -948,6 +948,57 @@ def show_rule(rule_id: str) -> None:
         click.echo(text, nl=False)
 
 
+@cli.command(name="suppress")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--select", multiple=True, help="Rules to suppress (default: the selected ones).")
+@click.option("--ignore", multiple=True, help="Rules to leave alone.")
+@click.option("--extend-exclude", multiple=True, help="More gitignore-style paths to skip.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read settings from this TOML file instead of the nearest pyproject.toml.",
+)
+@click.option(
+    "--reason",
+    default="legacy, added by bastion suppress",
+    show_default=True,
+    help="The reason written after each directive (say why, or where it is tracked).",
+)
+def suppress_command(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    config_file: Path | None,
+    reason: str,
+) -> None:
+    """Write `# bastion: ignore[ID] reason` on every current finding of PATHS (ruff's
+    --add-noqa): adopt bastion on an existing codebase, then fix the directives away."""
+    from bastion.engine import run
+    from bastion.suppress_command import suppress
+
+    if "\n" in reason or "\r" in reason or "#" in reason:
+        click.echo("bastion: error: --reason must be one line without `#`", err=True)
+        sys.exit(EXIT_ERROR)
+    targets = list(paths) or [Path(".")]
+    config = _load(targets, select, ignore, extend_exclude, None, config_file)
+    result = run(targets, config)
+    for error in result.internal_errors:
+        click.echo(f"bastion: {error} (please report this bug)", err=True)
+    if result.internal_errors:
+        sys.exit(EXIT_ERROR)
+    outcome = suppress(result.findings, config, reason)
+    for notice in outcome.notices:
+        click.echo(f"bastion: {notice}", err=True)
+    added = sum(outcome.written.values())
+    click.echo(
+        f"bastion: added {added} suppression comment{'s' if added != 1 else ''} "
+        f"in {len(outcome.written)} file{'s' if len(outcome.written) != 1 else ''}",
+        err=True,
+    )
+
+
 @cli.command(name="server")
 def server_command() -> None:
     """Run the Language Server (LSP over stdio) for editors: diagnostics as you type, fixes and
