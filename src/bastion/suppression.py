@@ -41,7 +41,7 @@ class Directive:
     ids: tuple[str, ...]
     reason: str
     own_line: bool  # the comment is alone on its line
-    # "bastion" for `# bastion: ignore[...]`; "noqa"/"nosec" for another linter's comment, whose
+    # "bastion" for bastion's own directive; "noqa"/"nosec" for another linter's comment, whose
     # ids are that linter's codes (empty for a bare `# nosec`)
     origin: str = "bastion"
 
