@@ -186,7 +186,10 @@ def _tidy_call(original: Any, updated: Any) -> Any:
     if isinstance(original.args[-1].comma, cst.MaybeSentinel):
         args = [*updated.args[:-1], updated.args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
         return updated.with_changes(args=args)
-    return updated
+    # a trailing comma: the new last argument takes the removed one's (and so its line break
+    # before the closing parenthesis), not its own that led to the removed argument
+    args = [*updated.args[:-1], updated.args[-1].with_changes(comma=original.args[-1].comma)]
+    return updated.with_changes(args=args)
 
 
 def _parses(code: bytes) -> bool:

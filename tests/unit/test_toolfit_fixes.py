@@ -62,14 +62,17 @@ def ruff_report(root: Path) -> tuple[collections.Counter[tuple[str, str]], set[s
         for d in json.loads(checked.stdout)
     )
     formatted = subprocess.run(
-        [RUFF, "format", "--isolated", "--check", "--no-cache", "."],
+        [RUFF, "format", "--isolated", "--check", "--no-cache", "--output-format", "concise",
+         "."],
         cwd=root, capture_output=True, text=True,
     )  # fmt: skip
+    # `path:line:col: unformatted: File would be reformatted` (ruff >= 0.9's concise output)
     unformatted = {
-        line.removeprefix("Would reformat: ")
+        line.split(":", 1)[0]
         for line in formatted.stdout.splitlines()
-        if line.startswith("Would reformat: ")
+        if "unformatted" in line and line.split(":", 1)[0].endswith(".py")
     }
+    assert formatted.returncode in (0, 1), formatted.stderr
     return found, unformatted
 
 
@@ -239,3 +242,47 @@ def test_each_fixable_rule_documents_its_own_fix_safety() -> None:
 def test_behaviour_changing_fixes_are_unsafe(rule_id: str) -> None:
     rule = load_registry().by_id(rule_id)
     assert rule is not None and rule.fix_safety is FixSafety.UNSAFE
+
+
+def test_long_lines_a_fix_made_are_wrapped_as_ruff_format_wraps_them() -> None:
+    from bastion.analysis.fixes import wrap_long_signatures
+
+    def wrapped(before: str, after: str) -> str:
+        return str(wrap_long_signatures(before, cst.parse_module(after), 88).code)
+
+    # a parameter alone on its line: its subscript goes on lines of its own
+    before = "def f(\n    request,\n    user_manager: BaseUserManager[models.UP] = Depends(get_user_manager),\n):\n    pass\n"  # noqa: E501
+    after = "def f(\n    request,\n    user_manager: Annotated[BaseUserManager[models.UP, models.ID], Depends(get_manager)],\n):\n    pass\n"  # noqa: E501
+    assert wrapped(before, after) == (
+        "def f(\n    request,\n    user_manager: Annotated[\n"
+        "        BaseUserManager[models.UP, models.ID], Depends(get_manager)\n    ],\n):\n"
+        "    pass\n"
+    )
+    # several parameters on a line that became too long: one a line, nested def indented
+    after = (
+        "def outer():\n    async def authorize(\n"
+        "        request: Request, response: Response, scopes: Annotated[list[str], Query()] = None\n"  # noqa: E501
+        "    ) -> Response:\n        pass\n"
+    )
+    assert wrapped("", after) == (
+        "def outer():\n    async def authorize(\n        request: Request,\n"
+        "        response: Response,\n        scopes: Annotated[list[str], Query()] = None,\n"
+        "    ) -> Response:\n        pass\n"
+    )
+    # long lines that were long before the fix are not the fix's business
+    long = "def f(a: int = 1, b: int = 2, c: int = 3, d: int = 4, e: int = 5, ffffffffff: int = 6):\n    pass\n"  # noqa: E501
+    assert wrapped(long, long) == long
+
+
+def test_removing_the_last_argument_keeps_the_closing_parenthesis_in_place(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get(\n    '/users/{id}',\n"
+        "    name='user',\n    response_model=User,\n)\ndef get_user(id: int) -> User:\n"
+        "    return load(id)\n"
+    )
+    (tmp_path / "m.py").write_text(code)
+    config = load_config([tmp_path], None, {"select": ["API010"]})
+    [file_fix] = fix_paths([tmp_path], config).changed
+    assert "    name='user',\n)\ndef get_user" in file_fix.fixed.decode()

@@ -695,10 +695,14 @@ def wrap_long_signatures(before: str, module: Any, limit: int) -> Any:
             header = module.code_for_node(bare).strip().removesuffix(" pass")  # empty suite
             line = indent * self.depth + header
             params = updated.params
-            if "\n" in header or len(line) <= limit or line in old_lines:
-                return updated
             if not (params.params or params.kwonly_params or params.posonly_params):
                 return updated  # `(*args, **kwargs)` alone: nothing worth a line each
+            if "\n" in header:  # already on several lines: split what a fix made too long
+                rendered = [indent * self.depth + text for text in header.splitlines()[1:]]
+                if not any(len(x) > limit and x not in old_lines for x in rendered):
+                    return updated.with_changes(params=self._split_long(params))
+            elif len(line) <= limit or line in old_lines:
+                return updated
             inner = indent * (self.depth + 1)
             item_ws = cst.ParenthesizedWhitespace(
                 first_line=cst.TrailingWhitespace(),
@@ -711,8 +715,47 @@ def wrap_long_signatures(before: str, module: Any, limit: int) -> Any:
                 last_line=cst.SimpleWhitespace(indent * self.depth),
             )
             return updated.with_changes(
-                params=_one_per_line(params, item_ws, close_ws),
+                params=self._split_long(_one_per_line(params, item_ws, close_ws)),
                 whitespace_before_params=item_ws,
+            )
+
+        def _split_long(self, params: Any) -> Any:
+            """A parameter alone on its line that a fix made too long, `x: Annotated[T,
+            Depends(f)],`, gets its subscript on lines of its own, as ruff format writes it."""
+            inner = indent * (self.depth + 1)
+
+            def split(param: Any) -> Any:
+                text = module.code_for_node(param.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+                line = inner + text.strip() + ","
+                annotation = param.annotation.annotation if param.annotation else None
+                if (
+                    "\n" in text.strip()
+                    or len(line) <= limit
+                    or line in old_lines
+                    or not isinstance(annotation, cst.Subscript)
+                ):
+                    return param
+                opened = cst.ParenthesizedWhitespace(
+                    first_line=cst.TrailingWhitespace(),
+                    indent=False,
+                    last_line=cst.SimpleWhitespace(inner + indent),
+                )
+                closed = cst.ParenthesizedWhitespace(
+                    first_line=cst.TrailingWhitespace(),
+                    indent=False,
+                    last_line=cst.SimpleWhitespace(inner),
+                )
+                wrapped = annotation.with_changes(
+                    lbracket=cst.LeftSquareBracket(whitespace_after=opened),
+                    rbracket=cst.RightSquareBracket(whitespace_before=closed),
+                )
+                return param.with_changes(
+                    annotation=param.annotation.with_changes(annotation=wrapped)
+                )
+
+            return params.with_changes(
+                params=[split(p) for p in params.params],
+                kwonly_params=[split(p) for p in params.kwonly_params],
             )
 
     return module.visit(Wrap())
@@ -739,6 +782,10 @@ def _one_per_line(params: Any, item_ws: Any, close_ws: Any) -> Any:
             changes[field] = getattr(params, field).with_changes(comma=comma)
             continue
         items = list(changes.get(field, getattr(params, field)))
-        items[position] = items[position].with_changes(comma=comma)
+        # the old whitespace after the parameter (a line break before `)`) goes: the comma's
+        # whitespace now says where the next line starts
+        items[position] = items[position].with_changes(
+            comma=comma, whitespace_after_param=cst.SimpleWhitespace("")
+        )
         changes[field] = items
     return params.with_changes(**changes)
