@@ -14,6 +14,7 @@ encoding and its line endings, and are skipped if the file changed on disk since
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import os
 import tempfile
@@ -148,7 +149,9 @@ class _Rewriter:
 
             # leave nothing for the next linter: no orphaned import, no overlong signature
             module = drop_orphaned_imports(wrapper.module.code, module)
-            module = wrap_long_signatures(wrapper.module.code, module, self.line_length)
+            # layout only: a node it cannot render leaves the fix as it is
+            with contextlib.suppress(Exception):
+                module = wrap_long_signatures(wrapper.module.code, module, self.line_length)
         out: bytes = module.bytes
         return out
 

@@ -725,7 +725,10 @@ def wrap_long_signatures(before: str, module: Any, limit: int) -> Any:
             inner = indent * (self.depth + 1)
 
             def split(param: Any) -> Any:
-                text = module.code_for_node(param.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+                bare = param.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                if isinstance(bare.star, cst.MaybeSentinel):  # a Param a fix built
+                    bare = bare.with_changes(star="")
+                text = module.code_for_node(bare)
                 line = inner + text.strip() + ","
                 annotation = param.annotation.annotation if param.annotation else None
                 if (
