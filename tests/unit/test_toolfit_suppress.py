@@ -138,3 +138,12 @@ def test_tokenizer_finds_noqa_and_nosec_comments() -> None:
     [directive] = parsed.by_line[1]
     assert directive.origin == "nosec" and directive.ids == ("B105",)
     assert parsed.directives == []  # external comments are never checked as bastion ones
+
+
+def test_rules_json_lists_the_equivalent_codes() -> None:
+    import json
+
+    result = CliRunner().invoke(cli, ["rules", "--format", "json"])
+    by_id = {r["id"]: r for r in json.loads(result.stdout)}
+    assert by_id["ERR001"]["aliases"] == ["E722", "B001"] and by_id["ERR001"]["bandit"] == []
+    assert by_id["SEC019"]["bandit"] == ["B311"]
