@@ -136,6 +136,8 @@ class SqlStringBuilding(Rule):
 
     id = "SEC007"
     name = "sql-string-building"
+    aliases = ("S608",)  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B608",)  # bandit test ids honoured in `# nosec`
     severity = Severity.INFO
     precision = "low"
     precision_measured = (

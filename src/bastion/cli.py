@@ -29,11 +29,14 @@ from bastion.redact import shown, visible  # text from the scanned tree: masked,
 # a replayed `bastion check` imports no engine, rule or reporter.
 if TYPE_CHECKING:
     from bastion.baseline import Baseline
+    from bastion.findings import Finding
     from bastion.replay import Pending
     from bastion.reporters import Reporter
     from bastion.results import RunResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# the report formats of `check` and `merge` (bastion.reporters.FORMATS, without importing it)
+CHECK_FORMATS = ("text", "json", "sarif", "github", "html", "gitlab", "junit")
 
 
 def _split(values: Sequence[str]) -> list[str]:
@@ -65,7 +68,7 @@ def cli(allow_plugins: bool = False) -> None:
 
 # -- options shared by several commands (one declaration each) -----------------------------------
 
-_FORMATS = ["text", "json", "sarif", "github", "html"]
+_FORMATS = list(CHECK_FORMATS)
 
 
 def _options(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -87,10 +90,27 @@ def _selection_options(
     select: str = "Rules to run: ids, prefixes (SEC) or names; ALL.",
     ignore: str = "Rules to skip (added to the config's ignore).",
     extend_exclude: str = "More gitignore-style paths to skip.",
+    *,
+    ruff_style: bool = False,
 ) -> Callable[[Any], Any]:
+    """--select/--ignore/--extend-exclude; with `ruff_style`, also ruff's --extend-select and
+    --extend-ignore (an alias: --ignore already adds to the config's)."""
+    extend = (
+        [
+            click.option(
+                "--extend-select",
+                multiple=True,
+                help="Rules to run on top of the selected ones (the config's or the defaults).",
+            )
+        ]
+        if ruff_style
+        else []
+    )
+    ignore_names = ("--ignore", "--extend-ignore") if ruff_style else ("--ignore",)
     return _options(
         click.option("--select", multiple=True, help=select),
-        click.option("--ignore", multiple=True, help=ignore),
+        *extend,
+        click.option(*ignore_names, "ignore", multiple=True, help=ignore),
         click.option("--extend-exclude", multiple=True, help=extend_exclude),
     )
 
@@ -98,6 +118,7 @@ def _selection_options(
 def _format_option(choices: Sequence[str] = tuple(_FORMATS)) -> Callable[[Any], Any]:
     return click.option(
         "--format",
+        "--output-format",  # ruff's spelling
         "output_format",
         type=click.Choice(list(choices)),
         default="text",
@@ -225,6 +246,7 @@ def emit(
     no_color: bool,
     quiet: bool,
     said: int = 0,
+    after: Sequence[str] = (),
 ) -> Emitted:
     """Write the report (to `output`, else stdout), then the notices and internal errors on
     stderr (but the first `said` notices, printed before the findings); return what was
@@ -243,6 +265,7 @@ def emit(
     stderr += [
         f"bastion: {shown(error)} (please report this bug)" for error in result.internal_errors
     ]
+    stderr += list(after)  # e.g. `--show-fixes`
     for line in stderr[said if not quiet else 0 :]:
         click.echo(line, err=True)
     return Emitted(report.getvalue(), stderr, result.exit_code(config))
@@ -262,7 +285,7 @@ def _write_output(output: Path, text: str) -> None:
 
 @cli.command()
 @_paths_argument()
-@_selection_options()
+@_selection_options(ruff_style=True)
 @_format_option()
 @_sarif_category_option()
 @_baseline_option()
@@ -298,7 +321,21 @@ def _write_output(output: Path, text: str) -> None:
     "(--format json) for `bastion merge`; project rules run in the merge.",
 )
 @click.option("--fix", "apply_fix", is_flag=True, help="Apply safe fixes, then report the rest.")
-@click.option("--unsafe-fixes", is_flag=True, help="With --fix/--diff: also apply unsafe fixes.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="With --fix/--diff: also apply unsafe fixes; with --show-fixes: list them too.",
+)
+@click.option(
+    "--show-fixes",
+    is_flag=True,
+    help="After the report, list the fixes applied (--fix) or available, per rule, on stderr.",
+)
+@click.option(
+    "--exit-zero",
+    is_flag=True,
+    help="Exit 0 even when findings are reported (errors still exit 2).",
+)
 @click.option(
     "--diff",
     "show_diff",
@@ -327,8 +364,13 @@ def check(
     apply_fix: bool = False,
     unsafe_fixes: bool = False,
     show_diff: bool = False,
+    extend_select: tuple[str, ...] = (),
+    show_fixes: bool = False,
+    exit_zero: bool = False,
 ) -> None:
     """Check PATHS (default: the current folder) and report findings."""
+    if exit_zero:
+        _exit_zero_on_findings()
     shard_slice = None
     if shard is not None:
         shard_slice = _shard_slice(
@@ -350,7 +392,9 @@ def check(
         replay = _replay_or_exit(
             targets, config_file, overrides, parameters, cache_dir, baseline_file, output
         )
-    config = _load_settings(targets, config_file, overrides)
+    config = _or_exit(
+        lambda: _extend_selection(_load_settings(targets, config_file, overrides), extend_select)
+    )
     from bastion import pipeline  # after the replay, which needs none of it
     from bastion.reporters import get_reporter
     from bastion.syntax_version import target_notice
@@ -362,8 +406,9 @@ def check(
 
     if show_diff:
         sys.exit(_print_diff(targets, config, unsafe=unsafe_fixes))
+    fixed: list[Any] = []
     if apply_fix:
-        _apply_fixes(targets, config, unsafe=unsafe_fixes, quiet=quiet)
+        fixed = _apply_fixes(targets, config, unsafe=unsafe_fixes, quiet=quiet)
     with _progress_bar(enabled=output_format == "text" and not quiet) as progress:
         request = pipeline.CheckRequest(
             targets,
@@ -398,6 +443,7 @@ def check(
         no_color=no_color,
         quiet=quiet,
         said=1 if ahead else 0,
+        after=_fix_summary(outcome.result, fixed, applied=apply_fix) if show_fixes else [],
     )
     if replay is not None:
         from bastion.replay import record
@@ -411,6 +457,56 @@ def check(
             to_file=output is not None,
         )
     sys.exit(emitted.exit_code)
+
+
+def _exit_zero_on_findings() -> None:
+    """`--exit-zero` (ruff's flag): findings exit 0; usage, config and internal errors (2) do
+    not change. Wraps sys.exit for the rest of this command, replayed runs included."""
+    real_exit = sys.exit
+
+    def exit_zero(code: str | int | None = 0) -> Any:
+        real_exit(EXIT_OK if code == EXIT_FINDINGS else code)
+
+    sys.exit = exit_zero
+    click.get_current_context().call_on_close(lambda: setattr(sys, "exit", real_exit))
+
+
+def _extend_selection(config: Config, extend_select: Sequence[str]) -> Config:
+    """`--extend-select`: the selected rules (the config's `select`, or every default rule)
+    plus these."""
+    extra = _split(extend_select)
+    if not extra:
+        return config
+    from dataclasses import replace
+
+    from bastion.registry import load_registry
+    from bastion.selection import validate_selector
+
+    registry = load_registry()
+    for selector in extra:
+        validate_selector(selector, registry, "--extend-select")
+    return replace(config, select=(*(config.select or ("ALL",)), *extra))
+
+
+def _fix_summary(result: Any, fixed: list[Any], *, applied: bool) -> list[str]:
+    """`--show-fixes`: per rule, the fixes applied (with --fix) or available (unsafe ones
+    marked), as ruff lists them."""
+    from collections import Counter
+
+    from bastion.reporters.fixable import fixable_counts, unsafe_rule_ids
+
+    if applied:
+        done = Counter(f"{f.rule} {f.name}" for f in fixed)
+        lines = ["Fixes applied, per rule:"]
+        return lines + [f"  {n:>6}  {key}" for key, n in sorted(done.items())]
+    unsafe_ids = unsafe_rule_ids()
+    counts = Counter((f.rule, f.name) for f in result.findings if f.fixable)
+    safe, unsafe = fixable_counts(result)
+    lines = [f"Fixable: {safe} safe, {unsafe} unsafe (--unsafe-fixes):"]
+    for (rule, name), n in sorted(counts.items()):
+        mark = " [unsafe]" if rule in unsafe_ids else ""
+        lines.append(f"  {n:>6}  {rule} {name}{mark}")
+    return lines
 
 
 def _replayable(
@@ -558,7 +654,10 @@ def _print_diff(targets: list[Path], config: Config, *, unsafe: bool) -> int:
     return EXIT_FINDINGS if fix_run.changed else EXIT_OK
 
 
-def _apply_fixes(targets: list[Path], config: Config, *, unsafe: bool, quiet: bool) -> None:
+def _apply_fixes(
+    targets: list[Path], config: Config, *, unsafe: bool, quiet: bool
+) -> list[Finding]:
+    """Write the fixes; return the findings they fixed."""
     from bastion.pipeline import apply_fixes
 
     applied = apply_fixes(targets, config, unsafe=unsafe)
@@ -567,6 +666,7 @@ def _apply_fixes(targets: list[Path], config: Config, *, unsafe: bool, quiet: bo
     if not quiet:
         written = applied.written
         click.echo(f"Fixed {written} finding{'s' if written != 1 else ''}.", err=True)
+    return applied.fixed
 
 
 @cli.command(name="fix")
@@ -801,12 +901,21 @@ def list_rules(output_format: str, write_docs: Path | None) -> None:
                         "fix": r.fix_label(),
                         "enabled_by_default": r.enabled_by_default,
                         "summary": r.summary,
+                        # codes whose `# noqa:` / `# nosec` comments silence this rule too
+                        "aliases": list(r.aliases),
+                        "bandit": list(r.bandit),
                     }
                     for r in rules
                 ],
                 indent=2,
             )
         )
+        return
+    if not sys.stdout.isatty():
+        # piped or redirected: whole names and summaries, one rule a line (no table to cut)
+        for r in rules:
+            fields = (r.id, r.name, r.area().value, r.severity.label, r.fix_label(), r.summary)
+            click.echo("  ".join(fields))
         return
     from rich.console import Console
     from rich.table import Table
@@ -838,6 +947,73 @@ def show_rule(rule_id: str) -> None:
         Console().print(Markdown(text, code_theme="monokai"))
     else:
         click.echo(text, nl=False)
+
+
+@cli.command(name="suppress")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--select", multiple=True, help="Rules to suppress (default: the selected ones).")
+@click.option("--ignore", multiple=True, help="Rules to leave alone.")
+@click.option("--extend-exclude", multiple=True, help="More gitignore-style paths to skip.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read settings from this TOML file instead of the nearest pyproject.toml.",
+)
+@click.option(
+    "--reason",
+    default="legacy, added by bastion suppress",
+    show_default=True,
+    help="The reason written after each directive (say why, or where it is tracked).",
+)
+def suppress_command(
+    paths: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    config_file: Path | None,
+    reason: str,
+) -> None:
+    """Write `# bastion: ignore[ID] reason` on every current finding of PATHS (ruff's
+    --add-noqa): adopt bastion on an existing codebase, then fix the directives away."""
+    from bastion.engine import run
+    from bastion.suppress_command import suppress
+
+    if "\n" in reason or "\r" in reason or "#" in reason:
+        click.echo("bastion: error: --reason must be one line without `#`", err=True)
+        sys.exit(EXIT_ERROR)
+    targets = list(paths) or [Path(".")]
+    config = _load(targets, select, ignore, extend_exclude, None, config_file)
+    result = run(targets, config)
+    for error in result.internal_errors:
+        click.echo(f"bastion: {shown(error)} (please report this bug)", err=True)
+    if result.internal_errors:
+        sys.exit(EXIT_ERROR)
+    outcome = suppress(result.findings, config, reason)
+    for notice in outcome.notices:
+        click.echo(f"bastion: {shown(notice)}", err=True)
+    added = sum(outcome.written.values())
+    click.echo(
+        f"bastion: added {added} suppression comment{'s' if added != 1 else ''} "
+        f"in {len(outcome.written)} file{'s' if len(outcome.written) != 1 else ''}",
+        err=True,
+    )
+
+
+@cli.command(name="server")
+def server_command() -> None:
+    """Run the Language Server (LSP over stdio) for editors: diagnostics as you type, fixes and
+    `# bastion: ignore` as code actions, rule docs on hover. Needs `bastion-lint[server]`."""
+    try:
+        from bastion.server.lsp import serve
+    except ImportError as exc:
+        click.echo(
+            f"bastion: error: the server needs pygls ({exc.name} is missing): "
+            'pip install "bastion-lint[server]"',
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    serve()
 
 
 def main() -> None:

@@ -98,6 +98,7 @@ _KNOWN_KEYS = {
     "rules",
     "plugins",
     "target-version",
+    "external-suppressions",
 }
 
 
@@ -123,6 +124,8 @@ class Config:
     # the project's `requires-python`; None when neither says. `target_origin` says which.
     target_version: tuple[int, int] | None = None
     target_origin: str = ""
+    # honour `# noqa: CODE` / `# nosec` written for ruff, flake8 and bandit (bastion.suppression)
+    external_suppressions: bool = True
 
     # -- derived ------------------------------------------------------------------------------
     def severity_for(self, rule: RuleMeta | type[RuleMeta]) -> Severity:
@@ -368,6 +371,10 @@ def parse_table(
             except ValueError as exc:
                 raise ConfigError(f"{where}tool.bastion.severity.{rule_id}: {exc}") from None
         kwargs["severity"] = parsed_sev
+    if "external-suppressions" in table:
+        if not isinstance(table["external-suppressions"], bool):
+            raise ConfigError(f"{where}tool.bastion.external-suppressions: expected true or false")
+        kwargs["external_suppressions"] = table["external-suppressions"]
     if "rules" in table:
         kwargs["rule_options"] = _parse_rule_options(table["rules"], check, where)
     kwargs.update(_target_version(table, root, where))

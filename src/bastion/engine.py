@@ -34,7 +34,12 @@ from bastion.safe_fs import UnsafeFileError, read_tree_file
 from bastion.selection import enabled_rules
 from bastion.slicing import in_shard, tree_digest_of
 from bastion.source import DecodeError, SourceText, decode_python, decode_text
-from bastion.suppression import Suppressions, parse_suppressions, python_comments
+from bastion.suppression import (
+    Suppressions,
+    may_suppress,
+    parse_suppressions,
+    python_comments,
+)
 from bastion.syntax_version import needed_by, newer_python_notice, syntax_error_message
 
 PARSE_ERROR = "BAS001"
@@ -316,11 +321,12 @@ class FileAnalyzer:
     def _apply_suppressions(self, ctx: FileContext, result: FileResult) -> None:
         per_file = self.config.ignored_for_path(ctx.path)
         findings = [f for f in ctx.findings if not _ignored_by_selectors(f, per_file)]
-        if "bastion:" not in ctx.source.text:
+        external = self.config.external_suppressions
+        if not may_suppress(ctx.source.text, external):
             result.findings.extend(findings)
             return
         comments = python_comments(ctx.source.text) if ctx.kind == "python" else None
-        suppressions = parse_suppressions(ctx.source.lines, comments)
+        suppressions = parse_suppressions(ctx.source.lines, comments, external=external)
         for finding in findings:
             directive = suppressions.match(finding.rule, finding.line, finding.statement_line)
             if directive is None:
@@ -763,10 +769,12 @@ def _suppress_project_findings(
                 data = read_tree_file(path, config.root, config.max_file_bytes)
             except OSError:
                 data = b""
-            if b"bastion:" in data:
+            if may_suppress(data, config.external_suppressions):
                 text = data.decode("utf-8", "replace")
                 comments = python_comments(text) if finding.path.endswith(".py") else None
-                by_path[finding.path] = parse_suppressions(text.splitlines(), comments)
+                by_path[finding.path] = parse_suppressions(
+                    text.splitlines(), comments, external=config.external_suppressions
+                )
         suppressions = by_path[finding.path]
         directive = (
             suppressions.match(finding.rule, finding.line, finding.statement_line)

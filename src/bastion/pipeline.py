@@ -30,6 +30,7 @@ from bastion.source import SourceFile
 
 if TYPE_CHECKING:
     from bastion.baseline import Baseline
+    from bastion.findings import Finding
     from bastion.fixer import FindingEdit, FixRun
     from bastion.gitdiff import ChangedLines
 
@@ -256,6 +257,7 @@ def preview_fixes(targets: Sequence[Path], config: Config, *, unsafe: bool) -> F
 class AppliedFixes:
     messages: list[str]  # the fixer's notices, then the files it could not write
     written: int  # findings fixed
+    fixed: list[Finding] = field(default_factory=list)  # those findings (`--show-fixes`)
 
 
 def apply_fixes(targets: Sequence[Path], config: Config, *, unsafe: bool) -> AppliedFixes:
@@ -274,4 +276,5 @@ def apply_fixes(targets: Sequence[Path], config: Config, *, unsafe: bool) -> App
             applied.messages.append(f"{file_fix.source.path}: not written: {exc}")
             continue
         applied.written += len(file_fix.applied)
+        applied.fixed.extend(file_fix.applied)
     return applied

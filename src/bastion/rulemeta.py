@@ -95,7 +95,14 @@ class RuleMeta:
     why: ClassVar[str] = ""  # why it is bad (the guide's reasoning)
     hint: ClassVar[str] = ""  # what to write instead
     fix_safety: ClassVar[FixSafety] = FixSafety.NONE
+    # Why the fix is safe or unsafe for *this* rule (what it may change at run time): the
+    # docs' "Fix safety" section. Every fixable rule has one (a test checks).
+    fix_safety_note: ClassVar[str] = ""
     cwe: ClassVar[tuple[int, ...]] = ()
+    # The codes of equivalent rules in other linters, honoured in their suppression comments:
+    # ruff/flake8 codes for `# noqa: CODE` (`("E722",)`), bandit test ids for `# nosec BXXX`.
+    aliases: ClassVar[tuple[str, ...]] = ()
+    bandit: ClassVar[tuple[str, ...]] = ()
     # How often a finding is a true positive (SARIF `precision`, bandit's "confidence"):
     # "very-high", "high", "medium" or "low". Measured on real applications by
     # bench/ecosystem (>= 95%, >= 90%, >= 80%, below) where enough findings were judged, and

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bastion.config import load_config
 from bastion.engine import run
 from bastion.file_roles import (
     is_ci_config,
@@ -21,6 +20,7 @@ from bastion.file_roles import (
     secret_context,
 )
 from bastion.findings import Finding, Severity
+from bastion.selection import load_config
 from bastion.testing import expected_findings
 
 ROOT = Path(__file__).parent.parent / "fixtures" / "ecosystem_noise"
