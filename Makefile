@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src rules tests bench examples/plugin
 	$(BIN)/ruff format --check src rules tests bench examples/plugin
 	$(BIN)/bastion check src rules --select ALL --no-cache --quiet  # bastion checks itself
+	$(BIN)/lint-imports  # layers and no import cycles: [tool.importlinter] in pyproject.toml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src rules

@@ -163,6 +163,7 @@ class PathParamNotInSignature(Rule):
 
     id = "API009"
     name = "path-param-not-in-signature"
+    aliases = ("FAST003",)  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.ERROR
     precision = "low"
     precision_measured = (
@@ -183,6 +184,11 @@ class PathParamNotInSignature(Rule):
     # unsafe: the missing name is often a parameter renamed on one side only; the fix adds
     # it beside the old one, which the author must then remove or rename
     fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "Adding the missing parameter to the handler changes its signature: FastAPI starts "
+        "validating and passing the path value, and callers of the function outside the router "
+        "must pass it too."
+    )
     requires = ("{", "<")
     bad = [
         Example(
@@ -402,6 +408,7 @@ class RedundantResponseModel(Rule):
 
     id = "API010"
     name = "redundant-response-model"
+    aliases = ("FAST001",)  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.INFO
     precision = "very-high"
     precision_measured = (
@@ -415,6 +422,11 @@ class RedundantResponseModel(Rule):
     )
     hint = "Drop `response_model=` and keep the return annotation (`-> X`)."
     fix_safety = FixSafety.SAFE
+    fix_safety_note = (
+        "FastAPI uses the return annotation as the response model when `response_model=` is "
+        "absent, and the fix only removes a `response_model=` that names exactly the annotated "
+        "type: the OpenAPI schema and the response filtering stay the same."
+    )
     requires = ("response_model",)
     bad = [
         Example(
@@ -492,6 +504,7 @@ class NonAnnotatedDependency(Rule):
 
     id = "API011"
     name = "non-annotated-dependency"
+    aliases = ("FAST002",)  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.INFO
     precision = "very-high"
     precision_measured = (
@@ -511,36 +524,54 @@ class NonAnnotatedDependency(Rule):
     # unsafe: the function's plain signature changes (a call `me()` outside FastAPI no longer
     # gets the `Depends` object as a default), and `Annotated` needs Python >= 3.9
     fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "Moving `Depends()`/`Query()` from the default into `Annotated` removes the parameter's "
+        "default value: a direct call of the function that relied on the default now fails, and a"
+        " parameter that gains no default may need reordering. As ruff's FAST002, always unsafe."
+    )
     requires = ("fastapi",)
     bad = [
         Example(
             "from fastapi import Depends, FastAPI\napp = FastAPI()\n\n"
             "@app.get('/me')\ndef me(user: User = Depends(current_user)):\n    return user\n",
-            fixed="from fastapi import Depends, FastAPI\nfrom typing import Annotated\n\n"
-            "app = FastAPI()\n\n"
-            "@app.get('/me')\ndef me(user: Annotated[User, Depends(current_user)]):\n"
+            fixed="from typing import Annotated\n"
+            "\n"
+            "from fastapi import Depends, FastAPI\n"
+            "app = FastAPI()\n"
+            "\n"
+            "@app.get('/me')\n"
+            "def me(user: Annotated[User, Depends(current_user)]):\n"
             "    return user\n",
         ),
         Example(
             "from typing import Optional\nfrom fastapi import Query\n\n"
             "def search(q: Optional[str] = Query(None, max_length=50)):\n    return q\n",
-            fixed="from typing import Optional, Annotated\nfrom fastapi import Query\n\n"
+            fixed="from typing import Annotated, Optional\n"
+            "from fastapi import Query\n"
+            "\n"
             "def search(q: Annotated[Optional[str], Query(max_length=50)] = None):\n"
             "    return q\n",
         ),
         Example(
             "import fastapi\n\nasync def get_db(token: str = fastapi.Header(...)):\n"
             "    yield token\n",
-            fixed="import fastapi\nfrom typing import Annotated\n\n"
-            "async def get_db(token: Annotated[str, fastapi.Header()]):\n    yield token\n",
+            fixed="from typing import Annotated\n"
+            "\n"
+            "import fastapi\n"
+            "\n"
+            "async def get_db(token: Annotated[str, fastapi.Header()]):\n"
+            "    yield token\n",
         ),
         Example(
             "from fastapi import params\n\n"
             "def paging(*, limit: int = params.Query(10), cursor: str = params.Query()):\n"
             "    return limit\n",
-            fixed="from fastapi import params\nfrom typing import Annotated\n\n"
-            "def paging(*, limit: Annotated[int, params.Query()] = 10, "
-            "cursor: Annotated[str, params.Query()]):\n"
+            fixed="from typing import Annotated\n"
+            "\n"
+            "from fastapi import params\n"
+            "\n"
+            "def paging(*, limit: Annotated[int, params.Query()] = 10, cursor: "
+            "Annotated[str, params.Query()]):\n"
             "    return limit\n",
         ),
         # `db` would lose its default after `page` keeps one: a SyntaxError, so `db` is

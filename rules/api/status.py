@@ -144,6 +144,10 @@ class WrongSuccessStatus(Rule):
         "`return jsonify(item), 201` / `return '', 204`)."
     )
     fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "Adding `status_code=201` (or 204) changes the status every client sees: a client or test"
+        " that checks for 200 breaks, and a 204 must not carry a body. Review each route."
+    )
     # two stages (see `TextMentions`): a route needs a decorator; then the method words
     requires = ("@",)
     fix_node = "Call"

@@ -23,6 +23,7 @@ class BareExcept(Rule):
 
     id = "ERR001"
     name = "bare-except"
+    aliases = ("E722", "B001")  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.ERROR
     precision = "very-high"
     precision_measured = (
@@ -38,7 +39,13 @@ class BareExcept(Rule):
     hint = (
         "Catch the exceptions you expect (e.g. `except ValueError:`), at most `except Exception:`."
     )
-    fix_safety = FixSafety.SAFE
+    fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "`except:` -> `except Exception:` changes what the handler catches: `KeyboardInterrupt`, "
+        "`SystemExit`, `GeneratorExit` and `asyncio.CancelledError` (3.8+) now propagate instead "
+        "of being handled. That is the point of the rule, but it changes run-time behaviour (a "
+        "worker now stops on Ctrl-C), so `bastion fix` applies it only with `--unsafe-fixes`."
+    )
     requires = ("except",)
     bad = [
         Example(
@@ -126,6 +133,8 @@ class SwallowedException(Rule):
 
     id = "ERR002"
     name = "swallowed-exception"
+    aliases = ("S110", "S112")  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B110", "B112")  # bandit test ids honoured in `# nosec`
     severity = Severity.INFO
     precision = "low"
     precision_measured = (
@@ -222,6 +231,7 @@ class BroadExceptUnlogged(Rule):
 
     id = "ERR003"
     name = "broad-except-unlogged"
+    aliases = ("BLE001",)  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.INFO
     precision = "low"
     precision_measured = (

@@ -156,6 +156,7 @@ class LogErrorWithoutTraceback(Rule):
 
     id = "ERR005"
     name = "log-error-without-traceback"
+    aliases = ("TRY400",)  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.INFO
     precision = "medium"
     precision_measured = (
@@ -175,6 +176,11 @@ class LogErrorWithoutTraceback(Rule):
     )
     requires = ("except",)
     fix_safety = FixSafety.SAFE
+    fix_safety_note = (
+        "`logger.error(...)` -> `logger.exception(...)` inside an `except` block logs the same "
+        "message at the same level (ERROR) and only adds the active exception's traceback "
+        "(`exc_info`); no control flow changes."
+    )
     bad = [
         Example(
             "try:\n    charge(order)\nexcept PaymentError as exc:\n"
@@ -264,6 +270,7 @@ class RaiseWithoutFrom(Rule):
 
     id = "ERR006"
     name = "raise-without-from"
+    aliases = ("B904",)  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.WARNING
     precision = "very-high"
     precision_measured = (
@@ -285,6 +292,11 @@ class RaiseWithoutFrom(Rule):
     # unsafe: `from e` changes the traceback's wording and sets `__cause__`, which code that
     # inspects exceptions may read
     fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        'Adding `from e` sets `__cause__` and changes the chained traceback text ("direct cause" '
+        'instead of "during handling"); code or tests that inspect '
+        "`__cause__`/`__suppress_context__` or the printed traceback see the difference."
+    )
     fix_node = "Raise"
     bad = [
         Example(

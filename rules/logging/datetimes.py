@@ -32,6 +32,7 @@ class NaiveUtcnow(Rule):
 
     id = "LOG005"
     name = "naive-utcnow"
+    aliases = ("DTZ003", "DTZ004")  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.WARNING
     precision = "very-high"
     precision_measured = (
@@ -46,7 +47,13 @@ class NaiveUtcnow(Rule):
         "and compare correctly."
     )
     hint = "Use an aware datetime: `datetime.now(timezone.utc)` (`from datetime import timezone`)."
-    fix_safety = FixSafety.SAFE
+    fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "`datetime.utcnow()` -> `datetime.now(timezone.utc)` returns an *aware* datetime instead "
+        "of a naive one: comparing or subtracting it with naive values raises `TypeError`, "
+        "`.isoformat()` gains `+00:00`, and a naive database column may reject or convert it. "
+        "Applied only with `--unsafe-fixes`."
+    )
     requires = ("utc",)
     bad = [
         Example(

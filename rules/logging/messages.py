@@ -62,6 +62,7 @@ class LogEagerFormatting(Rule):
 
     id = "LOG002"
     name = "log-eager-formatting"
+    aliases = ("G001", "G002", "G003", "G004")  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.INFO
     precision = "medium"
     precision_measured = (
@@ -79,6 +80,14 @@ class LogEagerFormatting(Rule):
     )
     hint = _HINTS[STDLIB]
     fix_safety = FixSafety.SAFE
+    fix_safety_note = (
+        "The message logging emits is the same text: `{x}` becomes `%s` (`str(x)`), `{x!r}` `%r`,"
+        " literal `%` is doubled, and the values are still evaluated at the call. What moves is "
+        "the `str()` conversion: it now happens when a handler formats the record (and not at all"
+        " for a disabled level), so an object mutated between the call and a queued handler's "
+        "formatting shows its later state. Calls the fix cannot convert exactly (format specs, "
+        "`{x=}` with a spec, `*args`) are reported without a fix."
+    )
     requires = ("log",)
     bad = [
         Example(

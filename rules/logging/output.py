@@ -31,6 +31,7 @@ class PrintInAppCode(Rule):
 
     id = "LOG001"
     name = "print-in-app-code"
+    aliases = ("T201", "T203")  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.INFO
     precision = "low"
     precision_measured = (

@@ -6,26 +6,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 from bastion.findings import Severity
+from bastion.kinds import KIND_NAMES
 from bastion.rule import Example, Rule
 
-_EVERY_KIND = frozenset(
-    {
-        "python",
-        "dotenv",
-        "dockerfile",
-        "requirements",
-        "pyproject",
-        "toml",
-        "yaml",
-        "compose",
-        "precommit",
-        "procfile",
-        "gitignore",
-        "ini",
-        "json",
-        "lockfile",
-    }
-)
+# every file kind bastion reads (the table of `bastion.kinds`)
+_EVERY_KIND = KIND_NAMES
 
 
 class ParseError(Rule):

@@ -254,6 +254,13 @@ class PydanticV1Api(Rule):
     # safe where v2 runs the v1 spelling as exactly the new call (`.dict()` -> `.model_dump()`
     # with the same keywords, `regex=` -> `pattern=`...); the rest is hint only
     fix_safety = FixSafety.SAFE
+    fix_safety_note = (
+        "Only renames that Pydantic 2 runs identically are fixed (`.dict()` -> `.model_dump()`, "
+        "`.parse_obj()` -> `.model_validate()`, `from_orm` -> `model_validate(..., "
+        "from_attributes=True)`, `regex=` -> `pattern=`...): the deprecated v1 names are thin "
+        "aliases of these calls in v2. Calls on a model that overrides the v1 method are left "
+        "alone, since renaming them would skip the override."
+    )
     bad = [
         "from pydantic import BaseSettings\n\nclass Settings(BaseSettings):\n"
         "    database_url: str\n",

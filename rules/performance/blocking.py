@@ -138,6 +138,14 @@ class BlockingCallInAsync(Rule):
 
     id = "PERF001"
     name = "blocking-call-in-async"
+    aliases = (
+        "ASYNC210",
+        "ASYNC220",
+        "ASYNC221",
+        "ASYNC222",
+        "ASYNC230",
+        "ASYNC251",
+    )  # ruff/flake8 codes honoured in `# noqa:`
     severity = Severity.ERROR
     precision = "very-high"
     precision_measured = (
@@ -152,7 +160,13 @@ class BlockingCallInAsync(Rule):
         "one slow upstream call turns into latency for everyone."
     )
     hint = "Use the async equivalent, or run the blocking call with `await asyncio.to_thread(...)`."
-    fix_safety = FixSafety.SAFE  # the `time.sleep` case only; other findings are not fixable
+    fix_safety = FixSafety.UNSAFE  # the `time.sleep` case only; other findings are not fixable
+    fix_safety_note = (
+        "`time.sleep(n)` -> `await asyncio.sleep(n)` lets other tasks run during the wait and "
+        "makes the wait a cancellation point: code that relied on holding the event loop (no "
+        "other coroutine running meanwhile) or on not being cancelled there behaves differently. "
+        "Applied only with `--unsafe-fixes`."
+    )
     requires = ("async",)
     call_names = _CALL_NAMES  # visit_Call's only calls (see may_name)
     bad = [
@@ -160,12 +174,13 @@ class BlockingCallInAsync(Rule):
         "    return requests.get(url, timeout=5).json()\n",
         Example(
             "from time import sleep\n\nasync def poll():\n    sleep(1)\n",
-            fixed="from time import sleep\nimport asyncio\n\nasync def poll():\n"
-            "    await asyncio.sleep(1)\n",
+            fixed="import asyncio\n\nasync def poll():\n    await asyncio.sleep(1)\n",
         ),
         Example(
             "import time\n\nasync def backoff(attempt):\n    time.sleep(2 ** attempt)  # wait\n",
-            fixed="import time\nimport asyncio\n\nasync def backoff(attempt):\n"
+            fixed="import asyncio\n"
+            "\n"
+            "async def backoff(attempt):\n"
             "    await asyncio.sleep(2 ** attempt)  # wait\n",
         ),
         "import subprocess\n\nasync def build():\n    subprocess.run(['make'], check=True)\n",

@@ -41,6 +41,8 @@ class HttpCallWithoutTimeout(Rule):
 
     id = "PERF005"
     name = "http-call-without-timeout"
+    aliases = ("S113",)  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B113",)  # bandit test ids honoured in `# nosec`
     severity = Severity.WARNING
     precision = "very-high"
     precision_measured = (
@@ -58,6 +60,10 @@ class HttpCallWithoutTimeout(Rule):
         "the unsafe fix adds `timeout=10` (seconds): check that it suits the upstream."
     )
     fix_safety = FixSafety.UNSAFE  # a call that legitimately took longer than 10 s now fails
+    fix_safety_note = (
+        "Adding `timeout=10` makes a call that legitimately took longer than 10 seconds fail with"
+        " a timeout error: pick the value for the upstream before applying."
+    )
     fix_node = "Call"
     requires = ("requests", "httpx")
     call_names = _CALL_NAMES  # visit_Call's only calls (see may_name)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from bastion.analysis.file_roles import is_migration
 from bastion.analysis.nodes import string_value, walk_local
 from bastion.analysis.orm import (
     EAGER_LOADERS,
@@ -24,6 +23,7 @@ from bastion.analysis.orm import (
     model_relationships,
 )
 from bastion.context import FileContext
+from bastion.file_roles import is_migration
 from bastion.findings import Severity
 from bastion.rule import FactCollector, ProjectRule
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 
-from bastion.analysis.file_roles import is_migration
 from bastion.analysis.orm import (
     CONNECTION_QUERY_METHODS,
     DJANGO_QUERY_METHODS,
@@ -20,6 +19,7 @@ from bastion.analysis.orm import (
     module_session_kind,
 )
 from bastion.context import FileContext
+from bastion.file_roles import is_migration
 from bastion.findings import Severity
 from bastion.rule import Rule
 

@@ -11,7 +11,7 @@ from bastion.analysis.deploy import (
     Stage,
     simple_commands,
 )
-from bastion.analysis.file_roles import is_non_production
+from bastion.file_roles import is_non_production
 from bastion.findings import Severity
 from bastion.rule import Example, Rule
 

@@ -60,6 +60,8 @@ class DebugEnabled(Rule):
 
     id = "SEC008"
     name = "debug-enabled"
+    aliases = ("S201",)  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B201",)  # bandit test ids honoured in `# nosec`
     severity = Severity.ERROR
     precision = "low"
     precision_measured = (

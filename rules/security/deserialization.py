@@ -110,6 +110,8 @@ class UnsafeDeserialization(Rule):
 
     id = "SEC013"
     name = "unsafe-deserialization"
+    aliases = ("S301", "S302", "S307", "S506")  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B301", "B302", "B307", "B506")  # bandit test ids honoured in `# nosec`
     severity = Severity.WARNING
     precision = "low"
     precision_measured = (
@@ -130,7 +132,13 @@ class UnsafeDeserialization(Rule):
         "pickle/marshal, and `ast.literal_eval` instead of `eval` for literals."
     )
     cwe = (502, 95)
-    fix_safety = FixSafety.SAFE
+    fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "`yaml.load` -> `yaml.safe_load` (and `load_all` -> `safe_load_all`) refuses the "
+        "Python-specific tags (`!!python/object`...) that the full loader built objects from: a "
+        "document that relied on them now raises `ConstructorError`. That is the protection, but "
+        "it changes what loads, so it is applied only with `--unsafe-fixes`."
+    )
     # the commonest first: a file that has one is let through after a short search
     requires = ("exec", "eval", "pickle", "yaml", "marshal", "shelve")
     call_names = _CALL_NAMES  # visit_Call's only calls (see may_name)

@@ -6,8 +6,8 @@ import re
 from pathlib import PurePosixPath
 from typing import ClassVar
 
-from bastion.analysis.file_roles import is_non_production
 from bastion.analysis.tooling import git_status, gitignored
+from bastion.file_roles import is_non_production
 from bastion.findings import Severity
 from bastion.parsers import EnvEntry
 from bastion.rule import Example, Rule

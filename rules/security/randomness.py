@@ -177,6 +177,8 @@ class InsecureRandomness(Rule):
 
     id = "SEC019"
     name = "insecure-randomness"
+    aliases = ("S311",)  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B311",)  # bandit test ids honoured in `# nosec`
     severity = Severity.WARNING
     summary = "`random` module used to generate tokens, passwords, keys or OTPs"
     why = (
@@ -197,34 +199,50 @@ class InsecureRandomness(Rule):
     # `secrets.randbelow(n)` for `randrange(n)` and `randint(a, b)` with literal bounds, else
     # the same method on `secrets.SystemRandom()` (the OS generator behind `secrets`)
     fix_safety = FixSafety.UNSAFE
+    fix_safety_note = (
+        "`random` -> `secrets`/`SystemRandom` makes the values unpredictable and unseedable: a "
+        "test or a reproducible run that seeded `random` gets different values."
+    )
     fix_node = "Call"
     bad = [
         Example(
             "import random, string\n\n"
             "token = ''.join(random.choices(string.ascii_letters + string.digits, k=32))\n",
-            fixed="import random, string\nimport secrets\n\ntoken = ''.join("
-            "secrets.SystemRandom().choices(string.ascii_letters + string.digits, k=32))\n",
+            fixed="import string\n"
+            "import secrets\n"
+            "\n"
+            "token = ''.join(secrets.SystemRandom().choices(string.ascii_letters + "
+            "string.digits, k=32))\n",
         ),
         Example(
             "import random\n\ndef generate_otp():\n    return f'{random.randint(0, 999999):06d}'\n",
-            fixed="import random\nimport secrets\n\ndef generate_otp():\n"
+            fixed="import secrets\n"
+            "\n"
+            "def generate_otp():\n"
             "    return f'{secrets.randbelow(1000000):06d}'\n",
         ),
         Example(
             "from random import choice\n\ndef reset(user):\n"
             "    user.reset_code = ''.join(choice('0123456789') for _ in range(6))\n",
-            fixed="from random import choice\nimport secrets\n\ndef reset(user):\n"
-            "    user.reset_code = ''.join(secrets.choice('0123456789') for _ in range(6))\n",
+            fixed="import secrets\n"
+            "\n"
+            "def reset(user):\n"
+            "    user.reset_code = ''.join(secrets.choice('0123456789') for _ in "
+            "range(6))\n",
         ),
         Example(
             "import random\n\ndef create_user(name):\n"
             "    return User(name=name, password=str(random.getrandbits(64)))\n",
-            fixed="import random\nimport secrets\n\ndef create_user(name):\n"
+            fixed="import secrets\n"
+            "\n"
+            "def create_user(name):\n"
             "    return User(name=name, password=str(secrets.randbits(64)))\n",
         ),
         Example(
             "import random\n\ndef make_pin():\n    return 2 * random.randint(1000, 9999)\n",
-            fixed="import random\nimport secrets\n\ndef make_pin():\n"
+            fixed="import secrets\n"
+            "\n"
+            "def make_pin():\n"
             "    return 2 * (secrets.randbelow(9000) + 1000)\n",
         ),
     ]

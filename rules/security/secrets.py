@@ -7,11 +7,6 @@ from urllib.parse import urlsplit
 
 from bastion.analysis.deploy import ComposeDocument, DockerfileDocument
 from bastion.analysis.deploy import EnvEntry as DeployEntry
-from bastion.analysis.file_roles import (
-    is_container_bootstrap_password,
-    is_lock_file,
-    secret_context,
-)
 from bastion.analysis.nodes import string_value, target_names
 from bastion.analysis.secrets import (
     SecretMatch,
@@ -25,6 +20,11 @@ from bastion.analysis.secrets import (
 )
 from bastion.astcompat import is_template
 from bastion.context import FileContext
+from bastion.file_roles import (
+    is_container_bootstrap_password,
+    is_lock_file,
+    secret_context,
+)
 from bastion.findings import Severity
 from bastion.parsers import EnvEntry, SettingsDocument
 from bastion.rule import Example, Rule
@@ -137,6 +137,8 @@ class HardcodedSecret(Rule):
 
     id = "SEC001"
     name = "hardcoded-secret"
+    aliases = ("S105", "S106", "S107")  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B105", "B106", "B107")  # bandit test ids honoured in `# nosec`
     severity = Severity.ERROR
     precision = "low"
     precision_measured = (

@@ -6,7 +6,6 @@ import ast
 import re
 
 from bastion.analysis.fastpath import last_parts, may_name
-from bastion.analysis.file_roles import is_migration
 from bastion.analysis.injection import (
     Scope,
     StringBuilding,
@@ -17,6 +16,7 @@ from bastion.analysis.injection import (
 from bastion.analysis.nodes import argument, keyword_value
 from bastion.analysis.scripts import is_script_file
 from bastion.context import FileContext
+from bastion.file_roles import is_migration
 from bastion.findings import Severity
 from bastion.rule import Rule
 
@@ -136,6 +136,8 @@ class SqlStringBuilding(Rule):
 
     id = "SEC007"
     name = "sql-string-building"
+    aliases = ("S608",)  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B608",)  # bandit test ids honoured in `# nosec`
     severity = Severity.INFO
     precision = "low"
     precision_measured = (

@@ -48,6 +48,8 @@ class TlsVerifyDisabled(Rule):
 
     id = "SEC012"
     name = "tls-verify-disabled"
+    aliases = ("S323", "S501")  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B323", "B501")  # bandit test ids honoured in `# nosec`
     severity = Severity.ERROR
     precision = "low"
     precision_measured = (

@@ -78,6 +78,8 @@ class UnsafeHtml(Rule):
 
     id = "SEC014"
     name = "unsafe-html"
+    aliases = ("S308", "S703", "S704")  # ruff/flake8 codes honoured in `# noqa:`
+    bandit = ("B308", "B703")  # bandit test ids honoured in `# nosec`
     severity = Severity.INFO
     precision = "low"
     precision_measured = (

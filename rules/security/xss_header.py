@@ -53,6 +53,12 @@ class DeprecatedXssProtectionHeader(Rule):
     )
     hint = "Send `X-XSS-Protection: 0` (or drop it) and set a `Content-Security-Policy` instead."
     fix_safety = FixSafety.SAFE
+    fix_safety_note = (
+        "Current browsers ignore `X-XSS-Protection` (Chrome and Edge removed their XSS auditor, "
+        "Firefox never had one) and Django no longer reads `SECURE_BROWSER_XSS_FILTER`: the new "
+        "value `0` changes nothing there and only turns off the legacy filter where it still "
+        "runs, which is the rule's intent."
+    )
     # The header name is case-insensitive: the module must spell "xss" in some case. Asked by
     # `visit_Module` on the lower-cased text (one search, not eight of the text).
     requires = ()

@@ -9,9 +9,9 @@ from bastion.analysis.audit import audit_offline, audit_online, collect_pins, de
 from bastion.config import Config
 from bastion.context import FileContext
 from bastion.discovery import discover
-from bastion.engine import RunResult
 from bastion.findings import Finding, assign_fingerprints
 from bastion.registry import load_registry
+from bastion.results import RunResult
 from bastion.safe_fs import read_tree_text
 from bastion.source import SourceText
 

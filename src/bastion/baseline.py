@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bastion.engine import RunResult
 from bastion.findings import Finding
+from bastion.results import RunResult
 from bastion.safe_fs import load_json, read_tree_file, write_output
 
 SCHEMA_KEY = "bastion-baseline"

@@ -89,6 +89,7 @@ def config_salt(config: Config, rule_ids: list[str]) -> str:
             config.test_paths,
             config.script_paths,
             config.max_file_bytes,
+            config.external_suppressions,
             str(config.root),
             project_inputs(config.root),
         )

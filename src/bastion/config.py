@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pathspec
 
@@ -20,8 +20,7 @@ from bastion import plugins
 from bastion.findings import Severity
 from bastion.linear_glob import linear_spec
 from bastion.plugins import PluginError
-from bastion.registry import Registry, load_registry
-from bastion.rule import RuleMeta
+from bastion.rulemeta import RuleMeta
 from bastion.safe_fs import read_tree_text
 
 if sys.version_info >= (3, 11):
@@ -112,6 +111,7 @@ _KNOWN_KEYS = {
     "rules",
     "plugins",
     "target-version",
+    "external-suppressions",
 }
 
 
@@ -141,6 +141,8 @@ class Config:
     # the project's `requires-python`; None when neither says. `target_origin` says which.
     target_version: tuple[int, int] | None = None
     target_origin: str = ""
+    # honour `# noqa: CODE` / `# nosec` written for ruff, flake8 and bandit (bastion.suppression)
+    external_suppressions: bool = True
 
     # -- derived ------------------------------------------------------------------------------
     def max_bytes_for(self, kind: str) -> int:
@@ -155,20 +157,6 @@ class Config:
     def phase_timeout(self) -> float:
         """Seconds a whole-run phase (discovery, one project rule, the report) may take."""
         return PHASE_TIMEOUT_FACTOR * self.file_timeout
-
-    def enabled_rules(self, registry: Registry | None = None) -> list[type[RuleMeta]]:
-        registry = registry or load_registry()
-        selected: list[type[RuleMeta]] = []
-        for rule in registry.rules:
-            if self.select is None or getattr(rule, "always_on", False):
-                # BAS003 (a file not analysed) is on whatever `select` says: a narrow
-                # selection must not let an unreadable file pass the gate
-                chosen = rule.enabled_by_default
-            else:
-                chosen = any(_selects(s, rule) for s in self.select)
-            if chosen and not any(_selects(s, rule, explicit_only=False) for s in self.ignore):
-                selected.append(rule)
-        return selected
 
     def severity_for(self, rule: RuleMeta | type[RuleMeta]) -> Severity:
         return self.severity.get(rule.id, rule.severity)
@@ -214,28 +202,32 @@ def _cached_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[Any]:
     return spec
 
 
-def _selects(selector: str, rule: type[RuleMeta], *, explicit_only: bool = True) -> bool:
-    """`ALL`, an id (`ERR001`), an id prefix (`ERR`, `SEC0`) or a rule name (`bare-except`).
+class RuleCheck(Protocol):
+    """Checks what the settings say about rules (selectors, ids, options) against the known
+    rules. `bastion.selection` has the registry's; without one (`UNCHECKED`) every name is
+    taken as written: only for settings a checked run saw before (`bastion.replay`)."""
 
-    Rules off by default (they need the network) are only chosen by their exact id or name."""
-    sel = selector.strip()
-    exact = sel.upper() == rule.id or sel.lower() == rule.name
-    if exact:
-        return True
-    if explicit_only and not rule.enabled_by_default:
-        return False
-    return sel.upper() == "ALL" or rule.id.startswith(sel.upper())
+    def selector(self, selector: str, where: str) -> None: ...
+
+    def rule_key(self, rule_id: str, where: str) -> str: ...
+
+    def rule_options(self, rule_id: str, options: Any, where: str) -> tuple[str, dict[str, Any]]:
+        """(the rule's id, its options) for one `[tool.bastion.rules.<ID>]` table."""
+        ...
 
 
-def validate_selector(selector: str, registry: Registry | None, where: str) -> None:
-    sel = selector.strip()
-    if registry is None or sel.upper() == "ALL":
-        return
-    if any(_selects(sel, rule, explicit_only=False) for rule in registry.rules):
-        return
-    raise ConfigError(
-        f"{where}: unknown rule id or prefix {selector!r} (see `bastion rules` for the list)"
-    )
+class _Unchecked:
+    def selector(self, selector: str, where: str) -> None:
+        return None
+
+    def rule_key(self, rule_id: str, where: str) -> str:
+        return str(rule_id).upper()
+
+    def rule_options(self, rule_id: str, options: Any, where: str) -> tuple[str, dict[str, Any]]:
+        return str(rule_id).upper(), dict(options) if isinstance(options, dict) else {}
+
+
+UNCHECKED: RuleCheck = _Unchecked()
 
 
 # -- loading ------------------------------------------------------------------------------------
@@ -259,7 +251,8 @@ def find_config_file(start: Path) -> Path | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    from bastion.parsers import DocumentError, check_toml_keys
+    from bastion.kinds.common import DocumentError
+    from bastion.kinds.toml import check_toml_keys
 
     try:
         # regular files only and capped: a FIFO named pyproject.toml must not hang the run
@@ -286,12 +279,13 @@ def load_config(
     config_file: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     *,
-    validate: bool = True,
+    rules: Callable[[], RuleCheck] | None = None,
 ) -> Config:
     """Build the effective config: file settings first, then CLI overrides.
 
-    `validate=False` skips checking rule ids and options against the rules (which means
-    importing every rule module): only for a config whose exact inputs a validated run saw
+    `rules` gives the checker of rule ids and options once the config's plugins are active
+    (`bastion.selection.load_config` passes the registry's, which means importing every rule
+    module); None checks nothing: only for a config whose exact inputs a checked run saw
     before (`bastion.replay`).
 
     The project root is the directory of the config file; without one, the current directory
@@ -311,9 +305,9 @@ def load_config(
         source = find_config_file(start)
         table = _read_toml(source)["tool"]["bastion"] if source else {}
     root = source.parent if source else _default_root(paths)
-    config = parse_table(table, root=root, source=source, validate=validate)
+    config = parse_table(table, root=root, source=source, rules=rules)
     if overrides:
-        config = apply_overrides(config, overrides, validate=validate)
+        config = apply_overrides(config, overrides, rules=rules)
     return config
 
 
@@ -391,7 +385,11 @@ def _check_option_paths(options: Mapping[str, Mapping[str, Any]], root: Path, wh
 
 
 def parse_table(
-    table: Mapping[str, Any], *, root: Path, source: Path | None = None, validate: bool = True
+    table: Mapping[str, Any],
+    *,
+    root: Path,
+    source: Path | None = None,
+    rules: Callable[[], RuleCheck] | None = None,
 ) -> Config:
     where = f"{source}: " if source else ""
     unknown = sorted(set(table) - _KNOWN_KEYS)
@@ -405,17 +403,17 @@ def parse_table(
     kwargs["plugins"] = _expect_str_list(table.get("plugins", []), "plugins")
     try:
         plugins.activate(root, kwargs["plugins"])
-        registry = load_registry() if validate else None
+        check = rules() if rules is not None else UNCHECKED
     except PluginError as exc:
         raise ConfigError(f"{where}{exc}") from None
     if "select" in table:
         kwargs["select"] = _expect_str_list(table["select"], "select")
         for s in kwargs["select"]:
-            validate_selector(s, registry, f"{where}tool.bastion.select")
+            check.selector(s, f"{where}tool.bastion.select")
     if "ignore" in table:
         kwargs["ignore"] = _expect_str_list(table["ignore"], "ignore")
         for s in kwargs["ignore"]:
-            validate_selector(s, registry, f"{where}tool.bastion.ignore")
+            check.selector(s, f"{where}tool.bastion.ignore")
     for key in ("exclude", "extend-exclude", "test-paths", "script-paths"):
         if key in table:
             kwargs[key.replace("-", "_")] = _expect_patterns(table[key], key, where)
@@ -443,7 +441,7 @@ def parse_table(
             _expect_patterns(pattern, key, where)
             parsed[pattern] = _expect_str_list(ids, key)
             for s in parsed[pattern]:
-                validate_selector(s, registry, f"{where}tool.bastion.{key}")
+                check.selector(s, f"{where}tool.bastion.{key}")
         kwargs["per_file_ignores"] = parsed
     if "severity" in table:
         sev = table["severity"]
@@ -451,14 +449,18 @@ def parse_table(
             raise ConfigError(f"{where}tool.bastion.severity: expected a table of ID = level")
         parsed_sev: dict[str, Severity] = {}
         for rule_id, level in sev.items():
-            rule_key = _rule_key(registry, rule_id, f"{where}tool.bastion.severity")
+            rule_key = check.rule_key(rule_id, f"{where}tool.bastion.severity")
             try:
                 parsed_sev[rule_key] = Severity.parse(str(level))
             except ValueError as exc:
                 raise ConfigError(f"{where}tool.bastion.severity.{rule_id}: {exc}") from None
         kwargs["severity"] = parsed_sev
+    if "external-suppressions" in table:
+        if not isinstance(table["external-suppressions"], bool):
+            raise ConfigError(f"{where}tool.bastion.external-suppressions: expected true or false")
+        kwargs["external_suppressions"] = table["external-suppressions"]
     if "rules" in table:
-        kwargs["rule_options"] = _parse_rule_options(table["rules"], registry, where)
+        kwargs["rule_options"] = _parse_rule_options(table["rules"], check, where)
         _check_option_paths(kwargs["rule_options"], root, where)
     kwargs.update(_target_version(table, root, where))
     return Config(**kwargs)
@@ -493,68 +495,29 @@ def _check_fail_on(value: Any, where: str) -> str:
     return value.lower()
 
 
-def _rule_key(registry: Registry | None, rule_id: str, where: str) -> str:
-    if registry is None:
-        return str(rule_id).upper()
-    rule = registry.by_id(rule_id)
-    if rule is None:
-        raise ConfigError(f"{where}: unknown rule id {rule_id!r}")
-    return rule.id
-
-
-def _parse_rule_options(
-    value: Any, registry: Registry | None, where: str
-) -> dict[str, dict[str, Any]]:
+def _parse_rule_options(value: Any, check: RuleCheck, where: str) -> dict[str, dict[str, Any]]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}tool.bastion.rules: expected a table of rule tables")
     out: dict[str, dict[str, Any]] = {}
     for rule_id, options in value.items():
-        if registry is None:
-            out[str(rule_id).upper()] = dict(options) if isinstance(options, dict) else {}
-            continue
-        rule = registry.by_id(rule_id)
-        if rule is None:
-            raise ConfigError(f"{where}tool.bastion.rules: unknown rule id {rule_id!r}")
-        if not isinstance(options, dict):
-            raise ConfigError(f"{where}tool.bastion.rules.{rule_id}: expected a table")
-        for key, val in options.items():
-            if key not in rule.options:
-                known = ", ".join(sorted(rule.options)) or "none"
-                raise ConfigError(
-                    f"{where}tool.bastion.rules.{rule_id}: unknown option {key!r} "
-                    f"(options of {rule.id}: {known})"
-                )
-            default = rule.options[key]
-            if not _same_type(default, val):
-                raise ConfigError(
-                    f"{where}tool.bastion.rules.{rule_id}.{key}: expected "
-                    f"{type(default).__name__}, got {val!r}"
-                )
-        out[rule.id] = dict(options)
+        key, parsed = check.rule_options(rule_id, options, where)
+        out[key] = parsed
     return out
 
 
-def _same_type(default: Any, value: Any) -> bool:
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, list | tuple):
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    return isinstance(value, type(default))
-
-
 def apply_overrides(
-    config: Config, overrides: Mapping[str, Any], *, validate: bool = True
+    config: Config, overrides: Mapping[str, Any], *, rules: Callable[[], RuleCheck] | None = None
 ) -> Config:
     """CLI flags: --select replaces, --ignore adds, --fail-on replaces."""
-    registry = load_registry() if validate else None
+    check = rules() if rules is not None else UNCHECKED
     changes: dict[str, Any] = {}
     if overrides.get("select"):
         for s in overrides["select"]:
-            validate_selector(s, registry, "--select")
+            check.selector(s, "--select")
         changes["select"] = tuple(overrides["select"])
     if overrides.get("ignore"):
         for s in overrides["ignore"]:
-            validate_selector(s, registry, "--ignore")
+            check.selector(s, "--ignore")
         changes["ignore"] = (*config.ignore, *overrides["ignore"])
     if overrides.get("extend_exclude"):
         extra = _expect_patterns(

@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from bastion.analysis.file_roles import is_script_named_test
 from bastion.astcompat import TRY_STAR
+from bastion.file_roles import is_script_named_test
 from bastion.findings import Finding, Severity
 from bastion.imports import ImportMap
+from bastion.rulemeta import RuleMeta
 from bastion.source import SourceText
 
 if TYPE_CHECKING:
     from bastion.config import Config
-    from bastion.rule import ProjectRule, Rule, RuleMeta
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPOUND = (
@@ -113,7 +113,7 @@ class FileContext:
     # -- reporting ----------------------------------------------------------------------------
     def report(
         self,
-        rule: Rule,
+        rule: RuleMeta,
         node: ast.AST,
         message: str,
         *,
@@ -153,7 +153,7 @@ class FileContext:
 
     def report_at(
         self,
-        rule: Rule,
+        rule: RuleMeta,
         line: int,
         column: int,
         message: str,
@@ -250,7 +250,7 @@ class ProjectContext:
 
     def report(
         self,
-        rule: ProjectRule,
+        rule: RuleMeta,
         path: str,
         line: int,
         column: int,

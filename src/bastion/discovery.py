@@ -14,27 +14,21 @@ import operator
 import os
 import re
 import stat
-import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pathspec
 
 from bastion.config import Config
-from bastion.linear_glob import linear_spec
+from bastion.kinds import KINDS
+from bastion.kinds.gitignore import gitignore_spec as gitignore_spec  # moved there; re-exported
 from bastion.safe_fs import read_tree_text, special_file
+from bastion.source import SourceFile as SourceFile  # moved there; re-exported
 
 # Deeper folders are skipped with a notice (a 1500-deep tree must not exhaust the stack).
 MAX_DEPTH = 200
-
-
-@dataclass(frozen=True, order=True)
-class SourceFile:
-    path: str  # relative to the root, posix: what users see
-    abspath: Path = field(compare=False)
-    kind: str = field(compare=False)
 
 
 @dataclass
@@ -43,44 +37,14 @@ class Discovery:
     notices: list[str]
 
 
-# Ordered: the first match wins. Names are compared lower-cased.
-_KIND_BY_NAME: tuple[tuple[str, str], ...] = (
-    (".pre-commit-config.yaml", "precommit"),
-    (".pre-commit-config.yml", "precommit"),
-    ("pyproject.toml", "pyproject"),
-    ("procfile", "procfile"),
-    (".gitignore", "gitignore"),
-    ("dockerfile", "dockerfile"),
-    ("containerfile", "dockerfile"),
-    ("dockerfile.*", "dockerfile"),
-    ("*.dockerfile", "dockerfile"),
-    ("docker-compose*.yml", "compose"),
-    ("docker-compose*.yaml", "compose"),
-    ("compose.yml", "compose"),
-    ("compose.yaml", "compose"),
-    ("compose.*.yml", "compose"),
-    ("compose.*.yaml", "compose"),
-    ("requirements*.txt", "requirements"),
-    ("requirements*.in", "requirements"),
-    ("constraints*.txt", "requirements"),
-    (".env", "dotenv"),
-    (".env.*", "dotenv"),
-    ("*.env", "dotenv"),
-    ("setup.cfg", "ini"),
-    ("tox.ini", "ini"),
-    ("mypy.ini", "ini"),
-    (".coveragerc", "ini"),
-    ("*.ini", "ini"),  # alembic.ini, pytest.ini, settings.ini: INI settings (SEC001 reads them)
-    ("pyrightconfig.json", "json"),
-    ("uv.lock", "lockfile"),
-    ("poetry.lock", "lockfile"),
-    ("pdm.lock", "lockfile"),
-    ("pipfile.lock", "lockfile"),
-    ("*.py", "python"),
-    ("*.toml", "toml"),
-    ("*.yml", "yaml"),
-    ("*.yaml", "yaml"),
+# Ordered: the first match wins. Names are compared lower-cased. The table of the kinds
+# (`bastion.kinds.KINDS`), flattened: (pattern, kind name).
+_KIND_BY_NAME: tuple[tuple[str, str], ...] = tuple(
+    (pattern, kind.name) for kind in KINDS for pattern in kind.patterns
 )
+# Files named by their folder alone (`requirements/base.txt`): folder -> (suffixes, kind name).
+_KIND_BY_FOLDER = {k.folder: (k.folder_suffixes, k.name) for k in KINDS if k.folder}
+_FOLDER_SUFFIXES = tuple(suffix for suffixes, _ in _KIND_BY_FOLDER.values() for suffix in suffixes)
 
 
 # Names without wildcards are looked up directly; the first match in table order wins, and no
@@ -99,10 +63,11 @@ def file_kind(path: str) -> str | None:
     slash = path.rfind("/")
     name = path[slash + 1 :].lower()
     exact = _EXACT_KINDS.get(name)
-    if name.endswith((".txt", ".in")):
+    if name.endswith(_FOLDER_SUFFIXES):
         parent = path[path.rfind("/", 0, slash) + 1 : slash] if slash >= 0 else ""
-        if parent.lower() == "requirements":
-            return "requirements"
+        by_folder = _KIND_BY_FOLDER.get(parent.lower())
+        if by_folder is not None and name.endswith(by_folder[0]):
+            return by_folder[1]
     if exact is not None:
         return exact
     if not _ANY_WILDCARD.match(name):
@@ -111,31 +76,6 @@ def file_kind(path: str) -> str | None:
         if fnmatch.fnmatchcase(name, pattern):
             return kind
     return None
-
-
-def gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
-    """A `.gitignore` as pathspec reads it; a line pathspec rejects (`foo\\` with a dangling
-    escape) is dropped, as git itself discards invalid patterns, instead of failing the run.
-    The regex module's FutureWarnings about odd patterns are the repository's business, not
-    lines on bastion's stderr."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _gitignore_spec(lines)
-
-
-def _gitignore_spec(lines: list[str]) -> pathspec.GitIgnoreSpec:
-    try:
-        spec = pathspec.GitIgnoreSpec.from_lines(lines)
-    except ValueError:
-        valid = []
-        for line in lines:
-            try:
-                pathspec.GitIgnoreSpec.from_lines([line])
-            except ValueError:
-                continue
-            valid.append(line)
-        spec = pathspec.GitIgnoreSpec.from_lines(valid)
-    return linear_spec(spec)
 
 
 _NAME = operator.attrgetter("name")

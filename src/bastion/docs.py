@@ -59,7 +59,11 @@ def render_markdown(rule: type[RuleMeta]) -> str:
     measured = rule.precision_measured or "an estimate, not yet measured on real applications"
     parts += ["## Precision", f"{rule.precision} ({measured})", ""]
     fix_text = _FIX_TEXT[rule.fix_safety if rule.is_fixable() else FixSafety.NONE]
+    if rule.is_fixable() and rule.fix_safety_note:
+        fix_text = f"{fix_text.split(':')[0]}. {rule.fix_safety_note}"
     parts += ["## Fix safety", fix_text, ""]
+    if rule.aliases or rule.bandit:
+        parts += ["## Equivalent rules in other linters", "", *_equivalents(rule), ""]
     if rule.options:
         parts += ["## Options", ""]
         for key, default in rule.options.items():
@@ -68,6 +72,24 @@ def render_markdown(rule: type[RuleMeta]) -> str:
     if rule.references:
         parts += ["## References", ""] + [f"- {ref}" for ref in rule.references] + [""]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _equivalents(rule: type[RuleMeta]) -> list[str]:
+    """The docs' table of the codes whose suppression comments silence this rule too."""
+    rows = [
+        "Their suppression comments silence this rule as well (unless "
+        "`external-suppressions = false`):",
+        "",
+        "| linter | codes | comment |",
+        "|---|---|---|",
+    ]
+    if rule.aliases:
+        codes = ", ".join(f"`{c}`" for c in rule.aliases)
+        rows.append(f"| ruff / flake8 | {codes} | `# noqa: {rule.aliases[0]}` |")
+    if rule.bandit:
+        codes = ", ".join(f"`{c}`" for c in rule.bandit)
+        rows.append(f"| bandit | {codes} | `# nosec {rule.bandit[0]}` or `# nosec` |")
+    return rows
 
 
 def write_rule_docs(directory: Path) -> list[Path]:

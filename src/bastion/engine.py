@@ -13,7 +13,7 @@ import signal
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +22,24 @@ from bastion.cache import Cache, CachedResult, Signature, config_salt, signature
 from bastion.config import Config
 from bastion.context import FileContext, FileFacts, ProjectContext
 from bastion.discovery import Discovery, SourceFile, discover
-from bastion.findings import Finding, Severity, assign_fingerprints
+from bastion.findings import Finding, assign_fingerprints
 from bastion.imports import ImportMap
 from bastion.parsers import DocumentError, parse_document
 from bastion.registry import Registry, load_registry
+from bastion.results import FileResult as FileResult  # moved there; re-exported
+from bastion.results import RunResult as RunResult
+from bastion.results import count_by_severity as count_by_severity
 from bastion.rule import FactCollector, ProjectRule, Rule, RuleMeta, declared_visitors
 from bastion.safe_fs import UnsafeFileError, read_tree_file
+from bastion.selection import enabled_rules
+from bastion.slicing import in_shard, tree_digest_of
 from bastion.source import DecodeError, SourceText, decode_python, decode_text
-from bastion.suppression import Suppressions, parse_suppressions, python_comments
+from bastion.suppression import (
+    Suppressions,
+    may_suppress,
+    parse_suppressions,
+    python_comments,
+)
 from bastion.syntax_version import needed_by, newer_python_notice, syntax_error_message
 
 PARSE_ERROR = "BAS001"
@@ -45,42 +55,6 @@ class _Leave:
 
 
 _LEAVE = _Leave()
-
-
-@dataclass
-class FileResult:
-    findings: list[Finding] = field(default_factory=list)
-    facts: FileFacts | None = None
-    notices: list[str] = field(default_factory=list)
-    internal_errors: list[str] = field(default_factory=list)
-    suppressed: list[Finding] = field(default_factory=list)
-    cacheable: bool = True
-
-
-@dataclass
-class RunResult:
-    findings: list[Finding]
-    suppressed: list[Finding]
-    files: list[SourceFile]
-    notices: list[str]
-    internal_errors: list[str]
-    rules: list[type[RuleMeta]]
-    analyzed: int = 0  # files analysed in this run (the others came from the cache)
-    # The map step's per-file facts, in file order (a shard writes them for `bastion merge`).
-    facts: list[FileFacts] = field(default_factory=list)
-    # Paths whose code reporters must not show (a merged run no longer knows the secrets that
-    # the shards redacted there, so a code frame could not mask them).
-    hidden_frames: frozenset[str] = frozenset()
-    # In a shard: a digest of every file discovered (all shards of one run must agree).
-    tree_digest: str = ""
-
-    def exit_code(self, config: Config) -> int:
-        if self.internal_errors:
-            return 2
-        threshold = config.fail_threshold()
-        if threshold is None:
-            return 0
-        return 1 if any(f.severity >= threshold for f in self.findings) else 0
 
 
 def _meta(registry: Registry, rule_id: str) -> type[RuleMeta]:
@@ -101,7 +75,7 @@ class FileAnalyzer:
         # work; turning them off must never change a result (tests compare both ways).
         self.prefilter = prefilter
         self.registry = registry or load_registry()
-        enabled = config.enabled_rules(self.registry)
+        enabled = enabled_rules(config, self.registry)
         self.enabled_ids = {r.id for r in enabled}
         # BAS003 visits nothing (the engine reports it): it must not make a file kind wanted
         # that no selected rule reads
@@ -397,11 +371,12 @@ class FileAnalyzer:
     def _apply_suppressions(self, ctx: FileContext, result: FileResult) -> None:
         per_file = self.config.ignored_for_path(ctx.path)
         findings = [f for f in ctx.findings if not _ignored_by_selectors(f, per_file)]
-        if "bastion:" not in ctx.source.text:
+        external = self.config.external_suppressions
+        if not may_suppress(ctx.source.text, external):
             result.findings.extend(findings)
             return
         comments = python_comments(ctx.source.text) if ctx.kind == "python" else None
-        suppressions = parse_suppressions(ctx.source.lines, comments)
+        suppressions = parse_suppressions(ctx.source.lines, comments, external=external)
         for finding in findings:
             directive = suppressions.match(finding.rule, finding.line, finding.statement_line)
             if directive is None:
@@ -694,6 +669,9 @@ def run(
     `discovery` is what `discover(paths, config)` returned, when the caller already has it.
     `shard=(K, N)` runs the map step alone over the K-th of N stable slices of the files
     (`bastion.shard`): no review, no project rules; `bastion merge` runs those over all shards.
+
+    The same steps as `bastion.pipeline.check` (which names each of them), for callers that
+    want a run and nothing around it.
     """
     paths = list(paths)
     analyzer = FileAnalyzer(config)
@@ -702,18 +680,46 @@ def run(
             with phase_budget(config.phase_timeout, "discovering the files"):
                 discovery = discover(paths, config)
         except BudgetExceeded as exc:  # nothing was analysed: an error (exit 2), not a pass
-            rules = config.enabled_rules(analyzer.registry)
+            rules = enabled_rules(config, analyzer.registry)
             return RunResult([], [], [], [], [str(exc)], rules)
     files = [f for f in discovery.files if analyzer.wants(f.kind)]
     tree_digest = ""
     if shard is not None:
-        from bastion.shard import in_shard, tree_digest_of
-
         tree_digest = tree_digest_of(files)
         files = [f for f in files if in_shard(f.path, *shard)]
+    mapped = map_step(analyzer, files, jobs=jobs, cache_dir=cache_dir, progress=progress)
+    if project_rules is None:
+        project_rules = any(Path(p).is_dir() for p in paths)
+    reduced = reduce_run(analyzer, mapped, project_rules) if shard is None else mapped
+    return finish_run(analyzer, files, discovery.notices, reduced, tree_digest)
+
+
+@dataclass
+class MapResult:
+    """The map step's output over a list of files, in file order (cached results included)."""
+
+    findings: list[Finding]
+    suppressed: list[Finding]
+    notices: list[str]
+    internal_errors: list[str]
+    facts: list[FileFacts]
+    analyzed: int  # files analysed now (the others came from the cache)
+
+
+def map_step(
+    analyzer: FileAnalyzer,
+    files: Sequence[SourceFile],
+    *,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> MapResult:
+    """Analyse `files` (the caller chose them: a shard's slice is its business), through the
+    per-file cache in `cache_dir` when given, in `jobs` processes."""
+    config = analyzer.config
     findings: list[Finding] = []
     suppressed: list[Finding] = []
-    notices = list(discovery.notices)
+    notices: list[str] = []
     internal: list[str] = []
     facts: list[FileFacts] = []
 
@@ -772,21 +778,40 @@ def run(
     )
     if newer:
         notices.append(newer)
-    if project_rules is None:
-        project_rules = any(Path(p).is_dir() for p in paths)
-    if shard is None:
-        findings, silenced, errors = reduce_step(analyzer, findings, facts, project_rules)
-        suppressed.extend(silenced)
-        internal.extend(errors)
+    return MapResult(findings, suppressed, notices, internal, facts, len(misses))
+
+
+def reduce_run(analyzer: FileAnalyzer, mapped: MapResult, project_rules: bool) -> MapResult:
+    """`reduce_step` over a map step's output: its findings with the review and the project
+    rules' findings, its suppressed and errors with theirs."""
+    findings, silenced, errors = reduce_step(analyzer, mapped.findings, mapped.facts, project_rules)
+    return MapResult(
+        findings,
+        [*mapped.suppressed, *silenced],
+        mapped.notices,
+        [*mapped.internal_errors, *errors],
+        mapped.facts,
+        mapped.analyzed,
+    )
+
+
+def finish_run(
+    analyzer: FileAnalyzer,
+    files: list[SourceFile],
+    discovery_notices: list[str],
+    outcome: MapResult,
+    tree_digest: str = "",
+) -> RunResult:
+    """The run's result: every finding fingerprinted."""
     return RunResult(
-        findings=assign_fingerprints(findings),
-        suppressed=assign_fingerprints(suppressed),
+        findings=assign_fingerprints(outcome.findings),
+        suppressed=assign_fingerprints(outcome.suppressed),
         files=files,
-        notices=notices,
-        internal_errors=internal,
-        rules=config.enabled_rules(analyzer.registry),
-        analyzed=len(misses),
-        facts=facts,
+        notices=[*discovery_notices, *outcome.notices],
+        internal_errors=outcome.internal_errors,
+        rules=enabled_rules(analyzer.config, analyzer.registry),
+        analyzed=outcome.analyzed,
+        facts=outcome.facts,
         tree_digest=tree_digest,
     )
 
@@ -849,10 +874,12 @@ def _suppress_project_findings(
                 data = read_tree_file(path, config.root, config.max_file_bytes)
             except OSError:
                 data = b""
-            if b"bastion:" in data:
+            if may_suppress(data, config.external_suppressions):
                 text = data.decode("utf-8", "replace")
                 comments = python_comments(text) if finding.path.endswith(".py") else None
-                by_path[finding.path] = parse_suppressions(text.splitlines(), comments)
+                by_path[finding.path] = parse_suppressions(
+                    text.splitlines(), comments, external=config.external_suppressions
+                )
         suppressions = by_path[finding.path]
         directive = (
             suppressions.match(finding.rule, finding.line, finding.statement_line)
@@ -864,10 +891,3 @@ def _suppress_project_findings(
         else:
             silenced.append(_with_reason(finding, directive.reason))
     return visible, silenced
-
-
-def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
-    counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
-    for f in findings:
-        counts[f.severity.label] += 1
-    return counts

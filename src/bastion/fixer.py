@@ -14,6 +14,7 @@ encoding and its line endings, and are skipped if the file changed on disk since
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
 import errno
 import os
@@ -111,8 +112,11 @@ def parse_for_fix(code: bytes) -> tuple[Any, Any]:
 class _Rewriter:
     """One libcst pass that replaces the nodes some findings point at."""
 
-    def __init__(self, targets: dict[tuple[str, int, int], tuple[Rule, Finding]]) -> None:
+    def __init__(
+        self, targets: dict[tuple[str, int, int], tuple[Rule, Finding]], line_length: int = 88
+    ) -> None:
         self.targets = targets
+        self.line_length = line_length
         self.applied: list[Finding] = []
         self.imports: list[tuple[str, str | None]] = []
 
@@ -155,6 +159,14 @@ class _Rewriter:
         module = wrapper.module.visit(Transformer())
         if self.imports:
             module = _add_imports(module, list(dict.fromkeys(self.imports)))
+        if rewriter.applied:
+            from bastion.analysis.fixes import drop_orphaned_imports, wrap_long_signatures
+
+            # leave nothing for the next linter: no orphaned import, no overlong signature
+            module = drop_orphaned_imports(wrapper.module.code, module)
+            # layout only: a node it cannot render leaves the fix as it is
+            with contextlib.suppress(Exception):
+                module = wrap_long_signatures(wrapper.module.code, module, self.line_length)
         out: bytes = module.bytes
         return out
 
@@ -176,52 +188,10 @@ def _pick(candidates: list[tuple[Any, Any]], finding: Finding) -> Any:
 
 
 def _add_imports(module: Any, imports: list[tuple[str, str | None]]) -> Any:
-    """Add each import once: a name joins the end of an existing top-level
-    `from module import ...` (`from datetime import datetime` -> `..., timezone`); anything else
-    goes where libcst's AddImportsVisitor puts it (after the docstring and __future__ imports)."""
-    import libcst as cst
-    from libcst.codemod import CodemodContext
-    from libcst.codemod.visitors import AddImportsVisitor
+    """Add each import once, where isort/ruff would put it (`bastion.analysis.fixes`)."""
+    from bastion.analysis.fixes import add_imports
 
-    body = list(module.body)
-    remaining: list[tuple[str, str | None]] = []
-    for module_name, name in imports:
-        merged = False
-        for index, statement in enumerate(body):
-            if not isinstance(statement, cst.SimpleStatementLine):
-                continue
-            node = statement.body[0]
-            if not (
-                isinstance(node, cst.ImportFrom)
-                and not node.relative
-                and node.module is not None
-                and cst.helpers.get_full_name_for_node(node.module) == module_name
-                and not isinstance(node.names, cst.ImportStar)
-                and name is not None
-            ):
-                continue
-            names = list(node.names)
-            if any(alias.evaluated_name == name and alias.asname is None for alias in names):
-                merged = True
-                break
-            if node.rpar is not None:  # parenthesised, maybe multi-line: leave to libcst
-                break
-            names[-1] = names[-1].with_changes(
-                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            )
-            names.append(cst.ImportAlias(name=cst.Name(name)))
-            body[index] = statement.with_changes(body=[node.with_changes(names=names)])
-            merged = True
-            break
-        if not merged:
-            remaining.append((module_name, name))
-    module = module.with_changes(body=body)
-    if remaining:
-        context = CodemodContext()
-        for module_name, name in remaining:
-            AddImportsVisitor.add_needed_import(context, module_name, name)
-        module = AddImportsVisitor(context).transform_module(module)
-    return module
+    return add_imports(module, imports)
 
 
 def _tidy_call(original: Any, updated: Any) -> Any:
@@ -234,7 +204,10 @@ def _tidy_call(original: Any, updated: Any) -> Any:
     if isinstance(original.args[-1].comma, cst.MaybeSentinel):
         args = [*updated.args[:-1], updated.args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
         return updated.with_changes(args=args)
-    return updated
+    # a trailing comma: the new last argument takes the removed one's (and so its line break
+    # before the closing parenthesis), not its own that led to the removed argument
+    args = [*updated.args[:-1], updated.args[-1].with_changes(comma=original.args[-1].comma)]
+    return updated.with_changes(args=args)
 
 
 def _parses(code: bytes) -> bool:
@@ -252,6 +225,9 @@ class Fixer:
         self.config = config
         self.unsafe = unsafe
         self.analyzer = FileAnalyzer(config)
+        from bastion.analysis.fixes import line_length
+
+        self.line_length = line_length(config.root)
 
     def _targets(
         self, source: SourceFile, code: bytes, findings: Sequence[Finding]
@@ -317,14 +293,14 @@ class Fixer:
         targets: dict[tuple[str, int, int], tuple[Rule, Finding]],
         result: FileFix,
     ) -> tuple[bytes, list[Finding]]:
-        rewriter = _Rewriter(targets)
+        rewriter = _Rewriter(targets, self.line_length)
         new = rewriter.transform(code)
         if _parses(new):
             return new, rewriter.applied
         # Together they broke the code: apply them one at a time, keep those that parse.
         applied: list[Finding] = []
         for key, target in targets.items():
-            single = _Rewriter({key: target})
+            single = _Rewriter({key: target}, self.line_length)
             candidate = single.transform(code)
             if _parses(candidate):
                 code = candidate
@@ -574,7 +550,7 @@ def _safe_fix_edits(findings: Iterable[Finding], config: Config) -> dict[str, Fi
         for targets in each:
             finding = next(iter(targets.values()))[1]
             try:
-                fixed = _Rewriter(targets).transform(data, parsed)
+                fixed = _Rewriter(targets, fixer.line_length).transform(data, parsed)
                 after = decode_python(fixed)
             # bastion: ignore[ERR002] a fix that cannot be rendered gets no SARIF edit
             except Exception:

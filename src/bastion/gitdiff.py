@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bastion.engine import RunResult
 from bastion.findings import Finding
+from bastion.results import RunResult
 from bastion.rule import ProjectRule
 from bastion.safe_git import GitUnavailable, run_git
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
 
-from bastion import plugins
+from bastion import plugins, suppression
 from bastion.plugins import PluginError
 from bastion.rule import AREA_BY_PREFIX, READS, FactCollector, ProjectRule, Rule, RuleMeta
 
@@ -136,3 +136,15 @@ def _check_metadata(rule: type[RuleMeta]) -> None:
         raise RuntimeError(
             f"rule {rule.id}: reads {', '.join(unknown)}: not one of {', '.join(sorted(READS))}"
         )
+
+
+def _external_codes() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """{rule id: (ruff/flake8 codes, bandit test ids)}: what `# noqa:` / `# nosec` may name."""
+    return {
+        rule.id: (tuple(c.upper() for c in rule.aliases), tuple(c.upper() for c in rule.bandit))
+        for rule in load_registry().rules
+        if rule.aliases or rule.bandit
+    }
+
+
+suppression.use_external_codes(_external_codes)

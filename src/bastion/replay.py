@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,10 @@ from bastion.cache import (
     signature,
     write_json_atomic,
 )
-from bastion.config import Config
-from bastion.discovery import Discovery
+from bastion.config import Config, ConfigError, load_config
+from bastion.discovery import Discovery, discover
+from bastion.results import RunResult
+from bastion.rulemeta import OUTSIDE_THE_TREE
 from bastion.safe_fs import CacheFolder, load_json, read_tree_file
 
 _KEEP = 8  # records kept per cache folder (one per distinct command, most recent first)
@@ -171,3 +174,66 @@ def save(cache_dir: Path, key: str, state: list[list[Any]] | None, record: Recor
                 folder.remove(old)
     except OSError:
         return
+
+
+# -- the stage around a run and its rendering -----------------------------------------------------
+
+
+@dataclass
+class Pending:
+    """What recording this command's report needs, once it is written."""
+
+    cache_dir: Path
+    key: str
+    state: list[list[Any]] | None
+    discovery: Discovery  # the run reuses it
+
+
+def lookup(
+    targets: Sequence[Path],
+    config_file: Path | None,
+    overrides: Mapping[str, Any],
+    parameters: dict[str, Any],
+    cache_dir: Path | None,
+    baseline_file: Path | None,
+) -> Record | Pending | None:
+    """The recorded report when this exact command ran before on this exact tree; else what
+    the run needs to record its own (None: the settings do not load, as the run will say)."""
+    try:
+        # without checking rule ids: the key holds the exact inputs that a checked run saw
+        quick = load_config(targets, config_file, overrides)
+    except ConfigError:
+        return None  # reported by the checked load that follows
+    folder = cache_dir or quick.root / ".bastion_cache"
+    key = replay_key(parameters, quick, baseline_file)
+    discovery = discover(targets, quick)
+    state = tree_state(discovery, quick.root)
+    found = load(folder, key, state)
+    if found is None:
+        return Pending(folder, key, state, discovery)
+    return found
+
+
+def record(
+    pending: Pending,
+    result: RunResult,
+    report: str,
+    stderr: list[str],
+    exit_code: int,
+    *,
+    to_file: bool,
+) -> None:
+    """Record the report just written, unless it may not be replayed: internal errors, a
+    finding that carries a secret, a rule that reads outside the tree."""
+    secret = any(f.redact for f in (*result.findings, *result.suppressed))
+    # a rule that reads outside the tree (the network, an advisory database): never replayed
+    external = any(rule.reads & OUTSIDE_THE_TREE for rule in result.rules)
+    if result.internal_errors or secret or external:
+        return
+    text = report
+    save(
+        pending.cache_dir,
+        pending.key,
+        pending.state,
+        Record(text if not to_file else "", stderr, exit_code, text if to_file else None),
+    )

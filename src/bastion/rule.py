@@ -30,36 +30,22 @@ and implemented in `fix(node)`, run only on files that have a fixable finding.
 from __future__ import annotations
 
 import ast
-import inspect
-import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bastion.findings import Area, Finding, FixSafety, Severity
+from bastion.findings import Finding, Severity
+
+# The metadata half of the API lives in `bastion.rulemeta` (it imports no context); re-exported
+# here, where rule authors import it from.
+from bastion.rulemeta import AREA_BY_PREFIX as AREA_BY_PREFIX
+from bastion.rulemeta import OUTSIDE_THE_TREE as OUTSIDE_THE_TREE
+from bastion.rulemeta import READS as READS
+from bastion.rulemeta import Example as Example
+from bastion.rulemeta import RuleMeta as RuleMeta
 
 if TYPE_CHECKING:
     from bastion.context import FileContext, ProjectContext
-
-AREA_BY_PREFIX: dict[str, Area] = {
-    "ERR": Area.ERRORS,
-    "SEC": Area.SECURITY,
-    "API": Area.API,
-    "LOG": Area.LOGGING,
-    "PERF": Area.PERFORMANCE,
-    "ORG": Area.ORGANISATION,
-    "PROD": Area.PRODUCTION,
-    "DEP": Area.DEPENDENCIES,
-    "TEST": Area.TESTING,
-    "WF": Area.WORKFLOW,
-    "BAS": Area.META,
-}
-
-
-# The inputs a rule may declare in `reads` (see RuleMeta.reads).
-READS = frozenset({"git", "network", "advisory-db"})
-# Inputs that no cache can see change: a run with such a rule is never replayed.
-OUTSIDE_THE_TREE = frozenset({"network", "advisory-db"})
 
 
 @dataclass(frozen=True)
@@ -70,55 +56,6 @@ class Fix:
 
     replacement: Any
     imports: tuple[tuple[str, str | None], ...] = ()
-
-
-@dataclass(frozen=True)
-class Example:
-    """A code example. For `bad` examples, `fixed` is the expected result of the rule's fix.
-
-    `path` names the file the example stands for (`.env`, `settings.py`, `tests/test_x.py`),
-    since several rules depend on the kind or name of the file. For a `bad` example, `line`
-    and `message` pin what the rule must report: a finding starting on that line (1-based,
-    counted in the dedented code) and with exactly that message.
-
-    Code may be written as an indented triple-quoted block: a first empty line and the common
-    indentation are removed, so
-
-        Example(
-            '''
-            try:
-                f()
-            except:
-                pass
-            ''',
-            line=3,
-        )
-
-    is the four-line program it looks like.
-    """
-
-    code: str
-    fixed: str | None = None
-    path: str = "example.py"
-    line: int | None = None
-    message: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "code", dedent_example(self.code))
-        if self.fixed is not None:
-            object.__setattr__(self, "fixed", dedent_example(self.fixed))
-
-
-def dedent_example(code: str) -> str:
-    """An example's code as written in a triple-quoted block: without the newline right after
-    the opening quotes and without the indentation common to all lines."""
-    if code.startswith("\n"):
-        code = code[1:]
-    return textwrap.dedent(code)
-
-
-def _as_example(value: Example | str) -> Example:
-    return value if isinstance(value, Example) else Example(value)
 
 
 _visitor_cache: dict[type, list[tuple[type[ast.AST], str, str]]] = {}
@@ -140,76 +77,6 @@ def declared_visitors(cls: type) -> list[tuple[type[ast.AST], str, str]]:
                 found.append((node_type, phase, attr))
     _visitor_cache[cls] = found
     return found
-
-
-class RuleMeta:
-    """Class-level metadata accessors shared by file and project rules."""
-
-    id: ClassVar[str] = ""
-    name: ClassVar[str] = ""
-    severity: ClassVar[Severity] = Severity.WARNING
-    summary: ClassVar[str] = ""  # one line: what it flags
-    why: ClassVar[str] = ""  # why it is bad (the guide's reasoning)
-    hint: ClassVar[str] = ""  # what to write instead
-    fix_safety: ClassVar[FixSafety] = FixSafety.NONE
-    cwe: ClassVar[tuple[int, ...]] = ()
-    # How often a finding is a true positive (SARIF `precision`, bandit's "confidence"):
-    # "very-high", "high", "medium" or "low". Measured on real applications by
-    # bench/ecosystem (>= 95%, >= 90%, >= 80%, below) where enough findings were judged, and
-    # then `precision_measured` says how (tests/unit/test_ecosystem_harness.py checks both).
-    precision: ClassVar[str] = "high"
-    precision_measured: ClassVar[str] = ""
-    # CVSS-like 0.0-10.0 score for security rules (SARIF `security-severity`); None: derived
-    # from the severity (error 7.5, warning 5.0, info 2.0).
-    security_severity: ClassVar[float | None] = None
-    references: ClassVar[tuple[str, ...]] = ()
-    # Where the rule's documentation lives (SARIF `helpUri`); empty: bastion's docs/rules page.
-    # Plugins set it to their own page.
-    help_uri: ClassVar[str] = ""
-    # Options that users may set under [tool.bastion.rules.<ID>]; value = default (its type is
-    # the option's type).
-    options: ClassVar[dict[str, Any]] = {}
-    # Off unless selected explicitly (e.g. rules that need the network).
-    enabled_by_default: ClassVar[bool] = True
-    # What the rule reads beyond its own file (and the project facts), from READS: its
-    # findings then depend on more than the file's bytes, so the caches must know. "git": the
-    # repository's index and ignore rules; "network" and "advisory-db": outside the tree.
-    reads: ClassVar[frozenset[str]] = frozenset()
-    # The fact keys (`FactCollector.key`, or facts a rule's own map step adds) that a project
-    # rule's `check_project` or a file rule's `review` reads: only the collectors some enabled
-    # rule needs run, and reading an undeclared key is an error.
-    needs: ClassVar[frozenset[str]] = frozenset()
-    bad: ClassVar[list[Example | str]] = []
-    good: ClassVar[list[Example | str]] = []
-
-    @classmethod
-    def area(cls) -> Area:
-        prefix = cls.id.rstrip("0123456789")
-        return AREA_BY_PREFIX.get(prefix, Area.PLUGIN)
-
-    @classmethod
-    def bad_examples(cls) -> list[Example]:
-        return [_as_example(e) for e in cls.bad]
-
-    @classmethod
-    def good_examples(cls) -> list[Example]:
-        return [_as_example(e) for e in cls.good]
-
-    @classmethod
-    def description(cls) -> str:
-        """Longer "what it does": the class docstring, else the summary."""
-        doc = cls.__dict__.get("__doc__")
-        return inspect.cleandoc(doc) if doc else cls.summary
-
-    @classmethod
-    def is_fixable(cls) -> bool:
-        """A fix exists: declared safe/unsafe *and* implemented (`fix_node` names its node)."""
-        return cls.fix_safety is not FixSafety.NONE and bool(getattr(cls, "fix_node", ""))
-
-    @classmethod
-    def fix_label(cls) -> str:
-        """`safe`, `unsafe` or `none`: what `bastion rules` and the docs show."""
-        return cls.fix_safety.value if cls.is_fixable() else "none"
 
 
 class Rule(RuleMeta):

@@ -32,7 +32,7 @@ from bastion import __version__
 from bastion.config import Config
 from bastion.context import FileFacts
 from bastion.discovery import SourceFile
-from bastion.engine import FileAnalyzer, RunResult, reduce_step
+from bastion.engine import FileAnalyzer, reduce_step
 from bastion.findings import (
     Finding,
     Severity,
@@ -42,7 +42,11 @@ from bastion.findings import (
     redact_text,
 )
 from bastion.redact import redact_data
+from bastion.results import RunResult
 from bastion.safe_fs import load_json, read_tree_file
+from bastion.selection import enabled_rules
+from bastion.slicing import in_shard as in_shard  # moved there; re-exported
+from bastion.slicing import tree_digest_of as tree_digest_of
 
 FORMAT = 1
 # A shard file is input like any other: every number and list in it is bounded before use (a
@@ -73,23 +77,6 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
-def in_shard(path: str, index: int, count: int) -> bool:
-    """Whether the file at `path` (relative, posix) belongs to shard `index` of `count`. A hash
-    of the path, not a position in a list: adding or removing a file elsewhere moves no other
-    file to another shard."""
-    digest = hashlib.sha256(path.encode("utf-8", "surrogateescape")).digest()
-    return int.from_bytes(digest[:8], "big") % count == index - 1
-
-
-def tree_digest_of(files: Iterable[SourceFile]) -> str:
-    """Every shard discovers the whole tree before taking its slice: this digest of what it
-    found tells shards of different commits (or checkouts) apart."""
-    digest = hashlib.sha256()
-    for source in files:
-        digest.update(f"{source.path}\0{source.kind}\n".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()[:24]
-
-
 def config_fingerprint(config: Config, rule_ids: Iterable[str]) -> str:
     """What must be the same in every shard and in the merge: the enabled rules and every
     setting that changes a finding (not the root folder, which differs between CI machines,
@@ -113,7 +100,7 @@ def config_fingerprint(config: Config, rule_ids: Iterable[str]) -> str:
 
 
 def _enabled_ids(config: Config) -> list[str]:
-    return sorted(r.id for r in config.enabled_rules())
+    return sorted(r.id for r in enabled_rules(config))
 
 
 def relative_targets(targets: Sequence[Path], root: Path) -> list[str]:
@@ -404,7 +391,7 @@ def merge(paths: Sequence[Path], config: Config) -> RunResult:
         files=[files[p] for p in sorted(files)],
         notices=list(notices),
         internal_errors=internal,
-        rules=config.enabled_rules(analyzer.registry),
+        rules=enabled_rules(config, analyzer.registry),
         analyzed=analyzed,
         facts=ordered,
         hidden_frames=frozenset(hidden),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tokenize
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 class DecodeError(Exception):
@@ -55,3 +56,10 @@ class SourceText:
     def line(self, lineno: int) -> str:
         lines = self.lines
         return lines[lineno - 1] if 1 <= lineno <= len(lines) else ""
+
+
+@dataclass(frozen=True, order=True)
+class SourceFile:
+    path: str  # relative to the root, posix: what users see
+    abspath: Path = field(compare=False)
+    kind: str = field(compare=False)

@@ -9,11 +9,24 @@ A line comment silences the named rules on its own line; a comment alone on a li
 next statement; a comment on the first line of a multi-line statement covers the whole
 statement. Ids must be named: a bare `# bastion: ignore` or an unknown id is itself reported, so
 that a typo never silences nothing (or everything) by accident.
+
+Comments written for other linters count too (unless `external-suppressions = false`), on the
+finding's line or the first line of its statement:
+
+    except:  # noqa: E722          the ruff/flake8 code of an equivalent rule (`aliases`)
+    pickle.loads(data)  # nosec B301   a bandit test id of an equivalent rule (`bandit`)
+    pickle.loads(data)  # nosec         bandit's bare form: every rule with a bandit equivalent
+
+A blanket `# noqa` (no codes) silences nothing here: it was written for another linter's finding
+on that line (mostly style), and silencing security findings by it would hide what bastion is
+for (ruff itself discourages it: PGH004).
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bastion.redact import redact
@@ -33,6 +46,17 @@ class Directive:
     ids: tuple[str, ...]
     reason: str
     own_line: bool  # the comment is alone on its line
+    # "bastion" for bastion's own directive; "noqa"/"nosec" for another linter's comment, whose
+    # ids are that linter's codes (empty for a bare `# nosec`)
+    origin: str = "bastion"
+
+    def silences(self, rule_id: str) -> bool:
+        if self.origin == "bastion":
+            return rule_id in self.ids
+        noqa, bandit = external_codes().get(rule_id, ((), ()))
+        if self.origin == "noqa":
+            return any(code in self.ids for code in noqa)
+        return bool(bandit) and (not self.ids or any(code in self.ids for code in bandit))
 
 
 @dataclass
@@ -51,10 +75,75 @@ class Suppressions:
             candidates += [statement_line, statement_line - 1]
         for number in candidates:
             for d in self.by_line.get(number, ()):
-                applies = number in (line, statement_line) or d.own_line
-                if applies and rule_id in d.ids:
+                # another linter's comment counts on the line itself only (its own convention)
+                applies = number in (line, statement_line) or (d.own_line and d.origin == "bastion")
+                if applies and d.silences(rule_id):
                     return d
         return None
+
+
+ExternalCodes = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+# Where the rules' codes come from: the registry registers itself when it loads (this module
+# is below the rules and must not import them).
+_codes_provider: Callable[[], ExternalCodes] | None = None
+
+
+def use_external_codes(provider: Callable[[], ExternalCodes]) -> None:
+    global _codes_provider
+    _codes_provider = provider
+    external_codes.cache_clear()
+
+
+@functools.cache
+def external_codes() -> ExternalCodes:
+    """{rule id: (ruff/flake8 codes, bandit test ids)} from the rules' metadata."""
+    return _codes_provider() if _codes_provider is not None else {}
+
+
+_MARKERS = re.compile(r"bastion:|noqa|nosec", re.IGNORECASE)
+_EXTERNAL = re.compile(
+    r"#\s*(?P<kind>noqa|nosec)\b(?P<rest>[^#]*)",
+    re.IGNORECASE,
+)
+_NOQA_CODES = re.compile(r"^\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
+_BANDIT_ID = re.compile(r"\bB[0-9]{3}\b", re.IGNORECASE)
+
+
+def may_suppress(text: str | bytes, external: bool = True) -> bool:
+    """Cheap pre-check: could `text` hold a directive at all?"""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if not external:
+        return "bastion:" in text
+    return _MARKERS.search(text) is not None
+
+
+def _external_directives(text: str, number: int, start: int) -> list[Directive]:
+    """`# noqa: CODE, CODE` and `# nosec [BXXX ...]` comments in a line (from column `start`).
+    A blanket `# noqa` yields nothing (see the module docstring)."""
+    found: list[Directive] = []
+    for m in _EXTERNAL.finditer(text, start):
+        kind = m.group("kind").lower()
+        rest = m.group("rest")
+        if kind == "noqa":
+            codes = _NOQA_CODES.match(rest)
+            if codes is None:
+                continue
+            ids = tuple(c.upper() for c in re.split(r"[\s,]+", codes.group("codes")) if c)
+        else:
+            ids = tuple(c.upper() for c in _BANDIT_ID.findall(rest))
+        found.append(
+            Directive(
+                line=number,
+                column=m.start() + 1,
+                file_level=False,
+                ids=ids,
+                reason=m.group(0).strip(),
+                own_line=text[: m.start()].strip() == "",
+                origin=kind,
+            )
+        )
+    return found
 
 
 def python_comments(text: str) -> dict[int, int] | None:
@@ -67,20 +156,27 @@ def python_comments(text: str) -> dict[int, int] | None:
     comments: dict[int, int] = {}
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.COMMENT and "bastion:" in token.string:
+            if token.type == tokenize.COMMENT and _MARKERS.search(token.string):
                 comments[token.start[0]] = token.start[1]
     except (tokenize.TokenError, SyntaxError, ValueError):
         return None
     return comments
 
 
-def parse_suppressions(lines: list[str], comments: dict[int, int] | None = None) -> Suppressions:
-    """Directives in `lines`; with `comments` (Python files), only those inside a comment."""
+def parse_suppressions(
+    lines: list[str], comments: dict[int, int] | None = None, *, external: bool = True
+) -> Suppressions:
+    """Directives in `lines`; with `comments` (Python files), only those inside a comment.
+    `external`: also another linter's `# noqa: CODE` / `# nosec` comments."""
     result = Suppressions()
     for number, text in enumerate(lines, start=1):
-        if "bastion:" not in text:
-            continue
         if comments is not None and number not in comments:
+            continue
+        if external and (comments is not None or "#" in text):
+            start = comments[number] if comments is not None else 0
+            for d in _external_directives(text, number, start):
+                result.by_line.setdefault(number, []).append(d)
+        if "bastion:" not in text:
             continue
         for m in _DIRECTIVE.finditer(text):
             if comments is not None and m.start() < comments[number]:

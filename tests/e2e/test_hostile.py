@@ -111,11 +111,11 @@ def test_max_file_bytes_is_configurable(tmp_path: Path) -> None:
 def test_slow_file_is_skipped_after_its_time_budget(tmp_path: Path) -> None:
     import time
 
-    from bastion.config import parse_table
     from bastion.discovery import SourceFile
     from bastion.engine import FileAnalyzer
     from bastion.registry import Registry, load_registry
     from bastion.rule import Rule
+    from bastion.selection import parse_table
 
     class Slow(Rule):
         id = "ERR901"

@@ -20,11 +20,11 @@ import pytest
 from click.testing import CliRunner
 
 from bastion.cli import cli
-from bastion.config import load_config
 from bastion.engine import run
 from bastion.redact import json_text, visible
 from bastion.reporters.html import render_html
 from bastion.reporters.text import report_text
+from bastion.selection import load_config
 
 pytestmark = pytest.mark.e2e
 

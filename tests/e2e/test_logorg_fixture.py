@@ -9,8 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bastion.cli import cli
-from bastion.config import load_config
 from bastion.engine import run
+from bastion.selection import load_config
 from bastion.testing import expected_findings as _annotated
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "logorg_fastapi"

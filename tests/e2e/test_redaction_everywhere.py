@@ -29,10 +29,10 @@ from click.testing import CliRunner
 from test_secret_redaction import _plant
 
 from bastion.cli import cli
-from bastion.config import load_config
 from bastion.engine import run
 from bastion.reporters.html import render_html
 from bastion.reporters.text import report_text
+from bastion.selection import load_config
 
 pytestmark = pytest.mark.e2e
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bastion.cli import cli
-from bastion.config import load_config
 from bastion.engine import run
 from bastion.reporters.text import report_text
+from bastion.selection import load_config
 
 _RNG = random.Random(20261128)
 _ALNUM = string.ascii_letters + string.digits

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bastion.config import load_config
 from bastion.engine import run
+from bastion.selection import load_config
 from bastion.testing import expected_findings as _annotated
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "secrets_app"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bastion.config import load_config
 from bastion.engine import run
+from bastion.selection import load_config
 from bastion.testing import expected_findings as _annotated
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -145,7 +145,9 @@ def test_parse_error_does_not_stop_the_run(project: Path) -> None:
 
 def test_fix_diff_writes_nothing_and_exits_1(project: Path) -> None:
     before = (project / "app" / "main.py").read_text()
-    code, out, err = invoke("fix", str(project), "--diff")
+    # ERR001's fix changes what is caught: unsafe, offered only with --unsafe-fixes
+    assert invoke("fix", str(project), "--diff")[0] == 0
+    code, out, err = invoke("fix", str(project), "--diff", "--unsafe-fixes")
     assert code == 1
     assert "-except:\n+except Exception:\n" in out
     assert "1 fix would be applied" in err
@@ -153,17 +155,17 @@ def test_fix_diff_writes_nothing_and_exits_1(project: Path) -> None:
 
 
 def test_fix_applies_and_reports_the_rest(project: Path) -> None:
-    code, out, err = invoke("fix", str(project), "--no-color")
+    code, out, err = invoke("fix", str(project), "--no-color", "--unsafe-fixes")
     assert "Fixed 1 finding." in err
     assert (project / "app" / "main.py").read_text() == BARE.replace("except:", "except Exception:")
     # what is left after the fix is reported as usual (ERR003: broad and unlogged)
     assert code == 0 and "app/main.py:3:1 ERR003" in out  # ERR003 is info: no CI failure
-    code, out, err = invoke("fix", str(project), "--diff")
+    code, out, err = invoke("fix", str(project), "--diff", "--unsafe-fixes")
     assert code == 0 and out == ""
 
 
 def test_check_fix_flag_is_the_same_as_fix(project: Path) -> None:
-    code, _, err = invoke("check", str(project), "--fix", "--select", "ERR001")
+    code, _, err = invoke("check", str(project), "--fix", "--unsafe-fixes", "--select", "ERR001")
     assert code == 0 and "Fixed 1 finding." in err
 
 

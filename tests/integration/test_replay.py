@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from bastion import engine
+from bastion import engine, pipeline
 from bastion.cli import cli
 
 BARE = "try:\n    f()\nexcept:\n    g()\n"
@@ -30,17 +30,17 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 class RunCounter:
-    """Counts real runs of the engine (a spy: the engine still runs)."""
+    """Counts real runs: the pipeline's map step (a spy: the engine still runs)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
-        real = engine.run
+        real = pipeline.map_stage
 
-        def counting(*args: Any, **kwargs: Any) -> engine.RunResult:
+        def counting(*args: Any, **kwargs: Any) -> engine.MapResult:
             self.calls += 1
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(engine, "run", counting)
+        monkeypatch.setattr(pipeline, "map_stage", counting)
 
 
 def check(*args: str) -> Result:

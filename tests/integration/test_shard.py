@@ -11,9 +11,10 @@ from click.testing import CliRunner
 
 from bastion import __version__
 from bastion.cli import cli
-from bastion.config import Config, load_config
+from bastion.config import Config
 from bastion.engine import RunResult, run
 from bastion.rule import ProjectRule
+from bastion.selection import enabled_rules, load_config
 from bastion.shard import ShardError, in_shard, merge, parse_shard, shard_document
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -60,7 +61,7 @@ def test_merged_shards_equal_one_run(project: Path, tmp_path: Path) -> None:
 def test_project_rules_and_review_run_in_the_merge_not_in_a_shard(tmp_path: Path) -> None:
     project = FIXTURES / "perf_django"
     config = load_config([project])
-    project_ids = {r.id for r in config.enabled_rules() if issubclass(r, ProjectRule)}
+    project_ids = {r.id for r in enabled_rules(config) if issubclass(r, ProjectRule)}
     single = run([project], config)
     from_project_rules = [f for f in single.findings if f.rule in project_ids]
     assert from_project_rules, "the fixture should trigger a project rule"

@@ -12,10 +12,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bastion.config import load_config
 from bastion.discovery import _KIND_BY_NAME, file_kind
 from bastion.engine import run
 from bastion.registry import load_registry
+from bastion.selection import load_config
 
 REPO = Path(__file__).resolve().parent.parent.parent
 HOOKS: list[dict[str, Any]] = yaml.safe_load(

@@ -28,6 +28,7 @@ from bastion.reporters.sarif import (
     build_sarif,
 )
 from bastion.rule import Rule
+from bastion.selection import enabled_rules
 from bastion.testing import findings_for
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "cigate" / "project"
@@ -118,7 +119,7 @@ def test_driver_and_rule_descriptors_carry_what_code_scanning_reads(
     assert driver["name"] == "bastion"
     assert driver["semanticVersion"] and driver["informationUri"].startswith("https://")
     registry = load_registry()
-    enabled = [r.id for r in Config(root=examples_project).enabled_rules(registry)]
+    enabled = [r.id for r in enabled_rules(Config(root=examples_project), registry)]
     assert [r["id"] for r in driver["rules"]] == enabled
     for descriptor in driver["rules"]:
         rule = registry.by_id(descriptor["id"])
@@ -281,9 +282,9 @@ def test_results_are_capped_at_githubs_limit_keeping_the_most_severe(tmp_path: P
 def test_the_cut_is_announced_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import io
 
-    from bastion.config import load_config
     from bastion.engine import run
     from bastion.reporters.sarif import report_sarif
+    from bastion.selection import load_config
 
     project = tmp_path / "p"
     shutil.copytree(FIXTURE / "app", project / "app")

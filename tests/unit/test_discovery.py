@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from bastion.config import Config, parse_table
+from bastion.config import Config
 from bastion.discovery import discover, file_kind
+from bastion.selection import parse_table
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bastion.analysis.file_roles import (
+from bastion.engine import run
+from bastion.file_roles import (
     is_ci_config,
     is_dev_or_test_config,
     is_lock_file,
@@ -18,9 +19,8 @@ from bastion.analysis.file_roles import (
     is_test_settings_module,
     secret_context,
 )
-from bastion.config import load_config
-from bastion.engine import run
 from bastion.findings import Finding, Severity
+from bastion.selection import load_config
 from bastion.testing import expected_findings
 
 ROOT = Path(__file__).parent.parent / "fixtures" / "ecosystem_noise"

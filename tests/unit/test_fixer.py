@@ -22,6 +22,8 @@ from bastion.fixer import (
 )
 
 BARE = "try:\n    f()\nexcept:\n    g()\n"
+# ERR001's fix (`except:` -> `except Exception:`) is unsafe: it changes what is caught. These
+# tests use it as a simple fix, so they run with unsafe fixes on.
 
 
 def fixer(unsafe: bool = False) -> Fixer:
@@ -29,7 +31,7 @@ def fixer(unsafe: bool = False) -> Fixer:
 
 
 def fix(code: bytes) -> bytes:
-    return fixer().fix_bytes(SourceFile("m.py", Path("m.py"), "python"), code).fixed
+    return fixer(unsafe=True).fix_bytes(SourceFile("m.py", Path("m.py"), "python"), code).fixed
 
 
 def test_comments_spacing_and_other_code_survive() -> None:
@@ -58,7 +60,7 @@ def test_write_is_atomic_and_keeps_mode(tmp_path: Path) -> None:
     path = tmp_path / "m.py"
     path.write_text(BARE)
     os.chmod(path, 0o640)
-    run = fix_paths([tmp_path], Config(root=tmp_path))
+    run = fix_paths([tmp_path], Config(root=tmp_path), unsafe=True)
     [file_fix] = run.changed
     write_atomic(file_fix)
     assert path.read_text() == BARE.replace("except:", "except Exception:")
@@ -69,7 +71,7 @@ def test_write_is_atomic_and_keeps_mode(tmp_path: Path) -> None:
 def test_file_changed_on_disk_is_not_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "m.py"
     path.write_text(BARE)
-    [file_fix] = fix_paths([tmp_path], Config(root=tmp_path)).changed
+    [file_fix] = fix_paths([tmp_path], Config(root=tmp_path), unsafe=True).changed
     path.write_text(BARE + "x = 1\n")
     with pytest.raises(WriteSkipped, match="changed on disk"):
         write_atomic(file_fix)
@@ -90,7 +92,7 @@ def test_symlinked_file_is_written_through_not_replaced(tmp_path: Path) -> None:
 def test_file_libcst_cannot_reproduce_is_not_fixed(tmp_path: Path) -> None:
     code = "\n\\\r\n" + BARE  # a lone line continuation that libcst drops on output
     (tmp_path / "m.py").write_bytes(code.encode())
-    run = fix_paths([tmp_path], Config(root=tmp_path))
+    run = fix_paths([tmp_path], Config(root=tmp_path), unsafe=True)
     assert run.changed == []
     assert any("libcst cannot reproduce this file exactly" in n for n in run.notices)
 
@@ -104,7 +106,7 @@ def test_fix_that_breaks_code_is_dropped(monkeypatch: pytest.MonkeyPatch) -> Non
     rule = load_registry().by_id("ERR001")
     assert rule is not None
     monkeypatch.setattr(rule, "fix", lambda self, node, finding: Fix(cst.parse_statement("pass")))
-    result = fixer().fix_bytes(SourceFile("m.py", Path("m.py"), "python"), BARE.encode())
+    result = fixer(unsafe=True).fix_bytes(SourceFile("m.py", Path("m.py"), "python"), BARE.encode())
     assert result.fixed == BARE.encode()
     assert result.dropped and "does not parse" in result.dropped[0]
 
@@ -133,3 +135,10 @@ def test_fixes_parse_are_idempotent_and_touch_only_flagged_lines(code: str) -> N
     changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
     for index in changed:
         assert before[index].lstrip().startswith(b"except") and b"Exception" in after[index]
+
+
+def test_err001_fix_is_unsafe_and_not_applied_by_default() -> None:
+    """`except:` -> `except Exception:` lets KeyboardInterrupt/SystemExit through: unsafe."""
+    source = SourceFile("m.py", Path("m.py"), "python")
+    assert fixer().fix_bytes(source, BARE.encode()).fixed == BARE.encode()
+    assert b"except Exception:" in fixer(unsafe=True).fix_bytes(source, BARE.encode()).fixed

@@ -18,8 +18,9 @@ from bastion.analysis.logs import (
     looks_like_logger_name,
 )
 from bastion.analysis.pydantic import declared_pydantic_major
-from bastion.config import ConfigError, parse_table
+from bastion.config import ConfigError
 from bastion.imports import ImportMap
+from bastion.selection import parse_table
 from bastion.testing import findings_for, lint_source
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bastion.config import load_config
 from bastion.engine import run
 from bastion.registry import load_registry
+from bastion.selection import load_config
 
 RULE = load_registry().by_id("PERF004")
 assert RULE is not None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bastion.registry import load_registry
-from bastion.rule import Example, _as_example
+from bastion.rulemeta import Example, _as_example
 from bastion.testing import findings_for
 
 

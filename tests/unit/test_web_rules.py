@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bastion.analysis.web import WebProject, is_health_path
-from bastion.config import load_config
 from bastion.engine import run
 from bastion.registry import load_registry
 from bastion.rule import ProjectRule
+from bastion.selection import load_config
 from bastion.testing import findings_for
 
 

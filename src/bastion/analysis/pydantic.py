@@ -185,7 +185,8 @@ def _locked_version(root: Path) -> Version | None:
 
 def _toml(path: Path) -> dict[str, Any]:
     try:
-        from bastion.parsers import DocumentError, load_toml
+        from bastion.kinds.common import DocumentError
+        from bastion.kinds.toml import load_toml
 
         # a root-level file: a link out of the root, a FIFO or /dev/zero is refused
         return load_toml(read_tree_text(path, path.parent))

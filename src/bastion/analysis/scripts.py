@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from bastion.analysis.file_roles import is_migration, is_script_named_test
 from bastion.context import FileContext
+from bastion.file_roles import is_migration, is_script_named_test
 from bastion.imports import ImportMap
 
 CLI_LIBRARIES = ("click", "typer", "argparse", "fire", "docopt", "cyclopts", "rich_click")

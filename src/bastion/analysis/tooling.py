@@ -3,90 +3,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from bastion.context import ProjectContext
-from bastion.parsers import SettingsDocument
-from bastion.parsers import parse_ini as parse_ini_settings
 
-
-@dataclass(frozen=True)
-class Hook:
-    repo: str
-    id: str
-    name: str
-    entry: str
-    line: int
-
-
-@dataclass
-class PrecommitDocument:
-    hooks: list[Hook] = field(default_factory=list)
-    repos_line: int = 1
-
-
-def parse_precommit(text: str) -> PrecommitDocument:
-    import yaml
-
-    from bastion.analysis.deploy import _mapping_items, _scalar, _yaml_compose
-
-    root = _yaml_compose(text)
-    doc = PrecommitDocument()
-    for key, repos in _mapping_items(root):
-        if _scalar(key) != "repos":
-            continue
-        doc.repos_line = key.start_mark.line + 1
-        if not isinstance(repos, yaml.SequenceNode):
-            continue
-        for repo in repos.value:
-            fields = {_scalar(k): v for k, v in _mapping_items(repo)}
-            url = _scalar(fields.get("repo")) or ""
-            hooks = fields.get("hooks")
-            if not isinstance(hooks, yaml.SequenceNode):
-                continue
-            for hook in hooks.value:
-                hf = {_scalar(k): v for k, v in _mapping_items(hook)}
-                doc.hooks.append(
-                    Hook(
-                        url,
-                        _scalar(hf.get("id")) or "",
-                        _scalar(hf.get("name")) or "",
-                        _scalar(hf.get("entry")) or "",
-                        hook.start_mark.line + 1,
-                    )
-                )
-    return doc
-
-
-@dataclass
-class IniDocument(SettingsDocument):
-    """An INI file (setup.cfg, tox.ini, mypy.ini, .coveragerc, alembic.ini): its settings with
-    lines, as every settings file has, and its `sections` without the DEFAULT one."""
-
-    sections: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-def parse_ini(text: str) -> IniDocument:
-    settings = parse_ini_settings(text)
-    data = settings.data if isinstance(settings.data, dict) else {}
-    sections = {name: dict(options) for name, options in data.items() if name != "DEFAULT"}
-    return IniDocument(settings.data, settings.values, settings.documents, sections)
-
-
-@dataclass
-class GitignoreDocument:
-    spec: Any  # pathspec.GitIgnoreSpec
-    lines: list[str]
-
-
-def parse_gitignore(text: str) -> GitignoreDocument:
-    from bastion.discovery import gitignore_spec
-
-    lines = text.splitlines()
-    return GitignoreDocument(gitignore_spec(lines), lines)
-
+# The documents and parsers of these kinds live in `bastion.kinds`; re-exported for the rules.
+from bastion.kinds.gitignore import GitignoreDocument as GitignoreDocument
+from bastion.kinds.gitignore import gitignore_spec
+from bastion.kinds.gitignore import parse_gitignore as parse_gitignore
+from bastion.kinds.ini import IniDocument as IniDocument
+from bastion.kinds.ini import parse_ini as parse_ini
+from bastion.kinds.precommit import Hook as Hook
+from bastion.kinds.precommit import PrecommitDocument as PrecommitDocument
+from bastion.kinds.precommit import parse_precommit as parse_precommit
 
 # -- git ------------------------------------------------------------------------------------------
 
@@ -127,7 +56,6 @@ def git_status(root: Path, path: str) -> str | None:
 def gitignored(root: Path, path: str) -> bool:
     """Without git: does a `.gitignore` between `root` and the file ignore it (pathspec, git's
     own semantics, later and deeper files overriding earlier ones)?"""
-    from bastion.discovery import gitignore_spec
     from bastion.safe_fs import read_tree_text
 
     parts = PurePosixPath(path).parts

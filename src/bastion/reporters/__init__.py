@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from bastion.config import Config
-from bastion.engine import RunResult
+from bastion.results import RunResult
 
 if TYPE_CHECKING:
     from bastion.fixer import FindingEdit
@@ -41,6 +41,12 @@ def get_reporter(
         from bastion.reporters.html import report_html
 
         return report_html
+    if name in ("gitlab", "junit"):
+        from importlib import import_module
+
+        module = import_module(f"bastion.reporters.{name}")
+        reporter: Reporter = getattr(module, f"report_{name}")
+        return reporter
     if name == "statistics":
         from bastion.reporters.text import report_statistics
 
@@ -52,4 +58,4 @@ def get_reporter(
     raise ValueError(f"unknown format {name!r}")
 
 
-FORMATS = ("text", "json", "sarif", "github", "html")
+FORMATS = ("text", "json", "sarif", "github", "html", "gitlab", "junit")

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bastion.discovery import file_kind
-from bastion.engine import RunResult
 from bastion.findings import Finding
 from bastion.redact import mask_secret, redact, redact_text
+from bastion.results import RunResult
 from bastion.safe_fs import read_tree_file
 
 

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TextIO
 
 from bastion.config import Config
-from bastion.engine import RunResult
 from bastion.findings import Finding, Severity
 from bastion.redact import visible
 from bastion.reporters.json import redacted
 from bastion.reporters.paths import repo_path
 from bastion.reporters.text import summary_line
+from bastion.results import RunResult
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

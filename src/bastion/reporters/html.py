@@ -14,10 +14,11 @@ from typing import Any, TextIO
 
 from bastion import __version__
 from bastion.config import Config
-from bastion.engine import RunResult
 from bastion.findings import Area, Finding, Severity
 from bastion.redact import redact, visible
+from bastion.reporters.fixable import fixable_counts, unsafe_rule_ids
 from bastion.reporters.frames import FrameSource
+from bastion.results import RunResult
 
 AREA_TITLES = {
     Area.SECURITY: "Security",
@@ -54,6 +55,8 @@ def build_context(result: RunResult, config: Config) -> dict[str, Any]:
     from bastion.docs import render_markdown
 
     frames = FrameSource(config.root, result)
+    unsafe_ids = unsafe_rule_ids()
+    safe, unsafe = fixable_counts(result)
     rows = []
     for index, f in enumerate(result.findings):
         rows.append(
@@ -69,6 +72,7 @@ def build_context(result: RunResult, config: Config) -> dict[str, Any]:
                 "message": visible(f.message),
                 "hint": visible(f.fix_hint),
                 "fixable": f.fixable,
+                "unsafe": f.rule in unsafe_ids,
                 "frame": _frame(f, frames),
             }
         )
@@ -108,7 +112,8 @@ def build_context(result: RunResult, config: Config) -> dict[str, Any]:
         "files": len(result.files),
         "totals": totals,
         "total": len(result.findings),
-        "fixable": sum(1 for f in result.findings if f.fixable),
+        "fixable": safe,
+        "fixable_unsafe": unsafe,
         "suppressed": len(result.suppressed),
         "areas": areas,
         "biggest": biggest,

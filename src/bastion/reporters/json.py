@@ -11,9 +11,10 @@ from typing import Any, TextIO
 
 from bastion import __version__
 from bastion.config import Config
-from bastion.engine import RunResult, count_by_severity
 from bastion.findings import Finding
 from bastion.redact import json_text, redact
+from bastion.reporters.fixable import fixable_counts
+from bastion.results import RunResult, count_by_severity
 
 
 def redacted(finding: Finding) -> Finding:
@@ -27,6 +28,7 @@ def build_document(result: RunResult, config: Config) -> dict[str, Any]:
     by_rule: dict[str, int] = {}
     for f in result.findings:
         by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+    safe, unsafe = fixable_counts(result)
     return {
         "version": __version__,
         "findings": findings,
@@ -35,7 +37,10 @@ def build_document(result: RunResult, config: Config) -> dict[str, Any]:
             "findings": len(findings),
             "by_severity": count_by_severity(result.findings),
             "by_rule": dict(sorted(by_rule.items())),
-            "fixable": sum(1 for f in result.findings if f.fixable),
+            # fixable = fixable_safe (`bastion fix`) + fixable_unsafe (`--unsafe-fixes`)
+            "fixable": safe + unsafe,
+            "fixable_safe": safe,
+            "fixable_unsafe": unsafe,
             "suppressed": len(result.suppressed),
             "exit_code": result.exit_code(config),
         },

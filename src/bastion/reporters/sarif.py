@@ -25,11 +25,12 @@ from urllib.parse import quote
 from bastion import __version__
 from bastion.config import Config
 from bastion.docs import render_markdown
-from bastion.engine import RunResult
 from bastion.findings import Area, Finding, Severity
 from bastion.redact import json_text, redact, visible
+from bastion.reporters.fixable import fixable_counts
 from bastion.reporters.json import redacted
 from bastion.reporters.paths import repo_path, source_root
+from bastion.results import RunResult
 from bastion.rule import RuleMeta
 
 if TYPE_CHECKING:
@@ -290,6 +291,9 @@ def build_sarif(
     }
     if category:
         run["automationDetails"] = {"id": automation_id(category)}
+    safe, unsafe = fixable_counts(result)
+    # the same two numbers as every other format (results carry `fixes` for the safe ones)
+    run["properties"] = {"fixableSafe": safe, "fixableUnsafe": unsafe}
     log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
     return log, warnings
 

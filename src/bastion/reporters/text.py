@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from bastion.config import Config
-from bastion.engine import RunResult, count_by_severity
 from bastion.findings import Severity
 from bastion.redact import visible
+from bastion.reporters.fixable import fixable_counts
 from bastion.reporters.frames import FrameSource
+from bastion.results import RunResult, count_by_severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -21,25 +22,6 @@ def _counts_text(counts: dict[str, int]) -> str:
         for label, n in counts.items()
         if n
     )
-
-
-def fixable_counts(result: RunResult) -> tuple[int, int]:
-    """(safe, unsafe) fixable findings: `bastion fix` applies the first, `--unsafe-fixes` adds
-    the second."""
-    from bastion.findings import FixSafety
-    from bastion.registry import load_registry
-
-    registry = load_registry()
-    safe = unsafe = 0
-    for f in result.findings:
-        if not f.fixable:
-            continue
-        rule = registry.by_id(f.rule)
-        if rule is not None and rule.fix_safety is FixSafety.UNSAFE:
-            unsafe += 1
-        else:
-            safe += 1
-    return safe, unsafe
 
 
 def _fix_text(result: RunResult) -> str:
