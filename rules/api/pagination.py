@@ -7,6 +7,17 @@ import re
 from dataclasses import replace
 
 from bastion.analysis.nodes import keyword_value, string_value, walk_local
+from bastion.analysis.urlconf import URLCONF_FACTS
+from bastion.analysis.whole_collections import (
+    DJANGO_VIEW_CANDIDATES,
+    LIST_MODEL_CANDIDATES,
+    LIST_MODEL_FACTS,
+    django_view_methods,
+    resolve_module,
+    view_collection,
+    view_urls,
+    wraps_list,
+)
 from bastion.analysis.web import (
     DJANGO_SETTINGS_FACTS,
     DRF_LIST_VIEWS,
@@ -465,6 +476,7 @@ class MissingPagination(Rule):
     requires = (
         "get",
         "route",
+        "request",
         "ListAPIView",
         "ListCreateAPIView",
         "ModelViewSet",
@@ -512,12 +524,17 @@ class MissingPagination(Rule):
         return not _takes_pagination(handler, self.ctx)
 
     def visit_FunctionDef(self, node: FunctionNode) -> None:
-        for route in routes_of(node, self.ctx):
+        routes = routes_of(node, self.ctx)
+        for route in routes:
             if "GET" in route.methods and self._check(node, route):
                 self.report(
                     route.node, f"`GET {route.path or '/'}` returns a list without pagination"
                 )
                 return
+            if "GET" in route.methods and self._list_model_candidate(node, route):
+                return
+        if not routes and self._django_view(node):
+            return
         if node.name == "get":
             view = method_view_of(node, self.ctx)
             if (
@@ -528,6 +545,87 @@ class MissingPagination(Rule):
                 self.report(node, f"`{view.name}.get` returns a whole query without pagination")
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+    def _list_model_candidate(self, node: FunctionNode, route: Route) -> bool:
+        """`response_model=TagsInList` where `TagsInList` wraps a list: decided here for a
+        model of this module, in `review` (from the `api_list_models` facts) for an imported
+        one - in single-file runs, where the model cannot be seen, nothing is reported."""
+        declared = keyword_value(route.call, "response_model") if route.call else None
+        declared = declared if declared is not None else node.returns
+        if not isinstance(declared, ast.Name) or not _touches_data(node):
+            return False
+        if _returns_bounded(node) or _takes_pagination(node, self.ctx):
+            return False
+        local = _local_definitions(self.ctx).get(declared.id)
+        qualified = self.ctx.imports.imported_qualname(declared)
+        if isinstance(local, ast.ClassDef):
+            if not wraps_list(local):
+                return False
+        elif qualified is None or "." not in qualified:
+            return False
+        else:
+            self.ctx.facts.setdefault(LIST_MODEL_CANDIDATES, []).append(
+                {"line": route.node.lineno, "model": qualified}
+            )
+        self.report(
+            route.node,
+            f"`GET {route.path or '/'}` returns a list (in `{declared.id}`) without pagination",
+        )
+        return True
+
+    def _django_view(self, node: FunctionNode) -> bool:
+        """A Django/DRF function view that serialises or renders a whole queryset."""
+        methods = django_view_methods(node, self.ctx)
+        if methods is None or "GET" not in methods or self.ctx.is_test_file:
+            return False
+        found = view_collection(node, _local_definitions(self.ctx))
+        if found is None or _takes_pagination(node, self.ctx):
+            return False
+        if found.helper is not None and _pages_in_body(found.helper):
+            return False
+        self.ctx.facts.setdefault(DJANGO_VIEW_CANDIDATES, []).append(
+            {"line": node.lineno, "function": node.name}
+        )
+        if found.html:
+            self.report_at(
+                node.lineno,
+                node.col_offset + 1,
+                f"`{node.name}` (Django view) renders a whole queryset into a page without "
+                "pagination",
+                severity=Severity.INFO,
+                hint="Page the list with `django.core.paginator.Paginator` (or a `ListView` "
+                "with `paginate_by`).",
+            )
+        else:
+            self.report_at(
+                node.lineno,
+                node.col_offset + 1,
+                f"`{node.name}` (Django view) returns a whole queryset without pagination",
+            )
+        return True
+
+    def _paging_switched_off(self, node: ast.ClassDef, kind: str) -> None:
+        """`pagination_class = None` on a list view over a queryset nothing bounds: the
+        global default paginator no longer applies."""
+        for stmt in node.body:
+            if isinstance(stmt, ast.FunctionDef) and stmt.name == "get_queryset":
+                if any(
+                    isinstance(r, ast.Return) and r.value is not None and _is_bounded_chain(r.value)
+                    for r in walk_local(stmt.body)
+                ):
+                    return
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "queryset" for t in stmt.targets
+            ):
+                if _is_bounded_chain(stmt.value):
+                    return
+        self.report(
+            node,
+            f"`{node.name}` ({kind.rpartition('.')[2]}) lists without pagination: "
+            "`pagination_class = None` switches it off explicitly",
+            hint="Give the view a paginator class (with a `max_page_size`), or bound the "
+            "queryset if the list is small by design (`queryset = Tag.objects.all()[:100]`).",
+        )
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         bases = base_names(node, self.ctx)
@@ -543,7 +641,11 @@ class MissingPagination(Rule):
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 defined.add(stmt.name)
         # a view that writes its own `list`/`get` decides its response itself
-        if defined & {"pagination_class", "list", "get", "paginate_queryset", "paginator"}:
+        if defined & {"list", "get", "paginate_queryset", "paginator"}:
+            return
+        if "pagination_class" in defined:
+            if _assigned_none(node, "pagination_class"):
+                self._paging_switched_off(node, kind)
             return
         self.ctx.facts.setdefault(DRF_CANDIDATES, []).append({"line": node.lineno})
         self.report(
@@ -568,6 +670,8 @@ class MissingPagination(Rule):
                 findings = [
                     f for f in findings if f.rule != cls.id or (f.path, f.line) not in candidates
                 ]
+        findings = _confirm_list_models(cls.id, findings, project)
+        findings = _name_django_views(cls.id, findings, project)
         mine = {(f.path, f.line) for f in findings if f.rule == cls.id}
         if not mine:
             return findings
@@ -588,6 +692,65 @@ class MissingPagination(Rule):
 
 
 _ROUTE_IN_MESSAGE = re.compile(r"`GET [^`]*`")
+
+
+def _assigned_none(node: ast.ClassDef, name: str) -> bool:
+    return any(
+        isinstance(stmt, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
+        and isinstance(stmt.value, ast.Constant)
+        and stmt.value.value is None
+        for stmt in node.body
+    )
+
+
+def _confirm_list_models(
+    rule: str, findings: list[Finding], project: ProjectContext
+) -> list[Finding]:
+    """Keep a route reported for an imported response model only when that model is seen to
+    wrap a list (`api_list_models` facts of its module)."""
+    candidates = project.facts(LIST_MODEL_CANDIDATES)
+    if not candidates:
+        return findings
+    models: dict[str, set[str]] = {}
+    for path, fact in project.facts(LIST_MODEL_FACTS):
+        models.setdefault(path, set()).add(str(fact.get("name")))
+    paths = sorted(models)
+    drop: set[tuple[str, int]] = set()
+    for path, fact in candidates:
+        module, _, name = str(fact["model"]).rpartition(".")
+        files = resolve_module(paths, module)
+        if len(files) != 1 or name not in models[files[0]]:
+            drop.add((path, int(fact["line"])))
+    return [f for f in findings if f.rule != rule or (f.path, f.line) not in drop]
+
+
+def _name_django_views(
+    rule: str, findings: list[Finding], project: ProjectContext
+) -> list[Finding]:
+    """`checks` (Django view) -> `GET /api/v3/checks/` when the URLconfs route it once; a
+    function the URLconfs route nowhere (a helper taking `request`, or a project whose
+    URLconfs bastion cannot read) is not reported."""
+    candidates = {
+        (path, int(fact["line"])): str(fact["function"])
+        for path, fact in project.facts(DJANGO_VIEW_CANDIDATES)
+    }
+    if not candidates:
+        return findings
+    urlconfs = project.facts(URLCONF_FACTS)
+    out: list[Finding] = []
+    for finding in findings:
+        function = candidates.get((finding.path, finding.line))
+        prefix = f"`{function}` (Django view)"
+        if finding.rule == rule and function and finding.message.startswith(prefix):
+            urls = view_urls(urlconfs, finding.path, function)
+            if not urls:
+                continue  # routed nowhere we can see: a helper, or a table we cannot read
+            if len(urls) == 1:
+                message = f"`GET {urls[0]}` ({function})" + finding.message[len(prefix) :]
+                finding = replace(finding, message=message)
+        out.append(finding)
+    return out
 
 
 DRF_CANDIDATES = "api001_drf_views"
