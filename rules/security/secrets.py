@@ -15,6 +15,13 @@ from bastion.analysis.secrets import (
     secret_for,
     setting_secret,
 )
+from bastion.analysis.secret_sinks import (
+    SinkSecret,
+    assign_sinks,
+    call_sinks,
+    compare_sinks,
+    dict_sinks,
+)
 from bastion.context import FileContext
 from bastion.findings import Severity
 from bastion.parsers import EnvEntry, SettingsDocument
@@ -145,6 +152,7 @@ class HardcodedSecret(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._seen: set[int] = set()
+        self._reported: set[int] = set()  # literals already reported (sinks check them again)
 
     # -- Python -----------------------------------------------------------------------------
     def _check(self, node: ast.expr | None, name: str, where: str) -> None:
@@ -164,7 +172,22 @@ class HardcodedSecret(Rule):
         return reportable(match, test_file=self.ctx.is_test_file)
 
     def _report_node(self, node: ast.expr, match: SecretMatch, where: str) -> None:
+        self._reported.add(id(node))
         self.report(node, message(match, where), redact=match.redact)
+
+    def _report_sinks(self, found: list[SinkSecret]) -> None:
+        """Literals that a key sink, a comparison or a credential position makes secrets
+        (`bastion.analysis.secret_sinks`), unless already reported by name and value."""
+        for sink in found:
+            if id(sink.node) not in self._reported:
+                match = SecretMatch(sink.description, sink.secret, by_format=False, issued=False)
+                if sink.secret.strip().lower() in message(match, sink.where).lower():
+                    # a value like "secret" would be masked inside the message's own words,
+                    # telling the reader what it is: say less
+                    match = SecretMatch("credential", sink.secret, by_format=False, issued=False)
+                    self._report_node(sink.node, match, "in this statement")
+                else:
+                    self._report_node(sink.node, match, sink.where)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -177,6 +200,7 @@ class HardcodedSecret(Rule):
                 continue
             for name in target_names(target):
                 self._check(node.value, name, f"assigned to `{name}`")
+        self._report_sinks(assign_sinks(node, self.ctx))
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         for name in target_names(node.target):
@@ -187,6 +211,10 @@ class HardcodedSecret(Rule):
             name = string_value(key)
             if name is not None:
                 self._check(value, name, f'under the key "{name}"')
+        self._report_sinks(dict_sinks(node, self.ctx))
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        self._report_sinks(compare_sinks(node, self.ctx))
 
     def visit_Call(self, node: ast.Call) -> None:
         qualified = self.ctx.imports.qualname(node.func) or ""
@@ -196,6 +224,7 @@ class HardcodedSecret(Rule):
         for kw in node.keywords:
             if kw.arg is not None:
                 self._check(kw.value, kw.arg, f"passed as `{kw.arg}=`")
+        self._report_sinks(call_sinks(node, self.ctx))
 
     def _check_env_default(self, node: ast.Call) -> None:
         """`os.getenv("API_KEY", "<default>")`: the default is what runs wherever the variable
