@@ -155,7 +155,7 @@ def test_err006_nested_handler_owns_its_raise() -> None:
     )
     # line 7 belongs to the unnamed inner handler (flagged as such, without a fix); line 8 to
     # `except KeyError as e`
-    assert lines(code, "ERR006") == [7, 8]
+    assert sorted(lines(code, "ERR006")) == [7, 8]
     fixable = {f.line: f.fixable for f in findings_for(code, "ERR006")}
     assert fixable == {7: False, 8: True}
 
