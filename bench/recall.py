@@ -63,9 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         found = actual & positives
         wrong = actual - positives
         recall = len(found) / len(positives) if positives else 1.0
-        print(
-            f"{root.name:<16}{len(found):>7}{len(positives):>11}{recall:>9.0%}{len(wrong):>7}"
-        )
+        print(f"{root.name:<16}{len(found):>7}{len(positives):>11}{recall:>9.0%}{len(wrong):>7}")
         total_found += len(found)
         total_positives += len(positives)
         total_false += len(wrong)

@@ -8,16 +8,6 @@ from dataclasses import replace
 
 from bastion.analysis.nodes import keyword_value, string_value, walk_local
 from bastion.analysis.urlconf import URLCONF_FACTS
-from bastion.analysis.whole_collections import (
-    DJANGO_VIEW_CANDIDATES,
-    LIST_MODEL_CANDIDATES,
-    LIST_MODEL_FACTS,
-    django_view_methods,
-    resolve_module,
-    view_collection,
-    view_urls,
-    wraps_list,
-)
 from bastion.analysis.web import (
     DJANGO_SETTINGS_FACTS,
     DRF_LIST_VIEWS,
@@ -28,6 +18,16 @@ from bastion.analysis.web import (
     method_view_of,
     parameter_names,
     routes_of,
+)
+from bastion.analysis.whole_collections import (
+    DJANGO_VIEW_CANDIDATES,
+    LIST_MODEL_CANDIDATES,
+    LIST_MODEL_FACTS,
+    django_view_methods,
+    resolve_module,
+    view_collection,
+    view_urls,
+    wraps_list,
 )
 from bastion.context import FileContext, ProjectContext
 from bastion.findings import Finding, Severity
@@ -565,7 +565,7 @@ class MissingPagination(Rule):
             return False
         else:
             self.ctx.facts.setdefault(LIST_MODEL_CANDIDATES, []).append(
-                {"line": route.node.lineno, "model": qualified}
+                {"line": getattr(route.node, "lineno", node.lineno), "model": qualified}
             )
         self.report(
             route.node,
@@ -608,17 +608,21 @@ class MissingPagination(Rule):
         """`pagination_class = None` on a list view over a queryset nothing bounds: the
         global default paginator no longer applies."""
         for stmt in node.body:
-            if isinstance(stmt, ast.FunctionDef) and stmt.name == "get_queryset":
-                if any(
+            bounded_method = (
+                isinstance(stmt, ast.FunctionDef)
+                and stmt.name == "get_queryset"
+                and any(
                     isinstance(r, ast.Return) and r.value is not None and _is_bounded_chain(r.value)
                     for r in walk_local(stmt.body)
-                ):
-                    return
-            if isinstance(stmt, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "queryset" for t in stmt.targets
-            ):
-                if _is_bounded_chain(stmt.value):
-                    return
+                )
+            )
+            bounded_queryset = (
+                isinstance(stmt, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "queryset" for t in stmt.targets)
+                and _is_bounded_chain(stmt.value)
+            )
+            if bounded_method or bounded_queryset:
+                return
         self.report(
             node,
             f"`{node.name}` ({kind.rpartition('.')[2]}) lists without pagination: "

@@ -179,7 +179,9 @@ class LogErrorWithoutTraceback(Rule):
         for sub in errors:
             bare = isinstance(sub.func, ast.Name)
             if (bare or is_logging_call(sub, imports)) and not _keeps_traceback(sub):
-                message = "`.error(...)` in an exception handler logs the message without the traceback"
+                message = (
+                    "`.error(...)` in an exception handler logs the message without the traceback"
+                )
                 if raises:
                     message += ", and the HTTP error raised after it does not carry it"
                 self.report(sub, message, fixable=False if bare else None)
@@ -292,7 +294,8 @@ class RaiseWithoutFrom(Rule):
         "    raise NotFound(user_id) from exc\n",
         "try:\n    value = int(raw)\nexcept ValueError as e:\n    raise\n",
         "try:\n    value = int(raw)\nexcept ValueError as e:\n    raise e\n",
-        "try:\n    value = int(raw)\nexcept ValueError:\n    raise ValidationError('bad') from None\n",
+        "try:\n    value = int(raw)\nexcept ValueError:\n"
+        "    raise ValidationError('bad') from None\n",
         "try:\n    value = int(raw)\nexcept ValueError as e:\n    def fail():\n"
         "        raise ValidationError('bad')\n    defer(fail)\n",
         "try:\n    value = int(raw)\nexcept ValueError as e:\n"

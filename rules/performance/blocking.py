@@ -329,9 +329,12 @@ class BlockingCallInAsync(Rule):
             return None
         if func.attr in _PATH_IO and _is_path(func.value, fn, self.ctx):
             return f"file I/O with `Path.{func.attr}()`", HINT_FILE
-        if func.attr in _DBAPI_CALLS and isinstance(func.value, ast.Name):
-            if func.value.id in _sqlite_handles(fn, self.ctx):
-                return f"sync database call `{_dotted(func)}()` (sqlite3)", HINT_DB_API
+        if (
+            func.attr in _DBAPI_CALLS
+            and isinstance(func.value, ast.Name)
+            and func.value.id in _sqlite_handles(fn, self.ctx)
+        ):
+            return f"sync database call `{_dotted(func)}()` (sqlite3)", HINT_DB_API
         return None
 
     def _is_sync_client(self, node: ast.expr, clients: set[str]) -> bool:

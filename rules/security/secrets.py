@@ -5,6 +5,13 @@ from __future__ import annotations
 import ast
 
 from bastion.analysis.nodes import string_value, target_names
+from bastion.analysis.secret_sinks import (
+    SinkSecret,
+    assign_sinks,
+    call_sinks,
+    compare_sinks,
+    dict_sinks,
+)
 from bastion.analysis.secrets import (
     SecretMatch,
     is_template_file,
@@ -14,13 +21,6 @@ from bastion.analysis.secrets import (
     reportable,
     secret_for,
     setting_secret,
-)
-from bastion.analysis.secret_sinks import (
-    SinkSecret,
-    assign_sinks,
-    call_sinks,
-    compare_sinks,
-    dict_sinks,
 )
 from bastion.context import FileContext
 from bastion.findings import Severity

@@ -246,12 +246,17 @@ def _request_read(value: ast.expr, scope: ast.AST | None) -> ast.expr | None:
 
 def _json_dump(value: ast.expr) -> bool:
     """`json.dumps(data)` of something that is not a literal."""
-    return (
+    if not (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Attribute)
         and value.func.attr == "dumps"
         and isinstance(value.func.value, ast.Name)
         and value.func.value.id == "json"
-        and bool(value.args)
-        and not isinstance(value.args[0], ast.Constant)
-    )
+        and value.args
+    ):
+        return False
+    try:
+        ast.literal_eval(value.args[0])
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return True  # built from values
+    return False

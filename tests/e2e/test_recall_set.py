@@ -20,7 +20,11 @@ FAMILIES = sorted(p.name for p in RECALL.iterdir() if (p / "pyproject.toml").is_
 
 
 def _labels(root: Path) -> dict[str, set[tuple[str, str, int]]]:
-    out: dict[str, set[tuple[str, str, int]]] = {"expect": set(), "expect-missed": set(), "ok": set()}
+    out: dict[str, set[tuple[str, str, int]]] = {
+        "expect": set(),
+        "expect-missed": set(),
+        "ok": set(),
+    }
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root).as_posix()
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):

@@ -218,10 +218,13 @@ def _held_name(node: ast.expr) -> str | None:
         name = node.attr
     elif isinstance(node, ast.Subscript):
         name = string_value(node.slice)
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
-        # `request.form.get("password")`
-        if node.func.attr == "get":
-            name = string_value(node.args[0])
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and node.args
+    ):
+        name = string_value(node.args[0])  # `request.form.get("password")`
     if name is None:
         return None
     bare = name.strip("_")

@@ -263,7 +263,9 @@ def wraps_list(cls: ast.ClassDef) -> bool:
     """`class TagsInList(BaseModel): tags: list[str]`, `ItemsPublic(data: list[Item], count:
     int)`: a model whose fields are a list and at most counters. A model with other fields
     (`User(id, name, roles: list[str])`) is one object, not a collection."""
-    fields = [s for s in cls.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+    fields = [
+        s for s in cls.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+    ]
     lists = [f for f in fields if _is_list_annotation(f.annotation)]
     if not lists:
         return False
