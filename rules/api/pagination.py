@@ -445,8 +445,18 @@ class MissingPagination(Rule):
       whole query;
     - Django REST Framework `ListAPIView`, `ListCreateAPIView`, `ModelViewSet`,
       `ReadOnlyModelViewSet` (and `ListModelMixin`) subclasses with no `pagination_class`
-      (views that set it, even to None - an explicit choice - or that write their own
-      `list`/`get` are left alone).
+      (views that write their own `list`/`get` are left alone), and those that set
+      `pagination_class = None` over a queryset nothing bounds: paging explicitly off is still
+      unbounded, and the message says so;
+    - routes whose response model wraps a list (`class TagsInList(BaseModel): tags:
+      list[str]`, at most beside counters) while the handler reads a data store - the model of
+      the same module, or one imported from a module of the project (in a single-file run,
+      where it cannot be seen, nothing is reported); flask-restx/flask-restful `Resource.get`;
+    - Django and DRF function views (`def items(request)`, `@api_view`) that put a whole
+      queryset (`Model.objects.all()/filter()`, iterated, listed or serialised with
+      `many=True`) into a `JsonResponse`/`Response` - also through a same-module helper they
+      return - reported only when a URLconf of the project routes them, and named by their
+      URL; views that `render(...)` a whole queryset into a page are reported as info.
 
     Paging is recognised from parameters (`limit`/`offset`, `skip`, `page`/`size`/`per_page`,
     `cursor`, ...), fastapi-pagination (`Page`, `Params`, `paginate`), a same-module dependency

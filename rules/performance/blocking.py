@@ -147,12 +147,18 @@ class BlockingCallInAsync(Rule):
 
     - HTTP: `requests.get/post/...`, `httpx.get/post/...` (the module functions are sync),
       `urllib.request.urlopen`, and calls on a sync client object created in the function or
-      module (`requests.Session()`, `httpx.Client()`);
+      module (`requests.Session()`, `httpx.Client()`) or a parameter annotated with one
+      (`session: requests.Session`);
     - `time.sleep` (any alias: `from time import sleep as nap`);
-    - `subprocess.run/call/check_call/check_output`, `os.system`;
+    - `subprocess.run/call/check_call/check_output/Popen/getoutput`, `os.system`, `os.popen`,
+      `os.spawn*`, `os.wait*`;
     - the builtin `open()` when the file is read or written in place (`open(p).read()`,
       `with open(p) as f: f.read()`, `json.load(f)`, `for line in f`) - not when the handle is
-      only passed to `asyncio.to_thread(f.read)`;
+      only passed to `asyncio.to_thread(f.read)`; `Path.open/read_text/write_text/read_bytes/
+      write_bytes` on a known `pathlib.Path` (`Path(...)`, a parameter annotated `Path`, and
+      `/`, `.joinpath()`, `.parent` of one); `shutil` copies, moves, archives and `rmtree`;
+    - `sqlite3.connect()` and `execute`/`executemany`/`executescript` on a connection or
+      cursor of it opened in the function;
     - sync SQLAlchemy sessions and connections: I/O methods (`query`, `execute`, `scalars`,
       `get`, `commit`, `rollback`, `flush`, `refresh`...) on a name annotated `Session` /
       `Connection` (including a sync `Session` injected with `Depends`), created from a sync

@@ -76,10 +76,18 @@ class HardcodedSecret(Rule):
     formats issued by a service (AWS, GitHub, Slack, Stripe, Google keys) still are, since
     they grant access wherever they are committed, but JWTs, PEM keys and URL passwords are
     not: tests generate and sign their own. Docstrings likewise only report service-issued
-    formats (example URLs and tokens there are documentation). Comparisons
-    (`if password == "..."`) are not flagged. A Django `startproject` key
+    formats (example URLs and tokens there are documentation). A Django `startproject` key
     (`"django-insecure-..."` followed by a random key) is flagged: the prefix is a warning,
     not a placeholder.
+
+    Where the position makes a literal a secret, its looks do not matter
+    (`bastion.analysis.secret_sinks`): keys passed to `jwt.encode/decode`, `Fernet`,
+    `hmac.new`, itsdangerous signers; `app.secret_key = ...`, `app.config["*SECRET*KEY*"] =
+    ...`, `SECRET_KEY = ...` in a deployment settings module or a non-dev `*Config` class
+    (a placeholder there is a key everyone knows); passwords and tokens compared with a
+    literal (`if password == "hunter2":`); short passwords passed as `password=`/`pwd=` or
+    under a `"password"` key. Only empty values and templates are left alone there, and test
+    and documentation files are skipped.
 
     The secret never appears in any output: messages name the place, and the value is
     redacted from code frames and fingerprints."""

@@ -71,8 +71,13 @@ class UnsafeHtml(Rule):
     """Flags HTML built with an f-string, `%`, `.format()` or `+` from non-literal values that
     is then trusted as markup: `Markup(...)` (markupsafe/Flask/Jinja2), Django `mark_safe(...)`
     / `SafeString(...)`, the template of `format_html(...)`, Flask `render_template_string(...)`
-    (server-side template injection) and `HTMLResponse(...)` (FastAPI/Starlette). A variable
-    is followed one assignment back in the same function.
+    (server-side template injection), `jinja2.Template(...)` / `env.from_string(...)` and
+    `HTMLResponse(...)` (FastAPI/Starlette). A variable is followed one assignment back in the
+    same function. Also flagged: request data used as it is (`render_template_string(
+    request.args["t"])`, `Markup(request.form["bio"])`), `json.dumps(...)` of values marked
+    safe (a `</script>` in a value ends the script block), and `autoescape=False` on a Jinja2
+    `Environment`/`Template` or `aiohttp_jinja2.setup` (not on environments with their own
+    delimiters: those render code or text).
 
     Not flagged: `format_html("<b>{}</b>", name)` (it escapes its arguments - only a template
     that is itself built from values is), values passed through an escaping call
