@@ -61,8 +61,8 @@ def _config_receiver(node: ast.expr) -> ast.expr | None:
 class DebugEnabled(Rule):
     """Flags debug mode switched on in code that may be deployed: `app.run(debug=True)` on a
     Flask app (also one built by a `create_app()`-style factory or imported as `app`),
-    `FastAPI(debug=True)` / `Starlette(debug=True)` / aiohttp `web.Application(debug=True)`, Flask `app.debug = True`,
-    `app.config["DEBUG"] = True`, `app.config.update(DEBUG=True)`, and Django `DEBUG = True`
+    `FastAPI(debug=True)` / `Starlette(debug=True)` / aiohttp `web.Application(debug=True)`,
+    Flask `app.debug = True`, `app.config["DEBUG"] = True`, `app.config.update(DEBUG=True)`, and Django `DEBUG = True`
     at the top level of a settings module.
 
     Not flagged: files named for development, local use or tests (`settings/dev.py`,
