@@ -62,8 +62,8 @@ class DebugEnabled(Rule):
     """Flags debug mode switched on in code that may be deployed: `app.run(debug=True)` on a
     Flask app (also one built by a `create_app()`-style factory or imported as `app`),
     `FastAPI(debug=True)` / `Starlette(debug=True)` / aiohttp `web.Application(debug=True)`,
-    Flask `app.debug = True`, `app.config["DEBUG"] = True`, `app.config.update(DEBUG=True)`, and Django `DEBUG = True`
-    at the top level of a settings module.
+    Flask `app.debug = True`, `app.config["DEBUG"] = True`, `app.config.update(DEBUG=True)`,
+    and Django `DEBUG = True` at the top level of a settings module.
 
     Not flagged: files named for development, local use or tests (`settings/dev.py`,
     `local_settings.py`, `run_dev.py`), test files, `DEBUG = True` nested under an `if`
