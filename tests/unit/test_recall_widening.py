@@ -389,3 +389,15 @@ def test_api001_response_models_wrapping_a_list(tmp_path: Path) -> None:
     # checking the routes module alone, the imported model cannot be seen: nothing is guessed
     alone = run([tmp_path / "app" / "routes.py"], load_config([tmp_path]))
     assert [f for f in alone.findings if f.rule == "API001"] == []
+
+
+def test_log002_logging_functions_imported_bare() -> None:
+    code = """\
+        from logging import error, info
+        def f(user):
+            info(f"login {user}")
+            error("failed for %s", user)
+            print(f"x {user}")
+    """
+    assert lines(code, "LOG002") == [3]
+    assert lines('def info(x):\n    pass\ninfo(f"x {y}")\n', "LOG002") == []
