@@ -195,6 +195,21 @@ def _config_loaded_elsewhere(ctx: FileContext) -> bool:
     return any(loader in ctx.source.text for loader in _CONFIG_LOADERS)
 
 
+def _is_cors_middleware(node: ast.expr, ctx: FileContext) -> bool:
+    """Starlette's `CORSMiddleware`, or a class of this module that subclasses it (a
+    `CORSMiddlewarePath` that only adds a path filter applies the same origins)."""
+    if ctx.imports.qualname(node) in CORS_MIDDLEWARE:
+        return True
+    if not isinstance(node, ast.Name) or ctx.tree is None:
+        return False
+    return any(
+        isinstance(stmt, ast.ClassDef)
+        and stmt.name == node.id
+        and any(ctx.imports.qualname(base) in CORS_MIDDLEWARE for base in stmt.bases)
+        for stmt in ctx.tree.body
+    )
+
+
 def _call_config(call: ast.Call, ctx: FileContext) -> CorsConfig | None:
     imports = ctx.imports
     func = call.func
@@ -203,11 +218,11 @@ def _call_config(call: ast.Call, ctx: FileContext) -> CorsConfig | None:
         isinstance(func, ast.Attribute)
         and func.attr == "add_middleware"
         and call.args
-        and imports.qualname(call.args[0]) in CORS_MIDDLEWARE
+        and _is_cors_middleware(call.args[0], ctx)
     ):
         return _starlette_config(call, "`add_middleware(CORSMiddleware, ...)`", ctx)
     if qualified in MIDDLEWARE_WRAPPERS and call.args:
-        if imports.qualname(call.args[0]) in CORS_MIDDLEWARE:
+        if _is_cors_middleware(call.args[0], ctx):
             return _starlette_config(call, "`Middleware(CORSMiddleware, ...)`", ctx)
         return None
     if qualified in CORS_MIDDLEWARE:  # `app = CORSMiddleware(app, allow_origins=[...])`

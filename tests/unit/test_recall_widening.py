@@ -401,3 +401,17 @@ def test_log002_logging_functions_imported_bare() -> None:
     """
     assert lines(code, "LOG002") == [3]
     assert lines('def info(x):\n    pass\ninfo(f"x {y}")\n', "LOG002") == []
+
+
+def test_sec002_subclass_of_cors_middleware() -> None:
+    code = """\
+        from starlette.middleware.cors import CORSMiddleware
+        class PathCORS(CORSMiddleware):
+            pass
+        class Other:
+            pass
+        app.add_middleware(PathCORS, allow_origins=["*"])
+        app.add_middleware(Other, allow_origins=["*"])
+        app.add_middleware(PathCORS, allow_origins=["https://a.example"])
+    """
+    assert lines(code, "SEC002") == [6]
