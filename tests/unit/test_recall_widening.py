@@ -415,3 +415,52 @@ def test_sec002_subclass_of_cors_middleware() -> None:
         app.add_middleware(PathCORS, allow_origins=["https://a.example"])
     """
     assert lines(code, "SEC002") == [6]
+
+
+def _cors_project(tmp_path: Path, config: str) -> set[tuple[str, str, int]]:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "0"\n\n[tool.bastion]\nselect = ["SEC002", "SEC003"]\n'
+    )
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "config.py").write_text(textwrap.dedent(config))
+    (tmp_path / "app" / "main.py").write_text(
+        "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n"
+        "from app.config import ORIGINS, settings\n\napp = FastAPI()\n"
+        "app.add_middleware(CORSMiddleware, allow_origins=settings.CORS_ORIGINS,\n"
+        "    allow_credentials=settings.CORS_CREDENTIALS)\n"
+        "app.add_middleware(CORSMiddleware, allow_origins=ORIGINS)\n"
+    )
+    result = run([tmp_path], load_config([tmp_path]))
+    assert not result.internal_errors
+    return {(f.rule, f.path, f.line) for f in result.findings}
+
+
+def test_cors_origins_from_settings_defaults_in_another_module(tmp_path: Path) -> None:
+    found = _cors_project(
+        tmp_path,
+        """\
+        from pydantic_settings import BaseSettings
+        ORIGINS = ["*"]
+        class Settings(BaseSettings):
+            CORS_ORIGINS: list[str] = ["*"]
+            CORS_CREDENTIALS: bool = True
+        settings = Settings()
+        """,
+    )
+    assert found == {("SEC003", "app/main.py", 6), ("SEC002", "app/main.py", 8)}
+
+
+def test_cors_explicit_origins_in_settings_are_not_flagged(tmp_path: Path) -> None:
+    found = _cors_project(
+        tmp_path,
+        """\
+        import os
+        from pydantic_settings import BaseSettings
+        ORIGINS = os.environ["ORIGINS"].split(",")
+        class Settings(BaseSettings):
+            CORS_ORIGINS: list[str] = ["https://app.example.com"]
+            CORS_CREDENTIALS: bool = True
+        settings = Settings()
+        """,
+    )
+    assert found == set()
