@@ -159,7 +159,19 @@ def _is_query_result(node: ast.expr, assigned: dict[str, ast.expr], depth: int =
 
 
 _BOUNDING_CALLS = frozenset(
-    {"limit", "paginate", "slice", "first", "one", "one_or_none", "get", "fetchmany", "scalar"}
+    {
+        "limit",
+        "paginate",
+        "slice",
+        "first",
+        "one",
+        "one_or_none",
+        "get",
+        "fetchmany",
+        "scalar",
+        # an aggregate per group (`count(...)` grouped by a column): one row per group value
+        "group_by",
+    }
 )
 
 

@@ -402,10 +402,11 @@ class CorsWildcardOrigin(_CorsRule):
     module of the project: a module constant (`ORIGINS = ["*"]`) or the default of a settings
     field (`CORS_ORIGINS: list[str] = ["*"]` on the `settings = Settings()` imported) - and,
     for SEC003, `allow_credentials` read the same way. Origins read from the environment or
-    from settings bastion cannot see, explicit lists, flask-cors origins set in the app config (`CORS_ORIGINS`), and
-    Django settings inside `if DEBUG:` are not flagged; nor is flask-cors left at its default
-    origins in a module that loads the app config from elsewhere (`app.config.from_object`,
-    `from_pyfile`, `config.update(...)`), which may set `CORS_ORIGINS`.
+    from settings bastion cannot see, explicit lists, flask-cors origins set in the app config
+    (`CORS_ORIGINS`), and Django settings inside `if DEBUG:` are not flagged; nor is
+    flask-cors left at its default origins in a module that loads the app config from
+    elsewhere (`app.config.from_object`, `from_pyfile`, `config.update(...)`), which may set
+    `CORS_ORIGINS`.
 
     When the same configuration also allows credentials, SEC003 reports it instead (as an
     error), and this rule stays silent on it."""

@@ -464,3 +464,28 @@ def test_cors_explicit_origins_in_settings_are_not_flagged(tmp_path: Path) -> No
         """,
     )
     assert found == set()
+
+
+def test_sec001_masked_and_placeholder_passwords_in_credential_positions() -> None:
+    code = """\
+        dsn = build(username="******", password="******")
+        conn = connect(password="changeme")
+        if password == "xxxx":
+            pass
+    """
+    assert lines(code, "SEC001") == []
+
+
+def test_api001_grouped_aggregates_are_not_whole_collections() -> None:
+    code = """\
+        from flask_restx import Resource
+        class Counts(Resource):
+            def get(self):
+                q = Sub.query.with_entities(Sub.kind, func.count(Sub.kind))
+                data = q.group_by(Sub.kind).all()
+                return {"data": dict(data)}
+        class All(Resource):
+            def get(self):
+                return {"data": [s.to_dict() for s in Sub.query.all()]}
+    """
+    assert lines(code, "API001") == [8]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from bastion.analysis.django import is_deployment_settings, is_dev_name
 from bastion.analysis.nodes import argument, string_value
+from bastion.analysis.secrets import is_placeholder
 from bastion.context import FileContext
 
 # qualified call -> (argument position, keyword, what the key is for)
@@ -113,7 +114,7 @@ def call_sinks(call: ast.Call, ctx: FileContext) -> list[SinkSecret]:
     for kw in call.keywords:
         if kw.arg is not None and kw.arg.lower() in ("password", "passwd", "pwd"):
             value = _literal(kw.value)
-            if value is not None and _is_password_literal(value):
+            if value is not None and _is_password_literal(value) and not is_placeholder(value):
                 out.append(SinkSecret(kw.value, value, "password", f"passed as `{kw.arg}=`"))
     return out
 
@@ -128,7 +129,7 @@ def dict_sinks(node: ast.Dict, ctx: FileContext) -> list[SinkSecret]:
         if name is None or name.lower() not in ("password", "passwd", "pwd"):
             continue
         literal = _literal(value)
-        if literal is not None and _is_password_literal(literal):
+        if literal is not None and _is_password_literal(literal) and not is_placeholder(literal):
             out.append(SinkSecret(value, literal, "password", f'under the key "{name}"'))
     return out
 
@@ -140,6 +141,8 @@ def _is_password_literal(value: str) -> bool:
     stripped = value.strip()
     if len(stripped) < 3 or " " in stripped or stripped.lower() in _NOT_CREDENTIAL_VALUES:
         return False
+    if len(set(stripped)) <= 2:
+        return False  # `"******"`, `"xxxx"`: a mask or a filler
     if stripped.lower() in ("password", "passwd", "pwd", "new-password", "current-password"):
         return False  # a label or an autocomplete hint
     if stripped.isalpha() and stripped.isupper():
