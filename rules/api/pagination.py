@@ -468,7 +468,9 @@ class MissingPagination(Rule):
       queryset (`Model.objects.all()/filter()`, iterated, listed or serialised with
       `many=True`) into a `JsonResponse`/`Response` - also through a same-module helper they
       return - reported only when a URLconf of the project routes them, and named by their
-      URL; views that `render(...)` a whole queryset into a page are reported as info.
+      URL; views that `render(...)` a whole queryset into a page are reported as info, and so
+      are Django `ListView`s without `paginate_by` (bases that other classes of the module
+      extend are left to those).
 
     Paging is recognised from parameters (`limit`/`offset`, `skip`, `page`/`size`/`per_page`,
     `cursor`, ...), fastapi-pagination (`Page`, `Params`, `paginate`), a same-module dependency
@@ -499,6 +501,7 @@ class MissingPagination(Rule):
         "get",
         "route",
         "request",
+        "ListView",
         "ListAPIView",
         "ListCreateAPIView",
         "ModelViewSet",
@@ -626,6 +629,46 @@ class MissingPagination(Rule):
             )
         return True
 
+    def _django_list_view(self, node: ast.ClassDef) -> None:
+        """A Django `ListView` without `paginate_by` renders every object of its queryset
+        into the page (info). Base classes other classes of the module extend are left to
+        their subclasses, which may set `paginate_by`."""
+        if self.ctx.is_test_file or self.ctx.tree is None:
+            return
+        names = {
+            t.id
+            for stmt in node.body
+            for t in (
+                stmt.targets
+                if isinstance(stmt, ast.Assign)
+                else [stmt.target]
+                if isinstance(stmt, ast.AnnAssign)
+                else []
+            )
+            if isinstance(t, ast.Name)
+        }
+        methods = {s.name for s in node.body if isinstance(s, ast.FunctionDef)}
+        if names & {"paginate_by", "paginator_class"} or methods & {"get_paginate_by", "get"}:
+            return
+        for stmt in node.body:
+            value = stmt.value if isinstance(stmt, ast.Assign) else None
+            if value is not None and _is_bounded_chain(value):
+                return  # `queryset = Post.objects.all()[:10]`
+        extended = any(
+            isinstance(other, ast.ClassDef)
+            and any(isinstance(b, ast.Name) and b.id == node.name for b in other.bases)
+            for other in self.ctx.tree.body
+        )
+        if extended:
+            return
+        self.report_at(
+            node.lineno,
+            node.col_offset + 1,
+            f"`{node.name}` (ListView) renders its whole queryset into a page: no `paginate_by`",
+            severity=Severity.INFO,
+            hint="Set `paginate_by = 50` on the view (the template then gets `page_obj`).",
+        )
+
     def _paging_switched_off(self, node: ast.ClassDef, kind: str) -> None:
         """`pagination_class = None` on a list view over a queryset nothing bounds: the
         global default paginator no longer applies."""
@@ -657,6 +700,8 @@ class MissingPagination(Rule):
         bases = base_names(node, self.ctx)
         kind = next((b for b in bases if b in DRF_LIST_VIEWS), None)
         if kind is None:
+            if any(b in _DJANGO_LIST_VIEWS for b in bases):
+                self._django_list_view(node)
             return
         defined = set()
         for stmt in node.body:
@@ -718,6 +763,9 @@ class MissingPagination(Rule):
 
 
 _ROUTE_IN_MESSAGE = re.compile(r"`GET [^`]*`")
+_DJANGO_LIST_VIEWS = frozenset(
+    {"django.views.generic.ListView", "django.views.generic.list.ListView"}
+)
 
 
 def _assigned_none(node: ast.ClassDef, name: str) -> bool:

@@ -489,3 +489,22 @@ def test_api001_grouped_aggregates_are_not_whole_collections() -> None:
                 return {"data": [s.to_dict() for s in Sub.query.all()]}
     """
     assert lines(code, "API001") == [8]
+
+
+def test_api001_django_list_views_without_paginate_by() -> None:
+    code = """\
+        from django.views.generic import ListView
+        class Projects(ListView):
+            model = Project
+        class Paged(ListView):
+            model = Project
+            paginate_by = 25
+        class Recent(ListView):
+            queryset = Project.objects.order_by("-id")[:10]
+        class Base(ListView):
+            template_name = "x.html"
+        class Child(Base):
+            paginate_by = 10
+    """
+    found = findings_for(textwrap.dedent(code), "API001", "app/views.py")
+    assert [(f.line, f.severity.name) for f in found] == [(2, "INFO")]
