@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from bastion.analysis.nodes import string_value, target_names
 from bastion.analysis.secret_sinks import (
@@ -38,6 +39,16 @@ _ENV_LOOKUPS = frozenset(
         "environ.Env",
     }
 )
+
+
+_STRING_LITERAL = re.compile(r"^[rRbBuU]{0,2}('''|\"\"\"|'|\")(.*)\1$", re.DOTALL)
+
+
+def _written_text(source: str, node: ast.expr) -> str | None:
+    """The text between the quotes of a string literal as it appears in the source."""
+    segment = ast.get_source_segment(source, node)
+    match = _STRING_LITERAL.match(segment) if segment else None
+    return match.group(2) if match and len(match.group(2)) >= 4 else None
 
 
 _EXAMPLE_KEYS = frozenset({"example", "examples", "x-example", "x-examples", "sample"})
@@ -181,7 +192,11 @@ class HardcodedSecret(Rule):
 
     def _report_node(self, node: ast.expr, match: SecretMatch, where: str) -> None:
         self._reported.add(id(node))
-        self.report(node, message(match, where), redact=match.redact)
+        # the literal as written, when escapes make it differ from its value (`"ab\x41"`):
+        # code frames show the source, so that text is masked too
+        written = _written_text(self.ctx.source.text, node)
+        extra = (written,) if written and written not in match.redact else ()
+        self.report(node, message(match, where), redact=(*match.redact, *extra))
 
     def _report_sinks(self, found: list[SinkSecret]) -> None:
         """Literals that a key sink, a comparison or a credential position makes secrets

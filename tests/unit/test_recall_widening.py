@@ -508,3 +508,32 @@ def test_api001_django_list_views_without_paginate_by() -> None:
     """
     found = findings_for(textwrap.dedent(code), "API001", "app/views.py")
     assert [(f.line, f.severity.name) for f in found] == [(2, "INFO")]
+
+
+def test_sec001_escaped_literals_are_masked_in_code_frames(tmp_path: Path) -> None:
+    """Escapes make the written literal differ from its value: both are masked."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "app.py"
+    source.write_text(
+        "from flask import Flask\napp = Flask(__name__)\n"
+        'app.secret_key = "F12Zr47j\\\\3yX R~X@H!jmM]Lwf/,?KT"\n'
+        "from cryptography.fernet import Fernet\n"
+        'f = Fernet(b"\\\\x00\\\\x01abcdefghijklmnop")\n'
+    )
+    report = tmp_path / "report.html"
+    command = [sys.executable, "-m", "bastion", "check", str(source), "--select", "SEC001"]
+    command += ["--no-cache", "--fail-on", "never", "--format", "html", "-o", str(report)]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    html = report.read_text()
+    assert "hardcoded" in html
+    for fragment in ("R~X@H", "jmM]Lwf", "abcdefghij"):
+        assert fragment not in html
