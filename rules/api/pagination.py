@@ -16,6 +16,7 @@ from bastion.analysis.web import (
     WebProject,
     base_names,
     method_view_of,
+    module_name_of,
     parameter_names,
     routes_of,
 )
@@ -31,7 +32,7 @@ from bastion.analysis.whole_collections import (
 )
 from bastion.context import FileContext, ProjectContext
 from bastion.findings import Finding, Severity
-from bastion.rule import Example, Rule
+from bastion.rule import Example, FactCollector, Rule
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -470,7 +471,12 @@ class MissingPagination(Rule):
       return - reported only when a URLconf of the project routes them, and named by their
       URL; views that `render(...)` a whole queryset into a page are reported as info, and so
       are Django `ListView`s without `paginate_by` (bases that other classes of the module
-      extend are left to those).
+      extend are left to those);
+    - aiohttp handlers (`async def students(request)`) that return or render what a function
+      of another module returns, when a route table of the project registers them for GET
+      (`app.router.add_get/add_route("GET", ...)`, `web.get(...)`) and that function returns a
+      whole query (`fetchall()`, `.all()`): one level through the project's facts, named by
+      the registered URL; pages are reported as info.
 
     Paging is recognised from parameters (`limit`/`offset`, `skip`, `page`/`size`/`per_page`,
     `cursor`, ...), fastapi-pagination (`Page`, `Params`, `paginate`), a same-module dependency
@@ -559,6 +565,8 @@ class MissingPagination(Rule):
             if "GET" in route.methods and self._list_model_candidate(node, route):
                 return
         if not routes and self._django_view(node):
+            return
+        if not routes and self._aiohttp_view(node):
             return
         if node.name == "get":
             view = method_view_of(node, self.ctx)
@@ -669,6 +677,40 @@ class MissingPagination(Rule):
             hint="Set `paginate_by = 50` on the view (the template then gets `page_obj`).",
         )
 
+    def _aiohttp_view(self, node: FunctionNode) -> bool:
+        """An aiohttp handler (`async def students(request)` in a module importing aiohttp)
+        whose response holds what a function of another module returns
+        (`await Student.get_all(conn)`): a candidate that `review` keeps only when a route
+        table of the project registers it for GET and that function returns a whole query."""
+        imports = self.ctx.imports
+        if not isinstance(node, ast.AsyncFunctionDef) or not imports.is_imported("aiohttp"):
+            return False
+        params = [*node.args.posonlyargs, *node.args.args]
+        if not isinstance(self.ctx.parent, ast.Module) or not params:
+            return False
+        if params[0].arg != "request" or self.ctx.is_test_file:
+            return False
+        if _takes_pagination(node, self.ctx):
+            return False
+        calls = _external_calls_returned(node, self.ctx)
+        if not calls:
+            return False
+        self.ctx.facts.setdefault(AIOHTTP_VIEW_CANDIDATES, []).append(
+            {"line": node.lineno, "function": node.name, "calls": calls}
+        )
+        page = any(
+            "template" in ast.unparse(d).lower() for d in node.decorator_list
+        ) or "render_template" in ast.unparse(node)
+        self.report_at(
+            node.lineno,
+            node.col_offset + 1,
+            f"`{node.name}` (aiohttp view) "
+            + ("renders a whole collection into a page" if page else "returns a whole collection")
+            + " without pagination",
+            severity=Severity.INFO if page else None,
+        )
+        return True
+
     def _paging_switched_off(self, node: ast.ClassDef, kind: str) -> None:
         """`pagination_class = None` on a list view over a queryset nothing bounds: the
         global default paginator no longer applies."""
@@ -742,6 +784,7 @@ class MissingPagination(Rule):
                     f for f in findings if f.rule != cls.id or (f.path, f.line) not in candidates
                 ]
         findings = _confirm_list_models(cls.id, findings, project)
+        findings = _confirm_aiohttp_views(cls.id, findings, project)
         findings = _name_django_views(cls.id, findings, project)
         mine = {(f.path, f.line) for f in findings if f.rule == cls.id}
         if not mine:
@@ -766,6 +809,128 @@ _ROUTE_IN_MESSAGE = re.compile(r"`GET [^`]*`")
 _DJANGO_LIST_VIEWS = frozenset(
     {"django.views.generic.ListView", "django.views.generic.list.ListView"}
 )
+
+
+AIOHTTP_VIEW_CANDIDATES = "api001_aiohttp_views"
+COLLECTION_FUNCTIONS = "api001_collection_functions"
+AIOHTTP_ROUTES = "api001_aiohttp_routes"
+_AIOHTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head"})
+
+
+def _external_calls_returned(node: FunctionNode, ctx: FileContext) -> list[str]:
+    """Dotted names of imported functions whose awaited result the handler returns (in a
+    dict, a `json_response(...)`, a template context): `sqli.dao.student.Student.get_all`."""
+    assigned = _handler_assignments(node)
+    names: set[str] = set()
+    for ret in walk_local(node.body):
+        if isinstance(ret, ast.Return) and ret.value is not None:
+            names |= {n.id for n in ast.walk(ret.value) if isinstance(n, ast.Name)}
+    calls: list[str] = []
+    for name in sorted(names):
+        value = assigned.get(name)
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call):
+            dotted = ctx.imports.imported_qualname(value.func) or ""
+            if "." in dotted:
+                calls.append(dotted)
+    return calls
+
+
+class CollectionFunctionFacts(FactCollector):
+    """Functions and methods that return a whole query (`return [S.from_raw(r) for r in await
+    cur.fetchall()]`), and aiohttp route registrations (`app.router.add_route("GET", path,
+    views.students)`, `add_get`, `web.get(...)`): API001 joins them for aiohttp views."""
+
+    key = COLLECTION_FUNCTIONS
+    requires = ("fetchall", ".all()", "add_route", "add_get", "web.get")
+
+    def visit_Module(self, node: ast.Module) -> None:
+        module, _ = module_name_of(self.ctx.path)
+        for stmt in node.body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                self._function(stmt, f"{module}.{stmt.name}")
+            elif isinstance(stmt, ast.ClassDef):
+                for item in stmt.body:
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                        self._function(item, f"{module}.{stmt.name}.{item.name}")
+
+    def _function(self, func: FunctionNode, qualname: str) -> None:
+        if _returned_collection(func) is not None and not _returns_bounded(func):
+            self.add(kind="collection", qualname=qualname)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return
+        method: str | None = None
+        path = handler = None
+        if func.attr == "add_route" and len(node.args) >= 3:
+            method = string_value(node.args[0])
+            path, handler = node.args[1], node.args[2]
+        elif func.attr.startswith("add_") and func.attr[4:] in _AIOHTTP_VERBS:
+            method = func.attr[4:].upper()
+            if len(node.args) >= 2:
+                path, handler = node.args[0], node.args[1]
+        elif (
+            func.attr in _AIOHTTP_VERBS
+            and self.ctx.imports.qualname(func.value) in ("aiohttp.web", "web")
+            and len(node.args) >= 2
+        ):
+            method, path, handler = func.attr.upper(), node.args[0], node.args[1]
+        if method is None or path is None or handler is None:
+            return
+        route = string_value(path)
+        target = self.ctx.imports.qualname(handler) if isinstance(handler, ast.expr) else None
+        if route is None or not target:
+            return
+        if "." not in target:  # a handler of this module
+            target = f"{module_name_of(self.ctx.path)[0]}.{target}"
+        self.add(kind="route", method=method.upper(), path=route, handler=target)
+
+
+def _dotted_match(full: str, reference: str) -> bool:
+    """`dvpwa.sqli.views.students` answers `sqli.views.students` (a project checked from
+    above its import root), and the other way round."""
+    return full == reference or full.endswith("." + reference) or reference.endswith("." + full)
+
+
+def _confirm_aiohttp_views(
+    rule: str, findings: list[Finding], project: ProjectContext
+) -> list[Finding]:
+    candidates = project.facts(AIOHTTP_VIEW_CANDIDATES)
+    if not candidates:
+        return findings
+    facts = [fact for _, fact in project.facts(COLLECTION_FUNCTIONS)]
+    collections = [str(f["qualname"]) for f in facts if f.get("kind") == "collection"]
+    routes = [f for f in facts if f.get("kind") == "route" and f.get("method") in ("GET", "*")]
+    keep: dict[tuple[str, int], list[str]] = {}
+    for path, fact in candidates:
+        view = f"{module_name_of(path)[0]}.{fact['function']}"
+        urls = sorted({str(r["path"]) for r in routes if _dotted_match(view, str(r["handler"]))})
+        whole = any(
+            _dotted_match(function, str(call))
+            for call in fact.get("calls", [])
+            for function in collections
+        )
+        if urls and whole:
+            keep[(path, int(fact["line"]))] = urls
+    candidate_lines = {(path, int(fact["line"])) for path, fact in candidates}
+    out: list[Finding] = []
+    for finding in findings:
+        key = (finding.path, finding.line)
+        if finding.rule == rule and key in candidate_lines:
+            if key not in keep:
+                continue
+            urls = keep[key]
+            if len(urls) == 1:
+                function = finding.message.split("`")[1]
+                prefix = f"`{function}` (aiohttp view)"
+                if finding.message.startswith(prefix):
+                    message = f"`GET {urls[0]}` ({function})" + finding.message[len(prefix) :]
+                    finding = replace(finding, message=message)
+        out.append(finding)
+    return out
 
 
 def _assigned_none(node: ast.ClassDef, name: str) -> bool:

@@ -537,3 +537,62 @@ def test_sec001_escaped_literals_are_masked_in_code_frames(tmp_path: Path) -> No
     assert "hardcoded" in html
     for fragment in ("R~X@H", "jmM]Lwf", "abcdefghij"):
         assert fragment not in html
+
+
+def test_api001_aiohttp_views_through_route_tables_and_dao_functions(tmp_path: Path) -> None:
+    found = _project(
+        tmp_path,
+        {
+            "shop/dao.py": """\
+                class Item:
+                    @staticmethod
+                    async def get_many(conn):
+                        async with conn.cursor() as cur:
+                            await cur.execute("SELECT * FROM items")
+                            return [Item(r) for r in await cur.fetchall()]
+
+                    @staticmethod
+                    async def first(conn):
+                        async with conn.cursor() as cur:
+                            await cur.execute("SELECT * FROM items")
+                            return await cur.fetchmany(10)
+            """,
+            "shop/views.py": """\
+                from aiohttp import web
+                from shop.dao import Item
+
+                async def items(request):
+                    items = await Item.get_many(request.app["db"])
+                    return web.json_response({"items": items})
+
+                async def paged(request):
+                    page = request.query.get("page")
+                    items = await Item.get_many(request.app["db"])
+                    return web.json_response({"items": items, "page": page})
+
+                async def few(request):
+                    items = await Item.first(request.app["db"])
+                    return web.json_response({"items": items})
+
+                async def unrouted(request):
+                    items = await Item.get_many(request.app["db"])
+                    return web.json_response({"items": items})
+
+                async def create(request):
+                    items = await Item.get_many(request.app["db"])
+                    return web.json_response({"items": items})
+            """,
+            "shop/routes.py": """\
+                from shop import views
+
+                def setup_routes(app):
+                    app.router.add_get("/items", views.items)
+                    app.router.add_get("/paged", views.paged)
+                    app.router.add_route("GET", "/few", views.few)
+                    app.router.add_route("POST", "/create", views.create)
+            """,
+        },
+    )
+    assert [(p, line, m.split(" returns")[0]) for p, line, m in found] == [
+        ("shop/views.py", 4, "`GET /items` (items)")
+    ]
