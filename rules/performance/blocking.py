@@ -66,13 +66,15 @@ _SHUTIL = frozenset(
         "unpack_archive",
     )
 )
+# Opening an archive reads its index from disk; extracting writes every member.
+_ARCHIVES = frozenset({"zipfile.ZipFile", "tarfile.open", "tarfile.TarFile"})
 _PATH_IO = frozenset({"open", "read_text", "write_text", "read_bytes", "write_bytes"})
 _PATH_STEPS = frozenset({"joinpath", "with_suffix", "with_name", "resolve", "absolute"})
 _PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.PurePath", "Path"})
 _DBAPI_CALLS = frozenset({"execute", "executemany", "executescript"})
 # what every call `_classify` may flag is named (the last part of its dotted name)
 _CALL_NAMES = (
-    last_parts(_SUBPROCESS | _SHUTIL | {"time.sleep", "urllib.request.urlopen", "open"})
+    last_parts(_SUBPROCESS | _SHUTIL | _ARCHIVES | {"time.sleep", "urllib.request.urlopen", "open"})
     | _PATH_IO
     | _DBAPI_CALLS
     | {"connect"}
@@ -157,6 +159,7 @@ class BlockingCallInAsync(Rule):
       only passed to `asyncio.to_thread(f.read)`; `Path.open/read_text/write_text/read_bytes/
       write_bytes` on a known `pathlib.Path` (`Path(...)`, a parameter annotated `Path`, and
       `/`, `.joinpath()`, `.parent` of one); `shutil` copies, moves, archives and `rmtree`;
+      `zipfile.ZipFile(...)`, `tarfile.open(...)`;
     - `sqlite3.connect()` and `execute`/`executemany`/`executescript` on a connection or
       cursor of it opened in the function;
     - sync SQLAlchemy sessions and connections: I/O methods (`query`, `execute`, `scalars`,
@@ -378,7 +381,7 @@ class BlockingCallInAsync(Rule):
             return f"`{name}()`", HINT_SUBPROCESS
         if name == "urllib.request.urlopen":
             return "`urllib.request.urlopen()`", HINT_HTTP
-        if name in _SHUTIL:
+        if name in _SHUTIL or name in _ARCHIVES:
             return f"file I/O with `{name}()`", HINT_FILE
         if name == "sqlite3.connect":
             return "sync database call `sqlite3.connect()`", HINT_DB_API

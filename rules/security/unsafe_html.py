@@ -73,11 +73,13 @@ class UnsafeHtml(Rule):
     / `SafeString(...)`, the template of `format_html(...)`, Flask `render_template_string(...)`
     (server-side template injection), `jinja2.Template(...)` / `env.from_string(...)` and
     `HTMLResponse(...)` (FastAPI/Starlette). A variable is followed one assignment back in the
-    same function. Also flagged: request data used as it is (`render_template_string(
-    request.args["t"])`, `Markup(request.form["bio"])`), `json.dumps(...)` of values marked
-    safe (a `</script>` in a value ends the script block), and `autoescape=False` on a Jinja2
-    `Environment`/`Template` or `aiohttp_jinja2.setup` (not on environments with their own
-    delimiters: those render code or text).
+    same function. Also flagged: a placeholder replaced by a value
+    (`TEMPLATE.replace("FOO", name)`), request data used as it is
+    (`render_template_string(request.args["t"])`, `Markup(request.form["bio"])`),
+    `json.dumps(...)` of values marked safe (a `</script>` in a value ends the script
+    block), and `autoescape=False` on a Jinja2 `Environment`/`Template` or
+    `aiohttp_jinja2.setup` (not on environments with their own delimiters: those render code
+    or text).
 
     Not flagged: `format_html("<b>{}</b>", name)` (it escapes its arguments - only a template
     that is itself built from values is), values passed through an escaping call
@@ -188,6 +190,14 @@ class UnsafeHtml(Rule):
                 "which escapes `<`, `>` and `&` inside the JSON.",
             )
             return
+        replaced = _replaced_with_value(value, scope) if found is None else None
+        if replaced is not None:
+            self.report(
+                value,
+                f"HTML built with `.replace()` from `{describe(replaced)}`: "
+                f"`{qualified.rpartition('.')[2]}()` {effect} without escaping it",
+            )
+            return
         if found is None:
             read = _request_read(value, scope)
             if read is not None:
@@ -205,6 +215,30 @@ class UnsafeHtml(Rule):
             f"HTML built with {building_label(building)} from `{describe(values[0])}`: "
             f"`{name}()` {effect} without escaping it",
         )
+
+
+def _replaced_with_value(value: ast.expr, scope: ast.AST | None) -> ast.expr | None:
+    """`TEMPLATE.replace("FOO", name)` - or a name assigned one in `scope` -: a placeholder
+    replaced by a value that is not a literal; that value."""
+    if isinstance(value, ast.Name) and scope is not None:
+        for node in ast.walk(scope):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == value.id
+            ):
+                value = node.value
+                break
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "replace"
+        and len(value.args) >= 2
+        and not isinstance(value.args[1], ast.Constant)
+    ):
+        return value.args[1]
+    return None
 
 
 def _is_from_string(node: ast.Call, ctx: FileContext) -> bool:

@@ -596,3 +596,30 @@ def test_api001_aiohttp_views_through_route_tables_and_dao_functions(tmp_path: P
     assert [(p, line, m.split(" returns")[0]) for p, line, m in found] == [
         ("shop/views.py", 4, "`GET /items` (items)")
     ]
+
+
+def test_perf001_archives() -> None:
+    code = """\
+        import tarfile, zipfile
+        async def unpack(path, target):
+            with zipfile.ZipFile(path) as archive:
+                archive.extractall(target)
+            tarfile.open(path).extractall(target)
+            await asyncio.to_thread(zipfile.ZipFile, path)
+        def sync_unpack(path):
+            zipfile.ZipFile(path).extractall()
+    """
+    assert lines(code, "PERF001") == [3, 5]
+
+
+def test_sec014_placeholders_replaced_by_values() -> None:
+    code = """\
+        from flask import render_template_string, request
+        from markupsafe import Markup
+        def page(name):
+            template = TEMPLATE.replace("FOO", name)
+            a = render_template_string(template)
+            b = Markup(text.replace("\\\\n", "<br>"))
+            return a, b
+    """
+    assert lines(code, "SEC014") == [5]
