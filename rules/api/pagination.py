@@ -26,6 +26,7 @@ from bastion.analysis.whole_collections import (
     LIST_MODEL_FACTS,
     django_view_methods,
     resolve_module,
+    router_urls,
     view_collection,
     view_urls,
     wraps_list,
@@ -457,7 +458,9 @@ class MissingPagination(Rule):
       configuration list is left alone); and Flask `MethodView.get` methods that return a
       whole query;
     - Django REST Framework `ListAPIView`, `ListCreateAPIView`, `ModelViewSet`,
-      `ReadOnlyModelViewSet` (and `ListModelMixin`) subclasses with no `pagination_class`
+      `ReadOnlyModelViewSet` (and `ListModelMixin`) subclasses - named by their URL when a
+      router registration (`router.register("articles", ArticleViewSet)`) or a URLconf
+      route (`Tags.as_view()`) of the project serves them - with no `pagination_class`
       (views that write their own `list`/`get` are left alone), and those that set
       `pagination_class = None` over a queryset nothing bounds: paging explicitly off is still
       unbounded, and the message says so;
@@ -785,6 +788,7 @@ class MissingPagination(Rule):
                 ]
         findings = _confirm_list_models(cls.id, findings, project)
         findings = _confirm_aiohttp_views(cls.id, findings, project)
+        findings = _name_drf_views(cls.id, findings, project)
         findings = _name_django_views(cls.id, findings, project)
         mine = {(f.path, f.line) for f in findings if f.rule == cls.id}
         if not mine:
@@ -843,7 +847,7 @@ class CollectionFunctionFacts(FactCollector):
     views.students)`, `add_get`, `web.get(...)`): API001 joins them for aiohttp views."""
 
     key = COLLECTION_FUNCTIONS
-    requires = ("fetchall", ".all()", "add_route", "add_get", "web.get")
+    requires = ("fetchall", ".all()", "add_route", "add_get", "web.get", "register")
 
     def visit_Module(self, node: ast.Module) -> None:
         module, _ = module_name_of(self.ctx.path)
@@ -862,6 +866,9 @@ class CollectionFunctionFacts(FactCollector):
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute):
+            return
+        if func.attr == "register" and isinstance(func.value, ast.Name) and len(node.args) >= 2:
+            self._drf_register(node, func.value.id)
             return
         method: str | None = None
         path = handler = None
@@ -884,9 +891,62 @@ class CollectionFunctionFacts(FactCollector):
         target = self.ctx.imports.qualname(handler) if isinstance(handler, ast.expr) else None
         if route is None or not target:
             return
-        if "." not in target:  # a handler of this module
-            target = f"{module_name_of(self.ctx.path)[0]}.{target}"
-        self.add(kind="route", method=method.upper(), path=route, handler=target)
+        self.add(kind="route", method=method.upper(), path=route, handler=self._absolute(target))
+
+    def _drf_register(self, node: ast.Call, router: str) -> None:
+        """`router.register(r"articles", ArticleViewSet)`: where a DRF viewset is served."""
+        prefix = string_value(node.args[0])
+        target = self.ctx.imports.qualname(node.args[1])
+        if prefix is None or not target:
+            return
+        self.add(kind="drf_register", router=router, prefix=prefix, viewset=self._absolute(target))
+
+    def _absolute(self, target: str) -> str:
+        """`ArticleViewSet` (local), `.views.ArticleViewSet` (relative) -> a dotted name from
+        the project's root, like the module names of `module_name_of`."""
+        module, package = module_name_of(self.ctx.path)
+        if "." not in target:
+            return f"{module}.{target}"
+        if not target.startswith("."):
+            return target
+        level = len(target) - len(target.lstrip("."))
+        parts = module.split(".") if module else []
+        base = parts if package else parts[:-1]
+        base = base[: len(base) - (level - 1)] if level > 1 else base
+        return ".".join([*base, target.lstrip(".")])
+
+
+def _name_drf_views(rule: str, findings: list[Finding], project: ProjectContext) -> list[Finding]:
+    """`ArticleViewSet` (ModelViewSet) -> `GET /api/articles/` (ArticleViewSet, ModelViewSet)
+    when exactly one router registration or URLconf route (`TagList.as_view()`) of the
+    project serves it."""
+    registrations = [
+        (path, fact)
+        for path, fact in project.facts(COLLECTION_FUNCTIONS)
+        if fact.get("kind") == "drf_register"
+    ]
+    urlconfs = project.facts(URLCONF_FACTS)
+    if not registrations and not urlconfs:
+        return findings
+    out: list[Finding] = []
+    for finding in findings:
+        match = _DRF_HEAD.match(finding.message) if finding.rule == rule else None
+        if match is not None:
+            name = match.group(1)
+            view = f"{module_name_of(finding.path)[0]}.{name}"
+            urls = set(view_urls(urlconfs, finding.path, name))
+            for path, fact in registrations:
+                if _dotted_match(view, str(fact["viewset"])):
+                    router, prefix = str(fact["router"]), str(fact["prefix"])
+                    urls.update(router_urls(urlconfs, path, router, prefix))
+            if len(urls) == 1:
+                head = f"`GET {urls.pop()}` ({name}, {match.group(2)})"
+                finding = replace(finding, message=head + finding.message[match.end() :])
+        out.append(finding)
+    return out
+
+
+_DRF_HEAD = re.compile(r"`(\w+)` \((\w+)\)(?= lists without pagination)")
 
 
 def _dotted_match(full: str, reference: str) -> bool:

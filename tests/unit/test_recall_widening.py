@@ -623,3 +623,40 @@ def test_sec014_placeholders_replaced_by_values() -> None:
             return a, b
     """
     assert lines(code, "SEC014") == [5]
+
+
+def test_api001_drf_views_named_by_router_and_urlconf(tmp_path: Path) -> None:
+    found = _project(
+        tmp_path,
+        {
+            "blog/views.py": """\
+                from rest_framework import generics, viewsets
+                class ArticleViewSet(viewsets.ModelViewSet):
+                    queryset = Article.objects.all()
+                class Tags(generics.ListAPIView):
+                    queryset = Tag.objects.all()
+                class Unrouted(generics.ListAPIView):
+                    queryset = Tag.objects.all()
+            """,
+            "blog/urls.py": """\
+                from django.urls import include, path, re_path
+                from rest_framework.routers import DefaultRouter
+                from .views import ArticleViewSet, Tags
+                router = DefaultRouter()
+                router.register(r"articles", ArticleViewSet)
+                urlpatterns = [
+                    path("v1/", include(router.urls)),
+                    re_path(r"^tags/?$", Tags.as_view()),
+                ]
+            """,
+            "site/urls.py": """\
+                from django.urls import include, path
+                urlpatterns = [path("api/", include("blog.urls"))]
+            """,
+            "site/settings.py": "INSTALLED_APPS = []\nREST_FRAMEWORK = {}\n",
+        },
+    )
+    messages = {line: message for _, line, message in found}
+    assert messages[2].startswith("`GET /api/v1/articles/` (ArticleViewSet, ModelViewSet)")
+    assert messages[4].startswith("`GET /api/tags/` (Tags, ListAPIView)")
+    assert messages[6].startswith("`Unrouted` (ListAPIView)")

@@ -9,6 +9,7 @@ in a `JsonResponse` returns every row just as `.all()` in SQLAlchemy does.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -303,7 +304,8 @@ def view_urls(
     found: list[str] = []
     for path, fact in urlconfs:
         for route in _routes(fact):
-            view = str(route.get("view") or "")
+            # `views.items`, `ItemList.as_view()`: the function or class routed
+            view = _AS_VIEW.sub("", str(route.get("view") or ""))
             parts = view.split(".")
             if parts[-1] != function:
                 continue
@@ -312,6 +314,27 @@ def view_urls(
             for prefix in _include_prefixes(urlconfs, path, 0):
                 found.append("/" + (prefix + route_text(str(route.get("route") or ""))).lstrip("/"))
     return sorted(set(found))
+
+
+def router_urls(
+    urlconfs: list[tuple[str, dict[str, object]]], path: str, router: str, prefix: str
+) -> list[str]:
+    """The URLs of a DRF `router.register(prefix, ...)` made in module file `path`: under each
+    `include(router.urls)` of that module (or the module's own place when it uses
+    `urlpatterns = router.urls`), below the `include()`s of the modules above it."""
+    above = _include_prefixes(urlconfs, path, 0)
+    heres = [
+        route_text(str(route.get("route") or ""))
+        for p, fact in urlconfs
+        if p == path
+        for route in _routes(fact)
+        if str(route.get("include") or "") == f"{router}.urls"
+    ] or [""]
+    tail = prefix.strip("^$/")
+    return sorted({"/" + (a + h).lstrip("/") + tail + "/" for a in above for h in heres})
+
+
+_AS_VIEW = re.compile(r"\.as_view\(.*\)$", re.DOTALL)
 
 
 def _routes(fact: dict[str, object]) -> Iterator[dict[str, object]]:
