@@ -868,7 +868,9 @@ class CollectionFunctionFacts(FactCollector):
         if not isinstance(func, ast.Attribute):
             return
         if func.attr == "register" and isinstance(func.value, ast.Name) and len(node.args) >= 2:
-            self._drf_register(node, func.value.id)
+            # DRF's own routers only: a nested router's URLs also hold its parent's prefix
+            if self.ctx.imports.instance_of(func.value) in _DRF_ROUTERS:
+                self._drf_register(node, func.value.id)
             return
         method: str | None = None
         path = handler = None
@@ -946,6 +948,9 @@ def _name_drf_views(rule: str, findings: list[Finding], project: ProjectContext)
     return out
 
 
+_DRF_ROUTERS = frozenset(
+    {"rest_framework.routers.DefaultRouter", "rest_framework.routers.SimpleRouter"}
+)
 _DRF_HEAD = re.compile(r"`(\w+)` \((\w+)\)(?= lists without pagination)")
 
 

@@ -331,7 +331,12 @@ def router_urls(
         if str(route.get("include") or "") == f"{router}.urls"
     ] or [""]
     tail = prefix.strip("^$/")
-    return sorted({"/" + (a + h).lstrip("/") + tail + "/" for a in above for h in heres})
+    return sorted({_join(a, h, tail) for a in above for h in heres})
+
+
+def _join(*parts: str) -> str:
+    inner = "/".join(p.strip("/") for p in parts if p.strip("/"))
+    return "/" + inner + "/" if inner else "/"
 
 
 _AS_VIEW = re.compile(r"\.as_view\(.*\)$", re.DOTALL)
