@@ -493,7 +493,19 @@ class MissingPagination(Rule):
     settings cannot be seen, DRF findings are dropped rather than guessed."""
 
     id = "API001"
-    needs = frozenset({"api001_drf_views", "django_settings", "web"})  # the facts it reads
+    needs = frozenset(  # the facts its review reads
+        {
+            "web",
+            "django_settings",
+            "django_urlconf",
+            "api_list_models",
+            "api001_drf_views",
+            "api001_collection_functions",
+            "api001_aiohttp_views",
+            "api001_list_models",
+            "api001_django_views",
+        }
+    )
     name = "missing-pagination"
     severity = Severity.WARNING
     precision = "low"

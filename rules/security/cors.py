@@ -412,6 +412,7 @@ class CorsWildcardOrigin(_CorsRule):
     error), and this rule stays silent on it."""
 
     id = "SEC002"
+    needs = frozenset({"cors_settings_candidates_SEC002", "project_constants"})
     name = "cors-wildcard-origin"
     severity = Severity.WARNING
     precision = "low"
@@ -480,6 +481,7 @@ class CorsCredentialsWithWildcard(_CorsRule):
     the user's cookies and read the answers. Reported instead of SEC002, never in addition."""
 
     id = "SEC003"
+    needs = frozenset({"cors_settings_candidates_SEC003", "project_constants"})
     name = "cors-credentials-with-wildcard"
     severity = Severity.ERROR
     cwe = (942, 346)
