@@ -19,6 +19,7 @@ from bastion.analysis.web import (
     module_name_of,
     routes_of,
 )
+from bastion.analysis.whole_collections import LIST_MODEL_FACTS, wraps_list
 from bastion.rule import FactCollector
 
 _HANDLED = frozenset(
@@ -367,3 +368,16 @@ def _sets_pagination(value: ast.expr) -> bool:
             return True
         return any(kw.arg == "DEFAULT_PAGINATION_CLASS" for kw in value.keywords)
     return True  # built elsewhere (`get_rest_config()`): cannot tell, assume paged
+
+
+class ListModelFacts(FactCollector):
+    """Response models that wrap a list (`class TagsInList(BaseModel): tags: list[str]`), by
+    module: API001 reads them for routes whose `response_model` is imported from there."""
+
+    key = LIST_MODEL_FACTS
+    requires = ("list[", "List[", "Sequence[")
+
+    def visit_Module(self, node: ast.Module) -> None:
+        for stmt in node.body:
+            if isinstance(stmt, ast.ClassDef) and wraps_list(stmt):
+                self.add(name=stmt.name, line=stmt.lineno)

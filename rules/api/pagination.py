@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 
 from bastion.analysis.nodes import keyword_value, string_value, walk_local
+from bastion.analysis.urlconf import URLCONF_FACTS
 from bastion.analysis.web import (
     DJANGO_SETTINGS_FACTS,
     DRF_LIST_VIEWS,
@@ -15,12 +16,24 @@ from bastion.analysis.web import (
     WebProject,
     base_names,
     method_view_of,
+    module_name_of,
     parameter_names,
     routes_of,
 )
+from bastion.analysis.whole_collections import (
+    DJANGO_VIEW_CANDIDATES,
+    LIST_MODEL_CANDIDATES,
+    LIST_MODEL_FACTS,
+    django_view_methods,
+    resolve_module,
+    router_urls,
+    view_collection,
+    view_urls,
+    wraps_list,
+)
 from bastion.context import FileContext, ProjectContext
 from bastion.findings import Finding, Severity
-from bastion.rule import Example, Rule
+from bastion.rule import Example, FactCollector, Rule
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -148,7 +161,19 @@ def _is_query_result(node: ast.expr, assigned: dict[str, ast.expr], depth: int =
 
 
 _BOUNDING_CALLS = frozenset(
-    {"limit", "paginate", "slice", "first", "one", "one_or_none", "get", "fetchmany", "scalar"}
+    {
+        "limit",
+        "paginate",
+        "slice",
+        "first",
+        "one",
+        "one_or_none",
+        "get",
+        "fetchmany",
+        "scalar",
+        # an aggregate per group (`count(...)` grouped by a column): one row per group value
+        "group_by",
+    }
 )
 
 
@@ -433,9 +458,28 @@ class MissingPagination(Rule):
       configuration list is left alone); and Flask `MethodView.get` methods that return a
       whole query;
     - Django REST Framework `ListAPIView`, `ListCreateAPIView`, `ModelViewSet`,
-      `ReadOnlyModelViewSet` (and `ListModelMixin`) subclasses with no `pagination_class`
-      (views that set it, even to None - an explicit choice - or that write their own
-      `list`/`get` are left alone).
+      `ReadOnlyModelViewSet` (and `ListModelMixin`) subclasses - named by their URL when a
+      router registration (`router.register("articles", ArticleViewSet)`) or a URLconf
+      route (`Tags.as_view()`) of the project serves them - with no `pagination_class`
+      (views that write their own `list`/`get` are left alone), and those that set
+      `pagination_class = None` over a queryset nothing bounds: paging explicitly off is still
+      unbounded, and the message says so;
+    - routes whose response model wraps a list (`class TagsInList(BaseModel): tags:
+      list[str]`, at most beside counters) while the handler reads a data store - the model of
+      the same module, or one imported from a module of the project (in a single-file run,
+      where it cannot be seen, nothing is reported); flask-restx/flask-restful `Resource.get`;
+    - Django and DRF function views (`def items(request)`, `@api_view`) that put a whole
+      queryset (`Model.objects.all()/filter()`, iterated, listed or serialised with
+      `many=True`) into a `JsonResponse`/`Response` - also through a same-module helper they
+      return - reported only when a URLconf of the project routes them, and named by their
+      URL; views that `render(...)` a whole queryset into a page are reported as info, and so
+      are Django `ListView`s without `paginate_by` (bases that other classes of the module
+      extend are left to those);
+    - aiohttp handlers (`async def students(request)`) that return or render what a function
+      of another module returns, when a route table of the project registers them for GET
+      (`app.router.add_get/add_route("GET", ...)`, `web.get(...)`) and that function returns a
+      whole query (`fetchall()`, `.all()`): one level through the project's facts, named by
+      the registered URL; pages are reported as info.
 
     Paging is recognised from parameters (`limit`/`offset`, `skip`, `page`/`size`/`per_page`,
     `cursor`, ...), fastapi-pagination (`Page`, `Params`, `paginate`), a same-module dependency
@@ -449,7 +493,19 @@ class MissingPagination(Rule):
     settings cannot be seen, DRF findings are dropped rather than guessed."""
 
     id = "API001"
-    needs = frozenset({"api001_drf_views", "django_settings", "web"})  # the facts it reads
+    needs = frozenset(  # the facts its review reads
+        {
+            "web",
+            "django_settings",
+            "django_urlconf",
+            "api_list_models",
+            "api001_drf_views",
+            "api001_collection_functions",
+            "api001_aiohttp_views",
+            "api001_list_models",
+            "api001_django_views",
+        }
+    )
     name = "missing-pagination"
     severity = Severity.WARNING
     precision = "low"
@@ -471,6 +527,8 @@ class MissingPagination(Rule):
     requires = (
         "get",
         "route",
+        "request",
+        "ListView",
         "ListAPIView",
         "ListCreateAPIView",
         "ModelViewSet",
@@ -518,12 +576,19 @@ class MissingPagination(Rule):
         return not _takes_pagination(handler, self.ctx)
 
     def visit_FunctionDef(self, node: FunctionNode) -> None:
-        for route in routes_of(node, self.ctx):
+        routes = routes_of(node, self.ctx)
+        for route in routes:
             if "GET" in route.methods and self._check(node, route):
                 self.report(
                     route.node, f"`GET {route.path or '/'}` returns a list without pagination"
                 )
                 return
+            if "GET" in route.methods and self._list_model_candidate(node, route):
+                return
+        if not routes and self._django_view(node):
+            return
+        if not routes and self._aiohttp_view(node):
+            return
         if node.name == "get":
             view = method_view_of(node, self.ctx)
             if (
@@ -535,10 +600,171 @@ class MissingPagination(Rule):
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
+    def _list_model_candidate(self, node: FunctionNode, route: Route) -> bool:
+        """`response_model=TagsInList` where `TagsInList` wraps a list: decided here for a
+        model of this module, in `review` (from the `api_list_models` facts) for an imported
+        one - in single-file runs, where the model cannot be seen, nothing is reported."""
+        declared = keyword_value(route.call, "response_model") if route.call else None
+        declared = declared if declared is not None else node.returns
+        if not isinstance(declared, ast.Name) or not _touches_data(node):
+            return False
+        if _returns_bounded(node) or _takes_pagination(node, self.ctx):
+            return False
+        local = _local_definitions(self.ctx).get(declared.id)
+        qualified = self.ctx.imports.imported_qualname(declared)
+        if isinstance(local, ast.ClassDef):
+            if not wraps_list(local):
+                return False
+        elif qualified is None or "." not in qualified:
+            return False
+        else:
+            self.ctx.facts.setdefault(LIST_MODEL_CANDIDATES, []).append(
+                {"line": getattr(route.node, "lineno", node.lineno), "model": qualified}
+            )
+        self.report(
+            route.node,
+            f"`GET {route.path or '/'}` returns a list (in `{declared.id}`) without pagination",
+        )
+        return True
+
+    def _django_view(self, node: FunctionNode) -> bool:
+        """A Django/DRF function view that serialises or renders a whole queryset."""
+        methods = django_view_methods(node, self.ctx)
+        if methods is None or "GET" not in methods or self.ctx.is_test_file:
+            return False
+        found = view_collection(node, _local_definitions(self.ctx))
+        if found is None or _takes_pagination(node, self.ctx):
+            return False
+        if found.helper is not None and _pages_in_body(found.helper):
+            return False
+        self.ctx.facts.setdefault(DJANGO_VIEW_CANDIDATES, []).append(
+            {"line": node.lineno, "function": node.name}
+        )
+        if found.html:
+            self.report_at(
+                node.lineno,
+                node.col_offset + 1,
+                f"`{node.name}` (Django view) renders a whole queryset into a page without "
+                "pagination",
+                severity=Severity.INFO,
+                hint="Page the list with `django.core.paginator.Paginator` (or a `ListView` "
+                "with `paginate_by`).",
+            )
+        else:
+            self.report_at(
+                node.lineno,
+                node.col_offset + 1,
+                f"`{node.name}` (Django view) returns a whole queryset without pagination",
+            )
+        return True
+
+    def _django_list_view(self, node: ast.ClassDef) -> None:
+        """A Django `ListView` without `paginate_by` renders every object of its queryset
+        into the page (info). Base classes other classes of the module extend are left to
+        their subclasses, which may set `paginate_by`."""
+        if self.ctx.is_test_file or self.ctx.tree is None:
+            return
+        names = {
+            t.id
+            for stmt in node.body
+            for t in (
+                stmt.targets
+                if isinstance(stmt, ast.Assign)
+                else [stmt.target]
+                if isinstance(stmt, ast.AnnAssign)
+                else []
+            )
+            if isinstance(t, ast.Name)
+        }
+        methods = {s.name for s in node.body if isinstance(s, ast.FunctionDef)}
+        if names & {"paginate_by", "paginator_class"} or methods & {"get_paginate_by", "get"}:
+            return
+        for stmt in node.body:
+            value = stmt.value if isinstance(stmt, ast.Assign) else None
+            if value is not None and _is_bounded_chain(value):
+                return  # `queryset = Post.objects.all()[:10]`
+        extended = any(
+            isinstance(other, ast.ClassDef)
+            and any(isinstance(b, ast.Name) and b.id == node.name for b in other.bases)
+            for other in self.ctx.tree.body
+        )
+        if extended:
+            return
+        self.report_at(
+            node.lineno,
+            node.col_offset + 1,
+            f"`{node.name}` (ListView) renders its whole queryset into a page: no `paginate_by`",
+            severity=Severity.INFO,
+            hint="Set `paginate_by = 50` on the view (the template then gets `page_obj`).",
+        )
+
+    def _aiohttp_view(self, node: FunctionNode) -> bool:
+        """An aiohttp handler (`async def students(request)` in a module importing aiohttp)
+        whose response holds what a function of another module returns
+        (`await Student.get_all(conn)`): a candidate that `review` keeps only when a route
+        table of the project registers it for GET and that function returns a whole query."""
+        imports = self.ctx.imports
+        if not isinstance(node, ast.AsyncFunctionDef) or not imports.is_imported("aiohttp"):
+            return False
+        params = [*node.args.posonlyargs, *node.args.args]
+        if not isinstance(self.ctx.parent, ast.Module) or not params:
+            return False
+        if params[0].arg != "request" or self.ctx.is_test_file:
+            return False
+        if _takes_pagination(node, self.ctx):
+            return False
+        calls = _external_calls_returned(node, self.ctx)
+        if not calls:
+            return False
+        self.ctx.facts.setdefault(AIOHTTP_VIEW_CANDIDATES, []).append(
+            {"line": node.lineno, "function": node.name, "calls": calls}
+        )
+        page = any(
+            "template" in ast.unparse(d).lower() for d in node.decorator_list
+        ) or "render_template" in ast.unparse(node)
+        self.report_at(
+            node.lineno,
+            node.col_offset + 1,
+            f"`{node.name}` (aiohttp view) "
+            + ("renders a whole collection into a page" if page else "returns a whole collection")
+            + " without pagination",
+            severity=Severity.INFO if page else None,
+        )
+        return True
+
+    def _paging_switched_off(self, node: ast.ClassDef, kind: str) -> None:
+        """`pagination_class = None` on a list view over a queryset nothing bounds: the
+        global default paginator no longer applies."""
+        for stmt in node.body:
+            bounded_method = (
+                isinstance(stmt, ast.FunctionDef)
+                and stmt.name == "get_queryset"
+                and any(
+                    isinstance(r, ast.Return) and r.value is not None and _is_bounded_chain(r.value)
+                    for r in walk_local(stmt.body)
+                )
+            )
+            bounded_queryset = (
+                isinstance(stmt, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "queryset" for t in stmt.targets)
+                and _is_bounded_chain(stmt.value)
+            )
+            if bounded_method or bounded_queryset:
+                return
+        self.report(
+            node,
+            f"`{node.name}` ({kind.rpartition('.')[2]}) lists without pagination: "
+            "`pagination_class = None` switches it off explicitly",
+            hint="Give the view a paginator class (with a `max_page_size`), or bound the "
+            "queryset if the list is small by design (`queryset = Tag.objects.all()[:100]`).",
+        )
+
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         bases = base_names(node, self.ctx)
         kind = next((b for b in bases if b in DRF_LIST_VIEWS), None)
         if kind is None:
+            if any(b in _DJANGO_LIST_VIEWS for b in bases):
+                self._django_list_view(node)
             return
         defined = set()
         for stmt in node.body:
@@ -549,7 +775,11 @@ class MissingPagination(Rule):
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 defined.add(stmt.name)
         # a view that writes its own `list`/`get` decides its response itself
-        if defined & {"pagination_class", "list", "get", "paginate_queryset", "paginator"}:
+        if defined & {"list", "get", "paginate_queryset", "paginator"}:
+            return
+        if "pagination_class" in defined:
+            if _assigned_none(node, "pagination_class"):
+                self._paging_switched_off(node, kind)
             return
         self.ctx.facts.setdefault(DRF_CANDIDATES, []).append({"line": node.lineno})
         self.report(
@@ -574,6 +804,10 @@ class MissingPagination(Rule):
                 findings = [
                     f for f in findings if f.rule != cls.id or (f.path, f.line) not in candidates
                 ]
+        findings = _confirm_list_models(cls.id, findings, project)
+        findings = _confirm_aiohttp_views(cls.id, findings, project)
+        findings = _name_drf_views(cls.id, findings, project)
+        findings = _name_django_views(cls.id, findings, project)
         mine = {(f.path, f.line) for f in findings if f.rule == cls.id}
         if not mine:
             return findings
@@ -594,6 +828,251 @@ class MissingPagination(Rule):
 
 
 _ROUTE_IN_MESSAGE = re.compile(r"`GET [^`]*`")
+_DJANGO_LIST_VIEWS = frozenset(
+    {"django.views.generic.ListView", "django.views.generic.list.ListView"}
+)
+
+
+AIOHTTP_VIEW_CANDIDATES = "api001_aiohttp_views"
+COLLECTION_FUNCTIONS = "api001_collection_functions"
+AIOHTTP_ROUTES = "api001_aiohttp_routes"
+_AIOHTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head"})
+
+
+def _external_calls_returned(node: FunctionNode, ctx: FileContext) -> list[str]:
+    """Dotted names of imported functions whose awaited result the handler returns (in a
+    dict, a `json_response(...)`, a template context): `sqli.dao.student.Student.get_all`."""
+    assigned = _handler_assignments(node)
+    names: set[str] = set()
+    for ret in walk_local(node.body):
+        if isinstance(ret, ast.Return) and ret.value is not None:
+            names |= {n.id for n in ast.walk(ret.value) if isinstance(n, ast.Name)}
+    calls: list[str] = []
+    for name in sorted(names):
+        value = assigned.get(name)
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call):
+            dotted = ctx.imports.imported_qualname(value.func) or ""
+            if "." in dotted:
+                calls.append(dotted)
+    return calls
+
+
+class CollectionFunctionFacts(FactCollector):
+    """Functions and methods that return a whole query (`return [S.from_raw(r) for r in await
+    cur.fetchall()]`), and aiohttp route registrations (`app.router.add_route("GET", path,
+    views.students)`, `add_get`, `web.get(...)`): API001 joins them for aiohttp views."""
+
+    key = COLLECTION_FUNCTIONS
+    requires = ("fetchall", ".all()", "add_route", "add_get", "web.get", "register")
+
+    def visit_Module(self, node: ast.Module) -> None:
+        module, _ = module_name_of(self.ctx.path)
+        for stmt in node.body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                self._function(stmt, f"{module}.{stmt.name}")
+            elif isinstance(stmt, ast.ClassDef):
+                for item in stmt.body:
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                        self._function(item, f"{module}.{stmt.name}.{item.name}")
+
+    def _function(self, func: FunctionNode, qualname: str) -> None:
+        if _returned_collection(func) is not None and not _returns_bounded(func):
+            self.add(kind="collection", qualname=qualname)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return
+        if func.attr == "register" and isinstance(func.value, ast.Name) and len(node.args) >= 2:
+            # DRF's own routers only: a nested router's URLs also hold its parent's prefix
+            if self.ctx.imports.instance_of(func.value) in _DRF_ROUTERS:
+                self._drf_register(node, func.value.id)
+            return
+        method: str | None = None
+        path = handler = None
+        if func.attr == "add_route" and len(node.args) >= 3:
+            method = string_value(node.args[0])
+            path, handler = node.args[1], node.args[2]
+        elif func.attr.startswith("add_") and func.attr[4:] in _AIOHTTP_VERBS:
+            method = func.attr[4:].upper()
+            if len(node.args) >= 2:
+                path, handler = node.args[0], node.args[1]
+        elif (
+            func.attr in _AIOHTTP_VERBS
+            and self.ctx.imports.qualname(func.value) in ("aiohttp.web", "web")
+            and len(node.args) >= 2
+        ):
+            method, path, handler = func.attr.upper(), node.args[0], node.args[1]
+        if method is None or path is None or handler is None:
+            return
+        route = string_value(path)
+        target = self.ctx.imports.qualname(handler) if isinstance(handler, ast.expr) else None
+        if route is None or not target:
+            return
+        self.add(kind="route", method=method.upper(), path=route, handler=self._absolute(target))
+
+    def _drf_register(self, node: ast.Call, router: str) -> None:
+        """`router.register(r"articles", ArticleViewSet)`: where a DRF viewset is served."""
+        prefix = string_value(node.args[0])
+        target = self.ctx.imports.qualname(node.args[1])
+        if prefix is None or not target:
+            return
+        self.add(kind="drf_register", router=router, prefix=prefix, viewset=self._absolute(target))
+
+    def _absolute(self, target: str) -> str:
+        """`ArticleViewSet` (local), `.views.ArticleViewSet` (relative) -> a dotted name from
+        the project's root, like the module names of `module_name_of`."""
+        module, package = module_name_of(self.ctx.path)
+        if "." not in target:
+            return f"{module}.{target}"
+        if not target.startswith("."):
+            return target
+        level = len(target) - len(target.lstrip("."))
+        parts = module.split(".") if module else []
+        base = parts if package else parts[:-1]
+        base = base[: len(base) - (level - 1)] if level > 1 else base
+        return ".".join([*base, target.lstrip(".")])
+
+
+def _name_drf_views(rule: str, findings: list[Finding], project: ProjectContext) -> list[Finding]:
+    """`ArticleViewSet` (ModelViewSet) -> `GET /api/articles/` (ArticleViewSet, ModelViewSet)
+    when exactly one router registration or URLconf route (`TagList.as_view()`) of the
+    project serves it."""
+    registrations = [
+        (path, fact)
+        for path, fact in project.facts(COLLECTION_FUNCTIONS)
+        if fact.get("kind") == "drf_register"
+    ]
+    urlconfs = project.facts(URLCONF_FACTS)
+    if not registrations and not urlconfs:
+        return findings
+    out: list[Finding] = []
+    for finding in findings:
+        match = _DRF_HEAD.match(finding.message) if finding.rule == rule else None
+        if match is not None:
+            name = match.group(1)
+            view = f"{module_name_of(finding.path)[0]}.{name}"
+            urls = set(view_urls(urlconfs, finding.path, name))
+            for path, fact in registrations:
+                if _dotted_match(view, str(fact["viewset"])):
+                    router, prefix = str(fact["router"]), str(fact["prefix"])
+                    urls.update(router_urls(urlconfs, path, router, prefix))
+            if len(urls) == 1:
+                head = f"`GET {urls.pop()}` ({name}, {match.group(2)})"
+                finding = replace(finding, message=head + finding.message[match.end() :])
+        out.append(finding)
+    return out
+
+
+_DRF_ROUTERS = frozenset(
+    {"rest_framework.routers.DefaultRouter", "rest_framework.routers.SimpleRouter"}
+)
+_DRF_HEAD = re.compile(r"`(\w+)` \((\w+)\)(?= lists without pagination)")
+
+
+def _dotted_match(full: str, reference: str) -> bool:
+    """`dvpwa.sqli.views.students` answers `sqli.views.students` (a project checked from
+    above its import root), and the other way round."""
+    return full == reference or full.endswith("." + reference) or reference.endswith("." + full)
+
+
+def _confirm_aiohttp_views(
+    rule: str, findings: list[Finding], project: ProjectContext
+) -> list[Finding]:
+    candidates = project.facts(AIOHTTP_VIEW_CANDIDATES)
+    if not candidates:
+        return findings
+    facts = [fact for _, fact in project.facts(COLLECTION_FUNCTIONS)]
+    collections = [str(f["qualname"]) for f in facts if f.get("kind") == "collection"]
+    routes = [f for f in facts if f.get("kind") == "route" and f.get("method") in ("GET", "*")]
+    keep: dict[tuple[str, int], list[str]] = {}
+    for path, fact in candidates:
+        view = f"{module_name_of(path)[0]}.{fact['function']}"
+        urls = sorted({str(r["path"]) for r in routes if _dotted_match(view, str(r["handler"]))})
+        whole = any(
+            _dotted_match(function, str(call))
+            for call in fact.get("calls", [])
+            for function in collections
+        )
+        if urls and whole:
+            keep[(path, int(fact["line"]))] = urls
+    candidate_lines = {(path, int(fact["line"])) for path, fact in candidates}
+    out: list[Finding] = []
+    for finding in findings:
+        key = (finding.path, finding.line)
+        if finding.rule == rule and key in candidate_lines:
+            if key not in keep:
+                continue
+            urls = keep[key]
+            if len(urls) == 1:
+                function = finding.message.split("`")[1]
+                prefix = f"`{function}` (aiohttp view)"
+                if finding.message.startswith(prefix):
+                    message = f"`GET {urls[0]}` ({function})" + finding.message[len(prefix) :]
+                    finding = replace(finding, message=message)
+        out.append(finding)
+    return out
+
+
+def _assigned_none(node: ast.ClassDef, name: str) -> bool:
+    return any(
+        isinstance(stmt, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
+        and isinstance(stmt.value, ast.Constant)
+        and stmt.value.value is None
+        for stmt in node.body
+    )
+
+
+def _confirm_list_models(
+    rule: str, findings: list[Finding], project: ProjectContext
+) -> list[Finding]:
+    """Keep a route reported for an imported response model only when that model is seen to
+    wrap a list (`api_list_models` facts of its module)."""
+    candidates = project.facts(LIST_MODEL_CANDIDATES)
+    if not candidates:
+        return findings
+    models: dict[str, set[str]] = {}
+    for path, fact in project.facts(LIST_MODEL_FACTS):
+        models.setdefault(path, set()).add(str(fact.get("name")))
+    paths = sorted(models)
+    drop: set[tuple[str, int]] = set()
+    for path, fact in candidates:
+        module, _, name = str(fact["model"]).rpartition(".")
+        files = resolve_module(paths, module)
+        if len(files) != 1 or name not in models[files[0]]:
+            drop.add((path, int(fact["line"])))
+    return [f for f in findings if f.rule != rule or (f.path, f.line) not in drop]
+
+
+def _name_django_views(
+    rule: str, findings: list[Finding], project: ProjectContext
+) -> list[Finding]:
+    """`checks` (Django view) -> `GET /api/v3/checks/` when the URLconfs route it once; a
+    function the URLconfs route nowhere (a helper taking `request`, or a project whose
+    URLconfs bastion cannot read) is not reported."""
+    candidates = {
+        (path, int(fact["line"])): str(fact["function"])
+        for path, fact in project.facts(DJANGO_VIEW_CANDIDATES)
+    }
+    if not candidates:
+        return findings
+    urlconfs = project.facts(URLCONF_FACTS)
+    out: list[Finding] = []
+    for finding in findings:
+        function = candidates.get((finding.path, finding.line))
+        prefix = f"`{function}` (Django view)"
+        if finding.rule == rule and function and finding.message.startswith(prefix):
+            urls = view_urls(urlconfs, finding.path, function)
+            if not urls:
+                continue  # routed nowhere we can see: a helper, or a table we cannot read
+            if len(urls) == 1:
+                message = f"`GET {urls[0]}` ({function})" + finding.message[len(prefix) :]
+                finding = replace(finding, message=message)
+        out.append(finding)
+    return out
 
 
 DRF_CANDIDATES = "api001_drf_views"

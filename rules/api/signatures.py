@@ -570,8 +570,11 @@ class NonAnnotatedDependency(Rule):
             "\n"
             "from fastapi import params\n"
             "\n"
-            "def paging(*, limit: Annotated[int, params.Query()] = 10, cursor: "
-            "Annotated[str, params.Query()]):\n"
+            "def paging(\n"
+            "    *,\n"
+            "    limit: Annotated[int, params.Query()] = 10,\n"
+            "    cursor: Annotated[str, params.Query()],\n"
+            "):\n"
             "    return limit\n",
         ),
         # `db` would lose its default after `page` keeps one: a SyntaxError, so `db` is

@@ -137,16 +137,19 @@ def _expected_only(handler: ast.ExceptHandler) -> bool:
 
 
 class LogErrorWithoutTraceback(Rule):
-    """Flags `logger.error(...)` (stdlib `logging`, structlog, loguru, any `*log*` object)
-    called while handling an exception - directly in an `except` block - without
-    `exc_info`: the log line says something failed but not where.
+    """Flags `logger.error(...)` (stdlib `logging` - also imported bare, `from logging import
+    error` -, structlog, loguru, any `*log*` object) called while handling an exception -
+    directly in an `except` block - without `exc_info`: the log line says something failed
+    but not where.
 
     Not flagged: `logger.exception(...)`, calls with `exc_info=...`, `stack_info=...` or
     `**kwargs`, loguru's `logger.opt(exception=...)`, calls in functions defined inside the
     handler, handlers where another call already records the traceback (`logger.debug(...,
     exc_info=True)`, `logger.exception(...)`, `traceback.print_exc()`, Sentry's
-    `capture_exception`), handlers that re-raise (`raise` / `raise ... from ...`): the
-    traceback then travels with the exception to whoever logs it, and command-line modules
+    `capture_exception`), handlers that re-raise (`raise` / `raise ... from ...`) or raise
+    another exception: the traceback then travels with the exception to whoever logs it -
+    except an HTTP error (`raise HTTPException(...)`, werkzeug/aiohttp/DRF HTTP errors) without
+    `from e`, which the framework answers without logging; and command-line modules
     (`cli.py`, `__main__.py`, `manage.py`, `commands/`, `scripts/`), where a one-line error
     without a traceback is the intended output for the user. Nor are handlers that catch
     only exceptions whose message is the whole story (`ValueError`, `KeyError`,
@@ -211,27 +214,36 @@ class LogErrorWithoutTraceback(Rule):
             return
         nodes = list(_handler_body(node))
         # most handlers call no `.error(...)`: look for one before the costlier questions
+        imports = self.ctx.imports
         errors = [
             n
             for n in nodes
-            if type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr == "error"
+            if type(n) is ast.Call
+            and (
+                (type(n.func) is ast.Attribute and n.func.attr == "error")
+                # `from logging import error`
+                or (type(n.func) is ast.Name and imports.qualname(n.func) == "logging.error")
+            )
         ]
         if not errors:
             return
-        if any(isinstance(n, ast.Raise) for n in nodes):
-            return
+        raises = [n for n in nodes if isinstance(n, ast.Raise)]
+        if any(not _raises_http_error(r, imports) for r in raises):
+            return  # re-raised (or chained): the traceback travels with the exception
         if _expected_only(node):
             return
-        imports = self.ctx.imports
         calls = [n for n in nodes if isinstance(n, ast.Call)]
         if any(_records_traceback(c, imports) for c in calls):
             return  # the traceback is logged or reported by another call of the handler
         for sub in errors:
-            if is_logging_call(sub, imports) and not _keeps_traceback(sub):
-                self.report(
-                    sub,
-                    "`.error(...)` in an exception handler logs the message without the traceback",
+            bare = isinstance(sub.func, ast.Name)
+            if (bare or is_logging_call(sub, imports)) and not _keeps_traceback(sub):
+                message = (
+                    "`.error(...)` in an exception handler logs the message without the traceback"
                 )
+                if raises:
+                    message += ", and the HTTP error raised after it does not carry it"
+                self.report(sub, message, fixable=False if bare else None)
 
     fix_node = "Call"
 
@@ -247,6 +259,26 @@ class LogErrorWithoutTraceback(Rule):
         return Fix(node.with_changes(func=func.with_changes(attr=cst.Name("exception"))))
 
 
+def _raises_http_error(node: ast.Raise, imports: ImportMap) -> bool:
+    """`raise HTTPException(...)` / `abort(...)`-style errors without `from e`: the framework
+    turns them into a response and logs nothing, so the original traceback is gone. A bare
+    `raise`, `raise ... from e` and any other exception keep it (chained, for whoever logs)."""
+    if node.exc is None or (node.cause is not None and not _is_none(node.cause)):
+        return False
+    exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+    name = imports.qualname(exc) or ""
+    last = name.rpartition(".")[2]
+    if last == "HTTPException":
+        return True
+    return name.startswith(
+        ("werkzeug.exceptions.", "aiohttp.web.HTTP", "rest_framework.exceptions.")
+    ) or (last.startswith("HTTP") and name.startswith("web."))
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
 _NO_TRACEBACK = frozenset(
     {"SystemExit", "builtins.SystemExit", "click.exceptions.Exit", "typer.Exit"}
 )
@@ -257,14 +289,15 @@ def _references(node: ast.AST, name: str) -> bool:
 
 
 class RaiseWithoutFrom(Rule):
-    """Flags `raise NewError(...)` inside `except SomeError as e:` with no `from`: the new
+    """Flags `raise NewError(...)` inside `except SomeError as e:` (or `except SomeError:`, where
+    no fix is offered) with no `from`: the new
     exception is chained only implicitly ("during handling of the above exception, another
     exception occurred"), which reads like a bug in the handler, and `__cause__` is unset.
 
     Not flagged: a bare `raise`, `raise e` / `raise e.with_traceback(tb)` (the same
     exception), `raise X from e` / `from None`, raising a name or attribute that is not a call
-    (`raise StopIteration`), `raise SystemExit(...)` (no traceback is printed), handlers
-    without `as name` (nothing is named to chain), raises in functions defined inside the
+    (`raise StopIteration`), `raise SystemExit(...)` (no traceback is printed), raises in
+    functions defined inside the
     handler (they run later, elsewhere), and raises inside a nested `except` block (they
     belong to that handler)."""
 
@@ -321,13 +354,17 @@ class RaiseWithoutFrom(Rule):
         # object, so no fix is offered
         "try:\n    data = load(path)\nexcept OSError as err:\n    err = str(err)\n"
         "    raise ConfigError(err)\n",
+        # no name bound: flagged without a fix (`from None` or `as e` ... `from e` is a choice)
+        "try:\n    article = Article.objects.get(slug=slug)\nexcept Article.DoesNotExist:\n"
+        "    raise NotFound('no such article')\n",
     ]
     good = [
         "try:\n    user = repo.get(user_id)\nexcept KeyError as exc:\n"
         "    raise NotFound(user_id) from exc\n",
         "try:\n    value = int(raw)\nexcept ValueError as e:\n    raise\n",
         "try:\n    value = int(raw)\nexcept ValueError as e:\n    raise e\n",
-        "try:\n    value = int(raw)\nexcept ValueError:\n    raise ValidationError('bad')\n",
+        "try:\n    value = int(raw)\nexcept ValueError:\n"
+        "    raise ValidationError('bad') from None\n",
         "try:\n    value = int(raw)\nexcept ValueError as e:\n    def fail():\n"
         "        raise ValidationError('bad')\n    defer(fail)\n",
         "try:\n    value = int(raw)\nexcept ValueError as e:\n"
@@ -337,6 +374,7 @@ class RaiseWithoutFrom(Rule):
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         bound = node.name
         if not bound:
+            self._unnamed(node)
             return
         fixable: bool | None = None  # asked only when there is something to report
         for sub in _handler_statements(node):  # a `raise` is a statement
@@ -360,6 +398,30 @@ class RaiseWithoutFrom(Rule):
                 f"`raise {label}(...)` inside `except ... as {bound}` without "
                 f"`from {bound}` or `from None`",
                 fixable=fixable and not _may_return_same(exc, bound),
+            )
+
+    def _unnamed(self, node: ast.ExceptHandler) -> None:
+        """`except Article.DoesNotExist: raise NotFound(...)`: the same implicit chaining,
+        with nothing named to chain - `from None` (or binding the exception) says which."""
+        caught = ast.unparse(node.type) if node.type is not None else ""
+        if len(caught) > 30:
+            caught = caught[:27] + "..."
+        for sub in _handler_statements(node):
+            if not isinstance(sub, ast.Raise) or sub.exc is None or sub.cause is not None:
+                continue
+            if not isinstance(sub.exc, ast.Call):
+                continue
+            if self.ctx.imports.qualname(sub.exc.func) in _NO_TRACEBACK:
+                continue
+            label = ast.unparse(sub.exc.func)
+            if len(label) > 40:
+                label = label[:37] + "..."
+            self.report(
+                sub,
+                f"`raise {label}(...)` inside `except {caught}:` without `from`",
+                hint="Write `raise ... from None` to hide the original on purpose, or bind it "
+                "(`except X as e:`) and `raise ... from e`.",
+                fixable=False,
             )
 
     def fix(self, node: Any, finding: Finding) -> Fix | None:

@@ -20,6 +20,7 @@ from bastion.analysis.logs import (
     value_arguments,
 )
 from bastion.analysis.scripts import is_script_file
+from bastion.context import FileContext
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.rule import Example, Fix, Rule
 
@@ -137,6 +138,9 @@ class LogEagerFormatting(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         library = log_call_library(node, self.ctx.imports)
+        bare = library is None and _bare_logging_call(node, self.ctx)
+        if bare:
+            library = STDLIB  # `from logging import error` ... `error(f"...")`
         if library is None:
             return
         if self._script is None:
@@ -157,6 +161,7 @@ class LogEagerFormatting(Rule):
             text = f"log message built eagerly with {fmt.label}"
         mechanical = (
             library == STDLIB
+            and not bare
             and _mechanical(fmt.node)
             and not value_arguments(node, library)
             and _single_literal(self.ctx.source.lines, fmt.node)
@@ -170,6 +175,18 @@ class LogEagerFormatting(Rule):
 
         rewritten = lazy_log_call(node)
         return Fix(rewritten) if rewritten is not None else None
+
+
+_BARE_LOGGING = frozenset(
+    f"logging.{level}" for level in ("debug", "info", "warning", "error", "exception", "critical")
+)
+
+
+def _bare_logging_call(node: ast.Call, ctx: FileContext) -> bool:
+    """`error(...)` where `error` was imported from `logging`."""
+    return isinstance(node.func, ast.Name) and ctx.imports.imported_qualname(node.func) in (
+        _BARE_LOGGING
+    )
 
 
 def _single_literal(lines: list[str], node: ast.expr) -> bool:
@@ -325,6 +342,9 @@ class SensitiveDataLogged(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         library = log_call_library(node, self.ctx.imports)
+        bare = library is None and _bare_logging_call(node, self.ctx)
+        if bare:
+            library = STDLIB  # `from logging import error` ... `error(f"...")`
         if library is None:
             return
         candidates: list[ast.expr] = []

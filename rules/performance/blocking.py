@@ -42,12 +42,42 @@ _SUBPROCESS = frozenset(
         "subprocess.call",
         "subprocess.check_call",
         "subprocess.check_output",
+        "subprocess.Popen",
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
         "os.system",
+        "os.popen",
+        *(f"os.spawn{s}" for s in ("l", "le", "lp", "lpe", "v", "ve", "vp", "vpe")),
+        *(f"os.{w}" for w in ("wait", "waitpid", "wait3", "wait4", "waitid")),
     }
 )
+# Whole-tree file operations: they read and write every byte.
+_SHUTIL = frozenset(
+    f"shutil.{f}"
+    for f in (
+        "rmtree",
+        "copytree",
+        "copyfile",
+        "copyfileobj",
+        "copy",
+        "copy2",
+        "move",
+        "make_archive",
+        "unpack_archive",
+    )
+)
+# Opening an archive reads its index from disk; extracting writes every member.
+_ARCHIVES = frozenset({"zipfile.ZipFile", "tarfile.open", "tarfile.TarFile"})
+_PATH_IO = frozenset({"open", "read_text", "write_text", "read_bytes", "write_bytes"})
+_PATH_STEPS = frozenset({"joinpath", "with_suffix", "with_name", "resolve", "absolute"})
+_PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.PurePath", "Path"})
+_DBAPI_CALLS = frozenset({"execute", "executemany", "executescript"})
 # what every call `_classify` may flag is named (the last part of its dotted name)
 _CALL_NAMES = (
-    last_parts(_SUBPROCESS | {"time.sleep", "urllib.request.urlopen", "open"})
+    last_parts(_SUBPROCESS | _SHUTIL | _ARCHIVES | {"time.sleep", "urllib.request.urlopen", "open"})
+    | _PATH_IO
+    | _DBAPI_CALLS
+    | {"connect"}
     | _HTTP_VERBS
     | _CLIENT_METHODS
     | SESSION_IO_METHODS
@@ -119,12 +149,19 @@ class BlockingCallInAsync(Rule):
 
     - HTTP: `requests.get/post/...`, `httpx.get/post/...` (the module functions are sync),
       `urllib.request.urlopen`, and calls on a sync client object created in the function or
-      module (`requests.Session()`, `httpx.Client()`);
+      module (`requests.Session()`, `httpx.Client()`) or a parameter annotated with one
+      (`session: requests.Session`);
     - `time.sleep` (any alias: `from time import sleep as nap`);
-    - `subprocess.run/call/check_call/check_output`, `os.system`;
+    - `subprocess.run/call/check_call/check_output/Popen/getoutput`, `os.system`, `os.popen`,
+      `os.spawn*`, `os.wait*`;
     - the builtin `open()` when the file is read or written in place (`open(p).read()`,
       `with open(p) as f: f.read()`, `json.load(f)`, `for line in f`) - not when the handle is
-      only passed to `asyncio.to_thread(f.read)`;
+      only passed to `asyncio.to_thread(f.read)`; `Path.open/read_text/write_text/read_bytes/
+      write_bytes` on a known `pathlib.Path` (`Path(...)`, a parameter annotated `Path`, and
+      `/`, `.joinpath()`, `.parent` of one); `shutil` copies, moves, archives and `rmtree`;
+      `zipfile.ZipFile(...)`, `tarfile.open(...)`;
+    - `sqlite3.connect()` and `execute`/`executemany`/`executescript` on a connection or
+      cursor of it opened in the function;
     - sync SQLAlchemy sessions and connections: I/O methods (`query`, `execute`, `scalars`,
       `get`, `commit`, `rollback`, `flush`, `refresh`...) on a name annotated `Session` /
       `Connection` (including a sync `Session` injected with `Depends`), created from a sync
@@ -260,6 +297,13 @@ class BlockingCallInAsync(Rule):
                     and self.ctx.imports.qualname(value.func) in _SYNC_CLIENTS
                 ):
                     clients.add(target.id)
+            # parameters annotated with a sync client type (`session: requests.Session`)
+            args = fn.args
+            for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs) if named else ():
+                if arg.annotation is not None and (
+                    self.ctx.imports.qualname(arg.annotation) in _SYNC_CLIENTS
+                ):
+                    clients.add(arg.arg)
             self._clients[key] = clients
         return self._clients[key]
 
@@ -306,6 +350,22 @@ class BlockingCallInAsync(Rule):
                 return True
         return False
 
+    def _path_or_dbapi(self, node: ast.Call, fn: ast.AsyncFunctionDef) -> tuple[str, str] | None:
+        """`path.read_text()` / `path.open()` on a `pathlib.Path`, and `cur.execute(...)` on a
+        cursor or connection of `sqlite3` opened in the function."""
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return None
+        if func.attr in _PATH_IO and _is_path(func.value, fn, self.ctx):
+            return f"file I/O with `Path.{func.attr}()`", HINT_FILE
+        if (
+            func.attr in _DBAPI_CALLS
+            and isinstance(func.value, ast.Name)
+            and func.value.id in _sqlite_handles(fn, self.ctx)
+        ):
+            return f"sync database call `{_dotted(func)}()` (sqlite3)", HINT_DB_API
+        return None
+
     def _is_sync_client(self, node: ast.expr, clients: set[str]) -> bool:
         imports = self.ctx.imports
         if isinstance(node, ast.Name):
@@ -341,6 +401,13 @@ class BlockingCallInAsync(Rule):
             return f"`{name}()`", HINT_SUBPROCESS
         if name == "urllib.request.urlopen":
             return "`urllib.request.urlopen()`", HINT_HTTP
+        if name in _SHUTIL or name in _ARCHIVES:
+            return f"file I/O with `{name}()`", HINT_FILE
+        if name == "sqlite3.connect":
+            return "sync database call `sqlite3.connect()`", HINT_DB_API
+        found = self._path_or_dbapi(node, fn)
+        if found is not None:
+            return found
         module, _, verb = name.rpartition(".")
         if module in ("requests", "requests.api", "httpx") and verb in _HTTP_VERBS:
             return f"sync HTTP call `{name}()`", HINT_HTTP
@@ -379,6 +446,70 @@ class BlockingCallInAsync(Rule):
         if method in _DJANGO_EVALUATING:
             return f"sync Django ORM query `{_dotted(func)}()`", HINT_DJANGO
         return None
+
+
+HINT_DB_API = (
+    "Use an async driver (`aiosqlite`, `asyncpg`, `aiomysql`) or run the query in a thread "
+    "with `await asyncio.to_thread(...)`."
+)
+
+
+def _is_path(node: ast.expr, fn: ast.AsyncFunctionDef, ctx: FileContext, depth: int = 0) -> bool:
+    """A `pathlib.Path`: `Path(...)`, a parameter annotated `Path`, a name assigned a path in
+    the function, and what `/`, `.joinpath()`, `.parent`, `.with_suffix()` make of one."""
+    if depth > 4:
+        return False
+    if isinstance(node, ast.Call):
+        if ctx.imports.qualname(node.func) in _PATH_TYPES:
+            return True
+        func = node.func
+        return (
+            isinstance(func, ast.Attribute)
+            and func.attr in _PATH_STEPS
+            and _is_path(func.value, fn, ctx, depth + 1)
+        )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return _is_path(node.left, fn, ctx, depth + 1)
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        return _is_path(node.value, fn, ctx, depth + 1)
+    if isinstance(node, ast.Name):
+        args = fn.args
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+            if arg.arg == node.id:
+                return arg.annotation is not None and (
+                    ctx.imports.qualname(arg.annotation) in _PATH_TYPES
+                )
+        for stmt in walk_local(fn.body):
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id == node.id
+            ):
+                return _is_path(stmt.value, fn, ctx, depth + 1)
+    return False
+
+
+def _sqlite_handles(fn: ast.AsyncFunctionDef, ctx: FileContext) -> set[str]:
+    """Names bound in `fn` to `sqlite3.connect(...)` and to `.cursor()` of one."""
+    handles: set[str] = set()
+    for stmt in walk_local(fn.body):
+        if not (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and isinstance(stmt.value, ast.Call)
+        ):
+            continue
+        func = stmt.value.func
+        if ctx.imports.qualname(func) == "sqlite3.connect" or (
+            isinstance(func, ast.Attribute)
+            and func.attr == "cursor"
+            and isinstance(func.value, ast.Name)
+            and func.value.id in handles
+        ):
+            handles.add(stmt.targets[0].id)
+    return handles
 
 
 def _dotted(node: ast.expr) -> str:

@@ -23,9 +23,10 @@ from bastion.analysis.nodes import (
     string_elements,
     string_value,
 )
-from bastion.context import FileContext
-from bastion.findings import Severity
-from bastion.rule import Example, Rule
+from bastion.analysis.project_constants import CONSTANT_FACTS, module_constants, resolve
+from bastion.context import FileContext, ProjectContext
+from bastion.findings import Finding, Severity
+from bastion.rule import Example, FactCollector, Rule
 
 CORS_MIDDLEWARE = frozenset(
     {
@@ -107,6 +108,9 @@ class CorsConfig:
     construct: str  # how the configuration is spelled, for the message
     origins: str  # what lets any origin in, for the message
     credentials: bool
+    # origins (and credentials) read from another module of the project, decided in `review`
+    origins_ref: str = ""
+    credentials_ref: str = ""
 
 
 def _assigned_value(stmt: ast.stmt, name: str) -> ast.expr | None:
@@ -179,9 +183,39 @@ def _starlette_config(call: ast.Call, construct: str, ctx: FileContext) -> CorsC
     else:
         regex = string_value(_literal(keyword_value(call, "allow_origin_regex"), ctx))
         if regex is None or not is_match_all_regex(regex, full=True):
-            return None
+            return _settings_config(call, construct, ctx, credentials)
         origins = f"allow_origin_regex={regex!r}"
     return CorsConfig(call, construct, origins, credentials)
+
+
+def _reference(node: ast.expr | None, ctx: FileContext) -> str:
+    """`settings.CORS_ORIGINS` / `ORIGINS` whose root was imported from a module: the dotted
+    reference to resolve in the project (`app.core.config.settings.CORS_ORIGINS`)."""
+    if not isinstance(node, ast.Name | ast.Attribute):
+        return ""
+    qualified = ctx.imports.imported_qualname(node) or ""
+    return qualified if "." in qualified else ""
+
+
+def _settings_config(
+    call: ast.Call, construct: str, ctx: FileContext, credentials: bool
+) -> CorsConfig | None:
+    """Origins from a settings object or constant of another module: a candidate that
+    `review` keeps only when the project shows the value is `"*"`."""
+    origins = keyword_value(call, "allow_origins")
+    reference = _reference(origins, ctx)
+    if not reference or origins is None:
+        return None
+    credentials_ref = _reference(keyword_value(call, "allow_credentials"), ctx)
+    described = f'allow_origins={ast.unparse(origins)}, which is "*" in the project\'s settings'
+    return CorsConfig(
+        call,
+        construct,
+        described,
+        credentials,
+        origins_ref=reference,
+        credentials_ref=credentials_ref,
+    )
 
 
 def _flask_config(call: ast.Call, construct: str, ctx: FileContext) -> CorsConfig | None:
@@ -235,6 +269,21 @@ def _config_loaded_elsewhere(ctx: FileContext) -> bool:
     return any(loader in ctx.source.text for loader in _CONFIG_LOADERS)
 
 
+def _is_cors_middleware(node: ast.expr, ctx: FileContext) -> bool:
+    """Starlette's `CORSMiddleware`, or a class of this module that subclasses it (a
+    `CORSMiddlewarePath` that only adds a path filter applies the same origins)."""
+    if ctx.imports.qualname(node) in CORS_MIDDLEWARE:
+        return True
+    if not isinstance(node, ast.Name) or ctx.tree is None:
+        return False
+    return any(
+        isinstance(stmt, ast.ClassDef)
+        and stmt.name == node.id
+        and any(ctx.imports.qualname(base) in CORS_MIDDLEWARE for base in stmt.bases)
+        for stmt in ctx.tree.body
+    )
+
+
 def _call_config(call: ast.Call, ctx: FileContext) -> CorsConfig | None:
     imports = ctx.imports
     func = call.func
@@ -243,11 +292,11 @@ def _call_config(call: ast.Call, ctx: FileContext) -> CorsConfig | None:
         isinstance(func, ast.Attribute)
         and func.attr == "add_middleware"
         and call.args
-        and imports.qualname(call.args[0]) in CORS_MIDDLEWARE
+        and _is_cors_middleware(call.args[0], ctx)
     ):
         return _starlette_config(call, "`add_middleware(CORSMiddleware, ...)`", ctx)
     if qualified in MIDDLEWARE_WRAPPERS and call.args:
-        if imports.qualname(call.args[0]) in CORS_MIDDLEWARE:
+        if _is_cors_middleware(call.args[0], ctx):
             return _starlette_config(call, "`Middleware(CORSMiddleware, ...)`", ctx)
         return None
     if qualified in CORS_MIDDLEWARE:  # `app = CORSMiddleware(app, allow_origins=[...])`
@@ -305,13 +354,61 @@ def _django_configs(tree: ast.Module) -> list[CorsConfig]:
     return configs
 
 
+_CANDIDATES = "cors_settings_candidates_"
+
+
+class ConstantFacts(FactCollector):
+    """Module constants and settings defaults about origins and credentials
+    (`bastion.analysis.project_constants`), for configurations that read them elsewhere."""
+
+    key = CONSTANT_FACTS
+    requires = ("origin", "ORIGIN", "Origin", "credential", "CREDENTIAL")
+
+    def visit_Module(self, node: ast.Module) -> None:
+        for fact in module_constants(node, ("origin", "credential")):
+            self.add(**fact)
+
+
 class _CorsRule(Rule):
     requires = ("CORS", "cross_origin")
     reports_credentials: bool = False
 
     def _accept(self, config: CorsConfig) -> None:
+        if config.origins_ref:
+            # both rules report the candidate; `review` keeps the one the settings decide
+            self.ctx.facts.setdefault(_CANDIDATES + self.id, []).append(
+                {
+                    "line": getattr(config.node, "lineno", 1),
+                    "origins": config.origins_ref,
+                    "credentials": config.credentials,
+                    "credentials_ref": config.credentials_ref,
+                }
+            )
+            self._report(config)
+            return
         if config.credentials == self.reports_credentials:
             self._report(config)
+
+    @classmethod
+    def review(cls, findings: list[Finding], project: ProjectContext) -> list[Finding]:
+        """Keep a configuration whose origins come from another module only when that module
+        sets them to `"*"` (a constant, or a settings field default), as SEC003 when the
+        credentials resolve to true, else as SEC002."""
+        candidates = project.facts(_CANDIDATES + cls.id)
+        if not candidates:
+            return findings
+        constants = project.facts(CONSTANT_FACTS)
+        drop: set[tuple[str, int]] = set()
+        for path, fact in candidates:
+            known, value = resolve(constants, str(fact["origins"]))
+            wildcard = known and (value == "*" or (isinstance(value, list) and "*" in value))
+            credentials = bool(fact.get("credentials"))
+            if fact.get("credentials_ref"):
+                known_credentials, flag = resolve(constants, str(fact["credentials_ref"]))
+                credentials = known_credentials and bool(flag)
+            if not wildcard or credentials != cls.reports_credentials:
+                drop.add((path, int(fact["line"])))
+        return [f for f in findings if f.rule != cls.id or (f.path, f.line) not in drop]
 
     def _report(self, config: CorsConfig) -> None:
         raise NotImplementedError
@@ -341,16 +438,21 @@ class CorsWildcardOrigin(_CorsRule):
       match-all `CORS_ALLOWED_ORIGIN_REGEXES`) assigned at the top level of a module.
 
     A list of origins assigned to a variable earlier in the same block is followed
-    (`origins = ["*"]` then `allow_origins=origins`). Origins read from settings or the
-    environment, explicit lists, flask-cors origins set in the app config (`CORS_ORIGINS`), and
-    Django settings inside `if DEBUG:` are not flagged; nor is flask-cors left at its default
-    origins in a module that loads the app config from elsewhere (`app.config.from_object`,
-    `from_pyfile`, `config.update(...)`), which may set `CORS_ORIGINS`.
+    (`origins = ["*"]` then `allow_origins=origins`), and so are origins imported from another
+    module of the project: a module constant (`ORIGINS = ["*"]`) or the default of a settings
+    field (`CORS_ORIGINS: list[str] = ["*"]` on the `settings = Settings()` imported) - and,
+    for SEC003, `allow_credentials` read the same way. Origins read from the environment or
+    from settings bastion cannot see, explicit lists, flask-cors origins set in the app config
+    (`CORS_ORIGINS`), and Django settings inside `if DEBUG:` are not flagged; nor is
+    flask-cors left at its default origins in a module that loads the app config from
+    elsewhere (`app.config.from_object`, `from_pyfile`, `config.update(...)`), which may set
+    `CORS_ORIGINS`.
 
     When the same configuration also allows credentials, SEC003 reports it instead (as an
     error), and this rule stays silent on it."""
 
     id = "SEC002"
+    needs = frozenset({"cors_settings_candidates_SEC002", "project_constants"})
     name = "cors-wildcard-origin"
     severity = Severity.WARNING
     precision = "low"
@@ -419,6 +521,7 @@ class CorsCredentialsWithWildcard(_CorsRule):
     the user's cookies and read the answers. Reported instead of SEC002, never in addition."""
 
     id = "SEC003"
+    needs = frozenset({"cors_settings_candidates_SEC003", "project_constants"})
     name = "cors-credentials-with-wildcard"
     severity = Severity.ERROR
     cwe = (942, 346)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from bastion.analysis.django import (
     is_deployment_settings,
@@ -24,7 +25,7 @@ from bastion.findings import Severity
 from bastion.rule import Example, Rule
 
 _FLASK_MODULES = ("flask", "quart")
-_APP_OR_METHOD_NAMES = last_parts(FASTAPI_APPS | {"run", "update"})
+_APP_OR_METHOD_NAMES = last_parts(FASTAPI_APPS | {"run", "update", "Application"})
 
 
 def _uses_flask(rule: Rule, receiver: ast.expr) -> bool:
@@ -37,7 +38,17 @@ def _uses_flask(rule: Rule, receiver: ast.expr) -> bool:
         return True
     if factory in FASTAPI_APPS:
         return False
+    # an app built by a factory (`app = create_app()`) or imported from the app's module
+    if factory is not None and _APP_FACTORY.search(factory.rpartition(".")[2]):
+        return True
+    imported = imports.imported_qualname(receiver) or ""
+    if "." in imported and imported.rpartition(".")[2] in ("app", "application"):
+        return True
     return any(imports.is_imported(m) for m in _FLASK_MODULES)
+
+
+_APP_FACTORY = re.compile(r"^(?:create|make|build|get|init)_?app(?:lication)?$", re.I)
+_AIOHTTP_APPS = frozenset({"aiohttp.web.Application", "aiohttp.web_app.Application"})
 
 
 def _config_receiver(node: ast.expr) -> ast.expr | None:
@@ -49,9 +60,10 @@ def _config_receiver(node: ast.expr) -> ast.expr | None:
 
 class DebugEnabled(Rule):
     """Flags debug mode switched on in code that may be deployed: `app.run(debug=True)` on a
-    Flask app, `FastAPI(debug=True)` / `Starlette(debug=True)`, Flask `app.debug = True`,
-    `app.config["DEBUG"] = True`, `app.config.update(DEBUG=True)`, and Django `DEBUG = True`
-    at the top level of a settings module.
+    Flask app (also one built by a `create_app()`-style factory or imported as `app`),
+    `FastAPI(debug=True)` / `Starlette(debug=True)` / aiohttp `web.Application(debug=True)`,
+    Flask `app.debug = True`, `app.config["DEBUG"] = True`, `app.config.update(DEBUG=True)`,
+    and Django `DEBUG = True` at the top level of a settings module.
 
     Not flagged: files named for development, local use or tests (`settings/dev.py`,
     `local_settings.py`, `run_dev.py`), test files, `DEBUG = True` nested under an `if`
@@ -125,7 +137,7 @@ class DebugEnabled(Rule):
         if not may_name(func, _APP_OR_METHOD_NAMES, self.ctx.imports):
             return  # neither `FastAPI(...)` nor `.run(...)`/`.update(...)`
         qualified = self.ctx.imports.imported_qualname(func)
-        if qualified in FASTAPI_APPS:
+        if qualified in FASTAPI_APPS or qualified in _AIOHTTP_APPS:
             if is_true(keyword_value(node, "debug")) and not self._skip():
                 self.report(node, f"`{qualified.rpartition('.')[2]}(debug=True)`")
             return

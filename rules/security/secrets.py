@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import ast
+import re
 from urllib.parse import urlsplit
 
 from bastion.analysis.deploy import ComposeDocument, DockerfileDocument
 from bastion.analysis.deploy import EnvEntry as DeployEntry
 from bastion.analysis.nodes import string_value, target_names
+from bastion.analysis.secret_sinks import (
+    SinkSecret,
+    assign_sinks,
+    call_sinks,
+    compare_sinks,
+    dict_sinks,
+)
 from bastion.analysis.secrets import (
     SecretMatch,
     is_template_file,
@@ -73,6 +81,16 @@ def _local_url(match: SecretMatch, value: str) -> bool:
     return False
 
 
+_STRING_LITERAL = re.compile(r"^[rRbBuU]{0,2}('''|\"\"\"|'|\")(.*)\1$", re.DOTALL)
+
+
+def _written_text(source: str, node: ast.expr) -> str | None:
+    """The text between the quotes of a string literal as it appears in the source."""
+    segment = ast.get_source_segment(source, node)
+    match = _STRING_LITERAL.match(segment) if segment else None
+    return match.group(2) if match and len(match.group(2)) >= 4 else None
+
+
 _EXAMPLE_KEYS = frozenset({"example", "examples", "x-example", "x-examples", "sample"})
 
 
@@ -127,10 +145,18 @@ class HardcodedSecret(Rule):
     formats issued by a service (AWS, GitHub, Slack, Stripe, Google keys) still are, since
     they grant access wherever they are committed, but JWTs, PEM keys and URL passwords are
     not: tests generate and sign their own. Docstrings likewise only report service-issued
-    formats (example URLs and tokens there are documentation). Comparisons
-    (`if password == "..."`) are not flagged. A Django `startproject` key
+    formats (example URLs and tokens there are documentation). A Django `startproject` key
     (`"django-insecure-..."` followed by a random key) is flagged: the prefix is a warning,
     not a placeholder.
+
+    Where the position makes a literal a secret, its looks do not matter
+    (`bastion.analysis.secret_sinks`): keys passed to `jwt.encode/decode`, `Fernet`,
+    `hmac.new`, itsdangerous signers; `app.secret_key = ...`, `app.config["*SECRET*KEY*"] =
+    ...`, `SECRET_KEY = ...` in a deployment settings module or a non-dev `*Config` class
+    (a placeholder there is a key everyone knows); passwords and tokens compared with a
+    literal (`if password == "hunter2":`); short passwords passed as `password=`/`pwd=` or
+    under a `"password"` key. Only empty values and templates are left alone there, and test
+    and documentation files are skipped.
 
     The secret never appears in any output: messages name the place, and the value is
     redacted from code frames and fingerprints."""
@@ -214,6 +240,7 @@ class HardcodedSecret(Rule):
         # CI workflows, dev/test compose and env files, test settings modules: treated like
         # test files (only service-issued credential formats are reported)
         self._relaxed = ctx.is_test_file or secret_context(ctx.path) is not None
+        self._reported: set[int] = set()  # literals already reported (sinks check them again)
 
     # -- Python -----------------------------------------------------------------------------
     def _check(self, node: ast.expr | None, name: str, where: str) -> None:
@@ -233,9 +260,15 @@ class HardcodedSecret(Rule):
         return reportable(match, test_file=self._relaxed)
 
     def _report_node(self, node: ast.expr, match: SecretMatch, where: str) -> None:
+        self._reported.add(id(node))
+        # the literal as written, when escapes make it differ from its value (`"ab\x41"`):
+        # code frames show the source, so that text is masked too
+        written = _written_text(self.ctx.source.text, node)
+        extra = (written,) if written and written not in match.redact else ()
+        redact = (*match.redact, *extra)
         severity = _severity(match)
         if severity is None:
-            self.report(node, message(match, where), redact=match.redact)
+            self.report(node, message(match, where), redact=redact)
             return
         self.report_at(
             node.lineno,
@@ -243,9 +276,25 @@ class HardcodedSecret(Rule):
             message(match, where),
             end_line=node.end_lineno,
             end_column=(node.end_col_offset or 0) + 1,
-            redact=match.redact,
+            redact=redact,
             severity=severity,
         )
+
+    def _report_sinks(self, found: list[SinkSecret]) -> None:
+        """Literals that a key sink, a comparison or a credential position makes secrets
+        (`bastion.analysis.secret_sinks`), unless already reported by name and value."""
+        if found and self._relaxed:
+            return  # CI, dev and test contexts: only service-issued formats (see __init__)
+        for sink in found:
+            if id(sink.node) not in self._reported:
+                match = SecretMatch(sink.description, sink.secret, by_format=False, issued=False)
+                if sink.secret.strip().lower() in message(match, sink.where).lower():
+                    # a value like "secret" would be masked inside the message's own words,
+                    # telling the reader what it is: say less
+                    match = SecretMatch("credential", sink.secret, by_format=False, issued=False)
+                    self._report_node(sink.node, match, "in this statement")
+                else:
+                    self._report_node(sink.node, match, sink.where)
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -258,6 +307,7 @@ class HardcodedSecret(Rule):
                 continue
             for name in target_names(target):
                 self._check(node.value, name, f"assigned to `{name}`")
+        self._report_sinks(assign_sinks(node, self.ctx))
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         for name in target_names(node.target):
@@ -268,6 +318,10 @@ class HardcodedSecret(Rule):
             name = string_value(key)
             if name is not None:
                 self._check(value, name, f'under the key "{name}"')
+        self._report_sinks(dict_sinks(node, self.ctx))
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        self._report_sinks(compare_sinks(node, self.ctx))
 
     def visit_Call(self, node: ast.Call) -> None:
         qualified = self.ctx.imports.qualname(node.func) or ""
@@ -277,6 +331,7 @@ class HardcodedSecret(Rule):
         for kw in node.keywords:
             if kw.arg is not None:
                 self._check(kw.value, kw.arg, f"passed as `{kw.arg}=`")
+        self._report_sinks(call_sinks(node, self.ctx))
 
     def _check_env_default(self, node: ast.Call) -> None:
         """`os.getenv("API_KEY", "<default>")`: the default is what runs wherever the variable

@@ -6,7 +6,7 @@ import ast
 
 from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.injection import StringBuilding, building_label, describe
-from bastion.analysis.nodes import argument
+from bastion.analysis.nodes import argument, is_false, keyword_value
 from bastion.context import FileContext
 from bastion.findings import Severity
 from bastion.rule import Rule
@@ -23,11 +23,30 @@ _SINKS: dict[str, tuple[str, int, str]] = {
     "flask.render_template_string": ("renders it as a template", 0, "source"),
     "flask.templating.render_template_string": ("renders it as a template", 0, "source"),
     "quart.render_template_string": ("renders it as a template", 0, "source"),
+    "jinja2.Template": ("renders it as a template", 0, "source"),
+    "jinja2.environment.Template": ("renders it as a template", 0, "source"),
     "fastapi.responses.HTMLResponse": ("sends it as HTML", 0, "content"),
     "starlette.responses.HTMLResponse": ("sends it as HTML", 0, "content"),
 }
+# Jinja2 environments: `env.from_string(source)` compiles a template like `Template(source)`.
+_JINJA_ENVIRONMENTS = frozenset(
+    {"jinja2.Environment", "jinja2.environment.Environment", "jinja2.sandbox.SandboxedEnvironment"}
+)
+# Where `autoescape=False` switches escaping off for every template rendered.
+_AUTOESCAPE_SETUPS = frozenset(
+    {
+        "jinja2.Environment",
+        "jinja2.environment.Environment",
+        "jinja2.Template",
+        "aiohttp_jinja2.setup",
+    }
+)
+# Reads of the request that carry what the client sent (Flask, Django, Starlette, aiohttp).
+_REQUEST_DATA = frozenset(
+    {"args", "form", "values", "json", "data", "cookies", "GET", "POST", "query_params"}
+)
 # Calls whose result is already escaped HTML (or a marked-safe value checked on its own).
-_SINK_NAMES = last_parts(_SINKS)
+_SINK_NAMES = last_parts(_SINKS) | {"from_string", "setup", "Environment"}
 _HTML_SAFE_CALLS = (
     "Markup",
     "mark_safe",
@@ -61,8 +80,15 @@ class UnsafeHtml(Rule):
     """Flags HTML built with an f-string, `%`, `.format()` or `+` from non-literal values that
     is then trusted as markup: `Markup(...)` (markupsafe/Flask/Jinja2), Django `mark_safe(...)`
     / `SafeString(...)`, the template of `format_html(...)`, Flask `render_template_string(...)`
-    (server-side template injection) and `HTMLResponse(...)` (FastAPI/Starlette). A variable
-    is followed one assignment back in the same function.
+    (server-side template injection), `jinja2.Template(...)` / `env.from_string(...)` and
+    `HTMLResponse(...)` (FastAPI/Starlette). A variable is followed one assignment back in the
+    same function. Also flagged: a placeholder replaced by a value
+    (`TEMPLATE.replace("FOO", name)`), request data used as it is
+    (`render_template_string(request.args["t"])`, `Markup(request.form["bio"])`),
+    `json.dumps(...)` of values marked safe (a `</script>` in a value ends the script
+    block), and `autoescape=False` on a Jinja2 `Environment`/`Template` or
+    `aiohttp_jinja2.setup` (not on environments with their own delimiters: those render code
+    or text).
 
     Not flagged: `format_html("<b>{}</b>", name)` (it escapes its arguments - only a template
     that is itself built from values is), values passed through an escaping call
@@ -100,7 +126,17 @@ class UnsafeHtml(Rule):
         "with `render_template(...)` and the value as a context variable."
     )
     # the commonest first: a file that has one is let through after a short search
-    requires = ("HTML", "mark_safe", "format_html", "Markup", "SafeString", "template_string")
+    requires = (
+        "HTML",
+        "mark_safe",
+        "format_html",
+        "Markup",
+        "SafeString",
+        "template_string",
+        "Template",
+        "from_string",
+        "autoescape",
+    )
     call_names = _SINK_NAMES  # visit_Call's only calls (see may_name)
     bad = [
         "from markupsafe import Markup\n\ndef badge(user):\n"
@@ -139,17 +175,58 @@ class UnsafeHtml(Rule):
         if not may_name(node.func, _SINK_NAMES, self.ctx.imports):
             return
         qualified = self.ctx.imports.imported_qualname(node.func)
+        if (
+            qualified in _AUTOESCAPE_SETUPS
+            and is_false(keyword_value(node, "autoescape"))
+            # own delimiters (`variable_start_string="<<"`): it renders code or text, not HTML
+            and keyword_value(node, "variable_start_string") is None
+        ):
+            name = qualified.rpartition(".")[2]
+            self.report(
+                node,
+                f"`{name}(..., autoescape=False)`: every value its templates render is "
+                "inserted unescaped",
+                hint="Leave autoescaping on (`autoescape=True`, or `select_autoescape()` for "
+                "HTML templates); mark the few trusted fragments with `Markup` instead.",
+            )
+            return
         sink = _SINKS.get(qualified or "")
+        if sink is None and _is_from_string(node, self.ctx):
+            sink, qualified = ("renders it as a template", 0, "source"), "from_string"
         if sink is None or qualified is None:
             return
         effect, position, keyword = sink
         value = argument(node, position, keyword)
         if value is None:
             return
-        found = self.strings.dynamic_building(
-            value, self.strings.enter(self.ctx), before=node.lineno
-        )
+        scope = self.strings.enter(self.ctx)
+        found = self.strings.dynamic_building(value, scope, before=node.lineno)
+        if found is None and effect == "marks it safe" and _json_dump(value):
+            self.report(
+                value,
+                f"JSON marked safe with `{qualified.rpartition('.')[2]}()`: a `</script>` in "
+                "any value ends the script block (`json.dumps` does not escape it)",
+                hint="Use Django's `json_script` filter / `django.utils.html.json_script()`, "
+                "which escapes `<`, `>` and `&` inside the JSON.",
+            )
+            return
+        replaced = _replaced_with_value(value, scope) if found is None else None
+        if replaced is not None:
+            self.report(
+                value,
+                f"HTML built with `.replace()` from `{describe(replaced)}`: "
+                f"`{qualified.rpartition('.')[2]}()` {effect} without escaping it",
+            )
+            return
         if found is None:
+            read = _request_read(value, scope)
+            if read is not None:
+                name = qualified.rpartition(".")[2]
+                self.report(
+                    value,
+                    f"HTML from the request (`{describe(read)}`): `{name}()` {effect} "
+                    "without escaping it",
+                )
             return
         building, values = found
         name = qualified.rpartition(".")[2]
@@ -158,3 +235,87 @@ class UnsafeHtml(Rule):
             f"HTML built with {building_label(building)} from `{describe(values[0])}`: "
             f"`{name}()` {effect} without escaping it",
         )
+
+
+def _replaced_with_value(value: ast.expr, scope: ast.AST | None) -> ast.expr | None:
+    """`TEMPLATE.replace("FOO", name)` - or a name assigned one in `scope` -: a placeholder
+    replaced by a value that is not a literal; that value."""
+    if isinstance(value, ast.Name) and scope is not None:
+        for node in ast.walk(scope):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == value.id
+            ):
+                value = node.value
+                break
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "replace"
+        and len(value.args) >= 2
+        and not isinstance(value.args[1], ast.Constant)
+    ):
+        return value.args[1]
+    return None
+
+
+def _is_from_string(node: ast.Call, ctx: FileContext) -> bool:
+    """`env.from_string(source)` on a Jinja2 environment created in this module."""
+    func = node.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "from_string"
+        and ctx.imports.instance_of(func.value) in _JINJA_ENVIRONMENTS
+    )
+
+
+def _request_read(value: ast.expr, scope: ast.AST | None) -> ast.expr | None:
+    """`request.args["t"]`, `request.form.get("bio")` - or a name assigned one in `scope` - :
+    what the client sent, used as markup or as a template as it is."""
+    if isinstance(value, ast.Name) and scope is not None:
+        for node in ast.walk(scope):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == value.id
+            ):
+                value = node.value
+                break
+    inner = value
+    if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+        if inner.func.attr not in ("get", "getlist"):
+            return None
+        inner = inner.func.value
+    elif isinstance(inner, ast.Subscript):
+        inner = inner.value
+    else:
+        return None
+    if (
+        isinstance(inner, ast.Attribute)
+        and inner.attr in _REQUEST_DATA
+        and isinstance(inner.value, ast.Name)
+        and inner.value.id == "request"
+    ):
+        return value
+    return None
+
+
+def _json_dump(value: ast.expr) -> bool:
+    """`json.dumps(data)` of something that is not a literal."""
+    if not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "dumps"
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == "json"
+        and value.args
+    ):
+        return False
+    try:
+        ast.literal_eval(value.args[0])
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return True  # built from values
+    return False

@@ -15,10 +15,9 @@ signature (see `bastion.cache.signature`), so a run that sees one is not recorde
 
 Only plain, deterministic reports are recorded: not on a terminal (colours, code frames and the
 width depend on it), not the HTML report (it carries its generation time), never with fixes,
-shards or `--diff-base` (git's state is not in the key), never when a finding carries a secret
-(nothing derived from a secret is written to the cache), never when a rule that reads beyond the
-tree ran (the rules off by default: an advisory database, the network) and never with internal
-errors.
+shards or `--diff-base` (git's state is not in the key), never when a rule that reads beyond the
+tree ran (an advisory database, the network) and never with internal errors. A report with
+secret findings is recorded: every byte of it is redacted (`bastion.redact`).
 """
 
 from __future__ import annotations
@@ -223,12 +222,13 @@ def record(
     *,
     to_file: bool,
 ) -> None:
-    """Record the report just written, unless it may not be replayed: internal errors, a
-    finding that carries a secret, a rule that reads outside the tree."""
-    secret = any(f.redact for f in (*result.findings, *result.suppressed))
+    """Record the report just written, unless it may not be replayed: internal errors, a rule
+    that reads outside the tree. A report whose findings carry secrets is recorded too: every
+    byte of a report is redacted (`bastion.redact`), so the record holds nothing secret (the
+    redaction test searches the cache for planted secrets)."""
     # a rule that reads outside the tree (the network, an advisory database): never replayed
     external = any(rule.reads & OUTSIDE_THE_TREE for rule in result.rules)
-    if result.internal_errors or secret or external:
+    if result.internal_errors or external:
         return
     text = report
     save(

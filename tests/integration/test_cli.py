@@ -180,5 +180,6 @@ def test_statistics_and_area_summary(project: Path) -> None:
     code, out, _ = invoke("check", str(project), "--no-color")
     assert "  errors: 2 errors, 1 info\n" in out
     assert out.endswith(
-        "Found 3 findings (2 errors, 1 info) in 4 files. 2 fixable with `bastion fix`.\n"
+        "Found 3 findings (2 errors, 1 info) in 4 files. 2 fixable with "
+        "`bastion fix --unsafe-fixes`.\n"
     )

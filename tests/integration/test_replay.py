@@ -148,12 +148,23 @@ def test_never_recorded(tree: Path, args: list[str]) -> None:
     assert records(tree) == []
 
 
-def test_reports_with_secrets_are_never_recorded(tree: Path) -> None:
-    (tree / "app" / "settings.py").write_text('SECRET_KEY = "hV9$kq2!Lr8#zW4@pN6^tY1&"\n')
+def test_reports_with_secrets_are_recorded_redacted_and_replayed(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report holds only redacted text: recording it stores nothing secret, and the warm
+    run replays it like any other."""
+    secret = "hV9$kq2!Lr8#zW4@pN6^tY1&"
+    (tree / "app" / "settings.py").write_text(f'SECRET_KEY = "{secret}"\n')
     (tree / "pyproject.toml").write_text('[tool.bastion]\nselect = ["SEC001"]\n')
-    result = check(".")
-    assert "SEC001" in result.stdout and "hV9$kq2" not in result.stdout
-    assert records(tree) == []
+    first = check(".")
+    assert "SEC001" in first.stdout and "hV9$kq2" not in first.stdout
+    [record] = records(tree)
+    assert secret.encode() not in record.read_bytes()
+    assert "hV9$kq2".encode() not in record.read_bytes()
+    counter = RunCounter(monkeypatch)
+    again = check(".")
+    assert again.stdout == first.stdout and again.exit_code == first.exit_code
+    assert counter.calls == 0  # replayed
 
 
 def test_files_changed_a_moment_ago_are_not_trusted(

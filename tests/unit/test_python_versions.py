@@ -146,13 +146,13 @@ def test_requires_python_floor(spec: str, floor: tuple[int, int] | None) -> None
 
 
 def test_target_version_key_and_requires_python_default(tmp_path: Path) -> None:
-    config = parse_table({"target-version": "py314"}, root=tmp_path, validate=False)
+    config = parse_table({"target-version": "py314"}, root=tmp_path)
     assert (config.target_version, config.target_origin) == ((3, 14), "target-version")
     with pytest.raises(ConfigError, match="target-version: expected one of py310"):
-        parse_table({"target-version": "py39"}, root=tmp_path, validate=False)
-    assert parse_table({}, root=tmp_path, validate=False).target_version is None
+        parse_table({"target-version": "py39"}, root=tmp_path)
+    assert parse_table({}, root=tmp_path).target_version is None
     (tmp_path / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.13"\n')
-    config = parse_table({}, root=tmp_path, validate=False)
+    config = parse_table({}, root=tmp_path)
     assert config.target_version == (3, 13)
     assert config.target_origin == "requires-python >=3.13"
 

@@ -153,8 +153,11 @@ def test_err006_nested_handler_owns_its_raise() -> None:
         "    try:\n        b()\n    except ValueError:\n        raise Other()\n"
         "    raise Missing()\n"
     )
-    # line 7 belongs to the unnamed inner handler; line 8 to `except KeyError as e`
-    assert lines(code, "ERR006") == [8]
+    # line 7 belongs to the unnamed inner handler (flagged as such, without a fix); line 8 to
+    # `except KeyError as e`
+    assert sorted(lines(code, "ERR006")) == [7, 8]
+    fixable = {f.line: f.fixable for f in findings_for(code, "ERR006")}
+    assert fixable == {7: False, 8: True}
 
 
 def test_err006_with_traceback_is_the_same_exception() -> None:

@@ -175,7 +175,11 @@ def test_flask_app_made_by_a_factory() -> None:
         "app = create_app()\napp.run(debug=True)\n"
     )
     assert lines(code, "SEC008") == [5]
+    # an app factory is recognised by its name even where Flask is not imported (issue #16:
+    # connexion and Flask factories); another object's `run(debug=True)` is not an app's
     code = "from app import create_app\n\napp = create_app()\napp.run(debug=True)\n"
+    assert lines(code, "SEC008") == [4]
+    code = "from tools import make_parser\n\np = make_parser()\np.run(debug=True)\n"
     assert not lines(code, "SEC008")
 
 

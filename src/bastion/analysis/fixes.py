@@ -656,13 +656,19 @@ def line_length(root: Path) -> int:
     else:  # Python 3.10
         import tomli as tomllib
 
+    from bastion.safe_fs import read_tree_file
+
     try:
-        with (root / "pyproject.toml").open("rb") as handle:
-            tool = tomllib.load(handle).get("tool", {})
-    except (OSError, ValueError):
+        # the tree's file: regular, inside the root, capped (never a FIFO or /dev/zero)
+        data = read_tree_file(root / "pyproject.toml", root, 4 * 1024 * 1024)
+        tool = tomllib.loads(data.decode("utf-8")).get("tool", {})
+    except (OSError, ValueError, RecursionError):
+        return 88
+    if not isinstance(tool, dict):
         return 88
     for section in ("ruff", "black"):
-        value = tool.get(section, {}).get("line-length")
+        table = tool.get(section, {})
+        value = table.get("line-length") if isinstance(table, dict) else None
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
     return 88

@@ -30,7 +30,7 @@ def route_text(route: str) -> str:
     """`^healthz/$` -> `healthz/`: a `re_path` pattern read as a path for the health check."""
     for token in ("^", "$", "\\Z", "\\A", "(?i)"):
         route = route.replace(token, "")
-    return route
+    return route.replace("/?", "/")  # `^tags/?$`: an optional trailing slash
 
 
 @dataclass

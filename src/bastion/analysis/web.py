@@ -35,6 +35,8 @@ FLASK_METHOD_VIEWS = frozenset(
         "flask.views.MethodView",
         "flask.views.View",
         "flask_restful.Resource",
+        "flask_restx.Resource",
+        "flask_restplus.Resource",
         "flask_smorest.MethodView",
     }
 )
