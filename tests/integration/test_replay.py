@@ -160,7 +160,7 @@ def test_reports_with_secrets_are_recorded_redacted_and_replayed(
     assert "SEC001" in first.stdout and "hV9$kq2" not in first.stdout
     [record] = records(tree)
     assert secret.encode() not in record.read_bytes()
-    assert "hV9$kq2".encode() not in record.read_bytes()
+    assert b"hV9$kq2" not in record.read_bytes()
     counter = RunCounter(monkeypatch)
     again = check(".")
     assert again.stdout == first.stdout and again.exit_code == first.exit_code
