@@ -9,9 +9,9 @@ from typing import Any
 from bastion.analysis.fastpath import may_name
 from bastion.analysis.fixes import ast_path_at, binds_other
 from bastion.analysis.nodes import target_names
-from bastion.analysis.secrets import name_words
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.rule import Example, Fix, Rule
+from bastion.secret_formats import name_words
 
 # `random` functions with a `secrets` twin taking the same arguments
 _SIMPLE = {"choice": "choice", "getrandbits": "randbits", "randbytes": "token_bytes"}

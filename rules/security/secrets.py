@@ -16,16 +16,6 @@ from bastion.analysis.secret_sinks import (
     compare_sinks,
     dict_sinks,
 )
-from bastion.analysis.secrets import (
-    SecretMatch,
-    is_template_file,
-    known_format,
-    looks_random,
-    message,
-    reportable,
-    secret_for,
-    setting_secret,
-)
 from bastion.astcompat import is_template
 from bastion.context import FileContext
 from bastion.file_roles import (
@@ -36,6 +26,16 @@ from bastion.file_roles import (
 from bastion.findings import Severity
 from bastion.parsers import EnvEntry, SettingsDocument
 from bastion.rule import Example, Rule
+from bastion.secret_formats import (
+    SecretMatch,
+    is_template_file,
+    known_format,
+    looks_random,
+    message,
+    reportable,
+    secret_for,
+    setting_secret,
+)
 
 # Environment lookups whose second argument / `default=` is a fallback value.
 _ENV_LOOKUPS = frozenset(

@@ -11,7 +11,7 @@ people, terminals, CI logs and code hosts. Two things must never reach them:
   (AWS, GitHub, Slack, Stripe, Google keys, JWTs, PEM private keys), URL passwords
   (`scheme://user:PASSWORD@host`), literals assigned to secret-like names (`DB_PASSWORD = "..."`,
   `"api_key": "..."`, `TOKEN=...`) and bare high-entropy base64 lines (a PEM body shown a line
-  at a time). It reuses the detectors of `bastion.analysis.secrets`, so it masks what SEC001
+  at a time). It reuses the detectors of `bastion.secret_formats`, so it masks what SEC001
   would report, with SEC001's mask (`mask_secret`): a line holds the same text whether a rule
   asked for the redaction or not, and a line without a secret comes back unchanged (its
   fingerprint, a hash of the masked line, does not move).
@@ -154,7 +154,7 @@ def _redact_line(line: str) -> str:
 
 
 def _known_formats(text: str) -> str:
-    from bastion.analysis.secrets import known_format
+    from bastion.secret_formats import known_format
 
     for _ in range(_MAX_PER_LINE):
         match = known_format(text)
@@ -170,7 +170,7 @@ def _known_formats(text: str) -> str:
 
 
 def _mask_assignment(found: re.Match[str]) -> str:
-    from bastion.analysis.secrets import is_secret_name, looks_random, secret_for
+    from bastion.secret_formats import is_secret_name, looks_random, secret_for
 
     name = found.group("name")
     lower = name.lower()
@@ -195,7 +195,7 @@ def _mask_assignment(found: re.Match[str]) -> str:
 
 
 def _mask_bearer(found: re.Match[str]) -> str:
-    from bastion.analysis.secrets import looks_random
+    from bastion.secret_formats import looks_random
 
     token = found.group(2)
     if not looks_random(token):
@@ -214,7 +214,7 @@ def _base64_line(line: str) -> str:
         and any(c.isdigit() for c in token)
     ):
         return line
-    from bastion.analysis.secrets import shannon_entropy
+    from bastion.secret_formats import shannon_entropy
 
     if shannon_entropy(token) < 4.5:
         return line

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bastion.analysis.secrets import known_format, secret_for
 from bastion.cli import cli
 from bastion.config import Config, ConfigError, load_config, parse_table
 from bastion.discovery import SourceFile, gitignore_spec
 from bastion.engine import FileAnalyzer, reduce_step
 from bastion.registry import Registry, load_registry
 from bastion.rule import ProjectRule, Rule
+from bastion.secret_formats import known_format, secret_for
 from bastion.testing import lint_source
 
 PEM_HEADER = "-----BEGIN " + "PRIVATE KEY-----"  # split: the repository holds no key header

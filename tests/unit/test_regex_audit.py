@@ -40,7 +40,7 @@ _FUNCS = {"compile", "search", "match", "fullmatch", "findall", "finditer", "sub
 # tables or escaped text (their parts are audited as literals where they are written)
 DYNAMIC = {
     ("rules/security/cors.py", "pattern"),
-    ("src/bastion/analysis/secrets.py", "pattern"),  # `_re(pattern)`: the wrapper itself
+    ("src/bastion/secret_formats.py", "pattern"),  # `_re(pattern)`: the wrapper itself
     ("src/bastion/discovery.py", "fnmatch"),
     ("src/bastion/kinds/pyproject.py", "re.escape"),
     ("src/bastion/linear_glob.py", "linear_regex"),  # pathspec's regexes made linear

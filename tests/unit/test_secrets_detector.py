@@ -1,4 +1,4 @@
-"""The shared secret detector (`bastion.analysis.secrets`): formats, names, placeholders.
+"""The shared secret detector (`bastion.secret_formats`): formats, names, placeholders.
 
 Credential-shaped strings are assembled at run time so that the repository itself never holds
 one (secret scanners would rightly refuse the push)."""
@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bastion.analysis.secrets import (
+from bastion.findings import redact_text
+from bastion.secret_formats import (
     is_placeholder,
     is_secret_name,
     known_format,
     looks_random,
     secret_for,
 )
-from bastion.findings import redact_text
 from bastion.testing import findings_for
 
 A36 = "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
@@ -239,7 +239,7 @@ def test_full_length_private_key() -> None:
 
 
 def test_setting_secret_policy_for_other_file_kinds() -> None:
-    from bastion.analysis.secrets import is_template_file, message, setting_secret
+    from bastion.secret_formats import is_template_file, message, setting_secret
 
     github = FORMATS["GitHub token"]
     assert setting_secret("DB_PASSWORD", "Pr0d-Passw0rd!") is not None

@@ -1,6 +1,6 @@
 """Hardcoded secrets found by *where* a literal goes rather than by what it looks like.
 
-`bastion.analysis.secrets` decides from a name and a value (`SECRET_KEY = "k7#q9!..."`): a
+`bastion.secret_formats` decides from a name and a value (`SECRET_KEY = "k7#q9!..."`): a
 value must look like a secret, so `app.secret_key = "change-me"` or `jwt.encode(p, "secret")`
 pass. Here the position decides:
 
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 from bastion.analysis.django import is_deployment_settings, is_dev_name
 from bastion.analysis.nodes import argument, string_value
-from bastion.analysis.secrets import is_placeholder
 from bastion.context import FileContext
+from bastion.secret_formats import is_placeholder
 
 # qualified call -> (argument position, keyword, what the key is for)
 _KEY_SINKS: dict[str, tuple[int, str, str]] = {
