@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bastion.analysis import secrets
+from bastion import secret_formats as secrets
 from bastion.parsers import DocumentError, check_toml_keys, parse_document
 from bastion.suppression import parse_suppressions
 
