@@ -62,6 +62,49 @@ def linear_regex(regex: str) -> str:
         else:
             piece = f"(?>(?:/.+?)??{piece}(?=/))"
         out.append(piece)
+    return portable_atomic("".join(out))
+
+
+def portable_atomic(regex: str) -> str:
+    """`(?>X)` (an atomic group: Python 3.11+) spelled `(?=(?P<a>X))(?P=a)`, which `re` reads on
+    every supported Python (3.10 too) with the same meaning: the lookahead matches X once and is
+    never backtracked into, the back-reference then consumes exactly that. The same regex on
+    every interpreter, so the tests on one cover them all."""
+    out: list[str] = []
+    stack: list[int | None] = []  # for each open group: its atomic number, or None
+    count = 0
+    index = 0
+    in_class = False
+    while index < len(regex):
+        char = regex[index]
+        if char == "\\":
+            out.append(regex[index : index + 2])
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+            out.append(char)
+        elif char == "[":
+            in_class = True
+            out.append(char)
+            if regex[index + 1 : index + 2] == "]":  # `[]...]`: a literal `]` first
+                out.append("]")
+                index += 1
+        elif regex.startswith("(?>", index):
+            count += 1
+            stack.append(count)
+            out.append(f"(?=(?P<bastion_atomic{count}>")
+            index += 3
+            continue
+        elif char == "(":
+            stack.append(None)
+            out.append(char)
+        elif char == ")":
+            number = stack.pop() if stack else None
+            out.append(f"))(?P=bastion_atomic{number})" if number is not None else ")")
+        else:
+            out.append(char)
+        index += 1
     return "".join(out)
 
 
