@@ -220,12 +220,14 @@ def _is_bounded_chain(
 def _returned_collection(handler: FunctionNode) -> ast.expr | None:
     """The `return` value that is a whole query result, also inside a comprehension or a
     `jsonify(...)`/`{"items": ...}` wrapper."""
-    assigned = _handler_assignments(handler)
     returns = [
         node
         for node in walk_local(handler.body)
         if isinstance(node, ast.Return) and node.value is not None
     ]
+    if not returns:
+        return None
+    assigned = _handler_assignments(handler)
     filled = _names_filled_from_queries(handler, assigned)
     for ret in returns:
         value = ret.value
@@ -868,6 +870,9 @@ class CollectionFunctionFacts(FactCollector):
     requires = ("fetchall", ".all()", "add_route", "add_get", "web.get", "register")
 
     def visit_Module(self, node: ast.Module) -> None:
+        text = self.ctx.source.text
+        if ".all()" not in text and "fetchall" not in text:
+            return  # no whole query here (the other `requires` words are for visit_Call)
         module, _ = module_name_of(self.ctx.path)
         for stmt in node.body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):

@@ -21,6 +21,7 @@ message.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 
@@ -90,9 +91,12 @@ def _literal(node: ast.expr | None) -> str | None:
 
 def _skipped(ctx: FileContext) -> bool:
     """Test files hold fixtures; documentation examples show placeholders on purpose."""
-    if ctx.is_test_file:
-        return True
-    parts = ctx.path.lower().split("/")
+    return ctx.is_test_file or _in_docs(ctx.path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_docs(path: str) -> bool:  # asked for every call and dict of a file: once per path
+    parts = path.lower().split("/")
     return any(p in ("docs", "doc", "examples", "example", "samples") for p in parts[:-1])
 
 
@@ -112,11 +116,18 @@ def call_sinks(call: ast.Call, ctx: FileContext) -> list[SinkSecret]:
             name = qualified.rpartition(".")[2]
             out.append(SinkSecret(key, value, f"{description}", f"passed to `{name}()`"))
         return out
+    credentials = [
+        kw
+        for kw in call.keywords
+        if kw.arg is not None and kw.arg.lower() in ("password", "passwd", "pwd")
+    ]
+    if not credentials:  # most calls: no need to spell out the callee
+        return out
     func_name = ast.unparse(call.func).lower()
     if any(word in func_name for word in _FORM_WORDS):
         return out
-    for kw in call.keywords:
-        if kw.arg is not None and kw.arg.lower() in ("password", "passwd", "pwd"):
+    for kw in credentials:
+        if kw.arg is not None:
             value = _literal(kw.value)
             if value is not None and _is_password_literal(value) and not is_placeholder(value):
                 out.append(SinkSecret(kw.value, value, "password", f"passed as `{kw.arg}=`"))
