@@ -279,7 +279,13 @@ class Fixer:
             targets = self._targets(source, current, analysis.findings)
             if not targets:
                 break
-            new, applied = self._apply(current, targets, result)
+            try:
+                new, applied = self._apply(current, targets, result)
+            except Exception as exc:  # libcst cannot read what `ast` can (newer syntax or
+                # identifiers of a newer Unicode): the file is reported, never half-fixed
+                if type(exc).__module__.startswith("libcst"):
+                    break
+                raise
             if new == current:
                 break
             current = new

@@ -164,9 +164,41 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+JSON_MAX_DEPTH = 500
+
+
+def json_too_deep(text: str, limit: int = JSON_MAX_DEPTH) -> bool:
+    """Whether JSON text nests arrays/objects deeper than `limit`: one linear scan, the same
+    answer on every Python (json's own limit is the recursion limit on some, none on others)."""
+    if text.count("[") + text.count("{") <= limit:  # C-speed: most documents stop here
+        return False
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 def load_json(data: bytes | str) -> Any:
-    """`json.loads` that raises ValueError (never RecursionError) on nesting deeper than the
-    interpreter's recursion limit, and refuses NaN and +/-Infinity."""
+    """`json.loads` that raises ValueError on nesting deeper than `JSON_MAX_DEPTH` (never a
+    RecursionError, on any Python), and refuses NaN and +/-Infinity."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    if json_too_deep(text):
+        raise ValueError("nested too deeply")
     try:
         return json.loads(data, parse_constant=_no_constant)
     except RecursionError:

@@ -18,7 +18,7 @@ def decode_python(data: bytes) -> str:
         raise DecodeError("source code cannot contain null bytes")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:  # unknown or conflicting coding cookie
+    except (SyntaxError, UnicodeError, LookupError) as exc:  # unknown/odd/conflicting cookie
         raise DecodeError(str(exc)) from None
     try:
         text = data.decode(encoding)

@@ -60,6 +60,10 @@ def parse_lockfile(text: str) -> LockDocument:
 def _pipfile_lock(text: str) -> LockDocument:
     import json
 
+    from bastion.safe_fs import json_too_deep
+
+    if json_too_deep(text):  # the same answer on every Python (see json_too_deep)
+        raise DocumentError("invalid JSON: nested too deeply to read")
     try:
         data = json.loads(text)
     except ValueError:
