@@ -55,6 +55,40 @@ class Session:
 
         return await asyncio.wait_for(wait(), TIMEOUT)
 
+    def open(self, path: Path, text: str) -> None:
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(
+                    uri=path.as_uri(), language_id="python", version=1, text=text
+                )
+            )
+        )
+        self.transcript.append(f"didOpen {path.name}")
+
+    def change(self, uri: str, version: int, text: str, why: str) -> None:
+        """Send the whole new text of `uri`, as editors without incremental sync do."""
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        self.transcript.append(f"didChange ({why})")
+
+    async def code_actions(self, uri: str, diagnostic: types.Diagnostic) -> list[types.CodeAction]:
+        """The code actions offered for `diagnostic`, logged by title."""
+        actions = await self.client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=diagnostic.range,
+                context=types.CodeActionContext(diagnostics=[diagnostic]),
+            )
+        )
+        assert actions is not None
+        found = [a for a in actions if isinstance(a, types.CodeAction)]
+        self.transcript.append(f"codeAction {diagnostic.code} -> {[a.title for a in found]}")
+        return found
+
 
 def _offset(text: str, position: types.Position) -> int:
     lines = text.splitlines(keepends=True)
@@ -89,12 +123,7 @@ async def scenario(root: Path) -> list[str]:
         path = root / "app" / "auth.py"
         uri = path.as_uri()
         text = path.read_text()
-        client.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
-            )
-        )
-        log.append("didOpen auth.py")
+        session.open(path, text)
         first = await session.diagnostics(
             uri, lambda ds: {"LOG002", "ERR001"} <= {d.code for d in ds}
         )
@@ -103,58 +132,25 @@ async def scenario(root: Path) -> list[str]:
         assert log2.severity == types.DiagnosticSeverity.Information  # LOG002 is info
 
         # the safe fix of LOG002, offered as the preferred quick fix
-        actions = await client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                range=log2.range,
-                context=types.CodeActionContext(diagnostics=[log2]),
-            )
-        )
-        assert actions is not None
-        titles = [a.title for a in actions if isinstance(a, types.CodeAction)]
-        log.append(f"codeAction LOG002 -> {titles}")
-        fix = next(
-            a for a in actions if isinstance(a, types.CodeAction) and "fix LOG002" in a.title
-        )
+        actions = await session.code_actions(uri, log2)
+        fix = next(a for a in actions if "fix LOG002" in a.title)
         assert fix.is_preferred and fix.edit is not None
         text = apply(text, fix.edit, uri)
         assert 'logger.info("user %s logged in", user.id)' in text
-        client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-            )
-        )
-        log.append("didChange (fix applied)")
+        session.change(uri, 2, text, "fix applied")
         after = await session.diagnostics(uri, lambda ds: "LOG002" not in {d.code for d in ds})
         assert "ERR001" in {d.code for d in after}
 
         # ERR001: its fix is unsafe (marked), and the ignore quick-fix silences it
         err = next(d for d in after if d.code == "ERR001")
-        actions = await client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                range=err.range,
-                context=types.CodeActionContext(diagnostics=[err]),
-            )
-        )
-        assert actions is not None
-        titles = [a.title for a in actions if isinstance(a, types.CodeAction)]
-        log.append(f"codeAction ERR001 -> {titles}")
+        actions = await session.code_actions(uri, err)
+        titles = [a.title for a in actions]
         assert any("fix ERR001" in t and "unsafe" in t for t in titles)
-        ignore = next(
-            a for a in actions if isinstance(a, types.CodeAction) and "ignore ERR001" in a.title
-        )
+        ignore = next(a for a in actions if "ignore ERR001" in a.title)
         assert ignore.edit is not None
         text = apply(text, ignore.edit, uri)
         assert "except:  # bastion: ignore[ERR001] reason:" in text
-        client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-            )
-        )
-        log.append("didChange (ignore added)")
+        session.change(uri, 3, text, "ignore added")
         await session.diagnostics(uri, lambda ds: "ERR001" not in {d.code for d in ds})
 
         # hover on a flagged line shows the rule's documentation
@@ -165,12 +161,7 @@ async def scenario(root: Path) -> list[str]:
         log.append("didSave")
         text += "\n\ndef later():\n    print('x')\n"
         hover_line = text.splitlines().index("    print('x')")
-        client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=4),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-            )
-        )
+        session.change(uri, 4, text, "a print added")
         await session.diagnostics(uri, lambda ds: "LOG001" in {d.code for d in ds})
         hover = await client.text_document_hover_async(
             types.HoverParams(
@@ -184,14 +175,7 @@ async def scenario(root: Path) -> list[str]:
 
         # a project rule (LOG004: the app has no health endpoint) from the workspace run
         main = root / "app" / "main.py"
-        client.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                types.TextDocumentItem(
-                    uri=main.as_uri(), language_id="python", version=1, text=main.read_text()
-                )
-            )
-        )
-        log.append("didOpen main.py")
+        session.open(main, main.read_text())
         await session.diagnostics(main.as_uri(), lambda ds: "LOG004" in {d.code for d in ds})
         await client.shutdown_async(None)
         client.exit(None)

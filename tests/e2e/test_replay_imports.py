@@ -5,26 +5,13 @@ has imported everything."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from bastion_process import probe_imports
 
 pytestmark = pytest.mark.e2e
-
-PROBE = """
-import json, runpy, sys
-sys.argv = ["bastion", *sys.argv[1:]]
-code = None
-try:
-    runpy.run_module("bastion", run_name="__main__", alter_sys=True)
-except SystemExit as exc:
-    code = exc.code
-sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "modules": sorted(sys.modules)}) + "\\n")
-"""
 
 # a replay must need none of these
 RUN_ONLY = (
@@ -39,30 +26,16 @@ RUN_ONLY = (
 )
 
 
-def _probe(cwd: Path, *args: str) -> tuple[int, set[str], str]:
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    line = next(x for x in proc.stderr.splitlines() if x.startswith("PROBE "))
-    report = json.loads(line[len("PROBE ") :])
-    return report["code"], set(report["modules"]), proc.stdout
-
-
 def test_a_replayed_check_imports_no_stage_of_the_run(tmp_path: Path) -> None:
     (tmp_path / "one_file.py").write_text("try:\n    f()\nexcept:\n    g()\n")
     (tmp_path / "pyproject.toml").write_text('[tool.bastion]\nselect = ["ERR"]\n')
     time.sleep(2.1)  # a file changed a moment ago has no trusted signature: no record
     args = ("check", ".", "--format", "json")
-    code, ran, first = _probe(tmp_path, *args)
+    code, ran, first = probe_imports(tmp_path, *args)
     assert code == 1 and "ERR001" in first
     assert set(RUN_ONLY) <= ran  # the probe sees what a real run imports
     assert any(m.startswith("bastion.rules.") for m in ran)
-    code, replayed, second = _probe(tmp_path, *args)
+    code, replayed, second = probe_imports(tmp_path, *args)
     assert code == 1 and second == first
     assert list((tmp_path / ".bastion_cache" / "replay").glob("*.json"))
     assert not replayed & set(RUN_ONLY), sorted(replayed & set(RUN_ONLY))

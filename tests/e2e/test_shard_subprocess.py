@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from bastion_process import run_bastion as bastion
 
 pytestmark = pytest.mark.e2e
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "fastapi_app"
-
-
-def bastion(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bastion", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_matrix_of_three_then_merge(tmp_path: Path) -> None:

@@ -9,12 +9,10 @@ that needs it.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from bastion_process import probe_imports
 
 pytestmark = pytest.mark.e2e
 
@@ -31,31 +29,11 @@ HEAVY = (
     "packaging",
 )
 
-PROBE = """
-import json, runpy, sys
-sys.argv = ["bastion", *sys.argv[1:]]
-code = None
-try:
-    runpy.run_module("bastion", run_name="__main__", alter_sys=True)
-except SystemExit as exc:
-    code = exc.code
-sys.stderr.write("\\nPROBE " + json.dumps({"code": code, "modules": sorted(sys.modules)}) + "\\n")
-"""
-
 
 def _imported(cwd: Path, *args: str) -> tuple[int, set[str], str]:
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    line = next(x for x in proc.stderr.splitlines() if x.startswith("PROBE "))
-    report = json.loads(line[len("PROBE ") :])
-    top = {name.partition(".")[0] for name in report["modules"]}
-    return report["code"], top, proc.stdout
+    """Exit code, top-level packages imported, stdout."""
+    code, modules, stdout = probe_imports(cwd, *args)
+    return code, {name.partition(".")[0] for name in modules}, stdout
 
 
 @pytest.mark.parametrize(
