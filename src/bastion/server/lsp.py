@@ -16,6 +16,7 @@ from bastion.config import Config, ConfigError
 from bastion.discovery import SourceFile, file_kind
 from bastion.engine import FileAnalyzer, FileResult
 from bastion.findings import Finding, FixSafety, Severity
+from bastion.redact import shown, visible
 from bastion.registry import load_registry
 from bastion.reporters.sarif import HELP_URI_BASE
 from bastion.rule import Rule
@@ -61,7 +62,7 @@ class BastionServer(LanguageServer):
             config = load_config([path])
         except ConfigError as exc:
             self.window_show_message(
-                types.ShowMessageParams(types.MessageType.Error, f"bastion: {exc}")
+                types.ShowMessageParams(types.MessageType.Error, shown(f"bastion: {exc}"))
             )
             return None
         try:
@@ -136,9 +137,14 @@ def _to_lsp(lines: list[str], line: int, column: int) -> types.Position:
     return types.Position(line=index, character=_utf16(text, max(column - 1, 0)))
 
 
-def _diagnostic(finding: Finding, text: str) -> types.Diagnostic:
-    from bastion.findings import redact_text
+def _message(finding: Finding) -> str:
+    """The finding's message as an editor shows it: secrets masked (`Finding` did that) and
+    control and bidi characters quoted from the tree spelled out, as on a terminal, so that a
+    message cannot reorder or hide what the editor displays around it."""
+    return visible(finding.message)
 
+
+def _diagnostic(finding: Finding, text: str) -> types.Diagnostic:
     lines = text.splitlines()
     start = _to_lsp(lines, finding.line, finding.column)
     end = _to_lsp(lines, max(finding.end_line, finding.line), finding.end_column)
@@ -146,7 +152,7 @@ def _diagnostic(finding: Finding, text: str) -> types.Diagnostic:
         end = types.Position(line=start.line, character=start.character + 1)
     return types.Diagnostic(
         range=types.Range(start=start, end=end),
-        message=redact_text(finding.message, finding.redact),
+        message=_message(finding),
         severity=_SEVERITY[finding.severity],
         code=finding.rule,
         code_description=types.CodeDescription(href=f"{HELP_URI_BASE}{finding.rule}.md"),
@@ -160,7 +166,7 @@ def _finding_for(entry: _Document, diagnostic: types.Diagnostic) -> Finding | No
         if (
             finding.rule == diagnostic.code
             and finding.line - 1 == diagnostic.range.start.line
-            and finding.message == diagnostic.message
+            and _message(finding) == diagnostic.message
         ):
             return finding
     return None
