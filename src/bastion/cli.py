@@ -913,7 +913,7 @@ def list_rules(output_format: str, write_docs: Path | None) -> None:
                         "fix": r.fix_label(),
                         "enabled_by_default": r.enabled_by_default,
                         "summary": r.summary,
-                        # codes whose `# noqa:` / `# nosec` comments silence this rule too
+                        # codes whose `noqa` / `nosec` comments silence this rule too
                         "aliases": list(r.aliases),
                         "bandit": list(r.bandit),
                     }

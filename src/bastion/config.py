@@ -141,7 +141,7 @@ class Config:
     # the project's `requires-python`; None when neither says. `target_origin` says which.
     target_version: tuple[int, int] | None = None
     target_origin: str = ""
-    # honour `# noqa: CODE` / `# nosec` written for ruff, flake8 and bandit (bastion.suppression)
+    # honour noqa and nosec comments written for ruff, flake8 and bandit (bastion.suppression)
     external_suppressions: bool = True
 
     # -- derived ------------------------------------------------------------------------------
