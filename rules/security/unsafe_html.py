@@ -7,6 +7,7 @@ import ast
 from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.injection import StringBuilding, building_label, describe
 from bastion.analysis.nodes import argument, is_false, keyword_value
+from bastion.analysis.scripts import is_script_file
 from bastion.context import FileContext
 from bastion.findings import Severity
 from bastion.rule import Rule
@@ -76,6 +77,10 @@ _HTML_SAFE_CALLS = (
 )
 
 
+# Jinja2 loaders that read template files (issue #16: vulnpy's HTML pages)
+_FILE_LOADERS = frozenset({"FileSystemLoader", "PackageLoader"})
+
+
 class UnsafeHtml(Rule):
     """Flags HTML built with an f-string, `%`, `.format()` or `+` from non-literal values that
     is then trusted as markup: `Markup(...)` (markupsafe/Flask/Jinja2), Django `mark_safe(...)`
@@ -136,6 +141,7 @@ class UnsafeHtml(Rule):
         "Template",
         "from_string",
         "autoescape",
+        "Environment",
     )
     call_names = _SINK_NAMES  # visit_Call's only calls (see may_name)
     bad = [
@@ -169,6 +175,18 @@ class UnsafeHtml(Rule):
             extra_safe_calls=_HTML_SAFE_CALLS, fragment_word="html", safe_prefixes=("render",)
         )
 
+    def _escapes_nothing_by_default(self, node: ast.Call) -> bool:
+        """`Environment(loader=FileSystemLoader(...))` with no `autoescape` (nor `**options`
+        that may hold one): Jinja2's default is no escaping at all. Command-line code
+        (scripts, Django management commands) renders files, not pages, and is left out."""
+        if any(k.arg is None or k.arg == "autoescape" for k in node.keywords):
+            return False
+        if keyword_value(node, "variable_start_string") is not None:
+            return False  # own delimiters: it renders code or text, not HTML
+        if "/management/commands/" in f"/{self.ctx.path}" or is_script_file(self.ctx):
+            return False
+        return _file_loader(keyword_value(node, "loader"), self.ctx)
+
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
             return
@@ -188,6 +206,16 @@ class UnsafeHtml(Rule):
                 "inserted unescaped",
                 hint="Leave autoescaping on (`autoescape=True`, or `select_autoescape()` for "
                 "HTML templates); mark the few trusted fragments with `Markup` instead.",
+            )
+            return
+        if qualified in _JINJA_ENVIRONMENTS and self._escapes_nothing_by_default(node):
+            self.report(
+                node,
+                f"`{qualified.rpartition('.')[2]}(loader=...)` without `autoescape`: Jinja2 "
+                "escapes nothing by default, so every value its templates render is inserted "
+                "unescaped",
+                hint="Pass `autoescape=select_autoescape()` (or `autoescape=True`); mark the few "
+                "trusted fragments with `Markup` instead.",
             )
             return
         sink = _SINKS.get(qualified or "")
@@ -235,6 +263,25 @@ class UnsafeHtml(Rule):
             f"HTML built with {building_label(building)} from `{describe(values[0])}`: "
             f"`{name}()` {effect} without escaping it",
         )
+
+
+def _file_loader(value: ast.expr | None, ctx: FileContext) -> bool:
+    """`FileSystemLoader(...)`/`PackageLoader(...)` - or a module-level name assigned one -:
+    templates read from files (HTML pages), not strings the code builds itself."""
+    if isinstance(value, ast.Name):
+        for stmt in ctx.tree.body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id == value.id
+            ):
+                value = stmt.value
+                break
+    if not isinstance(value, ast.Call):
+        return False
+    name = ctx.imports.imported_qualname(value.func) or ""
+    return name.startswith("jinja2") and name.rpartition(".")[2] in _FILE_LOADERS
 
 
 def _replaced_with_value(value: ast.expr, scope: ast.AST | None) -> ast.expr | None:

@@ -250,3 +250,13 @@ def test_settings_overridden_per_environment() -> None:
         "import os\nINSTALLED_APPS = []\nDEBUG = True\nif os.environ.get('X'):\n    DEBUG = True\n"
     )
     assert lines(code, "SEC008", "mysite/settings.py") == [3]
+
+
+def test_uwsgi_ini_with_value_less_flags_parses() -> None:
+    # issue #15 (healthchecks docker/uwsgi.ini): `master`, `strict` are flags, not errors
+    from bastion.kinds.ini import parse_ini
+
+    doc = parse_ini("[uwsgi]\nstrict\nmaster\nhttp-socket = :8000\nendif =\n")
+    assert doc.sections["uwsgi"]["master"] == ""
+    assert doc.sections["uwsgi"]["http-socket"] == ":8000"
+    assert [v.path for v in doc.values] == [("uwsgi", "http-socket"), ("uwsgi", "endif")]

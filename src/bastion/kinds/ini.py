@@ -17,7 +17,8 @@ _INI_OPTION = re.compile(r"^([^\s=:#;][^=:]*)[=:]")
 def parse_ini_settings(text: str) -> SettingsDocument:
     import configparser
 
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    # value-less flags (`master`, `strict` in a uwsgi.ini) are valid INI for many tools
+    parser = configparser.ConfigParser(interpolation=None, strict=False, allow_no_value=True)
     try:
         parser.read_string(text)
     except configparser.Error as exc:
@@ -51,8 +52,10 @@ def parse_ini_settings(text: str) -> SettingsDocument:
             if name == configparser.DEFAULTSECT
             else {k: v for k, v in parser.items(name, raw=True) if k not in parser.defaults()}
         )
-        data[name] = dict(items)
+        data[name] = {k: "" if v is None else v for k, v in items.items()}
         for option, value in own.items():
+            if value is None:
+                continue  # a flag without a value
             line = option_lines.get((name, option), section_lines.get(name, 1))
             values.append(SettingValue((name, option), value, line))
     return SettingsDocument(data, values, [data])
