@@ -10,7 +10,7 @@ from bastion.analysis.nodes import argument, is_false, keyword_value
 from bastion.analysis.scripts import is_script_file
 from bastion.context import FileContext
 from bastion.findings import Severity
-from bastion.rule import Rule
+from bastion.rule import Example, Rule
 
 # qualified sink -> (what it does, argument position, keyword name)
 _SINKS: dict[str, tuple[str, int, str]] = {
@@ -93,7 +93,10 @@ class UnsafeHtml(Rule):
     `json.dumps(...)` of values marked safe (a `</script>` in a value ends the script
     block), and `autoescape=False` on a Jinja2 `Environment`/`Template` or
     `aiohttp_jinja2.setup` (not on environments with their own delimiters: those render code
-    or text).
+    or text). A Jinja2 `Environment(loader=FileSystemLoader(...)/PackageLoader(...))` with no
+    `autoescape` at all is flagged too: Jinja2's default is to escape nothing (issue #16:
+    vulnpy); not with `**options` (they may set it), nor in scripts and Django management
+    commands (they render files, not pages).
 
     Not flagged: `format_html("<b>{}</b>", name)` (it escapes its arguments - only a template
     that is itself built from values is), values passed through an escaping call
@@ -156,6 +159,9 @@ class UnsafeHtml(Rule):
         "    return HTMLResponse(content='<p>You searched {}</p>'.format(q))\n",
         "from django.utils.html import format_html\n\ndef cell(value):\n"
         "    return format_html(f'<td>{value}</td>')\n",
+        # issue #16 (vulnpy): Jinja2 escapes nothing unless asked to
+        "from jinja2 import Environment, FileSystemLoader\n\n"
+        "loader = FileSystemLoader('templates')\nenvironment = Environment(loader=loader)\n",
     ]
     good = [
         "from django.utils.html import format_html\n\ndef cell(value):\n"
@@ -167,6 +173,19 @@ class UnsafeHtml(Rule):
         "from markupsafe import Markup\n\ndef badge(user):\n"
         "    return Markup('<b>{}</b>').format(user.name)\n",
         "def badge(user):\n    return Markup(f'<b>{user.name}</b>')\n",
+        "import jinja2\n\nenv = jinja2.Environment(\n"
+        "    loader=jinja2.FileSystemLoader(DIR), autoescape=jinja2.select_autoescape()\n)\n",
+        "import jinja2\n\ndef env(**options):\n"
+        "    return jinja2.Environment(loader=jinja2.PackageLoader('app'), **options)\n",
+        # issue #16, from NetBox: a management command renders a JSON schema file
+        Example(
+            "from jinja2 import Environment, FileSystemLoader\n\n"
+            "env = Environment(loader=FileSystemLoader(DIR))\n",
+            path="dcim/management/commands/buildschema.py",
+        ),
+        # templates from strings the code builds: `from_string` is checked where it is called
+        "from jinja2.sandbox import SandboxedEnvironment\nfrom jinja2 import BaseLoader\n\n"
+        "env = SandboxedEnvironment(loader=BaseLoader())\n",
     ]
 
     def __init__(self, ctx: FileContext) -> None:

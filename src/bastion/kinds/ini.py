@@ -19,6 +19,11 @@ def parse_ini_settings(text: str) -> SettingsDocument:
 
     # value-less flags (`master`, `strict` in a uwsgi.ini) are valid INI for many tools
     parser = configparser.ConfigParser(interpolation=None, strict=False, allow_no_value=True)
+    for number, raw in enumerate(text.splitlines(), 1):
+        # with value-less options allowed, configparser would take an unclosed `[section`
+        # for an option: it is a broken header
+        if raw.startswith("[") and not _INI_SECTION.match(raw):
+            raise DocumentError("invalid INI file: unclosed section header", number)
     try:
         parser.read_string(text)
     except configparser.Error as exc:
