@@ -13,7 +13,6 @@ from bastion.analysis.django import (
     top_level_settings,
 )
 from bastion.analysis.fastpath import last_parts, may_name
-from bastion.analysis.scripts import is_script_file
 from bastion.analysis.nodes import (
     argument,
     has_kwargs_splat,
@@ -22,6 +21,7 @@ from bastion.analysis.nodes import (
     string_elements,
     string_value,
 )
+from bastion.analysis.scripts import is_script_file
 from bastion.analysis.web import FASTAPI_APPS, FLASK_APPS
 from bastion.findings import Severity
 from bastion.rule import Example, Rule

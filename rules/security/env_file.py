@@ -129,7 +129,8 @@ class EnvFileCommitted(Rule):
         valued = [e for e in entries if isinstance(e, EnvEntry) and holds_secret(e)]
         if not valued:
             return  # only paths, public URLs and flags: nothing is leaked
-        if points_at_local_database([(e.key, e.value) for e in entries if isinstance(e, EnvEntry)]):
+        pairs = [(e.key, e.value or "") for e in entries if isinstance(e, EnvEntry)]
+        if points_at_local_database(pairs):
             return  # a local setup's settings (its database is on localhost)
         root = self.ctx.config.root
         status = git_status(root, self.ctx.path)

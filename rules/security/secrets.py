@@ -326,7 +326,7 @@ class HardcodedSecret(Rule):
         = "mealie"`: a local container's default, overridden by the environment."""
         pairs: list[tuple[str, str, ast.expr]] = []
         for stmt in node.body:
-            target = stmt.target if isinstance(stmt, ast.AnnAssign) else None
+            target: ast.expr | None = stmt.target if isinstance(stmt, ast.AnnAssign) else None
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target = stmt.targets[0]
             value = getattr(stmt, "value", None)
@@ -429,7 +429,7 @@ class HardcodedSecret(Rule):
                         deploy_entry.key, deploy_entry.value, deploy_entry.line, template=False
                     )
         elif self.ctx.kind == "dotenv":
-            pairs = [(e.key, e.value) for e in document if isinstance(e, EnvEntry)]
+            pairs = [(e.key, e.value or "") for e in document if isinstance(e, EnvEntry)]
             # a local setup's env file is read like a template: only service-issued formats
             template = is_template_file(self.ctx.filename) or points_at_local_database(pairs)
             for entry in document:

@@ -39,6 +39,8 @@ _QUOTERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
 _NAMED = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 # the objects that hold the deployment's own configuration
 _SETTINGS_ROOTS = frozenset({"settings", "config", "conf"})
+# how deep `_from_settings` follows attributes, calls and local variables
+_MAX_SETTINGS_DEPTH = 12
 
 
 class ShellInjection(Rule):
@@ -145,7 +147,7 @@ class ShellInjection(Rule):
         `config.*`) or literals, also through local variables and calls on them
         (`urlparse(settings.database_url).hostname`): the deployer who sets those already
         runs the process (issue #15: lnbits' `pg_dump` backup)."""
-        if depth > 6:
+        if depth > _MAX_SETTINGS_DEPTH:
             return False
         if isinstance(node, ast.Constant):
             return True
@@ -155,13 +157,9 @@ class ShellInjection(Rule):
                 for v in node.values
             )
         if isinstance(node, ast.BinOp):
-            return self._from_settings(node.left, depth) and self._from_settings(
-                node.right, depth
-            )
+            return self._from_settings(node.left, depth) and self._from_settings(node.right, depth)
         if isinstance(node, ast.Call):
-            func_ok = isinstance(node.func, ast.Name) or self._from_settings(
-                node.func, depth + 1
-            )
+            func_ok = isinstance(node.func, ast.Name) or self._from_settings(node.func, depth + 1)
             return func_ok and all(
                 self._from_settings(a, depth + 1)
                 for a in [*node.args, *(k.value for k in node.keywords)]

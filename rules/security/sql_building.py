@@ -147,11 +147,12 @@ class SqlStringBuilding(Rule):
     on real applications: these were the SQL-building noise). Also left alone (issue #15):
     `execute(sql, params)` with non-empty parameters (the values are bound; the text
     interpolates clauses and column lists the code built), attributes of the database layer
-    (`db.timestamp_now`), and a value that an enclosing `if` checked to hold no quote. The message names the first value in a
-    data position that is not one of those. This is how Django's own ORM compiler and schema
-    editor build SQL, and they stay quiet. For the generic `execute`/`raw` method names the
-    literal part of the text must also read as SQL (`SELECT`, `WHERE`, `INSERT INTO`...), so
-    that an unrelated `.execute()` taking a message is not mistaken for a query. Test files
+    (`db.timestamp_now`), and a value that an enclosing `if` checked to hold no quote. The
+    message names the first value in a data position that is not one of those. This is how
+    Django's own ORM compiler and schema editor build SQL, and they stay quiet. For the
+    generic `execute`/`raw` method names the literal part of the text must also read as SQL
+    (`SELECT`, `WHERE`, `INSERT INTO`...), so that an unrelated `.execute()` taking a message
+    is not mistaken for a query. Test files
     are skipped: SQL built from test data is not an injection; so are migrations (Django,
     Alembic, `db_migrations/`) and scripts/command-line modules. Default severity `info`:
     on 15 real applications (bench/ecosystem) no finding was an injection - the values were

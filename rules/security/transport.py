@@ -45,8 +45,9 @@ class TlsVerifyDisabled(Rule):
 
     `verify_mode = ssl.CERT_NONE` raised to `CERT_REQUIRED` further down the same function
     is a mode the user picks (libpq's `sslmode=require` encrypts without verifying) and is
-    not flagged (issue #15: fief). Only the literal `False` is flagged: `verify=settings.VERIFY_TLS` or `verify="/path/ca.pem"`
-    (a custom CA bundle, the right way to trust an internal CA) are left alone."""
+    not flagged (issue #15: fief). Only the literal `False` is flagged:
+    `verify=settings.VERIFY_TLS` or `verify="/path/ca.pem"` (a custom CA bundle, the right way
+    to trust an internal CA) are left alone."""
 
     id = "SEC012"
     name = "tls-verify-disabled"

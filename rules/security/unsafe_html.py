@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.injection import StringBuilding, building_label, describe
@@ -74,7 +75,21 @@ _HTML_SAFE_CALLS = (
     "date_format",
     "intcomma",
     "filesizeformat",
+    "isodate",
+    "isotime",
+    # Django's documented idiom in `needs_autoescape` filters: `esc = conditional_escape`
+    "esc",
 )
+# Django choice labels (`get_status_display()`, code constants) and methods that return
+# HTML (`get_html()`, `to_html()`: their own building is checked where it is made)
+_HTML_SAFE_SUFFIXES = ("_display", "_html")
+# names of values that cannot carry markup: colours, ids, sizes, counts (bench/ecosystem:
+# NetBox badge colours, DefectDojo ids and counts)
+_NON_TEXT = re.compile(r"(^|_)(colou?r|pk|id|height|width|count|total)$")
+
+
+def _non_text_name(name: str) -> bool:
+    return bool(_NON_TEXT.search(name.lower()))
 
 
 # Jinja2 loaders that read template files (issue #16: vulnpy's HTML pages)
@@ -105,7 +120,11 @@ class UnsafeHtml(Rule):
     `url_for()` (they quote their arguments), `.count()`, constants, ALL_CAPS names,
     numbers, dates formatted for display (`naturaltime()`, `isoformat()`, `strftime()`),
     `get_absolute_url()`, and variables whose name says they already hold HTML (`html`,
-    `row_html`). Test files are skipped. Default severity `info`: on 15 real applications
+    `row_html`). Also trusted (issue #15, the shapes of the noise on real applications):
+    Django's `esc = conditional_escape` idiom, choice labels (`get_status_display()`),
+    methods named for HTML (`get_html()`), values named for colours, ids, sizes and counts
+    (`bg_color`, `job.pk`, `height`), and `self.`/`cls.` attributes that the class body binds
+    to constants. Test files are skipped. Default severity `info`: on 15 real applications
     (bench/ecosystem) most findings interpolated values that were escaped or came from code
     constants in ways the analysis cannot prove, so the finding asks for a review rather than
     failing CI; raise it with `[tool.bastion.severity]` to gate on it."""
@@ -183,6 +202,22 @@ class UnsafeHtml(Rule):
             "env = Environment(loader=FileSystemLoader(DIR))\n",
             path="dcim/management/commands/buildschema.py",
         ),
+        # issue #15, from DefectDojo and NetBox: escaped, constant or non-text values
+        "from django.utils.html import conditional_escape\n"
+        "from django.utils.safestring import mark_safe\n\n"
+        "def jira_link(project, autoescape=True):\n"
+        "    esc = conditional_escape if autoescape else (lambda x: x)\n"
+        "    fields = (esc(project.key), esc(project.name))\n"
+        "    return mark_safe('<a title=\"%s\">%s</a>' % (*fields,))\n",
+        "from django.utils.safestring import mark_safe\n\ndef history(changes):\n"
+        "    out = ''\n    for c in changes:\n"
+        "        out += '<b>' + c.created.strftime('%b %d') + '</b>: ' + c.get_action_display()\n"
+        "    return mark_safe('<i>%s</i>' % out)\n",
+        "from django.utils.safestring import mark_safe\n\nclass Banner:\n"
+        "    base = 'Upgrade'\n    outreach = f'{base} or contact us.'\n\n"
+        "    def show(self):\n        return mark_safe(f'<b>{self.outreach}</b>')\n",
+        "from django.utils.safestring import mark_safe\n\ndef badge(record, bg_color):\n"
+        "    return mark_safe(f'<span class=\"bg-{bg_color}\">{record.pk}</span>')\n",
         # templates from strings the code builds: `from_string` is checked where it is called
         "from jinja2.sandbox import SandboxedEnvironment\nfrom jinja2 import BaseLoader\n\n"
         "env = SandboxedEnvironment(loader=BaseLoader())\n",
@@ -191,7 +226,12 @@ class UnsafeHtml(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self.strings = StringBuilding(
-            extra_safe_calls=_HTML_SAFE_CALLS, fragment_word="html", safe_prefixes=("render",)
+            extra_safe_calls=_HTML_SAFE_CALLS,
+            fragment_word="html",
+            safe_prefixes=("render",),
+            safe_suffixes=_HTML_SAFE_SUFFIXES,
+            non_text=_non_text_name,
+            class_attributes=True,
         )
 
     def _escapes_nothing_by_default(self, node: ast.Call) -> bool:
@@ -287,7 +327,7 @@ class UnsafeHtml(Rule):
 def _file_loader(value: ast.expr | None, ctx: FileContext) -> bool:
     """`FileSystemLoader(...)`/`PackageLoader(...)` - or a module-level name assigned one -:
     templates read from files (HTML pages), not strings the code builds itself."""
-    if isinstance(value, ast.Name):
+    if isinstance(value, ast.Name) and ctx.tree is not None:
         for stmt in ctx.tree.body:
             if (
                 isinstance(stmt, ast.Assign)

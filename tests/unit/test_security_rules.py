@@ -389,3 +389,49 @@ def test_csrf_exempt_session_view_reading_the_body_is_reported() -> None:
         "        return HttpResponse(status=405)\n    save(request.POST)\n",
         "SEC015",
     ) == [3]
+
+
+def test_shell_command_from_settings_through_locals() -> None:
+    # lnbits' admin backup: pg_dump with the configured database, several locals deep
+    code = (
+        "from subprocess import Popen\nfrom urllib.parse import urlparse\n\n"
+        "async def backup():\n    db_url = settings.lnbits_database_url\n"
+        "    out = f'{settings.lnbits_data_folder}/db.dmp'\n"
+        "    if db_url:\n        p = urlparse(db_url)\n"
+        "        command = (\n            f'pg_dump --host={p.hostname} '\n"
+        "            f\"--dbname={p.path.replace('/', '')} --file={out}\"\n        )\n"
+        "        Popen(command, shell=True).wait()\n"
+    )
+    assert not lines(code, "SEC017")
+    # the same command with a file name from the caller is still a finding
+    assert lines(
+        code.replace("async def backup():", "async def backup(out):").replace(
+            "    out = f'{settings.lnbits_data_folder}/db.dmp'\n", ""
+        ),
+        "SEC017",
+    ) == [12]
+
+
+def test_sql_execute_with_bound_parameters_and_structure() -> None:
+    # paperless-ngx: a WHERE clause built by a helper that returns (clause, params)
+    code = (
+        "def search(conn, filters):\n    where, params = build_where(filters)\n"
+        "    sql = 'SELECT id FROM t WHERE ' + where\n    return conn.execute(sql, params)\n"
+    )
+    assert not lines(code, "SEC007")
+    # an empty parameter list binds nothing
+    code = (
+        "def find(cursor, name):\n    cursor.execute(f\"SELECT * FROM u WHERE n = '{name}'\", [])\n"
+    )
+    assert lines(code, "SEC007") == [2]
+
+
+def test_jwt_unverified_decode_read_for_more_than_routing() -> None:
+    code = (
+        "import jwt\n\ndef is_saleor_token(token):\n"
+        '    payload = jwt.decode(token, options={"verify_signature": False})\n'
+        "    owner = payload.get(JWT_OWNER_FIELD)\n    return owner == 'saleor'\n"
+    )
+    assert not lines(code, "SEC005")
+    code = code.replace("return owner == 'saleor'", "return payload['permissions']")
+    assert lines(code, "SEC005") == [4]
