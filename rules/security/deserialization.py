@@ -119,8 +119,9 @@ class UnsafeDeserialization(Rule):
     case has a safe fix (`yaml.safe_load`); the others need a different data format.
 
     Also not flagged (issue #15, the rest of the noise on real applications): `pickle.loads`
-    in a class (or module outside classes) that writes the same data with `pickle.dumps` -
-    a cache or model file the application round-trips itself -, `exec` in an import
+    in a class (or, outside classes, a function) that writes the same data with
+    `pickle.dumps`, of bytes the code fetched itself rather than a parameter's - a cache or
+    model file the application round-trips itself -, `exec` in an import
     loader's `exec_module` (how Python imports a module), and `exec` of text built only from
     names the function first checks against a fixed set (`if op not in OPERATORS: raise`)."""
 
@@ -260,7 +261,7 @@ class UnsafeDeserialization(Rule):
         if library is not None:
             if self._verified_first():
                 return  # a signed payload whose HMAC was checked before it is unpickled
-            if library == "pickle" and self._pickles_own_data() and not _from_request(node):
+            if library == "pickle" and self._pickles_own_data(node) and not _from_request(node):
                 return
             self.report(
                 node,
@@ -310,13 +311,20 @@ class UnsafeDeserialization(Rule):
         names = [self.ctx.path, *(n.name for n in self.ctx.stack if isinstance(n, _NAMED))]
         return any(_RUNNER_WORDS & _words(name) for name in names)
 
-    def _pickles_own_data(self) -> bool:
-        """The enclosing class (or, outside a class, module) also writes what it reads with
-        `pickle.dumps`/`pickle.dump`: a cache or model file the application round-trips
-        itself (issue #15: paperless-ngx's classifier and read cache)."""
-        scope: ast.AST | None = self.ctx.enclosing_class() or self.ctx.tree
+    def _pickles_own_data(self, call: ast.Call) -> bool:
+        """The enclosing class (or, outside a class, function) also writes what it reads
+        with `pickle.dumps`/`pickle.dump`, and the bytes are not handed in by a caller: a
+        cache or model file the application round-trips itself (issue #15: paperless-ngx's
+        classifier and read cache)."""
+        function = self.ctx.enclosing_function()
+        scope: ast.AST | None = self.ctx.enclosing_class() or function
         if scope is None:
             return False
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            params = {a.arg for a in (*function.args.posonlyargs, *function.args.args)}
+            params |= {a.arg for a in function.args.kwonlyargs}
+            if any(isinstance(a, ast.Name) and a.id in params for a in call.args):
+                return False  # `restore_session(blob)`: the caller decides what is loaded
         for sub in ast.walk(scope):
             if isinstance(sub, ast.Call) and (self.ctx.imports.qualname(sub.func) or "") in (
                 "pickle.dumps",
