@@ -448,3 +448,11 @@ def test_shell_commands_in_a_command_line_script_are_not_findings() -> None:
     # the same helper in the application is still reported
     code = code.replace("import click\n\n@click.group()\ndef cli():\n    pass\n\n", "")
     assert lines(code, "SEC017", "app/tasks.py") == [4]
+
+
+def test_ini_continuation_of_a_value_less_option_is_a_parse_error() -> None:
+    from bastion.kinds.common import DocumentError
+    from bastion.kinds.ini import parse_ini
+
+    with pytest.raises(DocumentError):
+        parse_ini("[project]\nFROM build AS x\n  api:\n")

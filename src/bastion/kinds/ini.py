@@ -26,6 +26,11 @@ def parse_ini_settings(text: str) -> SettingsDocument:
             raise DocumentError("invalid INI file: unclosed section header", number)
     try:
         parser.read_string(text)
+    except AttributeError:
+        # an indented line continuing a value-less option: configparser (3.11) crashes on it
+        raise DocumentError(
+            "invalid INI file: continuation of an option without a value", 1
+        ) from None
     except configparser.Error as exc:
         # configparser quotes the offending lines: keep only where it happened
         line = getattr(exc, "lineno", None) or 1
