@@ -108,10 +108,13 @@ class UnsafeHtml(Rule):
     `json.dumps(...)` of values marked safe (a `</script>` in a value ends the script
     block), and `autoescape=False` on a Jinja2 `Environment`/`Template` or
     `aiohttp_jinja2.setup` (not on environments with their own delimiters: those render code
-    or text). A Jinja2 `Environment(loader=FileSystemLoader(...)/PackageLoader(...))` with no
-    `autoescape` at all is flagged too: Jinja2's default is to escape nothing (issue #16:
-    vulnpy); not with `**options` (they may set it), nor in scripts and Django management
-    commands (they render files, not pages).
+    or text). A Flask view (`@app.route`, `@bp.get`, or a function registered with
+    `add_url_rule`) that returns HTML built from request data - read directly or through a
+    helper of the module that returns it - is flagged too: Flask sends a returned string as
+    HTML (issue #16: vulnpy). A Jinja2 `Environment(loader=FileSystemLoader(...))` (or
+    `PackageLoader`) with no `autoescape` at all is flagged too: Jinja2's default is to
+    escape nothing (issue #16: vulnpy); not with `**options` (they may set it), nor in
+    scripts and Django management commands (they render files, not pages).
 
     Not flagged: `format_html("<b>{}</b>", name)` (it escapes its arguments - only a template
     that is itself built from values is), values passed through an escaping call
@@ -165,6 +168,8 @@ class UnsafeHtml(Rule):
         "from_string",
         "autoescape",
         "Environment",
+        "add_url_rule",
+        "route(",
     )
     call_names = _SINK_NAMES  # visit_Call's only calls (see may_name)
     bad = [
@@ -179,6 +184,10 @@ class UnsafeHtml(Rule):
         "    return HTMLResponse(content='<p>You searched {}</p>'.format(q))\n",
         "from django.utils.html import format_html\n\ndef cell(value):\n"
         "    return format_html(f'<td>{value}</td>')\n",
+        # issue #16 (vulnpy): a Flask view returns HTML built from what the client sent
+        "from flask import Flask, request\n\napp = Flask(__name__)\n\n"
+        "@app.route('/hello')\ndef hello():\n    name = request.args.get('name', '')\n"
+        "    return '<h1>Hello ' + name + '</h1>'\n",
         # issue #16 (vulnpy): Jinja2 escapes nothing unless asked to
         "from jinja2 import Environment, FileSystemLoader\n\n"
         "loader = FileSystemLoader('templates')\nenvironment = Environment(loader=loader)\n",
@@ -203,6 +212,12 @@ class UnsafeHtml(Rule):
             "env = Environment(loader=FileSystemLoader(DIR))\n",
             path="dcim/management/commands/buildschema.py",
         ),
+        # a Flask view returning HTML built from values that are not the request's
+        "from flask import Flask\n\napp = Flask(__name__)\n\n"
+        "@app.route('/count')\ndef count():\n    return '<b>' + str(total()) + '</b>'\n",
+        "from flask import Flask, request\nfrom markupsafe import Markup\n\n"
+        "app = Flask(__name__)\n\n@app.route('/hi')\ndef hi():\n"
+        "    return Markup('<b>{}</b>').format(request.args['name'])\n",
         # issue #15, from DefectDojo and NetBox: escaped, constant or non-text values
         "from django.utils.html import conditional_escape\n"
         "from django.utils.safestring import mark_safe\n\n"
@@ -246,6 +261,38 @@ class UnsafeHtml(Rule):
         if "/management/commands/" in f"/{self.ctx.path}" or is_script_file(self.ctx):
             return False
         return _file_loader(keyword_value(node, "loader"), self.ctx)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        """A Flask view returning HTML built from request data: Flask sends a returned
+        string as `text/html`, unescaped (issue #16: vulnpy's Flask blueprint)."""
+        if self.ctx.is_test_file or node.value is None:
+            return
+        function = self.ctx.enclosing_function()
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            return
+        if not self.ctx.imports.is_imported("flask") or not _flask_view(function, self.ctx):
+            return
+        scope = self.strings.enter(self.ctx)
+        found = self.strings.dynamic_building(node.value, scope, before=node.lineno)
+        if found is None:
+            return
+        building, values = found
+        if _escaping_format(building, self.ctx):
+            return  # `Markup("<b>{}</b>").format(name)` escapes what it formats
+        text = self.strings.literal_text(node.value, scope, node.lineno)
+        if not _has_tag(text):
+            return
+        for value in values:
+            if _request_read(value, scope) is not None or _from_request_helper(
+                value, scope, self.ctx
+            ):
+                self.report(
+                    node.value,
+                    f"HTML built with {building_label(building)} from `{describe(value)}` "
+                    "(request data) is returned by a Flask view: Flask sends a returned "
+                    "string as HTML, unescaped",
+                )
+                return
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
@@ -342,6 +389,84 @@ def _file_loader(value: ast.expr | None, ctx: FileContext) -> bool:
         return False
     name = ctx.imports.imported_qualname(value.func) or ""
     return name.startswith("jinja2") and name.rpartition(".")[2] in _FILE_LOADERS
+
+
+_ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete"})
+
+
+def _flask_view(function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> bool:
+    """Decorated with `@app.route(...)`/`@bp.get(...)`, or registered in this module with
+    `add_url_rule(rule, endpoint, function)` / `add_url_rule(..., view_func=function)`."""
+    for decorator in function.decorator_list:
+        if (
+            isinstance(decorator, ast.Call)
+            and isinstance(decorator.func, ast.Attribute)
+            and decorator.func.attr in _ROUTE_METHODS
+        ):
+            return True
+    if ctx.tree is None or "add_url_rule" not in ctx.source.text:
+        return False
+    for node in ast.walk(ctx.tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "add_url_rule"
+        ):
+            view = keyword_value(node, "view_func") or (
+                node.args[2] if len(node.args) > 2 else None
+            )
+            if isinstance(view, ast.Name) and view.id == function.name:
+                return True
+    return False
+
+
+def _escaping_format(building: ast.expr, ctx: FileContext) -> bool:
+    """`Markup(template).format(...)`: markupsafe escapes every argument it formats."""
+    return (
+        isinstance(building, ast.Call)
+        and isinstance(building.func, ast.Attribute)
+        and building.func.attr == "format"
+        and isinstance(building.func.value, ast.Call)
+        and (ctx.imports.imported_qualname(building.func.value.func) or "").endswith("Markup")
+    )
+
+
+def _has_tag(text: str) -> bool:
+    """The literal text opens an HTML tag (`<p>`, `<a href=`)."""
+    start = text.find("<")
+    while start != -1:
+        if text[start + 1 : start + 2].isalpha():
+            return True
+        start = text.find("<", start + 1)
+    return False
+
+
+def _from_request_helper(value: ast.expr, scope: ast.AST | None, ctx: FileContext) -> bool:
+    """`user_input = _get_user_input()` where that function of this module returns what the
+    client sent (`return request.args.get("q", "")`)."""
+    if not isinstance(value, ast.Name) or scope is None or ctx.tree is None:
+        return False
+    called: set[str] = set()
+    for node in ast.walk(scope):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+        ):
+            called.add(node.value.func.id)
+    if not called:
+        return False
+    for stmt in ctx.tree.body:
+        if isinstance(stmt, ast.FunctionDef) and stmt.name in called:
+            for sub in ast.walk(stmt):
+                if (
+                    isinstance(sub, ast.Return)
+                    and sub.value is not None
+                    and _request_read(sub.value, stmt) is not None
+                ):
+                    return True
+    return False
 
 
 def _replaced_with_value(value: ast.expr, scope: ast.AST | None) -> ast.expr | None:
