@@ -20,9 +20,11 @@ class ParseError(Rule):
     id = "BAS001"
     name = "parse-error"
     severity = Severity.ERROR
-    precision = "low"
+    precision = "very-high"
     precision_measured = (
-        "12 of 16 judged findings right (75%) on 15 application repositories, bench/ecosystem"
+        "15 of 15 judged findings right (100%) on 15 application repositories, bench/ecosystem "
+        "(before: 12 of 16; an INI file with value-less flags such as uwsgi's now parses, and the "
+        "newer-Python messages name the Python the file needs)"
     )
     summary = "A file bastion cannot decode or parse"
     why = (

@@ -449,16 +449,24 @@ class CorsWildcardOrigin(_CorsRule):
     `CORS_ORIGINS`.
 
     When the same configuration also allows credentials, SEC003 reports it instead (as an
-    error), and this rule stays silent on it."""
+    error), and this rule stays silent on it.
+
+    Default severity `info` (lowered from `warning`, issue #15): without credentials a
+    browser sends no cookies cross-origin, so a wildcard only exposes what the API answers
+    to anyone anyway - on real applications (bench/ecosystem) both findings were public APIs
+    authenticated by header keys. It still matters for an API that trusts the network it
+    sits on (an intranet, IP allow-lists), which any web page can then read through a
+    visitor's browser; narrowing further would drop the positives of the recall set."""
 
     id = "SEC002"
     needs = frozenset({"cors_settings_candidates_SEC002", "project_constants"})
     name = "cors-wildcard-origin"
-    severity = Severity.WARNING
+    severity = Severity.INFO
     precision = "low"
     precision_measured = (
-        "0 of 2 judged findings right (0%) on 15 application repositories, "
-        "bench/ecosystem; too few findings to be sure of the band"
+        "0 of 2 judged findings right (0%) on 15 application repositories, bench/ecosystem, too "
+        "few findings to be sure of the band; default severity lowered from warning to info for "
+        "it (both are positives of the recall set, so the rule is not narrowed further)"
     )
     cwe = (942,)
     summary = "CORS allows requests from any origin"
@@ -508,7 +516,12 @@ class CorsWildcardOrigin(_CorsRule):
             message = f"{config.construct} allows any origin ({config.origins})"
         else:
             message = f"{config.construct} allows any origin"
-        self.report(config.node, message)
+        # without credentials, the risk is what the network trusts: say so
+        self.report(
+            config.node,
+            message + " (without credentials: any web page can read what this API answers "
+            "to anyone on the visitor's network)",
+        )
 
 
 class CorsCredentialsWithWildcard(_CorsRule):

@@ -9,6 +9,7 @@ from bastion.analysis.django import (
     is_deployment_settings,
     is_dev_settings_path,
     is_overridden,
+    production_overrides,
     top_level_settings,
 )
 from bastion.analysis.fastpath import last_parts, may_name
@@ -20,6 +21,7 @@ from bastion.analysis.nodes import (
     string_elements,
     string_value,
 )
+from bastion.analysis.scripts import is_script_file
 from bastion.analysis.web import FASTAPI_APPS, FLASK_APPS
 from bastion.findings import Severity
 from bastion.rule import Example, Rule
@@ -68,7 +70,14 @@ class DebugEnabled(Rule):
     Not flagged: files named for development, local use or tests (`settings/dev.py`,
     `local_settings.py`, `run_dev.py`), test files, `DEBUG = True` nested under an `if`
     (already environment-dependent) or replaced by another value under a top-level `if`/`try`,
-    and values read from the environment."""
+    and values read from the environment. `DEBUG = True` in the shared base module of a
+    `settings/` package is not flagged when the production module next to it
+    (`production.py`, `prod.py`) sets `DEBUG` again (issue #15: bakerydemo).
+
+    `app.run(debug=True)` in a development entry point (under `if __name__ == "__main__":`,
+    in a `main()`/`run*()` function, or in a command-line script) is reported at `info`: it
+    is how developers start Flask's development server, which a deployment under a WSGI
+    server never runs (issue #15: CTFd's serve.py, ihatemoney's run.py)."""
 
     id = "SEC008"
     name = "debug-enabled"
@@ -77,8 +86,10 @@ class DebugEnabled(Rule):
     severity = Severity.ERROR
     precision = "low"
     precision_measured = (
-        "0 of 2 judged findings right (0%) on 15 application repositories, "
-        "bench/ecosystem; too few findings to be sure of the band"
+        "0 of 3 judged findings right (0%) on 15 application repositories, bench/ecosystem, too "
+        "few findings to be sure of the band: all three are `app.run(debug=True)` in development "
+        "entry points, now reported at info (they are positives of the recall set); the base "
+        "settings module replaced by production.py is no longer reported"
     )
     cwe = (489, 215)
     summary = "Debug mode enabled in code or settings meant for deployment"
@@ -129,7 +140,11 @@ class DebugEnabled(Rule):
         for setting in top_level_settings(node):
             if is_overridden(node, setting):
                 continue
-            if setting.name == "DEBUG" and is_true(setting.value):
+            if (
+                setting.name == "DEBUG"
+                and is_true(setting.value)
+                and "DEBUG" not in production_overrides(self.ctx)
+            ):
                 self.report(setting.statement, "`DEBUG = True` in a deployment settings module")
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -145,7 +160,7 @@ class DebugEnabled(Rule):
             return
         if func.attr == "run" and is_true(keyword_value(node, "debug")):
             if _uses_flask(self, func.value) and not self._skip():
-                self.report(node, "`app.run(debug=True)` starts the interactive debugger")
+                self._report_run(node)
             return
         receiver = _config_receiver(func.value)
         if func.attr == "update" and receiver is not None and _uses_flask(self, receiver):
@@ -157,6 +172,38 @@ class DebugEnabled(Rule):
                         value = item
             if is_true(value) and not self._skip():
                 self.report(node, "`app.config.update(DEBUG=True)`")
+
+    def _report_run(self, node: ast.Call) -> None:
+        """`app.run(debug=True)` is Flask's development server. In a development entry point
+        (under `if __name__ == "__main__":`, in a `main()` or `run*()` function, or in a
+        command-line script) it is how developers start the app, not how it is deployed
+        (issue #15: CTFd's serve.py, ihatemoney's run.py): still worth a look, since it
+        ships with the code, but at `info`."""
+        if not self._dev_entry_point():
+            self.report(node, "`app.run(debug=True)` starts the interactive debugger")
+            return
+        self.report_at(
+            node.lineno,
+            node.col_offset + 1,
+            "`app.run(debug=True)` in a development entry point: Flask's development server "
+            "with the interactive debugger, which runs any Python typed into an error page - "
+            "never start the deployed app this way (a WSGI server does not run this line)",
+            end_line=node.end_lineno,
+            end_column=(node.end_col_offset or 0) + 1,
+            severity=Severity.INFO,
+        )
+
+    def _dev_entry_point(self) -> bool:
+        if is_script_file(self.ctx):
+            return True
+        for parent in self.ctx.stack:
+            if isinstance(parent, ast.If) and _is_main_guard(parent.test):
+                return True
+            if isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef) and (
+                parent.name == "main" or parent.name.startswith(("run", "dev"))
+            ):
+                return True
+        return False
 
     def visit_Assign(self, node: ast.Assign) -> None:
         if not is_true(node.value):
@@ -174,6 +221,17 @@ class DebugEnabled(Rule):
                 receiver = _config_receiver(target.value)
                 if receiver is not None and _uses_flask(self, receiver) and not self._skip():
                     self.report(node, '`app.config["DEBUG"] = True`')
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """`__name__ == "__main__"`."""
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and string_value(test.comparators[0]) == "__main__"
+    )
 
 
 _TRUSTED_HOST = frozenset(

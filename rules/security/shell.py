@@ -37,6 +37,10 @@ _QUOTERS = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
 
 
 _NAMED = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+# the objects that hold the deployment's own configuration
+_SETTINGS_ROOTS = frozenset({"settings", "config", "conf"})
+# how deep `_from_settings` follows attributes, calls and local variables
+_MAX_SETTINGS_DEPTH = 12
 
 
 class ShellInjection(Rule):
@@ -47,10 +51,14 @@ class ShellInjection(Rule):
     Not flagged: literal commands (`os.system("clear")`), a name bound only to string literals
     in the same function (`cmd = "make"`), f-strings whose every interpolated value is
     wrapped in `shlex.quote(...)`, and `subprocess` calls without `shell=True` (an argument
-    list is passed to the program, not parsed by a shell). In scripts and command-line
-    modules, and in code named for running shell commands (a "shell command" integration),
-    the finding is `info` and says that running commands is the feature (measured on real
-    applications, bench/ecosystem: those were the feature, not an injection)."""
+    list is passed to the program, not parsed by a shell), scripts and command-line modules
+    (their operator types the input and can run any command anyway; issue #15: dispatch's
+    maintainer utilities), and commands built only from
+    the deployment's own configuration (`settings.*`, `config.*`, through local variables
+    and calls such as `urlparse(settings.database_url).hostname`; issue #15: lnbits' backup
+    runs `pg_dump` with the configured database). In code named for running shell commands
+    (a "shell command" integration) the finding is `info` and says that running commands is
+    the feature (issue #15 asks to keep such findings, at a severity that fits)."""
 
     id = "SEC017"
     name = "shell-injection"
@@ -59,8 +67,10 @@ class ShellInjection(Rule):
     severity = Severity.ERROR
     precision = "low"
     precision_measured = (
-        "0 of 4 judged findings right (0%) on 15 application repositories, "
-        "bench/ecosystem; too few findings to be sure of the band"
+        "0 of 1 judged findings right (0%) on 15 application repositories, bench/ecosystem, too "
+        "few findings to be sure of the band: a shell-command integration, kept at info as issue "
+        "#15 asks (before: 0 of 4; commands from the deployment's settings and command-line "
+        "scripts are no longer reported)"
     )
     summary = "Shell command built from non-literal data (`shell=True`, `os.system`)"
     why = (
@@ -85,6 +95,9 @@ class ShellInjection(Rule):
         "import subprocess\n\ndef grep(pattern):\n"
         "    return subprocess.check_output('grep %s log.txt' % pattern, shell=True)\n",
         "from os import popen\n\nout = popen(cmd).read()\n",
+        # a value from the request next to the settings
+        "import os\n\ndef backup(request):\n"
+        "    os.system(f'tar czf {settings.backup_dir}/{request.args[\"name\"]}.tgz data')\n",
     ]
     good = [
         "import subprocess\n\nsubprocess.run(['convert', src, dst], check=True)\n",
@@ -94,6 +107,12 @@ class ShellInjection(Rule):
         "import shlex, subprocess\n\n"
         "subprocess.run(f'convert {shlex.quote(src)} out.png', shell=True, check=True)\n",
         "import subprocess\n\nsubprocess.run(cmd, shell=False, check=True)\n",
+        # issue #15 (lnbits): a backup command built from the deployment's own settings
+        "from subprocess import Popen\nfrom urllib.parse import urlparse\n\n"
+        "def backup():\n    p = urlparse(settings.database_url)\n"
+        "    out = f'{settings.data_folder}/db.dmp'\n"
+        "    command = f'pg_dump --host={p.hostname} --file={out}'\n"
+        "    Popen(command, shell=True).wait()\n",
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -108,13 +127,17 @@ class ShellInjection(Rule):
             command = argument(node, 0, "cmd") or argument(node, 0, "command")
         else:
             return
-        if command is None or self._is_literal(command):
+        if command is None or self._is_literal(command) or self._from_settings(command):
             return
         short = qualified.removeprefix("subprocess.").removeprefix("asyncio.")
         where = f"`{short}(..., shell=True)`" if qualified in _SHELL_OPTIONAL else f"`{short}()`"
         text = f"{where} runs a command built from {_describe(command)}"
-        if is_script_file(self.ctx) or self._shell_feature():
-            # a script run by its operator, or a "run this shell command" integration
+        if is_script_file(self.ctx):
+            # a script or command-line module: its operator types the input and already runs
+            # commands (issue #15: dispatch's maintainer utilities; SEC007 skips them too)
+            return
+        if self._shell_feature():
+            # a "run this shell command" integration
             self.report_at(
                 node.lineno,
                 node.col_offset + 1,
@@ -125,6 +148,56 @@ class ShellInjection(Rule):
             )
             return
         self.report(node, text)
+
+    def _from_settings(self, node: ast.expr, depth: int = 0) -> bool:
+        """Every value in the command comes from the operator's configuration (`settings.*`,
+        `config.*`) or literals, also through local variables and calls on them
+        (`urlparse(settings.database_url).hostname`): the deployer who sets those already
+        runs the process (issue #15: lnbits' `pg_dump` backup)."""
+        if depth > _MAX_SETTINGS_DEPTH:
+            return False
+        if isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.JoinedStr):
+            return all(
+                self._from_settings(v.value if isinstance(v, ast.FormattedValue) else v, depth)
+                for v in node.values
+            )
+        if isinstance(node, ast.BinOp):
+            return self._from_settings(node.left, depth) and self._from_settings(node.right, depth)
+        if isinstance(node, ast.Call):
+            func_ok = isinstance(node.func, ast.Name) or self._from_settings(node.func, depth + 1)
+            return func_ok and all(
+                self._from_settings(a, depth + 1)
+                for a in [*node.args, *(k.value for k in node.keywords)]
+            )
+        if isinstance(node, ast.Attribute | ast.Subscript):
+            return self._from_settings(node.value, depth + 1)
+        if isinstance(node, ast.Name):
+            if node.id in _SETTINGS_ROOTS:
+                return True
+            return self._local_from_settings(node.id, depth)
+        return False
+
+    def _local_from_settings(self, name: str, depth: int) -> bool:
+        scope = self.ctx.enclosing_function()
+        if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            return False
+        if name in _parameters(scope):
+            return False
+        values: list[ast.expr] = []
+        for sub in walk_local(scope.body):
+            if isinstance(sub, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in sub.targets
+            ):
+                values.append(sub.value)
+            elif _rebinds(sub, name) or (
+                isinstance(sub, ast.AugAssign | ast.AnnAssign)
+                and isinstance(sub.target, ast.Name)
+                and sub.target.id == name
+            ):
+                return False
+        return bool(values) and all(self._from_settings(v, depth + 1) for v in values)
 
     def _shell_feature(self) -> bool:
         """Code named for running shell commands (`integrations/shell/transport.py`)."""

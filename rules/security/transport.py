@@ -43,18 +43,22 @@ class TlsVerifyDisabled(Rule):
     - `session.verify = False` (requests), `ssl._create_unverified_context()`, and
       `ctx.verify_mode = ssl.CERT_NONE`.
 
-    Only the literal `False` is flagged: `verify=settings.VERIFY_TLS` or `verify="/path/ca.pem"`
-    (a custom CA bundle, the right way to trust an internal CA) are left alone."""
+    `verify_mode = ssl.CERT_NONE` raised to `CERT_REQUIRED` further down the same function
+    is a mode the user picks (libpq's `sslmode=require` encrypts without verifying) and is
+    not flagged (issue #15: fief). Only the literal `False` is flagged:
+    `verify=settings.VERIFY_TLS` or `verify="/path/ca.pem"` (a custom CA bundle, the right way
+    to trust an internal CA) are left alone."""
 
     id = "SEC012"
     name = "tls-verify-disabled"
     aliases = ("S323", "S501")  # ruff/flake8 codes honoured in `# noqa:`
     bandit = ("B323", "B501")  # bandit test ids honoured in `# nosec`
     severity = Severity.ERROR
-    precision = "low"
+    precision = "very-high"
     precision_measured = (
-        "1 of 2 judged findings right (50%) on 15 application repositories, "
-        "bench/ecosystem; too few findings to be sure of the band"
+        "1 of 1 judged findings right (100%) on 15 application repositories, bench/ecosystem, too "
+        "few findings to be sure of the band (before: 1 of 2; a CERT_NONE mode raised to "
+        "CERT_REQUIRED below is not reported)"
     )
     summary = "TLS certificate verification disabled (`verify=False`, `ssl=False`)"
     why = (
@@ -86,6 +90,11 @@ class TlsVerifyDisabled(Rule):
         "import jwt\n\nclaims = jwt.decode(token, key, verify=False)\n",
         "import aiohttp\n\nconnector = aiohttp.TCPConnector(ssl=ssl_context)\n",
         "session.verify = False\n",
+        # issue #15 (fief): the weakest of the modes a user setting picks from
+        "import ssl\n\ndef context(mode):\n    ctx = ssl.create_default_context()\n"
+        "    ctx.check_hostname = False\n    ctx.verify_mode = ssl.CERT_NONE\n"
+        "    if mode == 'verify-ca':\n        ctx.verify_mode = ssl.CERT_REQUIRED\n"
+        "    return ctx\n",
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -144,8 +153,35 @@ class TlsVerifyDisabled(Rule):
                 and (imports.is_imported("requests") or imports.is_imported("httpx"))
             ):
                 self.report(node, "`.verify = False` turns off certificate checks for the session")
-            elif target.attr == "verify_mode" and imports.matches(node.value, "ssl.CERT_NONE"):
+            elif (
+                target.attr == "verify_mode"
+                and imports.matches(node.value, "ssl.CERT_NONE")
+                and not self._upgraded_later(node, target)
+            ):
                 self.report(node, "`verify_mode = ssl.CERT_NONE` accepts any certificate")
+
+    def _upgraded_later(self, node: ast.Assign, target: ast.Attribute) -> bool:
+        """`ctx.verify_mode = ssl.CERT_NONE` as the weakest of the modes a setting picks from,
+        raised to `CERT_REQUIRED` further down the same function (issue #15: fief's libpq-style
+        `sslmode`, where `require` means encrypt without verifying, by the user's choice)."""
+        function = self.ctx.enclosing_function()
+        if function is None:
+            return False
+        owner = ast.unparse(target.value)
+        for sub in ast.walk(function):
+            if (
+                isinstance(sub, ast.Assign)
+                and sub.lineno > node.lineno
+                and any(
+                    isinstance(t, ast.Attribute)
+                    and t.attr == "verify_mode"
+                    and ast.unparse(t.value) == owner
+                    for t in sub.targets
+                )
+                and self.ctx.imports.matches(sub.value, "ssl.CERT_REQUIRED")
+            ):
+                return True
+        return False
 
 
 def _short(qualified: str) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.injection import StringBuilding, building_label, describe
 from bastion.analysis.nodes import argument, is_false, keyword_value
+from bastion.analysis.scripts import is_script_file
 from bastion.context import FileContext
 from bastion.findings import Severity
-from bastion.rule import Rule
+from bastion.rule import Example, Rule
 
 # qualified sink -> (what it does, argument position, keyword name)
 _SINKS: dict[str, tuple[str, int, str]] = {
@@ -73,7 +75,25 @@ _HTML_SAFE_CALLS = (
     "date_format",
     "intcomma",
     "filesizeformat",
+    "isodate",
+    "isotime",
+    # Django's documented idiom in `needs_autoescape` filters: `esc = conditional_escape`
+    "esc",
 )
+# Django choice labels (`get_status_display()`, code constants) and methods that return
+# HTML (`get_html()`, `to_html()`: their own building is checked where it is made)
+_HTML_SAFE_SUFFIXES = ("_display", "_html")
+# names of values that cannot carry markup: colours, ids, sizes, counts (bench/ecosystem:
+# NetBox badge colours, DefectDojo ids and counts)
+_NON_TEXT = re.compile(r"(^|_)(colou?r|pk|id|height|width|count|total)$")
+
+
+def _non_text_name(name: str) -> bool:
+    return bool(_NON_TEXT.search(name.lower()))
+
+
+# Jinja2 loaders that read template files (issue #16: vulnpy's HTML pages)
+_FILE_LOADERS = frozenset({"FileSystemLoader", "PackageLoader"})
 
 
 class UnsafeHtml(Rule):
@@ -88,7 +108,13 @@ class UnsafeHtml(Rule):
     `json.dumps(...)` of values marked safe (a `</script>` in a value ends the script
     block), and `autoescape=False` on a Jinja2 `Environment`/`Template` or
     `aiohttp_jinja2.setup` (not on environments with their own delimiters: those render code
-    or text).
+    or text). A Flask view (`@app.route`, `@bp.get`, or a function registered with
+    `add_url_rule`) that returns HTML built from request data - read directly or through a
+    helper of the module that returns it - is flagged too: Flask sends a returned string as
+    HTML (issue #16: vulnpy). A Jinja2 `Environment(loader=FileSystemLoader(...))` (or
+    `PackageLoader`) with no `autoescape` at all is flagged too: Jinja2's default is to
+    escape nothing (issue #16: vulnpy); not with `**options` (they may set it), nor in
+    scripts and Django management commands (they render files, not pages).
 
     Not flagged: `format_html("<b>{}</b>", name)` (it escapes its arguments - only a template
     that is itself built from values is), values passed through an escaping call
@@ -97,7 +123,11 @@ class UnsafeHtml(Rule):
     `url_for()` (they quote their arguments), `.count()`, constants, ALL_CAPS names,
     numbers, dates formatted for display (`naturaltime()`, `isoformat()`, `strftime()`),
     `get_absolute_url()`, and variables whose name says they already hold HTML (`html`,
-    `row_html`). Test files are skipped. Default severity `info`: on 15 real applications
+    `row_html`). Also trusted (issue #15, the shapes of the noise on real applications):
+    Django's `esc = conditional_escape` idiom, choice labels (`get_status_display()`),
+    methods named for HTML (`get_html()`), values named for colours, ids, sizes and counts
+    (`bg_color`, `job.pk`, `height`), and `self.`/`cls.` attributes that the class body binds
+    to constants. Test files are skipped. Default severity `info`: on 15 real applications
     (bench/ecosystem) most findings interpolated values that were escaped or came from code
     constants in ways the analysis cannot prove, so the finding asks for a review rather than
     failing CI; raise it with `[tool.bastion.severity]` to gate on it."""
@@ -109,8 +139,9 @@ class UnsafeHtml(Rule):
     severity = Severity.INFO
     precision = "low"
     precision_measured = (
-        "3 of 24 judged findings right (12%) on 15 application repositories, "
-        "bench/ecosystem; default severity lowered from error to info for it"
+        "4 of 22 judged findings right (18%) on 15 application repositories, bench/ecosystem "
+        "(before: 3 of 24 and 6 unjudged); the values left are escaped or constant in ways a "
+        "local analysis cannot prove; default severity lowered from error to info for it"
     )
     cwe = (79, 1336)
     summary = "HTML built from non-literal values and marked safe, rendered or sent unescaped"
@@ -136,6 +167,9 @@ class UnsafeHtml(Rule):
         "Template",
         "from_string",
         "autoescape",
+        "Environment",
+        "add_url_rule",
+        "route(",
     )
     call_names = _SINK_NAMES  # visit_Call's only calls (see may_name)
     bad = [
@@ -150,6 +184,13 @@ class UnsafeHtml(Rule):
         "    return HTMLResponse(content='<p>You searched {}</p>'.format(q))\n",
         "from django.utils.html import format_html\n\ndef cell(value):\n"
         "    return format_html(f'<td>{value}</td>')\n",
+        # issue #16 (vulnpy): a Flask view returns HTML built from what the client sent
+        "from flask import Flask, request\n\napp = Flask(__name__)\n\n"
+        "@app.route('/hello')\ndef hello():\n    name = request.args.get('name', '')\n"
+        "    return '<h1>Hello ' + name + '</h1>'\n",
+        # issue #16 (vulnpy): Jinja2 escapes nothing unless asked to
+        "from jinja2 import Environment, FileSystemLoader\n\n"
+        "loader = FileSystemLoader('templates')\nenvironment = Environment(loader=loader)\n",
     ]
     good = [
         "from django.utils.html import format_html\n\ndef cell(value):\n"
@@ -161,13 +202,97 @@ class UnsafeHtml(Rule):
         "from markupsafe import Markup\n\ndef badge(user):\n"
         "    return Markup('<b>{}</b>').format(user.name)\n",
         "def badge(user):\n    return Markup(f'<b>{user.name}</b>')\n",
+        "import jinja2\n\nenv = jinja2.Environment(\n"
+        "    loader=jinja2.FileSystemLoader(DIR), autoescape=jinja2.select_autoescape()\n)\n",
+        "import jinja2\n\ndef env(**options):\n"
+        "    return jinja2.Environment(loader=jinja2.PackageLoader('app'), **options)\n",
+        # issue #16, from NetBox: a management command renders a JSON schema file
+        Example(
+            "from jinja2 import Environment, FileSystemLoader\n\n"
+            "env = Environment(loader=FileSystemLoader(DIR))\n",
+            path="dcim/management/commands/buildschema.py",
+        ),
+        # a Flask view returning HTML built from values that are not the request's
+        "from flask import Flask\n\napp = Flask(__name__)\n\n"
+        "@app.route('/count')\ndef count():\n    return '<b>' + str(total()) + '</b>'\n",
+        "from flask import Flask, request\nfrom markupsafe import Markup\n\n"
+        "app = Flask(__name__)\n\n@app.route('/hi')\ndef hi():\n"
+        "    return Markup('<b>{}</b>').format(request.args['name'])\n",
+        # issue #15, from DefectDojo and NetBox: escaped, constant or non-text values
+        "from django.utils.html import conditional_escape\n"
+        "from django.utils.safestring import mark_safe\n\n"
+        "def jira_link(project, autoescape=True):\n"
+        "    esc = conditional_escape if autoescape else (lambda x: x)\n"
+        "    fields = (esc(project.key), esc(project.name))\n"
+        "    return mark_safe('<a title=\"%s\">%s</a>' % (*fields,))\n",
+        "from django.utils.safestring import mark_safe\n\ndef history(changes):\n"
+        "    out = ''\n    for c in changes:\n"
+        "        out += '<b>' + c.created.strftime('%b %d') + '</b>: ' + c.get_action_display()\n"
+        "    return mark_safe('<i>%s</i>' % out)\n",
+        "from django.utils.safestring import mark_safe\n\nclass Banner:\n"
+        "    base = 'Upgrade'\n    outreach = f'{base} or contact us.'\n\n"
+        "    def show(self):\n        return mark_safe(f'<b>{self.outreach}</b>')\n",
+        "from django.utils.safestring import mark_safe\n\ndef badge(record, bg_color):\n"
+        "    return mark_safe(f'<span class=\"bg-{bg_color}\">{record.pk}</span>')\n",
+        # templates from strings the code builds: `from_string` is checked where it is called
+        "from jinja2.sandbox import SandboxedEnvironment\nfrom jinja2 import BaseLoader\n\n"
+        "env = SandboxedEnvironment(loader=BaseLoader())\n",
     ]
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self.strings = StringBuilding(
-            extra_safe_calls=_HTML_SAFE_CALLS, fragment_word="html", safe_prefixes=("render",)
+            extra_safe_calls=_HTML_SAFE_CALLS,
+            fragment_word="html",
+            safe_prefixes=("render",),
+            safe_suffixes=_HTML_SAFE_SUFFIXES,
+            non_text=_non_text_name,
+            class_attributes=True,
         )
+
+    def _escapes_nothing_by_default(self, node: ast.Call) -> bool:
+        """`Environment(loader=FileSystemLoader(...))` with no `autoescape` (nor `**options`
+        that may hold one): Jinja2's default is no escaping at all. Command-line code
+        (scripts, Django management commands) renders files, not pages, and is left out."""
+        if any(k.arg is None or k.arg == "autoescape" for k in node.keywords):
+            return False
+        if keyword_value(node, "variable_start_string") is not None:
+            return False  # own delimiters: it renders code or text, not HTML
+        if "/management/commands/" in f"/{self.ctx.path}" or is_script_file(self.ctx):
+            return False
+        return _file_loader(keyword_value(node, "loader"), self.ctx)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        """A Flask view returning HTML built from request data: Flask sends a returned
+        string as `text/html`, unescaped (issue #16: vulnpy's Flask blueprint)."""
+        if self.ctx.is_test_file or node.value is None:
+            return
+        function = self.ctx.enclosing_function()
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            return
+        if not self.ctx.imports.is_imported("flask") or not _flask_view(function, self.ctx):
+            return
+        scope = self.strings.enter(self.ctx)
+        found = self.strings.dynamic_building(node.value, scope, before=node.lineno)
+        if found is None:
+            return
+        building, values = found
+        if _escaping_format(building, self.ctx):
+            return  # `Markup("<b>{}</b>").format(name)` escapes what it formats
+        text = self.strings.literal_text(node.value, scope, node.lineno)
+        if not _has_tag(text):
+            return
+        for value in values:
+            if _request_read(value, scope) is not None or _from_request_helper(
+                value, scope, self.ctx
+            ):
+                self.report(
+                    node.value,
+                    f"HTML built with {building_label(building)} from `{describe(value)}` "
+                    "(request data) is returned by a Flask view: Flask sends a returned "
+                    "string as HTML, unescaped",
+                )
+                return
 
     def visit_Call(self, node: ast.Call) -> None:
         if self.ctx.is_test_file:
@@ -188,6 +313,16 @@ class UnsafeHtml(Rule):
                 "inserted unescaped",
                 hint="Leave autoescaping on (`autoescape=True`, or `select_autoescape()` for "
                 "HTML templates); mark the few trusted fragments with `Markup` instead.",
+            )
+            return
+        if qualified in _JINJA_ENVIRONMENTS and self._escapes_nothing_by_default(node):
+            self.report(
+                node,
+                f"`{qualified.rpartition('.')[2]}(loader=...)` without `autoescape`: Jinja2 "
+                "escapes nothing by default, so every value its templates render is inserted "
+                "unescaped",
+                hint="Pass `autoescape=select_autoescape()` (or `autoescape=True`); mark the few "
+                "trusted fragments with `Markup` instead.",
             )
             return
         sink = _SINKS.get(qualified or "")
@@ -235,6 +370,103 @@ class UnsafeHtml(Rule):
             f"HTML built with {building_label(building)} from `{describe(values[0])}`: "
             f"`{name}()` {effect} without escaping it",
         )
+
+
+def _file_loader(value: ast.expr | None, ctx: FileContext) -> bool:
+    """`FileSystemLoader(...)`/`PackageLoader(...)` - or a module-level name assigned one -:
+    templates read from files (HTML pages), not strings the code builds itself."""
+    if isinstance(value, ast.Name) and ctx.tree is not None:
+        for stmt in ctx.tree.body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id == value.id
+            ):
+                value = stmt.value
+                break
+    if not isinstance(value, ast.Call):
+        return False
+    name = ctx.imports.imported_qualname(value.func) or ""
+    return name.startswith("jinja2") and name.rpartition(".")[2] in _FILE_LOADERS
+
+
+_ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete"})
+
+
+def _flask_view(function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> bool:
+    """Decorated with `@app.route(...)`/`@bp.get(...)`, or registered in this module with
+    `add_url_rule(rule, endpoint, function)` / `add_url_rule(..., view_func=function)`."""
+    for decorator in function.decorator_list:
+        if (
+            isinstance(decorator, ast.Call)
+            and isinstance(decorator.func, ast.Attribute)
+            and decorator.func.attr in _ROUTE_METHODS
+        ):
+            return True
+    if ctx.tree is None or "add_url_rule" not in ctx.source.text:
+        return False
+    for node in ast.walk(ctx.tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "add_url_rule"
+        ):
+            view = keyword_value(node, "view_func") or (
+                node.args[2] if len(node.args) > 2 else None
+            )
+            if isinstance(view, ast.Name) and view.id == function.name:
+                return True
+    return False
+
+
+def _escaping_format(building: ast.expr, ctx: FileContext) -> bool:
+    """`Markup(template).format(...)`: markupsafe escapes every argument it formats."""
+    return (
+        isinstance(building, ast.Call)
+        and isinstance(building.func, ast.Attribute)
+        and building.func.attr == "format"
+        and isinstance(building.func.value, ast.Call)
+        and (ctx.imports.imported_qualname(building.func.value.func) or "").endswith("Markup")
+    )
+
+
+def _has_tag(text: str) -> bool:
+    """The literal text opens an HTML tag (`<p>`, `<a href=`)."""
+    start = text.find("<")
+    while start != -1:
+        if text[start + 1 : start + 2].isalpha():
+            return True
+        start = text.find("<", start + 1)
+    return False
+
+
+def _from_request_helper(value: ast.expr, scope: ast.AST | None, ctx: FileContext) -> bool:
+    """`user_input = _get_user_input()` where that function of this module returns what the
+    client sent (`return request.args.get("q", "")`)."""
+    if not isinstance(value, ast.Name) or scope is None or ctx.tree is None:
+        return False
+    called: set[str] = set()
+    for node in ast.walk(scope):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+        ):
+            called.add(node.value.func.id)
+    if not called:
+        return False
+    for stmt in ctx.tree.body:
+        if isinstance(stmt, ast.FunctionDef) and stmt.name in called:
+            for sub in ast.walk(stmt):
+                if (
+                    isinstance(sub, ast.Return)
+                    and sub.value is not None
+                    and _request_read(sub.value, stmt) is not None
+                ):
+                    return True
+    return False
 
 
 def _replaced_with_value(value: ast.expr, scope: ast.AST | None) -> ast.expr | None:

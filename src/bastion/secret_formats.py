@@ -715,3 +715,33 @@ def setting_secret(
 def message(match: SecretMatch, where: str) -> str:
     """`hardcoded password in `DB_PASSWORD``: names the kind and the place, never the value."""
     return f"hardcoded {match.description} {where}"
+
+
+# hosts of a database on the developer's own machine
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+_DATABASE_WORDS = ("DATABASE", "DB_", "POSTGRES", "MYSQL", "MARIADB", "PG")
+
+
+def points_at_local_database(pairs: list[tuple[str, str]]) -> bool:
+    """An env file whose database host is the developer's own machine
+    (`DATABASE_HOSTNAME=localhost`, `DB_HOST=127.0.0.1`): the settings of a local setup, whose
+    other values are development values too (issue #15: dispatch's `data/.env` next to its
+    sample-data dump)."""
+    for key, value in pairs:
+        upper = key.upper()
+        if (
+            upper.startswith(_DATABASE_WORDS)
+            and ("HOST" in upper or "SERVER" in upper)
+            and value.strip().lower() in _LOCAL_HOSTS
+        ):
+            return True
+    return False
+
+
+def password_is_user_name(name: str, value: str, pairs: list[tuple[str, str]]) -> bool:
+    """`POSTGRES_PASSWORD: mealie` next to `POSTGRES_USER: mealie`: the bootstrap default of
+    a local database container (or of a settings class that the environment overrides), a
+    credential that names itself rather than a secret (issue #15: mealie)."""
+    if not any(w in name.upper() for w in ("PASSWORD", "PASS", "PWD")) or not value:
+        return False
+    return any("USER" in key.upper() and other == value for key, other in pairs)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
 from bastion.analysis.django import is_dev_name, is_dev_settings_path, is_settings_module
 from bastion.analysis.injection import interpolations, string_constant
+from bastion.config import load_config
+from bastion.engine import run
 from bastion.testing import findings_for
 
 
@@ -250,3 +253,206 @@ def test_settings_overridden_per_environment() -> None:
         "import os\nINSTALLED_APPS = []\nDEBUG = True\nif os.environ.get('X'):\n    DEBUG = True\n"
     )
     assert lines(code, "SEC008", "mysite/settings.py") == [3]
+
+
+def test_uwsgi_ini_with_value_less_flags_parses() -> None:
+    # issue #15 (healthchecks docker/uwsgi.ini): `master`, `strict` are flags, not errors
+    from bastion.kinds.ini import parse_ini
+
+    doc = parse_ini("[uwsgi]\nstrict\nmaster\nhttp-socket = :8000\nendif =\n")
+    assert doc.sections["uwsgi"]["master"] == ""
+    assert doc.sections["uwsgi"]["http-socket"] == ":8000"
+    assert [v.path for v in doc.values] == [("uwsgi", "http-socket"), ("uwsgi", "endif")]
+
+
+# -- issue #15: the real false-positive shapes of bench/ecosystem ------------------------------
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> list[tuple[str, str, int, str]]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "0"\n\n[tool.bastion]\nselect = ["ALL"]\n',
+        encoding="utf-8",
+    )
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    result = run([tmp_path], load_config([tmp_path]))
+    assert not result.internal_errors
+    return [(f.rule, f.path, f.line, f.severity.name.lower()) for f in result.findings]
+
+
+_BASE = (
+    'INSTALLED_APPS = ["django.contrib.auth"]\n'
+    'SECRET_KEY = "c6u0-9c!7nilj_ysatsda0(f@e_2mws2f!6m0n^o*4#*q"\n'
+    "DEBUG = True\n"
+)
+_PRODUCTION = (
+    "import os\nfrom .base import *\n\nDEBUG = False\n"
+    'if "DJANGO_SECRET_KEY" in os.environ:\n    SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]\n'
+    "else:\n    SECRET_KEY = make_key()\n"
+)
+
+
+def test_base_settings_replaced_by_production_module(tmp_path: Path) -> None:
+    # bakerydemo: settings/base.py holds a dev key and DEBUG = True; production.py sets both
+    found = _project(
+        tmp_path, {"site/settings/base.py": _BASE, "site/settings/production.py": _PRODUCTION}
+    )
+    assert not [f for f in found if f[0] in ("SEC001", "SEC008")]
+
+
+def test_base_settings_without_production_override_are_reported(tmp_path: Path) -> None:
+    found = _project(
+        tmp_path,
+        {
+            "site/settings/base.py": _BASE,
+            "site/settings/production.py": "from .base import *\nALLOWED_HOSTS = ['x']\n",
+        },
+    )
+    rules = sorted(f[0] for f in found if f[0] in ("SEC001", "SEC008"))
+    assert rules == ["SEC001", "SEC008"]
+
+
+def test_env_file_of_a_local_setup(tmp_path: Path) -> None:
+    # dispatch's data/.env: database on localhost, next to a sample-data dump
+    env = (
+        "DATABASE_HOSTNAME=localhost\nDATABASE_CREDENTIALS=dispatch:dispatch\n"
+        "DISPATCH_ENCRYPTION_KEY=NJHDWDJ3PbHT8h\n"
+    )
+    local = _project(tmp_path / "local", {"data/.env": env})
+    assert not [f for f in local if f[0].startswith("SEC")]
+    deployed = env.replace("localhost", "db.internal")
+    found = _project(tmp_path / "other", {"data/.env": deployed})
+    assert {"SEC001", "SEC016"} <= {f[0] for f in found}
+
+
+def test_password_equal_to_the_user_name() -> None:
+    # mealie: a settings class's local-container default, overridden by the environment
+    code = (
+        "class PostgresProvider(BaseSettings):\n"
+        '    POSTGRES_USER: str = "mealie"\n    POSTGRES_PASSWORD: str = "mealie"\n'
+    )
+    assert not lines(code, "SEC001")
+    code = code.replace('PASSWORD: str = "mealie"', 'PASSWORD: str = "Xk9#mealie-prod"')
+    assert lines(code, "SEC001") == [3]
+
+
+def test_compose_password_equal_to_the_user_name() -> None:
+    compose = (
+        "services:\n  app:\n    image: app:dev\n    environment:\n"
+        "      POSTGRES_USER: mealie\n      POSTGRES_PASSWORD: mealie\n"
+    )
+    assert not lines(compose, "SEC001", "docker/docker-compose.yml")
+    assert lines(
+        compose.replace("PASSWORD: mealie", "PASSWORD: Xk9mealieprod"),
+        "SEC001",
+        "docker/docker-compose.yml",
+    ) == [6]
+
+
+def test_flask_debug_server_in_a_dev_entry_point_is_info() -> None:
+    code = (
+        "from flask import Flask\n\napp = Flask(__name__)\n\n"
+        "def main():\n    app.run(host='0.0.0.0', debug=True)\n\n"
+        "if __name__ == '__main__':\n    main()\n"
+    )
+    found = findings_for(code, "SEC008", "ihatemoney/run.py")
+    assert [(f.line, f.severity.name.lower()) for f in found] == [(6, "info")]
+    assert "development entry point" in found[0].message
+    # an app module that starts the debugger on import is still an error
+    code = "from flask import Flask\n\napp = Flask(__name__)\napp.run(debug=True)\n"
+    found = findings_for(code, "SEC008", "app/web.py")
+    assert [(f.line, f.severity.name.lower()) for f in found] == [(4, "error")]
+
+
+def test_csrf_exempt_session_view_reading_the_body_is_reported() -> None:
+    exempt = "from django.views.decorators.csrf import csrf_exempt\n\n"
+    assert lines(
+        exempt + "@csrf_exempt\ndef transfer(request):\n    pay(request.POST)\n", "SEC015"
+    ) == [3]
+    # healthchecks' API: `@authorize` checks an API key; the ping takes its UUID in the URL
+    assert not lines(
+        exempt + "@csrf_exempt\n@authorize\ndef pause(request, code):\n    ...\n", "SEC015"
+    )
+    assert not lines(exempt + "@csrf_exempt\ndef ping(request, code):\n    ...\n", "SEC015")
+    # a GET-only view: `if request.method != "GET": return 405` first
+    assert not lines(
+        exempt + "@csrf_exempt\ndef index(request):\n    if request.method != 'GET':\n"
+        "        return HttpResponse(status=405)\n    return render(request, 'i.html')\n",
+        "SEC015",
+    )
+    # a method check that still lets POST through is no read-only view
+    assert lines(
+        exempt + "@csrf_exempt\ndef index(request):\n    if request.method != 'POST':\n"
+        "        return HttpResponse(status=405)\n    save(request.POST)\n",
+        "SEC015",
+    ) == [3]
+
+
+def test_shell_command_from_settings_through_locals() -> None:
+    # lnbits' admin backup: pg_dump with the configured database, several locals deep
+    code = (
+        "from subprocess import Popen\nfrom urllib.parse import urlparse\n\n"
+        "async def backup():\n    db_url = settings.lnbits_database_url\n"
+        "    out = f'{settings.lnbits_data_folder}/db.dmp'\n"
+        "    if db_url:\n        p = urlparse(db_url)\n"
+        "        command = (\n            f'pg_dump --host={p.hostname} '\n"
+        "            f\"--dbname={p.path.replace('/', '')} --file={out}\"\n        )\n"
+        "        Popen(command, shell=True).wait()\n"
+    )
+    assert not lines(code, "SEC017")
+    # the same command with a file name from the caller is still a finding
+    assert lines(
+        code.replace("async def backup():", "async def backup(out):").replace(
+            "    out = f'{settings.lnbits_data_folder}/db.dmp'\n", ""
+        ),
+        "SEC017",
+    ) == [12]
+
+
+def test_sql_execute_with_bound_parameters_and_structure() -> None:
+    # paperless-ngx: a WHERE clause built by a helper that returns (clause, params)
+    code = (
+        "def search(conn, filters):\n    where, params = build_where(filters)\n"
+        "    sql = 'SELECT id FROM t WHERE ' + where\n    return conn.execute(sql, params)\n"
+    )
+    assert not lines(code, "SEC007")
+    # an empty parameter list binds nothing
+    code = (
+        "def find(cursor, name):\n    cursor.execute(f\"SELECT * FROM u WHERE n = '{name}'\", [])\n"
+    )
+    assert lines(code, "SEC007") == [2]
+
+
+def test_jwt_unverified_decode_read_for_more_than_routing() -> None:
+    code = (
+        "import jwt\n\ndef is_saleor_token(token):\n"
+        '    payload = jwt.decode(token, options={"verify_signature": False})\n'
+        "    owner = payload.get(JWT_OWNER_FIELD)\n    return owner == 'saleor'\n"
+    )
+    assert not lines(code, "SEC005")
+    code = code.replace("return owner == 'saleor'", "return payload['permissions']")
+    assert lines(code, "SEC005") == [4]
+
+
+def test_shell_commands_in_a_command_line_script_are_not_findings() -> None:
+    # dispatch's utils/github_utils.py: a click tool for maintainers
+    code = (
+        "import subprocess\n\nimport click\n\n@click.group()\ndef cli():\n    pass\n\n"
+        "def run_command(command):\n"
+        "    return subprocess.Popen(command, shell=True).communicate()\n"
+    )
+    assert not lines(code, "SEC017", "utils/github_utils.py")
+    # the same helper in the application is still reported
+    code = code.replace("import click\n\n@click.group()\ndef cli():\n    pass\n\n", "")
+    assert lines(code, "SEC017", "app/tasks.py") == [4]
+
+
+def test_ini_continuation_of_a_value_less_option_is_a_parse_error() -> None:
+    from bastion.kinds.common import DocumentError
+    from bastion.kinds.ini import parse_ini
+
+    with pytest.raises(DocumentError):
+        parse_ini("[project]\nFROM build AS x\n  api:\n")

@@ -12,9 +12,11 @@ password hashers) stay silent there, since those files are never meant to serve 
 Settings rules read only the module's own top-level statements (`top_level_settings`):
 assignments nested in `if`/`try` blocks are environment-dependent and left alone, and a
 top-level value that such a block replaces with another value (`is_overridden`) is only a
-default for some environments, so it is left alone too. Settings split across modules
-(`base.py` overridden by `production.py`) are judged module by module: a file rule cannot
-see the other module.
+default for some environments, so it is left alone too. Settings split across modules are
+judged module by module, with one exception (`production_overrides`): the shared defaults
+module of a `settings/` package (`base.py`, `common.py`) whose production module next to it
+(`production.py`, `prod.py`) assigns the same setting again - that value never reaches
+production (issue #15: bakerydemo).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from bastion.astcompat import TRY_NODES
 from bastion.context import FileContext
@@ -152,3 +154,27 @@ def is_overridden(tree: ast.Module, setting: Setting) -> bool:
         name == setting.name and ast.dump(value) != flagged
         for name, value in _conditional_assignments(tree)
     )
+
+
+# the shared module of a split `settings/` package, and the module that deploys
+_BASE_SETTINGS = frozenset({"base", "common", "defaults", "default", "shared"})
+_PRODUCTION_SETTINGS = ("production.py", "prod.py")
+
+
+def production_overrides(ctx: FileContext) -> frozenset[str]:
+    """Names the production module of the same `settings/` package assigns at module level
+    (also inside its `if`/`try` blocks), when this file is that package's shared base module:
+    those base values are development defaults production replaces. Empty otherwise."""
+    path = PurePosixPath(ctx.path)
+    if path.stem not in _BASE_SETTINGS or "settings" not in path.parent.parts[-1:]:
+        return frozenset()
+    folder = Path(ctx.config.root) / path.parent
+    names: set[str] = set()
+    for name in _PRODUCTION_SETTINGS:
+        try:
+            tree = ast.parse((folder / name).read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+            continue
+        names.update(s.name for s in top_level_settings(tree))
+        names.update(name for name, _ in _conditional_assignments(tree))
+    return frozenset(names)

@@ -223,6 +223,19 @@ def _is_table_lookup(node: ast.Subscript) -> bool:
     return isinstance(value, ast.Attribute) and value.attr.startswith("_")
 
 
+def _class_binding(stmt: ast.stmt) -> tuple[str, ast.expr] | None:
+    """`name = value` / `name: T = value` in a class body."""
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value:
+        return stmt.target.id, stmt.value
+    if (
+        isinstance(stmt, ast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+    ):
+        return stmt.targets[0].id, stmt.value
+    return None
+
+
 class StringBuilding:
     """Answers "is this a string built from non-literals?" for one file, caching the local
     assignments of each scope it is asked about."""
@@ -233,11 +246,21 @@ class StringBuilding:
         fragment_word: str = "",
         safe_prefixes: tuple[str, ...] = (),
         position_filter: Callable[[str], bool] | None = None,
+        safe_suffixes: tuple[str, ...] = (),
+        non_text: Callable[[str], bool] | None = None,
+        class_attributes: bool = False,
     ) -> None:
         self._scopes: dict[int, LocalAssignments] = {}
         self.safe_calls = SAFE_CALLS | frozenset(extra_safe_calls)
         self.fragment_word = fragment_word
         self.safe_prefixes = safe_prefixes
+        # callee names that end like this return safe text (`get_status_display`, `get_html`)
+        self.safe_suffixes = safe_suffixes
+        # variable/attribute names that cannot hold text (`bg_color`, `job.pk`)
+        self.non_text = non_text
+        # `self.x`/`cls.x` bound in the enclosing class body to a safe value
+        self.class_attributes = class_attributes
+        self.cls: ast.ClassDef | None = None
         # When set, only values whose preceding literal text passes it count (e.g. SQL: only
         # values in a data position, not identifiers).
         self.position_filter = position_filter
@@ -256,6 +279,7 @@ class StringBuilding:
             if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
         ]
         self.module = ctx.tree
+        self.cls = ctx.enclosing_class()
         return ctx.enclosing_function() or ctx.tree
 
     def locals_of(self, scope: Scope) -> LocalAssignments:
@@ -270,6 +294,14 @@ class StringBuilding:
         if isinstance(node, ast.Constant):
             return True
         if _is_constant_name(node):
+            return True
+        if (
+            self.non_text is not None
+            and isinstance(node, ast.Name | ast.Attribute)
+            and self.non_text(node.id if isinstance(node, ast.Name) else node.attr)
+        ):
+            return True
+        if self.class_attributes and self._class_attribute_safe(node, depth):
             return True
         if self.fragment_word and is_fragment_name(node, self.fragment_word):
             # trusted, unless built right here from unsafe parts
@@ -341,6 +373,8 @@ class StringBuilding:
                 return True
             if self.safe_prefixes and name.startswith(self.safe_prefixes):
                 return True
+            if self.safe_suffixes and name.endswith(self.safe_suffixes):
+                return True
             func = node.func
             if name in TRANSLATION_CALLS:
                 return all(isinstance(a, ast.Constant) for a in node.args)
@@ -376,6 +410,34 @@ class StringBuilding:
                 )
             return False
         return False
+
+    def _class_attribute_safe(self, node: ast.expr, depth: int) -> bool:
+        """`self.base_message` where the enclosing class body binds `base_message` only to
+        safe values (literals, f-strings of other class constants)."""
+        if not (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("self", "cls")
+            and self.cls is not None
+            and depth < _MAX_DEPTH
+        ):
+            return False
+        values = [
+            bound[1]
+            for bound in map(_class_binding, self.cls.body)
+            if bound is not None and bound[0] == node.attr
+        ]
+        return bool(values) and all(self._class_value_safe(v, depth + 1) for v in values)
+
+    def _class_value_safe(self, value: ast.expr, depth: int) -> bool:
+        """A class-body value: other class attributes are read by their bare name there."""
+        if isinstance(value, ast.Name) and self.cls is not None:
+            return self._class_attribute_safe(
+                ast.Attribute(value=ast.Name(id="cls", ctx=ast.Load()), attr=value.id), depth
+            )
+        if isinstance(value, ast.JoinedStr):
+            return all(self._class_value_safe(v, depth) for v in _placeholders(value))
+        return self.is_safe(value, None, depth)
 
     @staticmethod
     def _is_literal_sequence(node: ast.expr) -> bool:

@@ -17,9 +17,20 @@ _INI_OPTION = re.compile(r"^([^\s=:#;][^=:]*)[=:]")
 def parse_ini_settings(text: str) -> SettingsDocument:
     import configparser
 
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    # value-less flags (`master`, `strict` in a uwsgi.ini) are valid INI for many tools
+    parser = configparser.ConfigParser(interpolation=None, strict=False, allow_no_value=True)
+    for number, raw in enumerate(text.splitlines(), 1):
+        # with value-less options allowed, configparser would take an unclosed `[section`
+        # for an option: it is a broken header
+        if raw.startswith("[") and not _INI_SECTION.match(raw):
+            raise DocumentError("invalid INI file: unclosed section header", number)
     try:
         parser.read_string(text)
+    except AttributeError:
+        # an indented line continuing a value-less option: configparser (3.11) crashes on it
+        raise DocumentError(
+            "invalid INI file: continuation of an option without a value", 1
+        ) from None
     except configparser.Error as exc:
         # configparser quotes the offending lines: keep only where it happened
         line = getattr(exc, "lineno", None) or 1
@@ -51,8 +62,10 @@ def parse_ini_settings(text: str) -> SettingsDocument:
             if name == configparser.DEFAULTSECT
             else {k: v for k, v in parser.items(name, raw=True) if k not in parser.defaults()}
         )
-        data[name] = dict(items)
+        data[name] = {k: "" if v is None else v for k, v in items.items()}
         for option, value in own.items():
+            if value is None:
+                continue  # a flag without a value
             line = option_lines.get((name, option), section_lines.get(name, 1))
             values.append(SettingValue((name, option), value, line))
     return SettingsDocument(data, values, [data])
