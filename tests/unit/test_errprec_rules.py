@@ -1,0 +1,164 @@
+"""Precision of the errors/logging/organisation rules on shapes seen in real applications
+(issue #15, bench/ecosystem): each test is built from a false positive judged there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bastion.config import load_config
+from bastion.engine import run
+from bastion.testing import findings_for
+
+
+def _lines(code: str, rule: str, path: str = "app/module.py") -> list[int]:
+    return [f.line for f in findings_for(code, rule, path)]
+
+
+# -- LOG001 ------------------------------------------------------------------------------------
+
+# CTFd `export.py` / `ping.py`: programs at the repository root, run as `python export.py out`
+_ROOT_EXPORT_SCRIPT = (
+    "import sys\nfrom app import create_app\n\napp = create_app()\n"
+    "with app.app_context():\n    print('exporting')\n"
+    "    if len(sys.argv) > 1:\n        target = sys.argv[1]\n"
+)
+_ROOT_PING_SCRIPT = (
+    "import time\nfrom app.config import Config\n\nif Config.DATABASE_URL.startswith('sqlite'):\n"
+    "    exit(0)\nprint('waiting for the database')\ntime.sleep(1)\n"
+)
+
+
+def test_log001_skips_programs_that_read_argv_or_exit_at_top_level() -> None:
+    assert _lines(_ROOT_EXPORT_SCRIPT, "LOG001", "export.py") == []
+    assert _lines(_ROOT_PING_SCRIPT, "LOG001", "ping.py") == []
+    from_import = "from sys import argv\nprint(argv[1])\n"
+    assert _lines(from_import, "LOG001", "tool.py") == []
+
+
+def test_log001_argv_inside_a_function_is_not_a_program() -> None:
+    # a library helper that looks at sys.argv is still application code
+    code = (
+        "import sys\n\ndef running_tests():\n    return 'test' in sys.argv\n\n"
+        "def create_user(data):\n    print('created')\n"
+    )
+    assert _lines(code, "LOG001") == [7]
+
+
+def test_log001_skips_prints_under_a_verbosity_switch() -> None:
+    # CTFd utils/exports: `set_import_status(value, skip_print=False)`
+    code = (
+        "def set_import_status(value, timeout=60, skip_print=False):\n"
+        "    cache.set('import_status', value, timeout)\n"
+        "    if not skip_print:\n        print(value)\n\n"
+        "def sync(self, rows):\n    if self.verbose:\n        print(len(rows))\n"
+    )
+    assert _lines(code, "LOG001") == []
+
+
+def test_log001_unrelated_conditions_are_still_flagged() -> None:
+    # `fingerprint` and `blueprint` only contain the word: not a verbosity switch
+    code = (
+        "def check(fingerprint, blueprint):\n    if fingerprint:\n        print('fp')\n"
+        "    if blueprint:\n        print('bp')\n"
+    )
+    assert _lines(code, "LOG001") == [3, 5]
+
+
+# -- ORG003 ------------------------------------------------------------------------------------
+
+
+def test_org003_skips_runtime_markers_and_settings_location() -> None:
+    # CTFd wsgi.py, paperless-ngx views.py (about page), dispatch get_revision(), ihatemoney run.py
+    code = (
+        "import os\n\n"
+        "if not os.getenv('FLASK_RUN_FROM_CLI'):\n    patch_all()\n\n"
+        "def platform():\n"
+        "    if os.environ.get('KUBERNETES_SERVICE_HOST'):\n        return 'kubernetes'\n"
+        "    if os.environ.get('PNGX_CONTAINERIZED') == '1':\n        return 'docker'\n\n"
+        "def get_revision():\n"
+        "    if 'DISPATCH_BUILD' in os.environ:\n        return os.environ['DISPATCH_BUILD']\n\n"
+        "def load_settings(app):\n"
+        "    path = os.environ.get('IHATEMONEY_SETTINGS_FILE_PATH')\n"
+        "    app.config.from_pyfile(path)\n"
+    )
+    assert _lines(code, "ORG003") == []
+
+
+def test_org003_application_knobs_are_still_flagged() -> None:
+    # redash query runners, mealie: configuration read far from the settings object
+    code = (
+        "import os\n\nSHOW_EXTRA = os.environ.get('ATHENA_SHOW_EXTRA_SETTINGS', 'true')\n"
+        "MODEL = os.getenv('CRF_MODEL_PATH')\nCONFIG = os.getenv('ALEMBIC_CONFIG_FILE')\n"
+        "BUILDER = os.getenv('BUILDER_NAME')\n"
+    )
+    assert _lines(code, "ORG003") == [3, 4, 5, 6]
+
+
+def test_org003_skips_django_system_checks() -> None:
+    # paperless-ngx src/paperless/checks.py
+    code = (
+        "import os\nfrom django.core.checks import Warning, register\n\n"
+        "@register()\ndef check_deprecated_env(app_configs, **kwargs):\n"
+        "    if os.environ.get('PAPERLESS_OCR_SKIP_ARCHIVE_FILE'):\n"
+        "        return [Warning('no effect')]\n    return []\n\n"
+        "def not_a_check():\n    return os.environ.get('PAPERLESS_OCR_MODE')\n"
+    )
+    assert _lines(code, "ORG003") == [11]
+
+
+def test_org003_skips_reading_back_what_the_function_set() -> None:
+    # redash query_runner/corporate_memory.py `_setup_environment`
+    code = (
+        "from os import environ\n\nclass Runner:\n    def _setup_environment(self):\n"
+        "        for key in self.KEYS:\n            value = self.configuration.get(key)\n"
+        "            if value is not None:\n                environ[key] = str(value)\n"
+        "                logger.info('%s set to %s', key, environ[key])\n\n"
+        "    def other(self, key):\n        name = key.upper()\n        return environ[name]\n"
+    )
+    assert _lines(code, "ORG003") == [13]
+
+
+def test_org003_skips_programs_that_read_argv() -> None:
+    code = "import os\nimport sys\n\nurl = os.environ['DATABASE_URL']\nrun(url, sys.argv[1:])\n"
+    assert _lines(code, "ORG003", "ping.py") == []
+
+
+# -- ERR007 ------------------------------------------------------------------------------------
+
+
+def _project(tmp_path: Path, files: dict[str, str], select: str) -> set[tuple[str, int]]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "pyproject.toml").write_text("[tool.bastion]\n")
+    for name, code in files.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(code)
+    result = run([tmp_path], load_config([tmp_path], overrides={"select": [select]}))
+    assert not result.internal_errors, result.internal_errors
+    return {(f.path, f.line) for f in result.findings if f.rule == select}
+
+
+_FASTAPI_APP = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+
+
+def test_err007_an_error_tracker_reports_unexpected_exceptions(tmp_path: Path) -> None:
+    # fief/app.py: `sentry_sdk.init(...)` and `app.add_middleware(SentryAsgiMiddleware)`;
+    # full-stack-fastapi-template backend/app/main.py: `sentry_sdk.init(dsn=...)` only
+    middleware = (
+        "from fastapi import FastAPI\n"
+        "from sentry_sdk.integrations.asgi import SentryAsgiMiddleware\n\n"
+        "app = FastAPI()\napp.add_middleware(SentryAsgiMiddleware)\n"
+    )
+    assert _project(tmp_path / "a", {"app/main.py": middleware}, "ERR007") == set()
+    init = "import sentry_sdk\n\nif DSN:\n    sentry_sdk.init(dsn=str(DSN))\n"
+    files = {"app/main.py": _FASTAPI_APP, "app/monitoring.py": init}
+    assert _project(tmp_path / "b", files, "ERR007") == set()
+
+
+def test_err007_a_tracker_only_in_tests_does_not_count(tmp_path: Path) -> None:
+    files = {
+        "app/main.py": _FASTAPI_APP,
+        "tests/test_main.py": "import sentry_sdk\n\nsentry_sdk.init(dsn=None)\n",
+        "app/errors.py": "def report(exc):\n    sentry.capture(exc)\n",  # not the SDK
+    }
+    assert _project(tmp_path, files, "ERR007") == {("app/main.py", 3)}
