@@ -10,6 +10,7 @@ from typing import Any
 from bastion.analysis.calls import is_error_report_call, is_logging_call
 from bastion.analysis.fixes import ast_path_at
 from bastion.analysis.nodes import has_kwargs_splat, keyword
+from bastion.astcompat import TRY_NODES
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.imports import ImportMap
 from bastion.rule import Example, Fix, Rule
@@ -122,9 +123,14 @@ _EXPECTED_ERRORS = frozenset(
 )
 
 
-def _expected_only(handler: ast.ExceptHandler) -> bool:
+def _expected_only(handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
     """Every exception the handler names is one of `_EXPECTED_ERRORS` (by its last name:
-    `Model.DoesNotExist`, `requests.exceptions.RequestException`, `regex.error`)."""
+    `Model.DoesNotExist`, `requests.exceptions.RequestException`, `regex.error`).
+
+    `AttributeError` only when the `try` guards a single statement (`re.search(p, s).group(1)`
+    that finds no match): over several statements it is as likely a bug - an attribute of
+    `None` somewhere in the block - and the traceback is what says which (Netflix/dispatch
+    `auth/permissions.py`, tests/fixtures/recall/logging)."""
     caught = handler.type
     if caught is None:
         return False
@@ -133,7 +139,17 @@ def _expected_only(handler: ast.ExceptHandler) -> bool:
         last = name.attr if isinstance(name, ast.Attribute) else getattr(name, "id", "")
         if last not in _EXPECTED_ERRORS:
             return False
+        if last == "AttributeError" and len(guarded) > 1:
+            return False
     return True
+
+
+def _guarded(ctx_stack: list[ast.AST], handler: ast.ExceptHandler) -> list[ast.stmt]:
+    """The body of the `try` that `handler` belongs to (empty when it cannot be found)."""
+    for node in reversed(ctx_stack):
+        if isinstance(node, TRY_NODES) and handler in node.handlers:
+            return node.body
+    return []
 
 
 class LogErrorWithoutTraceback(Rule):
@@ -154,8 +170,10 @@ class LogErrorWithoutTraceback(Rule):
     without a traceback is the intended output for the user. Nor are handlers that catch
     only exceptions whose message is the whole story (`ValueError`, `KeyError`,
     `Model.DoesNotExist`, `ImportError`, `json.JSONDecodeError`, `re.error`,
-    `requests.RequestException`...): measured on real applications those logs were
-    deliberate one-liners; the traceback matters for `except Exception` and domain errors."""
+    `requests.RequestException`...; `AttributeError` only around a single statement):
+    measured on real applications those logs were deliberate one-liners; the traceback
+    matters for `except Exception`, domain errors, and an `AttributeError` that any line of
+    a longer block may have raised."""
 
     id = "ERR005"
     name = "log-error-without-traceback"
@@ -230,7 +248,7 @@ class LogErrorWithoutTraceback(Rule):
         raises = [n for n in nodes if isinstance(n, ast.Raise)]
         if any(not _raises_http_error(r, imports) for r in raises):
             return  # re-raised (or chained): the traceback travels with the exception
-        if _expected_only(node):
+        if _expected_only(node, _guarded(self.ctx.stack, node)):
             return
         calls = [n for n in nodes if isinstance(n, ast.Call)]
         if any(_records_traceback(c, imports) for c in calls):

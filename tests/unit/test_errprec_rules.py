@@ -162,3 +162,32 @@ def test_err007_a_tracker_only_in_tests_does_not_count(tmp_path: Path) -> None:
         "app/errors.py": "def report(exc):\n    sentry.capture(exc)\n",  # not the SDK
     }
     assert _project(tmp_path, files, "ERR007") == {("app/main.py", 3)}
+
+
+# -- ERR005 ------------------------------------------------------------------------------------
+
+
+def test_err005_attribute_error_over_a_block_keeps_its_traceback() -> None:
+    # Netflix/dispatch auth/permissions.py (recall set) and flagsmith traits/views.py: any line
+    # of the block may have raised the AttributeError - the traceback says which
+    dispatch = (
+        "import json\nimport logging\nlog = logging.getLogger(__name__)\n\n"
+        "def has_required_permissions(request):\n    try:\n"
+        "        body = json.loads(request._body.decode())\n"
+        "        return bool(body['incident']['id'])\n"
+        "    except (json.JSONDecodeError, KeyError, AttributeError):\n"
+        "        log.error('request without expected incident ID')\n        return False\n"
+    )
+    assert _lines(dispatch, "ERR005") == [10]
+
+
+def test_err005_attribute_error_around_one_statement_is_expected() -> None:
+    # DefectDojo tools/qualys/csv_parser.py: `re.search(...).group(1)` that finds no match
+    code = (
+        "import logging\nimport re\n_logger = logging.getLogger(__name__)\n\n"
+        "def vector(cvss_base):\n    try:\n"
+        "        return re.search(PATTERN, cvss_base).group(1)\n"
+        "    except AttributeError:\n"
+        "        _logger.error('CVSS3 Base Vector not found in %s', cvss_base)\n"
+    )
+    assert _lines(code, "ERR005") == []
