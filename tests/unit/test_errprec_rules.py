@@ -191,3 +191,44 @@ def test_err005_attribute_error_around_one_statement_is_expected() -> None:
         "        _logger.error('CVSS3 Base Vector not found in %s', cvss_base)\n"
     )
     assert _lines(code, "ERR005") == []
+
+
+# -- LOG003 ------------------------------------------------------------------------------------
+
+
+def test_log003_one_time_bootstrap_secret_shown_to_the_operator() -> None:
+    # lnbits utils/logger.py: the first-install token is logged so the operator can claim the
+    # instance; a real token in the same shape is still a leak
+    code = (
+        "from loguru import logger\n\ndef log_server_info(settings):\n"
+        "    if settings.first_install_token:\n"
+        "        logger.success(f'FIRST_INSTALL_TOKEN: {settings.first_install_token}')\n"
+        "    logger.info(f'blink token: {settings.blink_token}')\n"
+        "    logger.info(f'installation: {settings.installation_token}')\n"
+    )
+    assert _lines(code, "LOG003") == [6, 7]
+
+
+# -- LOG004 ------------------------------------------------------------------------------------
+
+_SETTINGS = "INSTALLED_APPS = []\nROOT_URLCONF = 'site.urls'\n"
+
+
+def test_log004_api_status_route_is_a_health_endpoint(tmp_path: Path) -> None:
+    # netbox/netbox/urls.py: `path('api/status/', StatusView.as_view(), name='api-status')`
+    urls = (
+        "from django.urls import path\n\nurlpatterns = [\n"
+        "    path('api/', APIRootView.as_view()),\n"
+        "    path('api/status/', StatusView.as_view(), name='api-status'),\n]\n"
+    )
+    files = {"site/settings.py": _SETTINGS, "site/urls.py": urls}
+    assert _project(tmp_path, files, "LOG004") == set()
+
+
+def test_log004_status_of_a_resource_is_not_a_health_endpoint(tmp_path: Path) -> None:
+    urls = (
+        "from django.urls import path\n\nurlpatterns = [\n"
+        "    path('api/orders/<int:pk>/status/', OrderStatus.as_view()),\n]\n"
+    )
+    files = {"site/settings.py": _SETTINGS, "site/urls.py": urls}
+    assert _project(tmp_path, files, "LOG004") == {("site/urls.py", 3)}
