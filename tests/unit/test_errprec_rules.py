@@ -191,6 +191,17 @@ def test_err005_attribute_error_around_one_statement_is_expected() -> None:
         "        _logger.error('CVSS3 Base Vector not found in %s', cvss_base)\n"
     )
     assert _lines(code, "ERR005") == []
+    # the temporal vector: the string concatenations beside the search cannot raise it
+    code = (
+        "import logging\nimport re\n_logger = logging.getLogger(__name__)\n\n"
+        "def vector(cvss_vector, cvss_temporal):\n    try:\n"
+        "        temporal = re.search(PATTERN, cvss_temporal).group(1)\n"
+        "        cvss_vector += '/'\n        cvss_vector += temporal\n"
+        "    except AttributeError:\n"
+        "        _logger.error('CVSS3 Temporal Vector not found in %s', cvss_temporal)\n"
+        "    return cvss_vector\n"
+    )
+    assert _lines(code, "ERR005") == []
 
 
 # -- LOG003 ------------------------------------------------------------------------------------
