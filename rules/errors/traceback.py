@@ -127,11 +127,11 @@ def _expected_only(handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
     """Every exception the handler names is one of `_EXPECTED_ERRORS` (by its last name:
     `Model.DoesNotExist`, `requests.exceptions.RequestException`, `regex.error`).
 
-    `AttributeError` only when a single statement of the `try` reads an attribute or calls
-    something (`re.search(p, s).group(1)` that finds no match; `x += "/"` beside it cannot
-    raise one): over several such statements it is as likely a bug - an attribute of `None`
-    somewhere in the block - and the traceback is what says which (Netflix/dispatch
-    `auth/permissions.py`, tests/fixtures/recall/logging)."""
+    `AttributeError` only when a single statement of the `try` runs other code - reads an
+    attribute, calls, indexes (`re.search(p, s).group(1)` that finds no match; `x += "/"`
+    beside it runs nothing that could raise one): over several such statements it is as
+    likely a bug - an attribute of `None` somewhere in the block - and the traceback is what
+    says which (Netflix/dispatch `auth/permissions.py`, tests/fixtures/recall/logging)."""
     caught = handler.type
     if caught is None:
         return False
@@ -146,7 +146,7 @@ def _expected_only(handler: ast.ExceptHandler, guarded: list[ast.stmt]) -> bool:
 
 
 def _may_raise_attribute_error(stmt: ast.stmt) -> bool:
-    return any(isinstance(n, ast.Attribute | ast.Call) for n in ast.walk(stmt))
+    return any(isinstance(n, ast.Attribute | ast.Call | ast.Subscript) for n in ast.walk(stmt))
 
 
 def _guarded(ctx_stack: list[ast.AST], handler: ast.ExceptHandler) -> list[ast.stmt]:

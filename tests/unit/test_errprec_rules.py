@@ -179,6 +179,9 @@ def test_err005_attribute_error_over_a_block_keeps_its_traceback() -> None:
         "        log.error('request without expected incident ID')\n        return False\n"
     )
     assert _lines(dispatch, "ERR005") == [10]
+    # as in the real file: the lookup is an assignment (indexing runs `__getitem__`)
+    real = dispatch.replace("return bool(body['incident']['id'])", "incident = body['incident']")
+    assert _lines(real, "ERR005") == [10]
 
 
 def test_err005_attribute_error_around_one_statement_is_expected() -> None:
