@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bastion.config import load_config
 from bastion.engine import run
 from bastion.testing import findings_for
@@ -246,3 +248,50 @@ def test_log004_status_of_a_resource_is_not_a_health_endpoint(tmp_path: Path) ->
     )
     files = {"site/settings.py": _SETTINGS, "site/urls.py": urls}
     assert _project(tmp_path, files, "LOG004") == {("site/urls.py", 3)}
+
+
+# -- issue #15 noise classes, end to end -------------------------------------------------------
+
+_PRINT_AND_ENV = "import os\n\ndef run():\n    print(os.environ['DATABASE_URL'])\n"
+
+
+@pytest.mark.parametrize(
+    ("code", "path"),
+    [
+        ("#!/usr/bin/env python\n" + _PRINT_AND_ENV, "tools/seed.py"),  # shebang
+        (
+            _PRINT_AND_ENV.replace("def run", "def go")
+            + "\nif __name__ == '__main__':\n    go()\n",
+            "app/seed.py",
+        ),  # `__main__` block and the function it calls
+        ("import argparse\n" + _PRINT_AND_ENV, "app/seed.py"),  # argparse entry point
+        (
+            "import click\n\n@click.command()\ndef run():\n    import os\n"
+            "    print(os.environ['DATABASE_URL'])\n",
+            "app/seed.py",
+        ),  # click command
+        ("import typer\n" + _PRINT_AND_ENV, "app/seed.py"),  # typer
+        (_PRINT_AND_ENV, "app/load-fixtures.py"),  # hyphenated: cannot be imported
+        (_PRINT_AND_ENV, "scripts/load_test.py"),  # `*_test.py` under scripts/ is a script
+        (_PRINT_AND_ENV, "dev/smoke_test.py"),
+    ],
+)
+def test_print_and_env_reads_in_command_line_scripts(code: str, path: str) -> None:
+    assert _lines(code, "LOG001", path) == []
+    assert _lines(code, "ORG003", path) == []
+
+
+def test_print_and_env_read_in_application_code_are_reported() -> None:
+    assert _lines(_PRINT_AND_ENV, "LOG001", "app/seed.py") == [4]
+    assert _lines(_PRINT_AND_ENV, "ORG003", "app/seed.py") == [4]
+
+
+def test_test002_script_named_like_a_test_and_deliberate_does_not_raise() -> None:
+    no_assert = "def test_import_runs():\n    run_import()\n"
+    assert _lines(no_assert, "TEST002", "tests/test_import.py") == [1]
+    assert _lines(no_assert, "TEST002", "scripts/load_test.py") == []
+    assert _lines(no_assert, "TEST002", "dev/smoke_test.py") == []
+    said = "def test_import_runs():\n    run_import()  # should not raise\n"
+    assert _lines(said, "TEST002", "tests/test_import.py") == []
+    named = "def test_import_does_not_crash_on_empty_file():\n    run_import()\n"
+    assert _lines(named, "TEST002", "tests/test_import.py") == []
