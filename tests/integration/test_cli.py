@@ -58,10 +58,11 @@ def test_clean_path_exits_0(project: Path) -> None:
 
 def test_fail_on_controls_exit_code(project: Path) -> None:
     (project / "app" / "main.py").write_text("try:\n    f()\nexcept Exception:\n    x = 1\n")
-    # ERR003 is an info finding (its measured precision, bench/ecosystem)
-    assert invoke("check", str(project), "--fail-on", "info")[0] == 1
-    assert invoke("check", str(project), "--fail-on", "error")[0] == 0
-    assert invoke("check", str(project), "--fail-on", "never")[0] == 0
+    # ERR003 is an info finding, off by default (its measured precision, bench/ecosystem)
+    on = ("--extend-select", "ERR003")
+    assert invoke("check", str(project), *on, "--fail-on", "info")[0] == 1
+    assert invoke("check", str(project), *on, "--fail-on", "error")[0] == 0
+    assert invoke("check", str(project), *on, "--fail-on", "never")[0] == 0
 
 
 def test_json_contract(project: Path, tmp_path: Path) -> None:
@@ -155,7 +156,9 @@ def test_fix_diff_writes_nothing_and_exits_1(project: Path) -> None:
 
 
 def test_fix_applies_and_reports_the_rest(project: Path) -> None:
-    code, out, err = invoke("fix", str(project), "--no-color", "--unsafe-fixes")
+    code, out, err = invoke(
+        "fix", str(project), "--no-color", "--unsafe-fixes", "--extend-select", "ERR003"
+    )
     assert "Fixed 1 finding." in err
     assert (project / "app" / "main.py").read_text() == BARE.replace("except:", "except Exception:")
     # what is left after the fix is reported as usual (ERR003: broad and unlogged)
@@ -171,13 +174,14 @@ def test_check_fix_flag_is_the_same_as_fix(project: Path) -> None:
 
 def test_statistics_and_area_summary(project: Path) -> None:
     (project / "app" / "more.py").write_text(BARE + "try:\n    f()\nexcept Exception:\n    pass\n")
-    code, out, _ = invoke("check", str(project), "--statistics")
+    on = ("--extend-select", "ERR002")  # off by default (bench/ecosystem)
+    code, out, _ = invoke("check", str(project), *on, "--statistics")
     assert code == 1
     assert out.splitlines() == [
         "     2  ERR001   [*] bare-except",
         "     1  ERR002       swallowed-exception",
     ]
-    code, out, _ = invoke("check", str(project), "--no-color")
+    code, out, _ = invoke("check", str(project), *on, "--no-color")
     assert "  errors: 2 errors, 1 info\n" in out
     assert out.endswith(
         "Found 3 findings (2 errors, 1 info) in 4 files. 2 fixable with "

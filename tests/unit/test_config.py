@@ -20,7 +20,9 @@ def test_defaults_without_config_file(tmp_path: Path) -> None:
     assert config.source is None
     assert config.root == tmp_path.resolve() or config.root == Path.cwd().resolve()
     ids = {r.id for r in enabled_rules(config)}
-    assert {"ERR001", "ERR002", "ERR003", "BAS001", "BAS002"} <= ids
+    assert {"ERR001", "ERR005", "BAS001", "BAS002"} <= ids
+    # off by default (measured precision far below the info bar, bench/ecosystem): by id only
+    assert not {"ERR002", "ERR003"} & ids
 
 
 def test_nearest_pyproject_with_bastion_table_is_used(tmp_path: Path) -> None:
@@ -76,7 +78,7 @@ def _toml(body: str) -> dict[str, object]:
 def test_select_prefix_name_and_ignore() -> None:
     config = parse_table({"select": ["ERR", "parse-error"], "ignore": ["ERR003"]}, root=Path("."))
     ids = [r.id for r in enabled_rules(config)]
-    assert ids[0] == "BAS001" and {"ERR001", "ERR002"} <= set(ids)
+    assert ids[0] == "BAS001" and {"ERR001", "ERR005"} <= set(ids)
     # BAS003 (a file not analysed) is on whatever the selection: a gate never passes a file
     # it could not read
     assert ids[1] == "BAS003"

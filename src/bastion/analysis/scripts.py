@@ -102,6 +102,40 @@ def in_script_code(ctx: FileContext, entry_functions: set[str]) -> bool:
     return False
 
 
+_EXIT_CALLS = frozenset({"exit", "quit", "sys.exit", "os._exit"})
+_BLOCKS = (ast.If, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.Try)
+
+
+def _module_level(tree: ast.Module) -> Iterable[ast.AST]:
+    """The nodes that run when the module is executed: its statements, into `if`/`with`/
+    `for`/`while`/`try` blocks, but not into function and class bodies."""
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def runs_as_program(tree: ast.Module | None, imports: ImportMap) -> bool:
+    """A module that is a program even without a shebang or a `__main__` block: its top-level
+    code reads its command line (`sys.argv`) or ends the process (`exit(0)`, `sys.exit()`),
+    like CTFd's `export.py` / `ping.py` run as `python export.py out.zip` (bench/ecosystem).
+    Checked in the module's own top-level code only: a function that reads `sys.argv` may
+    be a library helper."""
+    if tree is None:
+        return False
+    for node in _module_level(tree):
+        if isinstance(node, ast.Attribute | ast.Name):
+            last = node.attr if isinstance(node, ast.Attribute) else node.id
+            if last == "argv" and imports.qualname(node) == "sys.argv":
+                return True
+        if isinstance(node, ast.Call) and imports.qualname(node.func) in _EXIT_CALLS:
+            return True
+    return False
+
+
 def is_test_support(path: str) -> bool:
     """Helpers shipped for tests (`mylib/testing/...`, `pytest_plugin.py`)."""
     parts = path.split("/")
