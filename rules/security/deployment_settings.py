@@ -60,6 +60,16 @@ def _config_receiver(node: ast.expr) -> ast.expr | None:
     return None
 
 
+def _is_loopback(host: ast.expr | None) -> bool:
+    """No `host` (Flask's default is 127.0.0.1), or a literal loopback address or name."""
+    if host is None:
+        return True
+    text = string_value(host)
+    if text is None:
+        return False  # read at run time: it may be 0.0.0.0
+    return text == "localhost" or text == "::1" or text.startswith("127.")
+
+
 class DebugEnabled(Rule):
     """Flags debug mode switched on in code that may be deployed: `app.run(debug=True)` on a
     Flask app (also one built by a `create_app()`-style factory or imported as `app`),
@@ -75,9 +85,13 @@ class DebugEnabled(Rule):
     (`production.py`, `prod.py`) sets `DEBUG` again (issue #15: bakerydemo).
 
     `app.run(debug=True)` in a development entry point (under `if __name__ == "__main__":`,
-    in a `main()`/`run*()` function, or in a command-line script) is reported at `info`: it
-    is how developers start Flask's development server, which a deployment under a WSGI
-    server never runs (issue #15: CTFd's serve.py, ihatemoney's run.py)."""
+    in a `main()`/`run*()` function, or in a command-line script) is how developers start
+    Flask's development server, which a deployment under a WSGI server never runs. There it
+    is reported (at `info`) only when the server listens beyond this machine (`host="0.0.0.0"`,
+    another address, or a host bastion cannot read): then anyone on the network reaches the
+    debugger (issue #15: ihatemoney's run.py). Bound to loopback (no `host`, `127.0.0.1`,
+    `localhost`) it is not reported (CTFd's serve.py and wsgi.py): set the option
+    `local-dev-servers = true` to report those too."""
 
     id = "SEC008"
     name = "debug-enabled"
@@ -92,6 +106,7 @@ class DebugEnabled(Rule):
         "settings module replaced by production.py is no longer reported"
     )
     cwe = (489, 215)
+    options = {"local-dev-servers": False}
     summary = "Debug mode enabled in code or settings meant for deployment"
     why = (
         "Debug mode shows tracebacks, settings and local variables to whoever triggers an "
@@ -129,6 +144,11 @@ class DebugEnabled(Rule):
         Example("DEBUG = True\nINSTALLED_APPS = []\n", path="mysite/local_settings.py"),
         "import argparse\n\nparser = argparse.ArgumentParser()\n"
         "parser.run(debug=True)\nDEBUG = True\n",
+        # a development entry point bound to loopback (CTFd's serve.py, issue #15)
+        "from flask import Flask\n\napp = Flask(__name__)\n\n"
+        'if __name__ == "__main__":\n    app.run(debug=True, host="127.0.0.1", port=4000)\n',
+        "from flask import Flask\n\napp = Flask(__name__)\n\n\ndef main():\n"
+        "    app.run(debug=True)\n",
     ]
 
     def _skip(self) -> bool:
@@ -176,18 +196,28 @@ class DebugEnabled(Rule):
     def _report_run(self, node: ast.Call) -> None:
         """`app.run(debug=True)` is Flask's development server. In a development entry point
         (under `if __name__ == "__main__":`, in a `main()` or `run*()` function, or in a
-        command-line script) it is how developers start the app, not how it is deployed
-        (issue #15: CTFd's serve.py, ihatemoney's run.py): still worth a look, since it
-        ships with the code, but at `info`."""
+        command-line script) it is how developers start the app, not how it is deployed: it
+        matters when the debugger listens beyond this machine (issue #15: ihatemoney's run.py
+        binds 0.0.0.0; CTFd's serve.py binds 127.0.0.1)."""
         if not self._dev_entry_point():
             self.report(node, "`app.run(debug=True)` starts the interactive debugger")
             return
+        host = keyword_value(node, "host")
+        local = _is_loopback(host)
+        if local and not self.option("local-dev-servers"):
+            return
+        where = (
+            "bound to this machine"
+            if local
+            else "listening beyond this machine (anyone on the network reaches it)"
+        )
         self.report_at(
             node.lineno,
             node.col_offset + 1,
-            "`app.run(debug=True)` in a development entry point: Flask's development server "
-            "with the interactive debugger, which runs any Python typed into an error page - "
-            "never start the deployed app this way (a WSGI server does not run this line)",
+            "`app.run(debug=True)` in a development entry point, "
+            f"{where}: Flask's development server with the interactive debugger, which runs "
+            "any Python typed into an error page - bind it to 127.0.0.1 and never start the "
+            "deployed app this way",
             end_line=node.end_lineno,
             end_column=(node.end_col_offset or 0) + 1,
             severity=Severity.INFO,
