@@ -65,7 +65,9 @@ def _by_rule(project: Path, select: tuple[str, ...]) -> tuple[dict[str, set[tupl
 
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
 def test_each_reader_alone_finds_what_it_finds_among_all(project: Path) -> None:
-    everything, errors = _by_rule(project, ("ALL",))
+    # ALL leaves the opt-in rules out; DEP001 needs an advisory database (its own tests)
+    opt_in = tuple(r.id for r in READERS if not r.enabled_by_default and r.id != "DEP001")
+    everything, errors = _by_rule(project, ("ALL", *opt_in))
     assert errors == []
     for rule in READERS:
         if rule.id == "DEP001":
