@@ -12,7 +12,7 @@ from bastion.analysis.api_design import (
     path_params,
 )
 from bastion.analysis.nodes import walk_local
-from bastion.analysis.web import method_view_of, routes_of
+from bastion.analysis.web import Route, method_view_of, routes_of
 from bastion.findings import Severity
 from bastion.rule import Rule
 
@@ -187,25 +187,22 @@ class UntypedRequestBody(Rule):
         "    return []\n",
     ]
 
-    def visit_FunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def visit_AsyncFunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def _check(self, node: Handler) -> None:
-        routes = routes_of(node, self.ctx)
-        if routes:
-            framework = routes[0].framework
-        elif method_view_of(node, self.ctx) is not None:
-            framework = "flask"
-        else:
-            return
-        if framework == "fastapi":
+    def visit_route(self, handler: Handler, route: Route) -> None:
+        if route.index:
+            return  # the body is the handler's: checked once, with its first route
+        if route.framework == "fastapi":
+            routes = routes_of(handler, self.ctx)
             path_names = {n for r in routes for n in path_params(r.path, "fastapi")}
-            self._check_fastapi(node, path_names)
+            self._check_fastapi(handler, path_names)
         else:
+            self._check_flask(handler)
+
+    def visit_FunctionDef(self, node: Handler) -> None:
+        """Flask `MethodView` methods (decorator routes went to `visit_route`)."""
+        if not routes_of(node, self.ctx) and method_view_of(node, self.ctx) is not None:
             self._check_flask(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     def _check_fastapi(self, node: Handler, path_names: set[str]) -> None:
         imports = self.ctx.imports

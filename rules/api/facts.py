@@ -15,9 +15,9 @@ from bastion.analysis.web import (
     FLASK_APPS,
     FLASK_BLUEPRINTS,
     WEB_FACTS,
+    Route,
     join_paths,
     module_name_of,
-    routes_of,
 )
 from bastion.analysis.whole_collections import LIST_MODEL_FACTS, wraps_list
 from bastion.rule import FactCollector
@@ -251,18 +251,20 @@ class WebFacts(FactCollector):
                     line=node.lineno,
                 )
 
+    def visit_route(self, handler: ast.FunctionDef | ast.AsyncFunctionDef, route: Route) -> None:
+        self.add(
+            kind="route",
+            framework=route.framework,
+            methods=list(route.methods),
+            path=route.local_path,
+            router=route.router,
+            handler=handler.name,
+            line=route.node.lineno if hasattr(route.node, "lineno") else handler.lineno,
+            html=_serves_html(handler, route.call),
+        )
+
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        for route in routes_of(node, self.ctx):
-            self.add(
-                kind="route",
-                framework=route.framework,
-                methods=list(route.methods),
-                path=route.local_path,
-                router=route.router,
-                handler=node.name,
-                line=route.node.lineno if hasattr(route.node, "lineno") else node.lineno,
-                html=_serves_html(node, route.call),
-            )
+        """Error handlers and middlewares (the routes went to `visit_route`)."""
         for decorator in node.decorator_list:
             if not isinstance(decorator, ast.Call) or not isinstance(decorator.func, ast.Attribute):
                 continue

@@ -572,21 +572,29 @@ class MissingPagination(Rule):
         "    queryset = User.objects.all()\n    pagination_class = StandardPagination\n",
     ]
 
+    def __init__(self, ctx: FileContext) -> None:
+        super().__init__(ctx)
+        self._answered: FunctionNode | None = None  # the handler already decided by a route
+
     def _check(self, handler: FunctionNode, route: Route | None) -> bool:
         if not _returns_collection(handler, route, self.ctx):
             return False
         return not _takes_pagination(handler, self.ctx)
 
+    def visit_route(self, handler: FunctionNode, route: Route) -> None:
+        if handler is self._answered or "GET" not in route.methods:
+            return  # one finding per handler, at its first GET route that returns a list
+        if self._check(handler, route):
+            self.report(route.node, f"`GET {route.path or '/'}` returns a list without pagination")
+            self._answered = handler
+        elif self._list_model_candidate(handler, route):
+            self._answered = handler
+
     def visit_FunctionDef(self, node: FunctionNode) -> None:
+        """Views that are not decorator routes (their routes went to `visit_route` first)."""
+        if node is self._answered:
+            return
         routes = routes_of(node, self.ctx)
-        for route in routes:
-            if "GET" in route.methods and self._check(node, route):
-                self.report(
-                    route.node, f"`GET {route.path or '/'}` returns a list without pagination"
-                )
-                return
-            if "GET" in route.methods and self._list_model_candidate(node, route):
-                return
         if not routes and self._django_view(node):
             return
         if not routes and self._aiohttp_view(node):
@@ -1229,17 +1237,13 @@ class UnboundedPageSize(Rule):
         "def render(size: int = 12):\n    return size\n",
     ]
 
-    def visit_FunctionDef(self, node: FunctionNode) -> None:
-        routes = routes_of(node, self.ctx)
-        if not routes:
-            return
-        route = routes[0]
+    def visit_route(self, handler: FunctionNode, route: Route) -> None:
+        if route.index:
+            return  # the parameters are the handler's: checked once, with its first route
         if route.framework == "fastapi":
-            self._check_parameters(node, route)
+            self._check_parameters(handler, route)
         elif route.framework == "flask":
-            self._check_flask(node, route)
-
-    visit_AsyncFunctionDef = visit_FunctionDef
+            self._check_flask(handler, route)
 
     def _check_parameters(self, node: FunctionNode, route: Route) -> None:
         args = node.args

@@ -160,12 +160,6 @@ class AuthRouteWithoutRateLimit(Rule):
         self._module_limit: bool | None = None
         self._mentions_auth = TextMentions(ctx.source.text, _AUTH_WORDS)
 
-    def visit_FunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def visit_AsyncFunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
     def _module_wide_limit(self) -> bool:
         """The module sets a default limit for its app/blueprint/router."""
         if self._module_limit is None:
@@ -192,31 +186,30 @@ class AuthRouteWithoutRateLimit(Rule):
                 return True
         return False
 
-    def _check(self, node: Handler) -> None:
-        routes = routes_of(node, self.ctx)
-        if not routes or not self._mentions_auth():
+    def visit_route(self, handler: Handler, route: Route) -> None:
+        if "POST" not in route.methods or not self._mentions_auth():
             return
-        if any(_mentions_limit(d) for d in node.decorator_list if not _is_route_call(d, routes)):
+        segment = _is_auth_route(route)
+        if segment is None or self._handler_limited(handler):
             return
-        for param in handler_params(node):
-            if _mentions_limit(param.default) or _mentions_limit(param.annotation):
-                return
-        for route in routes:
-            if "POST" not in route.methods:
-                continue
-            segment = _is_auth_route(route)
-            if segment is None:
-                continue
-            if route.call is not None and _mentions_limit(
-                keyword_value(route.call, "dependencies")
-            ):
-                continue
-            if _router_limited(route, self) or self._module_wide_limit():
-                continue
-            self.report(
-                route.node,
-                f"{route.describe()} checks credentials (`{segment}`) with no rate limit",
-            )
+        if route.call is not None and _mentions_limit(keyword_value(route.call, "dependencies")):
+            return
+        if _router_limited(route, self) or self._module_wide_limit():
+            return
+        self.report(
+            route.node,
+            f"{route.describe()} checks credentials (`{segment}`) with no rate limit",
+        )
+
+    def _handler_limited(self, handler: Handler) -> bool:
+        """A limit on the handler itself: a decorator besides its routes, or a parameter."""
+        routes = routes_of(handler, self.ctx)
+        if any(_mentions_limit(d) for d in handler.decorator_list if not _is_route_call(d, routes)):
+            return True
+        return any(
+            _mentions_limit(param.default) or _mentions_limit(param.annotation)
+            for param in handler_params(handler)
+        )
 
 
 def _is_route_call(decorator: ast.expr, routes: list[Route]) -> bool:

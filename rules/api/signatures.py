@@ -247,69 +247,58 @@ class PathParamNotInSignature(Rule):
         self._value_preprocessor: bool | None = None
         self._received: dict[str, set[str]] | None = None
 
-    def visit_FunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def visit_AsyncFunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
     def _has_value_preprocessor(self) -> bool:
         if self._value_preprocessor is None:
             self._value_preprocessor = "url_value_preprocessor" in self.ctx.source.text
         return self._value_preprocessor
 
-    def _check(self, node: Handler) -> None:
+    def visit_route(self, handler: Handler, route: Route) -> None:
         if self.ctx.enclosing_class() is not None:
             return
-        routes = routes_of(node, self.ctx)
-        if not routes:
-            return
-        params = handler_params(node)
+        params = handler_params(handler)
         if any(p.kind == "varkw" for p in params):
             return
         taken = _names_taken(params, self)
-        for route in routes:
-            # Parameters of the router's prefix are checked only for Flask blueprints whose
-            # other views in this module receive them (then no preprocessor pops them): a
-            # dependency given where a FastAPI router is included, or an app-wide
-            # `url_value_preprocessor`, may consume them.
-            declared = path_params(route.local_path, route.framework)
-            if route.framework == "flask":
-                received = self._prefix_params_received().get(route.router, set())
-                declared += [
-                    p
-                    for p in path_params(route.path, "flask")
-                    if p in received and p not in declared
-                ]
-            missing = [n for n in declared if n not in taken]
+        # Parameters of the router's prefix are checked only for Flask blueprints whose
+        # other views in this module receive them (then no preprocessor pops them): a
+        # dependency given where a FastAPI router is included, or an app-wide
+        # `url_value_preprocessor`, may consume them.
+        declared = path_params(route.local_path, route.framework)
+        if route.framework == "flask":
+            received = self._prefix_params_received().get(route.router, set())
+            declared += [
+                p for p in path_params(route.path, "flask") if p in received and p not in declared
+            ]
+        missing = [n for n in declared if n not in taken]
+        if not missing:
+            return
+        if route.framework == "flask":
+            routes = routes_of(handler, self.ctx)
+            if self._has_value_preprocessor() or self._flask_decorated(handler, routes):
+                return
+            if route.call is not None and keyword(route.call, "defaults") is not None:
+                return
+        else:
+            if _reads_path_params(handler, params, self):
+                return
+            calls = _dependency_calls(route, params, self)
+            still = set(missing) if calls is not None else set()
+            for call in calls or []:
+                consumed = _dependency_takes(call, still, self)
+                if consumed is None:
+                    still = set()
+                    break
+                still -= consumed
+            missing = [m for m in missing if m in still]
             if not missing:
-                continue
-            if route.framework == "flask":
-                if self._has_value_preprocessor() or self._flask_decorated(node, routes):
-                    return
-                if route.call is not None and keyword(route.call, "defaults") is not None:
-                    continue
-            else:
-                if _reads_path_params(node, params, self):
-                    return
-                calls = _dependency_calls(route, params, self)
-                still = set(missing) if calls is not None else set()
-                for call in calls or []:
-                    consumed = _dependency_takes(call, still, self)
-                    if consumed is None:
-                        still = set()
-                        break
-                    still -= consumed
-                missing = [m for m in missing if m in still]
-                if not missing:
-                    continue
-            names = ", ".join(f"`{m}`" for m in missing)
-            types = _param_types(route.path, route.framework)
-            self.report(
-                route.node,
-                f"path parameter {names} of {route.describe()} is not a parameter of `{node.name}`",
-                fixable=all(types.get(m) in _TYPES for m in missing) and _room_for(node),
-            )
+                return
+        names = ", ".join(f"`{m}`" for m in missing)
+        types = _param_types(route.path, route.framework)
+        self.report(
+            route.node,
+            f"path parameter {names} of {route.describe()} is not a parameter of `{handler.name}`",
+            fixable=all(types.get(m) in _TYPES for m in missing) and _room_for(handler),
+        )
 
     fix_node = "FunctionDef"
 
@@ -472,26 +461,17 @@ class RedundantResponseModel(Rule):
             return Fix(cst.RemovalSentinel.REMOVE)
         return None
 
-    def visit_FunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def visit_AsyncFunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def _check(self, node: Handler) -> None:
-        if node.returns is None:
+    def visit_route(self, handler: Handler, route: Route) -> None:
+        if handler.returns is None or route.framework != "fastapi" or route.call is None:
             return
-        for route in routes_of(node, self.ctx):
-            if route.framework != "fastapi" or route.call is None:
-                continue
-            kw = keyword(route.call, "response_model")
-            model = kw.value if kw is not None else None
-            if kw is not None and model is not None and same_expression(model, node.returns):
-                self.report(
-                    kw,
-                    f"`response_model={ast.unparse(model)}` of {route.describe()} repeats the "
-                    f"return annotation of `{node.name}`",
-                )
+        kw = keyword(route.call, "response_model")
+        model = kw.value if kw is not None else None
+        if kw is not None and model is not None and same_expression(model, handler.returns):
+            self.report(
+                kw,
+                f"`response_model={ast.unparse(model)}` of {route.describe()} repeats the "
+                f"return annotation of `{handler.name}`",
+            )
 
 
 class NonAnnotatedDependency(Rule):
