@@ -95,13 +95,15 @@ def _is_validated(read: ast.expr, func: Handler, parents: dict[int, ast.AST]) ->
     """The value read is handed to a validator directly, or one assignment later."""
     node: ast.AST = read
     parent = parents.get(id(node))
-    while isinstance(parent, ast.Await | ast.keyword | ast.Starred):
+    # `request.get_json() or {}`, `request.form or request.get_json()`: the same value
+    while isinstance(parent, ast.Await | ast.keyword | ast.Starred | ast.BoolOp):
         node, parent = parent, parents.get(id(parent))
     if isinstance(parent, ast.Call) and node is not parent.func and _validates(parent):
         return True
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
         target = parent.targets[0]
         if isinstance(target, ast.Name):
+            items = _loop_names(func, target.id)
             for sub in walk_local(func.body):
                 if not isinstance(sub, ast.Call) or not _validates(sub):
                     continue
@@ -110,7 +112,47 @@ def _is_validated(read: ast.expr, func: Handler, parents: dict[int, ast.AST]) ->
                     inner = value.value if isinstance(value, ast.Starred) else value
                     if isinstance(inner, ast.Name) and inner.id == target.id:
                         return True
+                    if items and any(
+                        isinstance(n, ast.Name) and n.id in items for n in ast.walk(inner)
+                    ):
+                        return True  # `for k, v in req.items(): schema.load({"key": k, ...})`
     return False
+
+
+def _loop_names(func: Handler, name: str) -> set[str]:
+    """Names bound by a `for` over `name` or `name.items()`/`.values()`: its items, each of
+    which a validator may take."""
+    found: set[str] = set()
+    for node in walk_local(func.body):
+        if not isinstance(node, ast.For | ast.AsyncFor):
+            continue
+        source = node.iter
+        if (
+            isinstance(source, ast.Call)
+            and isinstance(source.func, ast.Attribute)
+            and source.func.attr in ("items", "values")
+            and not source.args
+        ):
+            source = source.func.value
+        if isinstance(source, ast.Name) and source.id == name:
+            found |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    return found
+
+
+def _verifies_raw_body(func: Handler) -> bool:
+    """The handler also takes the raw bytes (`await request.body()`, a `body: bytes`
+    parameter): a webhook that verifies a third party's signature (Stripe, Slack, PayPal) over
+    a payload whose format that party defines."""
+    for param in handler_params(func):
+        if isinstance(param.annotation, ast.Name) and param.annotation.id == "bytes":
+            return True
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "body"
+        and not n.args
+        for n in walk_local(func.body)
+    )
 
 
 class UntypedRequestBody(Rule):
@@ -226,7 +268,7 @@ class UntypedRequestBody(Rule):
                 "not validated",
             )
             return
-        if not request_names:
+        if not request_names or _verifies_raw_body(node):
             return
         parents = _parents(node)
         for sub in walk_local(node.body):

@@ -200,6 +200,8 @@ class WebFacts(FactCollector):
             # created as the argument of another call (`TestClient(FastAPI())`) is a test's
             nested=not isinstance(parent, ast.Assign | ast.AnnAssign | ast.Return),
             root_path=root_path or root_path_text,
+            # `FastAPI(openapi_url=None)`: publishes no schema (a server-rendered dashboard)
+            schema=not _is_none(keyword_value(node, "openapi_url")),
         )
         handlers = keyword_value(node, "exception_handlers")
         if isinstance(handlers, ast.Dict):
@@ -383,3 +385,7 @@ class ListModelFacts(FactCollector):
         for stmt in node.body:
             if isinstance(stmt, ast.ClassDef) and wraps_list(stmt):
                 self.add(name=stmt.name, line=stmt.lineno)
+
+
+def _is_none(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None

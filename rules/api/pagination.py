@@ -6,6 +6,7 @@ import ast
 import re
 from dataclasses import replace
 
+from bastion.analysis.api_design import words
 from bastion.analysis.nodes import keyword_value, string_value, walk_local
 from bastion.analysis.urlconf import URLCONF_FACTS
 from bastion.analysis.web import (
@@ -365,14 +366,27 @@ def _takes_pagination(handler: FunctionNode, ctx: FileContext) -> bool:
     return _pages_in_body(handler)
 
 
+# A Django view named for one of these builds a report or an export: a document of every row.
+_DOCUMENT_WORDS = frozenset({"report", "export"})
+
+
+def _page_helper(name: str, call: ast.Call) -> bool:
+    """`get_page_items(request, findings, 25)`: a project's own paging helper - `page` in its
+    name, and a page size among its arguments."""
+    return "page" in words(name) and any(
+        isinstance(a, ast.Constant) and type(a.value) is int and a.value > 1 for a in call.args
+    )
+
+
 def _pages_in_body(handler: FunctionNode) -> bool:
     """Flask and friends read paging from the query string or call a paginator:
-    `request.args.get("page")`, `query.paginate(...)`, `paginate(...)`."""
+    `request.args.get("page")`, `query.paginate(...)`, `paginate(...)`,
+    `get_page_items(request, qs, 25)`."""
     for node in walk_local(handler.body):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if "paginat" in name.lower():
+            if "paginat" in name.lower() or _page_helper(name, node):
                 return True
             if name in ("get", "getlist", "get_argument", "get_query_argument") and node.args:
                 key = string_value(node.args[0])
@@ -448,6 +462,27 @@ def _returns_collection(handler: FunctionNode, route: Route | None, ctx: FileCon
         if response_model is not None:
             declared = response_model
     return _is_list_type(declared, ctx) and _touches_data(handler)
+
+
+def _scoped_to_parent(node: ast.ClassDef) -> bool:
+    """A nested view: it lists what belongs to one parent named in its URL (its queryset reads
+    `self.kwargs["project_pk"]`, or a base class is a `Nested...ViewSet`). Paging switched off
+    there is a choice about a small, bounded list (an environment's webhooks or API keys, a
+    project's integrations), measured on real applications (bench/ecosystem)."""
+    for base in node.bases:
+        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+        if isinstance(base, ast.Subscript):
+            value = base.value
+            name = value.attr if isinstance(value, ast.Attribute) else getattr(value, "id", "")
+        if name.startswith("Nested"):
+            return True
+    return any(
+        isinstance(sub, ast.Attribute)
+        and sub.attr == "kwargs"
+        and isinstance(sub.value, ast.Name)
+        and sub.value.id == "self"
+        for sub in ast.walk(node)
+    )
 
 
 class MissingPagination(Rule):
@@ -642,6 +677,8 @@ class MissingPagination(Rule):
         methods = django_view_methods(node, self.ctx)
         if methods is None or "GET" not in methods or self.ctx.is_test_file:
             return False
+        if _DOCUMENT_WORDS & set(words(node.name)):
+            return False  # `product_report`, `export_templates`: everything, by design
         found = view_collection(node, _local_definitions(self.ctx))
         if found is None or _takes_pagination(node, self.ctx):
             return False
@@ -761,6 +798,8 @@ class MissingPagination(Rule):
             )
             if bounded_method or bounded_queryset:
                 return
+        if _scoped_to_parent(node):
+            return
         self.report(
             node,
             f"`{node.name}` ({kind.rpartition('.')[2]}) lists without pagination: "
@@ -1157,6 +1196,16 @@ def _compares_to_ceiling(node: ast.Compare, name: str) -> bool:
     return False
 
 
+def _reads_size_itself(cls: ast.ClassDef) -> bool:
+    """The paginator reads the requested size in its own `get_limit`/`get_page_size` (netbox's
+    `NetBoxPagination` caps it at `MAX_PAGE_SIZE` there): DRF's ceiling attribute is unused."""
+    return any(
+        isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
+        and stmt.name in ("get_limit", "get_page_size")
+        for stmt in cls.body
+    )
+
+
 def _is_floor(node: ast.expr) -> bool:
     """0 or 1: what a lower-bound check compares with."""
     return isinstance(node, ast.Constant) and node.value in (0, 1) and node.value is not True
@@ -1174,7 +1223,10 @@ class UnboundedPageSize(Rule):
     - a DRF `PageNumberPagination` subclass that sets `page_size_query_param` without
       `max_page_size`, a `LimitOffsetPagination` subclass without `max_limit`, and the stock
       `LimitOffsetPagination` used as is (`pagination_class = LimitOffsetPagination`, or as
-      `DEFAULT_PAGINATION_CLASS` in the `REST_FRAMEWORK` settings)."""
+      `DEFAULT_PAGINATION_CLASS` in the `REST_FRAMEWORK` settings).
+
+    A paginator that reads the size itself (overrides `get_limit` / `get_page_size`) is left
+    alone: its own method is where the cap lives."""
 
     id = "API002"
     name = "unbounded-page-size"
@@ -1319,7 +1371,7 @@ class UnboundedPageSize(Rule):
             }
             if switch and switch not in defined:
                 return  # clients cannot choose the page size
-            if ceiling in defined:
+            if ceiling in defined or _reads_size_itself(node):
                 return
             self.report(
                 node,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from typing import Any
 
 from bastion.analysis.api_design import (
@@ -71,7 +72,11 @@ def _dependency_calls(route: Route, params: list[Param], rule: Rule) -> list[ast
     `dependencies=` value is not a literal list (it could hold anything)."""
     imports = rule.ctx.imports
     calls: list[ast.Call] = []
+    aliases = _annotated_aliases(rule.ctx.tree)
     for param in params:
+        if isinstance(param.annotation, ast.Name) and param.annotation.id in aliases:
+            # `CurrentCase = Annotated[Case, Depends(get_current_case)]` in this module
+            param = replace(param, annotation=aliases[param.annotation.id])
         calls += [c for n, c in param.param_functions(imports) if n in ("Depends", "Security")]
     sources: list[ast.expr | None] = []
     if route.call is not None:
@@ -92,6 +97,21 @@ def _dependency_calls(route: Route, params: list[Param], rule: Rule) -> list[ast
             else:
                 return None
     return calls
+
+
+def _annotated_aliases(tree: ast.Module | None) -> dict[str, ast.expr]:
+    """Module-level `Name = Annotated[...]` aliases."""
+    found: dict[str, ast.expr] = {}
+    for stmt in tree.body if tree is not None else []:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and isinstance(value, ast.Subscript):
+            found[target.id] = value
+    return found
 
 
 def _dependency_takes(
@@ -118,8 +138,8 @@ def _dependency_takes(
     if not isinstance(definition, ast.FunctionDef | ast.AsyncFunctionDef):
         return None
     params = handler_params(definition)
-    if any(p.kind == "varkw" for p in params):
-        return None
+    if any(p.kind == "varkw" for p in params) or _reads_path_params(definition, params, rule):
+        return None  # `request.path_params["case_id"]`: it may read any of them
     taken = _names_taken(params, rule) & missing
     for param in params:
         for name, sub in param.param_functions(rule.ctx.imports):
