@@ -157,12 +157,13 @@ class Rule(RuleMeta):
         """Called once after the walk of a Python file."""
 
     def visit_route(self, handler: Handler, route: Any) -> None:
-        """`route` is a `bastion.analysis.web.Route` (typed `Any` here: the rule API sits below
-        the analysis layer). Called for each route of each route handler (FastAPI/Starlette, Flask/Quart
+        """Called for each route of each route handler (FastAPI/Starlette, Flask/Quart
         decorators: `@app.get("/users")`, `@router.post(...)`, `@bp.route(..., methods=[...])`),
         in the order of its decorators, when the walk enters the handler - before the rule's
         own `visit_FunctionDef`. `route.index` is its position among the handler's routes;
-        `routes_of(handler, self.ctx)` returns all of them (the same list, computed once)."""
+        `routes_of(handler, self.ctx)` returns all of them (the same list, computed once).
+        `route` is a `bastion.analysis.web.Route` (typed `Any` here: the rule API sits below
+        the analysis layer)."""
 
     # -- fixing -------------------------------------------------------------------------------
     # Rules with `fix_safety` SAFE or UNSAFE name the libcst node type their fix rewrites

@@ -24,7 +24,9 @@ def findings() -> list[Finding]:
     return result.findings
 
 
-def _by_file(findings: list[Finding], name: str) -> tuple[set[tuple[str, str, int]], set[tuple[str, str, int]]]:
+def _by_file(
+    findings: list[Finding], name: str
+) -> tuple[set[tuple[str, str, int]], set[tuple[str, str, int]]]:
     want = {w for w in expected_findings(ROOT, "*") if w[1] == name}
     got = {(f.rule, f.path, f.line) for f in findings if f.path == name}
     return got, want

@@ -2,8 +2,9 @@
 
 Route rules define `visit_route(handler, route)` (the engine calls it for each route of each
 function, see `bastion.rule.Rule.visit_route`) or ask `routes_of(function, ctx)` instead of
-matching decorator names themselves, so that aliases (`from fastapi import APIRouter as R`), router prefixes (`APIRouter(prefix=...)`,
-`Blueprint(url_prefix=...)`) and the frameworks' default methods are handled in one place.
+matching decorator names themselves, so that aliases (`from fastapi import APIRouter as R`),
+router prefixes (`APIRouter(prefix=...)`, `Blueprint(url_prefix=...)`) and the frameworks'
+default methods are handled in one place.
 
 Prefixes added in *another* module (`app.include_router(users.router, prefix="/api")`) are
 only known to project rules: the `routes` and `router_mounts` facts (see
