@@ -168,14 +168,25 @@ class UntypedRequestBody(Rule):
     (`Item(**data)`, `ItemForm(request.form)`), marshmallow `load`, pydantic `model_validate`,
     `validate(...)`; `await request.body()` (raw bytes, e.g. for webhook signatures);
     `request.form` in server-rendered Flask views (handlers that `render_template`/`redirect`);
-    parameters that are query, path, header or dependency parameters."""
+    parameters that are query, path, header or dependency parameters; a value loaded after
+    `or {}` (`request.get_json() or {}`, `request.form or request.get_json()`) or item by item
+    (`for key, value in req.items(): schema.load({...})`); and webhooks that also read the raw
+    body to verify the sender's signature (`await request.body()`, a `body: bytes` parameter):
+    the sender defines that payload.
+
+    Severity: info. Measured on 15 application repositories (bench/ecosystem) 13 of 15
+    findings were right (87%), below the 90% a warning needs: the rest validate by hand
+    (checks and 400s field by field) or hand the dict to a converter that validates it."""
 
     id = "API006"
     name = "untyped-request-body"
-    severity = Severity.WARNING
-    precision = "low"
+    # info, not warning: 13 of 15 judged findings right on real applications (87%, below the
+    # warning bar of 90%) once schema loads, per-item loads and signed webhooks are recognised
+    severity = Severity.INFO
+    precision = "medium"
     precision_measured = (
-        "4 of 7 judged findings right (57%) on 15 application repositories, bench/ecosystem"
+        "13 of 15 judged findings right (87%) on 15 application repositories, bench/ecosystem; "
+        "info since then (it was a warning)"
     )
     summary = "Request body read as a raw dict/JSON instead of a validated model"
     why = (

@@ -386,16 +386,30 @@ def _takes_pagination(handler: FunctionNode, ctx: FileContext) -> bool:
 _DOCUMENT_WORDS = frozenset({"report", "export", "statistics", "stats"})
 
 
+_ONE_ROW = frozenset({"first", "last", "get", "count", "exists", "aggregate", "earliest", "latest"})
+
+
 def _user_scoped(func: FunctionNode) -> bool:
     """The page lists the requesting user's own records (`filter(user=request.user)`,
     `users_assigned=request.user.id`): what grows with use. Measured on real server-rendered
     applications (bench/ecosystem), the other whole-queryset pages were reference and
     configuration tables (`Tool_Type.objects.all()`) and one parent's settings, small by
     construction: 2 of 23 were real problems, both lists of the user's own records."""
+    reduced: set[int] = set()  # `filter(user=request.user).first()`: one row, not a list
+    for node in walk_local(func.body):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _ONE_ROW
+        ):
+            chain: ast.expr = node.func.value
+            while isinstance(chain, ast.Call) and isinstance(chain.func, ast.Attribute):
+                reduced.add(id(chain))
+                chain = chain.func.value
     for node in walk_local(func.body):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
-        if node.func.attr not in ("filter", "exclude"):
+        if node.func.attr not in ("filter", "exclude") or id(node) in reduced:
             continue
         for value in [*node.args, *(kw.value for kw in node.keywords)]:
             for sub in ast.walk(value):
@@ -578,7 +592,12 @@ class MissingPagination(Rule):
     of the requesting user's own records (`filter(user=request.user)`) - the others were
     reference and configuration tables, small by construction (2 of 23 such pages were real
     problems). Lists of one parent's children (a challenge's tags, a case's participants)
-    cannot be told apart from growing ones (a project's bills) and are still reported."""
+    cannot be told apart from growing ones (a project's bills) and are still reported.
+
+    Severity: info. Measured on 15 application repositories (bench/ecosystem) 4 of the 9
+    findings left after narrowing were right (44%); the others are lists of one parent's
+    children that stay small (a challenge's tags, a case's participants). That is below even
+    the info bar (80%): treat a finding as a question (how large can this list grow?)."""
 
     id = "API001"
     needs = frozenset(  # the facts its review reads
@@ -595,11 +614,13 @@ class MissingPagination(Rule):
         }
     )
     name = "missing-pagination"
-    severity = Severity.WARNING
+    # info, not warning: below the bar even after narrowing (see the docstring)
+    severity = Severity.INFO
     precision = "low"
     precision_measured = (
-        "2 of 4 judged findings right (50%) on 15 application repositories, "
-        "bench/ecosystem; too few findings to be sure of the band"
+        "4 of 9 judged findings right (44%) on 15 application repositories, bench/ecosystem "
+        "(52 of the 61 findings of its widening judged, most of them gone after narrowing); "
+        "info since then (it was a warning), still below the info bar of 80%"
     )
     summary = "GET endpoint returns a whole collection without pagination"
     why = (
@@ -1287,9 +1308,10 @@ class UnboundedPageSize(Rule):
     id = "API002"
     name = "unbounded-page-size"
     severity = Severity.WARNING
-    precision = "medium"
+    precision = "very-high"
     precision_measured = (
-        "4 of 5 judged findings right (80%) on 15 application repositories, bench/ecosystem"
+        "4 of 4 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem; too few findings to be sure of the band"
     )
     summary = "Page-size parameter without an upper bound"
     why = (
