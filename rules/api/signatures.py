@@ -175,12 +175,12 @@ class PathParamNotInSignature(Rule):
     of the router, or in a module-level alias `CurrentCase = Annotated[Case,
     Depends(get_current_case)]`) that is defined in another module, takes the name itself or
     reads `request.path_params`, a `Request` parameter whose `path_params` are read, Flask
-    views with decorators that may rewrite the arguments, modules with a Flask `url_value_preprocessor`, and methods of classes
-    (class-based views bind path values elsewhere), and parameters of a router's prefix
-    (`APIRouter(prefix="/orgs/{org_id}")`): a dependency attached where the router is included
-    may consume them. The exception is a Flask blueprint prefix (`url_prefix="/<lang>"`) whose
-    other views in the module do receive the parameter: then nothing pops it, and a view
-    without it fails."""
+    views with decorators that may rewrite the arguments, modules with a Flask
+    `url_value_preprocessor`, methods of classes (class-based views bind path values
+    elsewhere), and parameters of a router's prefix (`APIRouter(prefix="/orgs/{org_id}")`): a
+    dependency attached where the router is included may consume them. The exception is a
+    Flask blueprint prefix (`url_prefix="/<lang>"`) whose other views in the module do receive
+    the parameter: then nothing pops it, and a view without it fails."""
 
     id = "API009"
     name = "path-param-not-in-signature"
