@@ -45,6 +45,7 @@ def _by_file(
         "app/django_pages.py",
         "app/api/statistics/progression.py",
         "app/api/services.py",
+        "app/dashboard_forms.py",
     ],
 )
 def test_real_false_positive_shapes(findings: list[Finding], name: str) -> None:
