@@ -12,7 +12,7 @@ from bastion.analysis.api_design import (
     path_params,
 )
 from bastion.analysis.nodes import walk_local
-from bastion.analysis.web import method_view_of, routes_of
+from bastion.analysis.web import Route, method_view_of, routes_of
 from bastion.findings import Severity
 from bastion.rule import Rule
 
@@ -95,13 +95,15 @@ def _is_validated(read: ast.expr, func: Handler, parents: dict[int, ast.AST]) ->
     """The value read is handed to a validator directly, or one assignment later."""
     node: ast.AST = read
     parent = parents.get(id(node))
-    while isinstance(parent, ast.Await | ast.keyword | ast.Starred):
+    # `request.get_json() or {}`, `request.form or request.get_json()`: the same value
+    while isinstance(parent, ast.Await | ast.keyword | ast.Starred | ast.BoolOp):
         node, parent = parent, parents.get(id(parent))
     if isinstance(parent, ast.Call) and node is not parent.func and _validates(parent):
         return True
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
         target = parent.targets[0]
         if isinstance(target, ast.Name):
+            items = _loop_names(func, target.id)
             for sub in walk_local(func.body):
                 if not isinstance(sub, ast.Call) or not _validates(sub):
                     continue
@@ -110,7 +112,47 @@ def _is_validated(read: ast.expr, func: Handler, parents: dict[int, ast.AST]) ->
                     inner = value.value if isinstance(value, ast.Starred) else value
                     if isinstance(inner, ast.Name) and inner.id == target.id:
                         return True
+                    if items and any(
+                        isinstance(n, ast.Name) and n.id in items for n in ast.walk(inner)
+                    ):
+                        return True  # `for k, v in req.items(): schema.load({"key": k, ...})`
     return False
+
+
+def _loop_names(func: Handler, name: str) -> set[str]:
+    """Names bound by a `for` over `name` or `name.items()`/`.values()`: its items, each of
+    which a validator may take."""
+    found: set[str] = set()
+    for node in walk_local(func.body):
+        if not isinstance(node, ast.For | ast.AsyncFor):
+            continue
+        source = node.iter
+        if (
+            isinstance(source, ast.Call)
+            and isinstance(source.func, ast.Attribute)
+            and source.func.attr in ("items", "values")
+            and not source.args
+        ):
+            source = source.func.value
+        if isinstance(source, ast.Name) and source.id == name:
+            found |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    return found
+
+
+def _verifies_raw_body(func: Handler) -> bool:
+    """The handler also takes the raw bytes (`await request.body()`, a `body: bytes`
+    parameter): a webhook that verifies a third party's signature (Stripe, Slack, PayPal) over
+    a payload whose format that party defines."""
+    for param in handler_params(func):
+        if isinstance(param.annotation, ast.Name) and param.annotation.id == "bytes":
+            return True
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "body"
+        and not n.args
+        for n in walk_local(func.body)
+    )
 
 
 class UntypedRequestBody(Rule):
@@ -126,14 +168,25 @@ class UntypedRequestBody(Rule):
     (`Item(**data)`, `ItemForm(request.form)`), marshmallow `load`, pydantic `model_validate`,
     `validate(...)`; `await request.body()` (raw bytes, e.g. for webhook signatures);
     `request.form` in server-rendered Flask views (handlers that `render_template`/`redirect`);
-    parameters that are query, path, header or dependency parameters."""
+    parameters that are query, path, header or dependency parameters; a value loaded after
+    `or {}` (`request.get_json() or {}`, `request.form or request.get_json()`) or item by item
+    (`for key, value in req.items(): schema.load({...})`); and webhooks that also read the raw
+    body to verify the sender's signature (`await request.body()`, a `body: bytes` parameter):
+    the sender defines that payload.
+
+    Severity: info. Measured on 15 application repositories (bench/ecosystem) 13 of 15
+    findings were right (87%), below the 90% a warning needs: the rest validate by hand
+    (checks and 400s field by field) or hand the dict to a converter that validates it."""
 
     id = "API006"
     name = "untyped-request-body"
-    severity = Severity.WARNING
-    precision = "low"
+    # info, not warning: 13 of 15 judged findings right on real applications (87%, below the
+    # warning bar of 90%) once schema loads, per-item loads and signed webhooks are recognised
+    severity = Severity.INFO
+    precision = "medium"
     precision_measured = (
-        "4 of 7 judged findings right (57%) on 15 application repositories, bench/ecosystem"
+        "13 of 15 judged findings right (87%) on 15 application repositories, bench/ecosystem; "
+        "info since then (it was a warning)"
     )
     summary = "Request body read as a raw dict/JSON instead of a validated model"
     why = (
@@ -187,25 +240,22 @@ class UntypedRequestBody(Rule):
         "    return []\n",
     ]
 
-    def visit_FunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def visit_AsyncFunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def _check(self, node: Handler) -> None:
-        routes = routes_of(node, self.ctx)
-        if routes:
-            framework = routes[0].framework
-        elif method_view_of(node, self.ctx) is not None:
-            framework = "flask"
-        else:
-            return
-        if framework == "fastapi":
+    def visit_route(self, handler: Handler, route: Route) -> None:
+        if route.index:
+            return  # the body is the handler's: checked once, with its first route
+        if route.framework == "fastapi":
+            routes = routes_of(handler, self.ctx)
             path_names = {n for r in routes for n in path_params(r.path, "fastapi")}
-            self._check_fastapi(node, path_names)
+            self._check_fastapi(handler, path_names)
         else:
+            self._check_flask(handler)
+
+    def visit_FunctionDef(self, node: Handler) -> None:
+        """Flask `MethodView` methods (decorator routes went to `visit_route`)."""
+        if not routes_of(node, self.ctx) and method_view_of(node, self.ctx) is not None:
             self._check_flask(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     def _check_fastapi(self, node: Handler, path_names: set[str]) -> None:
         imports = self.ctx.imports
@@ -229,7 +279,7 @@ class UntypedRequestBody(Rule):
                 "not validated",
             )
             return
-        if not request_names:
+        if not request_names or _verifies_raw_body(node):
             return
         parents = _parents(node)
         for sub in walk_local(node.body):

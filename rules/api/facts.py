@@ -15,9 +15,9 @@ from bastion.analysis.web import (
     FLASK_APPS,
     FLASK_BLUEPRINTS,
     WEB_FACTS,
+    Route,
     join_paths,
     module_name_of,
-    routes_of,
 )
 from bastion.analysis.whole_collections import LIST_MODEL_FACTS, wraps_list
 from bastion.rule import FactCollector
@@ -200,6 +200,8 @@ class WebFacts(FactCollector):
             # created as the argument of another call (`TestClient(FastAPI())`) is a test's
             nested=not isinstance(parent, ast.Assign | ast.AnnAssign | ast.Return),
             root_path=root_path or root_path_text,
+            # `FastAPI(openapi_url=None)`: publishes no schema (a server-rendered dashboard)
+            schema=not _is_none(keyword_value(node, "openapi_url")),
         )
         handlers = keyword_value(node, "exception_handlers")
         if isinstance(handlers, ast.Dict):
@@ -251,18 +253,20 @@ class WebFacts(FactCollector):
                     line=node.lineno,
                 )
 
+    def visit_route(self, handler: ast.FunctionDef | ast.AsyncFunctionDef, route: Route) -> None:
+        self.add(
+            kind="route",
+            framework=route.framework,
+            methods=list(route.methods),
+            path=route.local_path,
+            router=route.router,
+            handler=handler.name,
+            line=route.node.lineno if hasattr(route.node, "lineno") else handler.lineno,
+            html=_serves_html(handler, route.call),
+        )
+
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        for route in routes_of(node, self.ctx):
-            self.add(
-                kind="route",
-                framework=route.framework,
-                methods=list(route.methods),
-                path=route.local_path,
-                router=route.router,
-                handler=node.name,
-                line=route.node.lineno if hasattr(route.node, "lineno") else node.lineno,
-                html=_serves_html(node, route.call),
-            )
+        """Error handlers and middlewares (the routes went to `visit_route`)."""
         for decorator in node.decorator_list:
             if not isinstance(decorator, ast.Call) or not isinstance(decorator.func, ast.Attribute):
                 continue
@@ -381,3 +385,7 @@ class ListModelFacts(FactCollector):
         for stmt in node.body:
             if isinstance(stmt, ast.ClassDef) and wraps_list(stmt):
                 self.add(name=stmt.name, line=stmt.lineno)
+
+
+def _is_none(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None

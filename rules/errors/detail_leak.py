@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass
 
 from bastion.analysis.api_design import Handler, handler_params, status_code_value
@@ -120,6 +121,18 @@ class _Caught:
     name: str
     what: str  # "Exception", "SQLAlchemyError"...
     always: bool  # broad or infrastructure: its text never belongs to a client
+    own: bool = False  # the project's own exception classes: the project wrote their text
+
+
+def _own_exception(name: str, module: str) -> bool:
+    """`CTFd.exceptions.ChallengeCreateException` caught in `CTFd/api/v1/challenges.py`, a
+    relative import, or a class of this module: an exception the project defines and raises
+    with messages of its own (`raise ChallengeCreateException("Missing initial value")`)."""
+    if name.startswith("."):
+        return True
+    if "." not in name:
+        return name != "?" and not hasattr(builtins, name)
+    return name.partition(".")[0] in module.split(".")[:-1]
 
 
 def _is_traceback_call(node: ast.expr, rule: Rule) -> bool:
@@ -141,8 +154,10 @@ class ErrorDetailLeak(Rule):
     `BaseException`), infrastructure errors (SQLAlchemy, DB drivers, requests/httpx,
     `OSError`...), and the exception of an app-wide handler for `Exception`/500. The message of
     a specific exception (`except ValueError as e` -> 400 `detail=str(e)`) is often written for
-    the client and is flagged only when it goes out with a 5xx status. Traceback text is always
-    flagged."""
+    the client and is flagged only when it goes out with a 5xx status - and not even then when
+    the project defines that exception itself (`except ChallengeCreateException as e`, imported
+    from the project's own package or defined in the module): its text is the project's own
+    message. Traceback text is always flagged."""
 
     id = "ERR004"
     name = "error-detail-leak"
@@ -241,7 +256,9 @@ class ErrorDetailLeak(Rule):
                 ]
                 broad = catches_broadly(node, imports)
                 what = ", ".join(n.rpartition(".")[2] for n in names) or "everything"
-                caught.append(_Caught(node.name, what, broad or bool(infra)))
+                module = self.ctx.module_name
+                own = bool(names) and all(_own_exception(n, module) for n in names)
+                caught.append(_Caught(node.name, what, broad or bool(infra), own))
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 app_wide = self._app_wide_handler_param(node)
                 if app_wide is not None:
@@ -387,7 +404,7 @@ class ErrorDetailLeak(Rule):
             if found is None:
                 continue
             expr, exc = found
-            if exc is not None and not (exc.always or server_error):
+            if exc is not None and not (exc.always or (server_error and not exc.own)):
                 continue
             text = ast.unparse(expr)
             if len(text) > 50:

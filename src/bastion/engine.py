@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion import plugins
+from bastion.analysis.web import routes_of
 from bastion.cache import Cache, CachedResult, Signature, config_salt, signature
 from bastion.config import Config
 from bastion.context import FileContext, FileFacts, ProjectContext
@@ -29,7 +30,14 @@ from bastion.registry import Registry, load_registry
 from bastion.results import FileResult as FileResult  # moved there; re-exported
 from bastion.results import RunResult as RunResult
 from bastion.results import count_by_severity as count_by_severity
-from bastion.rule import FactCollector, ProjectRule, Rule, RuleMeta, declared_visitors
+from bastion.rule import (
+    FactCollector,
+    ProjectRule,
+    Rule,
+    RuleMeta,
+    declared_visitors,
+    has_route_hook,
+)
 from bastion.safe_fs import UnsafeFileError, read_tree_file
 from bastion.selection import enabled_rules
 from bastion.slicing import in_shard, tree_digest_of
@@ -248,6 +256,11 @@ class FileAnalyzer:
         enter: dict[type[ast.AST], list[Callable[[Any], None]]] = {}
         leave: dict[type[ast.AST], list[Callable[[Any], None]]] = {}
         for visitor in visitors:
+            if has_route_hook(type(visitor)):
+                # before the visitor's own `visit_FunctionDef`, as its forwarding ran
+                hook = _RouteHook(visitor, ctx)
+                enter.setdefault(ast.FunctionDef, []).append(hook)
+                enter.setdefault(ast.AsyncFunctionDef, []).append(hook)
             for node_type, phase, method in declared_visitors(type(visitor)):
                 table = enter if phase == "visit" else leave
                 table.setdefault(node_type, []).append(getattr(visitor, method))
@@ -452,6 +465,24 @@ def _guarded(
 
 def _always(rule: type[Rule] | type[FactCollector]) -> bool:
     return True
+
+
+class _RouteHook:
+    """A visitor's `visit_route`, entered for every function: called once per route of the
+    function (routes computed once per function for every hook, `web.routes_of`)."""
+
+    __slots__ = ("__self__", "ctx", "method")
+
+    def __init__(self, visitor: Rule | FactCollector, ctx: FileContext) -> None:
+        self.__self__ = visitor  # what `crashed` blames when the hook raises
+        self.method = visitor.visit_route
+        self.ctx = ctx
+
+    def __call__(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if not node.decorator_list:
+            return  # routes are declared by decorators
+        for route in routes_of(node, self.ctx):
+            self.method(node, route)
 
 
 class _CallDispatch:

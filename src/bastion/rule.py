@@ -19,7 +19,10 @@ A rule is a small class that carries its metadata, its documentation and its fir
 
 Visitor methods are named `visit_<ast node type>` / `leave_<ast node type>` and receive stdlib
 `ast` nodes; the engine walks each file once and dispatches every node to every enabled rule
-that asked for its type. Rules for other file kinds (`.env`, Dockerfile, ...) set `kinds` and
+that asked for its type. Rules about web routes define `visit_route(handler, route)` instead:
+the engine computes the routes of each function once per file (`bastion.analysis.web`) and
+calls the hook for every route of every handler, so no rule forwards `visit_FunctionDef` to the
+route finder itself. Rules for other file kinds (`.env`, Dockerfile, ...) set `kinds` and
 implement `check()`, reading the parsed document from `self.ctx.document`. A rule never prints:
 it reports.
 
@@ -47,6 +50,11 @@ from bastion.rulemeta import RuleMeta as RuleMeta
 if TYPE_CHECKING:
     from bastion.context import FileContext, ProjectContext
 
+Handler = ast.FunctionDef | ast.AsyncFunctionDef
+
+# Visitor-style methods that are not ast node visitors: hooks the engine calls itself.
+ROUTE_HOOK = "visit_route"
+
 
 @dataclass(frozen=True)
 class Fix:
@@ -68,6 +76,8 @@ def declared_visitors(cls: type) -> list[tuple[type[ast.AST], str, str]]:
         return cached
     found: list[tuple[type[ast.AST], str, str]] = []
     for attr in dir(cls):
+        if attr == ROUTE_HOOK:
+            continue
         for phase in ("visit", "leave"):
             prefix = phase + "_"
             if attr.startswith(prefix):
@@ -146,6 +156,15 @@ class Rule(RuleMeta):
     def finish(self) -> None:
         """Called once after the walk of a Python file."""
 
+    def visit_route(self, handler: Handler, route: Any) -> None:
+        """Called for each route of each route handler (FastAPI/Starlette, Flask/Quart
+        decorators: `@app.get("/users")`, `@router.post(...)`, `@bp.route(..., methods=[...])`),
+        in the order of its decorators, when the walk enters the handler - before the rule's
+        own `visit_FunctionDef`. `route.index` is its position among the handler's routes;
+        `routes_of(handler, self.ctx)` returns all of them (the same list, computed once).
+        `route` is a `bastion.analysis.web.Route` (typed `Any` here: the rule API sits below
+        the analysis layer)."""
+
     # -- fixing -------------------------------------------------------------------------------
     # Rules with `fix_safety` SAFE or UNSAFE name the libcst node type their fix rewrites
     # (`fix_node = "ExceptHandler"`) and implement `fix`. The fixer finds the libcst node of that
@@ -220,3 +239,11 @@ class FactCollector:
 
     def finish(self) -> None:
         """After the walk of a Python file."""
+
+    def visit_route(self, handler: Handler, route: Any) -> None:
+        """As `Rule.visit_route`."""
+
+
+def has_route_hook(cls: type[Rule] | type[FactCollector]) -> bool:
+    """Whether a rule or collector class defines `visit_route`."""
+    return cls.visit_route not in (Rule.visit_route, FactCollector.visit_route)

@@ -296,7 +296,8 @@ def test_api001_django_views_routed_by_urlconf(tmp_path: Path) -> None:
                     return JsonResponse({"n": len(Item.objects.all())})
 
                 def page(request):
-                    return render(request, "items.html", {"items": Item.objects.filter(on=True)})
+                    mine = Item.objects.filter(owner=request.user)  # the user's own records
+                    return render(request, "items.html", {"items": mine})
 
                 def unrouted(request):
                     return JsonResponse({"items": list(Item.objects.values())})

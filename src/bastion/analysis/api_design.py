@@ -149,13 +149,16 @@ _HTML_VIEW_CALLS = frozenset(
         "flask.redirect",
         "werkzeug.utils.redirect",
         "flask.url_for",
+        # a form target that answers with a redirect (post/redirect/get)
+        "fastapi.responses.RedirectResponse",
+        "starlette.responses.RedirectResponse",
     }
 )
 
 
 def is_html_view(func: Handler, imports: ImportMap) -> bool:
     """A server-rendered page handler (Flask `render_template` / `redirect`, Starlette
-    `TemplateResponse`): HTML forms can only
+    `TemplateResponse`, or a form target answering `RedirectResponse`): HTML forms can only
     send GET and POST, so `/posts/<id>/delete` and singular page paths are the convention
     there, and REST resource rules do not apply."""
     for node in walk_local(func.body):

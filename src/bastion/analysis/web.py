@@ -1,8 +1,10 @@
 """Recognising web routes: FastAPI/Starlette, Flask, Django REST Framework.
 
-Route rules ask `routes_of(function, ctx)` instead of matching decorator names themselves, so
-that aliases (`from fastapi import APIRouter as R`), router prefixes (`APIRouter(prefix=...)`,
-`Blueprint(url_prefix=...)`) and the frameworks' default methods are handled in one place.
+Route rules define `visit_route(handler, route)` (the engine calls it for each route of each
+function, see `bastion.rule.Rule.visit_route`) or ask `routes_of(function, ctx)` instead of
+matching decorator names themselves, so that aliases (`from fastapi import APIRouter as R`),
+router prefixes (`APIRouter(prefix=...)`, `Blueprint(url_prefix=...)`) and the frameworks'
+default methods are handled in one place.
 
 Prefixes added in *another* module (`app.include_router(users.router, prefix="/api")`) are
 only known to project rules: the `routes` and `router_mounts` facts (see
@@ -13,7 +15,8 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+import weakref
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -62,6 +65,7 @@ class Route:
     handler: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
     node: ast.AST  # where to report: the decorator (or the class for DRF)
     call: ast.Call | None  # the decorator call
+    index: int = 0  # its position among the routes of its handler (0: the first decorator)
 
     def describe(self) -> str:
         """`GET /api/users` for messages."""
@@ -149,13 +153,36 @@ def _decorator_route(
     )
 
 
+# Routes by function node, per parsed tree (kept while the tree lives: a route points at its
+# handler, never at the module): the engine computes them once per function for the
+# `visit_route` hook, and every rule that asks again gets the same list.
+_ROUTES: weakref.WeakKeyDictionary[ast.Module, dict[ast.AST, list[Route]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def routes_of(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> list[Route]:
-    """The routes a function is registered for by its decorators (FastAPI, Flask)."""
+    """The routes a function is registered for by its decorators (FastAPI, Flask), computed
+    once per function of a parsed file (the list is shared: never modify it)."""
+    if ctx.tree is None:
+        return _decorator_routes(node, ctx)
+    memo = _ROUTES.get(ctx.tree)
+    if memo is None:
+        memo = _ROUTES[ctx.tree] = {}
+    routes = memo.get(node)
+    if routes is None:
+        routes = memo[node] = _decorator_routes(node, ctx)
+    return routes
+
+
+def _decorator_routes(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext
+) -> list[Route]:
     routes: list[Route] = []
     for decorator in node.decorator_list:
         route = _decorator_route(decorator, node, ctx)
         if route is not None:
-            routes.append(route)
+            routes.append(replace(route, index=len(routes)) if routes else route)
     return routes
 
 
