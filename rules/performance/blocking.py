@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from bastion.analysis.fastpath import last_parts, may_name
-from bastion.analysis.nodes import walk_local
+from bastion.analysis.function_facts import sessions
 from bastion.analysis.orm import (
     DJANGO_QUERY_METHODS,
     SESSION_IO_METHODS,
     django_query,
     guessed_session_name,
-    local_sessions,
     module_session_kind,
     uses_sqlalchemy,
 )
@@ -266,14 +265,7 @@ class BlockingCallInAsync(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._skip = ctx.is_test_file
-        self._sessions: dict[int, dict[str, str]] = {}
         self._clients: dict[int, set[str]] = {}
-
-    def _sessions_of(self, fn: ast.AsyncFunctionDef) -> dict[str, str]:
-        key = id(fn)
-        if key not in self._sessions:
-            self._sessions[key] = dict(local_sessions(fn, self.ctx))
-        return self._sessions[key]
 
     def _clients_of(self, fn: ast.AsyncFunctionDef) -> set[str]:
         key = id(fn)
@@ -325,7 +317,7 @@ class BlockingCallInAsync(Rule):
             handle = parent.targets[0].id
         if handle is None:
             return False
-        for sub in walk_local(fn.body):
+        for sub in self.ctx.function_index(fn).nodes:
             if isinstance(sub, ast.Call):
                 func = sub.func
                 if (
@@ -430,7 +422,7 @@ class BlockingCallInAsync(Rule):
                 receiver = func.value
                 kind = None
                 if isinstance(receiver, ast.Name):
-                    kind = self._sessions_of(fn).get(receiver.id) or module_session_kind(
+                    kind = sessions(fn, self.ctx).get(receiver.id) or module_session_kind(
                         receiver, imports
                     )
                 if kind == "sync":
@@ -479,21 +471,16 @@ def _is_path(node: ast.expr, fn: ast.AsyncFunctionDef, ctx: FileContext, depth: 
                 return arg.annotation is not None and (
                     ctx.imports.qualname(arg.annotation) in _PATH_TYPES
                 )
-        for stmt in walk_local(fn.body):
-            if (
-                isinstance(stmt, ast.Assign)
-                and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], ast.Name)
-                and stmt.targets[0].id == node.id
-            ):
-                return _is_path(stmt.value, fn, ctx, depth + 1)
+        assigned = ctx.function_index(fn).single_assignments.get(node.id)
+        if assigned:  # the first `name = ...` of the function decides
+            return _is_path(assigned[0].value, fn, ctx, depth + 1)
     return False
 
 
 def _sqlite_handles(fn: ast.AsyncFunctionDef, ctx: FileContext) -> set[str]:
     """Names bound in `fn` to `sqlite3.connect(...)` and to `.cursor()` of one."""
     handles: set[str] = set()
-    for stmt in walk_local(fn.body):
+    for stmt in ctx.function_index(fn).statements:
         if not (
             isinstance(stmt, ast.Assign)
             and len(stmt.targets) == 1

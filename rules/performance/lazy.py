@@ -61,16 +61,6 @@ class _Query:
         self.line = line
 
 
-def _assignments(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[ast.Assign]]:
-    found: dict[str, list[ast.Assign]] = {}
-    for node in walk_local(fn.body):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
-                found.setdefault(target.id, []).append(node)
-    return found
-
-
 def _trees(
     expr: ast.expr, assigned: dict[str, list[ast.Assign]], before: int, depth: int = 0
 ) -> list[ast.expr] | None:
@@ -196,7 +186,6 @@ class LazyLoadFacts(FactCollector):
         # one-off data migrations: a query per row there costs nothing at request time
         # migrations (also Alembic/`db_migrations`) run once (bench/ecosystem)
         self._skip = ctx.is_test_file or is_migration(ctx.path)
-        self._assigned: dict[int, dict[str, list[ast.Assign]]] = {}
         # `_query_of` only knows queries spelled with `objects`, `query` or `select`: a module
         # without any of them has no loop over a query result (models are read elsewhere)
         text = ctx.source.text
@@ -244,9 +233,7 @@ class LazyLoadFacts(FactCollector):
         scope = self.ctx.enclosing(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
         if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
             return  # module level, class bodies and lambdas hold no request-time loops
-        assigned = self._assigned.get(id(scope))
-        if assigned is None:
-            assigned = self._assigned[id(scope)] = _assignments(scope)
+        assigned = self.ctx.function_index(scope).single_assignments
         trees = _trees(iterable, assigned, getattr(node, "lineno", 0))
         if trees is None:
             return

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Collection
 
+from bastion.analysis.function_facts import sessions
 from bastion.analysis.orm import (
     CONNECTION_QUERY_METHODS,
     DJANGO_QUERY_METHODS,
@@ -15,7 +17,6 @@ from bastion.analysis.orm import (
     guessed_session_name,
     is_django_manager,
     is_flask_query_property,
-    local_sessions,
     module_session_kind,
 )
 from bastion.context import FileContext
@@ -214,15 +215,12 @@ class QueryInLoop(Rule):
         self._sqlalchemy = not roots.isdisjoint(("sqlalchemy", "sqlmodel", "flask_sqlalchemy"))
         self._django = "django" in roots
         self._flask = not roots.isdisjoint(("flask_sqlalchemy", "flask", "sqlalchemy"))
-        self._sessions: dict[int, dict[str, str]] = {}
 
-    def _local(self, fn: ast.AST | None) -> dict[str, str]:
+    def _local(self, fn: ast.AST | None) -> Collection[str]:
+        """The function's database sessions (shared with PERF001 through the index)."""
         if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
-            return {}
-        key = id(fn)
-        if key not in self._sessions:
-            self._sessions[key] = dict(local_sessions(fn, self.ctx))
-        return self._sessions[key]
+            return ()
+        return sessions(fn, self.ctx).keys()
 
     def _may_be_query(self, func: ast.Attribute) -> bool:
         """What `_is_query` needs and can tell from the call's own shape: `False` means it

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from bastion.astcompat import TRY_STAR
 from bastion.file_roles import is_script_named_test
 from bastion.findings import Finding, Severity
+from bastion.function_index import FunctionIndex
 from bastion.imports import ImportMap
 from bastion.rulemeta import RuleMeta
 from bastion.source import SourceText
@@ -55,6 +56,8 @@ class FileContext:
     stack: list[ast.AST] = field(default_factory=list)  # ancestors of the node being visited
     facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    # the per-function indexes built so far (`function_index`), by the function node's id
+    _functions: dict[int, FunctionIndex] = field(default_factory=dict, repr=False)
 
     # -- about the file -----------------------------------------------------------------------
     @property
@@ -106,6 +109,16 @@ class FileContext:
             if isinstance(node, types):
                 return node
         return None
+
+    def function_index(
+        self, function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    ) -> FunctionIndex:
+        """The shared per-function index of `function` (`bastion.function_index`): built on
+        first use, then reused by every rule that asks during this file's analysis."""
+        found = self._functions.get(id(function))
+        if found is None or found.function is not function:
+            found = self._functions[id(function)] = FunctionIndex(function)
+        return found
 
     def at_module_level(self) -> bool:
         return not any(isinstance(n, (*_FUNCTIONS, ast.ClassDef)) for n in self.stack)
