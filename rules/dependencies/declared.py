@@ -12,9 +12,12 @@ from bastion.analysis.deps import (
     requirements_role,
 )
 from bastion.findings import Severity
+from bastion.kinds import kinds_taking
 from bastion.rule import Example, FactCollector, ProjectRule, Rule
 
-_DEP_KINDS = frozenset({"requirements", "pyproject"})
+# the documents DEP003/DEP004 take, and the kinds (`bastion.kinds.KINDS`) that produce them
+_TAKES = (RequirementsDocument, PyprojectDocument)
+_DEP_KINDS = kinds_taking(*_TAKES)
 
 
 def declared(rule: Rule | FactCollector) -> list[Dependency]:
@@ -223,6 +226,7 @@ class DevDependencyInProduction(Rule):
         "Move it to a dev-only list: `requirements-dev.txt` (with `-r requirements.txt`), a "
         "`[dependency-groups] dev` group, or `[tool.poetry.group.dev.dependencies]`."
     )
+    takes = _TAKES
     kinds: ClassVar[frozenset[str]] = _DEP_KINDS
     bad = [
         Example("fastapi==0.115.6\npytest==8.3.4\n", path="requirements.txt"),
@@ -286,6 +290,7 @@ class UnmaintainedDependency(Rule):
         "releases; the longer it stays, the more code depends on it when it finally breaks."
     )
     hint = "Replace it with its maintained successor (named in the message)."
+    takes = _TAKES
     kinds: ClassVar[frozenset[str]] = _DEP_KINDS
     bad = [
         Example("fastapi==0.115.6\npython-jose[cryptography]==3.3.0\n", path="requirements.txt"),

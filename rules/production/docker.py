@@ -13,19 +13,22 @@ from bastion.analysis.deploy import (
 )
 from bastion.file_roles import is_non_production
 from bastion.findings import Severity
+from bastion.kinds import kinds_taking
 from bastion.rule import Example, Rule
 
-_DOCKERFILE = frozenset({"dockerfile"})
+# the document these rules take, and the kinds (from `bastion.kinds.KINDS`) that produce it
+_TAKES = (DockerfileDocument,)
+_DOCKERFILE = kinds_taking(*_TAKES)
 
 
 def _doc(rule: Rule) -> DockerfileDocument | None:
     """The Dockerfile of a production image; None for CI, development and test Dockerfiles
     (`.devcontainer/`, `Dockerfile.dev`, `Dockerfile.e2e`, `.ci/`): measured on real
     applications (bench/ecosystem), findings there were noise."""
-    doc = rule.ctx.document
+    doc = rule.ctx.document_as(DockerfileDocument)
     if is_non_production(rule.ctx.path):
         return None
-    return doc if isinstance(doc, DockerfileDocument) and doc.stages else None
+    return doc if doc.stages else None
 
 
 # The entrypoint switches to an unprivileged user (`gosu`, `su-exec`, s6-overlay's
@@ -79,6 +82,7 @@ class ContainerRunsAsRoot(Rule):
         "app` then `USER app` (or `USER 10001`)."
     )
     cwe = (250,)
+    takes = _TAKES
     kinds: ClassVar[frozenset[str]] = _DOCKERFILE
     bad = [
         _df('FROM python:3.12-slim\nCOPY . /app\nCMD ["gunicorn", "app:app"]\n'),
@@ -168,6 +172,7 @@ class UnpinnedBaseImage(Rule):
         "Pin the base image to a version tag (`python:3.12.4-slim-bookworm`), ideally with its "
         "digest (`python:3.12.4-slim@sha256:...`), and update it on purpose (Renovate/Dependabot)."
     )
+    takes = _TAKES
     kinds: ClassVar[frozenset[str]] = _DOCKERFILE
     bad = [
         _df("FROM python\nCMD python app.py\n"),
@@ -272,6 +277,7 @@ class PipCacheInImage(Rule):
         "Use `pip install --no-cache-dir ...`, set `ENV PIP_NO_CACHE_DIR=1`, or use a BuildKit "
         "cache mount (`RUN --mount=type=cache,target=/root/.cache/pip pip install ...`)."
     )
+    takes = _TAKES
     kinds: ClassVar[frozenset[str]] = _DOCKERFILE
     requires = ("pip",)
     bad = [
@@ -371,6 +377,7 @@ class CopyBeforeDependencies(Rule):
         "Copy only the dependency manifest first (`COPY requirements.txt .` / `COPY "
         "pyproject.toml uv.lock ./`), install, then `COPY . .`."
     )
+    takes = _TAKES
     kinds: ClassVar[frozenset[str]] = _DOCKERFILE
     requires = ("COPY", "ADD", "copy", "add")
     bad = [
@@ -477,6 +484,7 @@ class SingleStageImage(Rule):
         "`pip wheel`/`pip install --prefix`, then `FROM python:3.12-slim` copies the result "
         "with `COPY --from=build`."
     )
+    takes = _TAKES
     kinds: ClassVar[frozenset[str]] = _DOCKERFILE
     bad = [
         _df(

@@ -7,6 +7,7 @@ from typing import ClassVar
 from bastion.analysis.tooling import PrecommitDocument, hook_categories, project_anchor
 from bastion.context import ProjectContext
 from bastion.findings import Severity
+from bastion.kinds import kinds_taking
 from bastion.rule import Example, ProjectRule, Rule
 
 
@@ -77,7 +78,8 @@ class PreCommitMissingChecks(Rule):
         "Add the missing hooks, e.g. `astral-sh/ruff-pre-commit` (ids `ruff`, `ruff-format`) "
         "and `pre-commit/mirrors-mypy` (id `mypy`)."
     )
-    kinds: ClassVar[frozenset[str]] = frozenset({"precommit"})
+    takes = (PrecommitDocument,)
+    kinds: ClassVar[frozenset[str]] = kinds_taking(PrecommitDocument)
     bad = [
         Example(
             "repos:\n  - repo: https://github.com/psf/black\n    rev: 24.10.0\n"
@@ -116,9 +118,7 @@ class PreCommitMissingChecks(Rule):
     ]
 
     def check(self) -> None:
-        doc = self.ctx.document
-        if not isinstance(doc, PrecommitDocument):
-            return
+        doc = self.ctx.document_as(PrecommitDocument)
         found = hook_categories(doc.hooks)
         missing = [c for c in ("formatter", "linter", "type checker") if c not in found]
         if missing:

@@ -6,18 +6,21 @@ import ast
 import functools
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bastion.astcompat import TRY_STAR
 from bastion.file_roles import is_script_named_test
 from bastion.findings import Finding, Severity
 from bastion.function_index import FunctionIndex
 from bastion.imports import ImportMap
+from bastion.kinds import WrongDocument
 from bastion.rulemeta import RuleMeta
 from bastion.source import SourceText
 
 if TYPE_CHECKING:
     from bastion.config import Config
+
+D = TypeVar("D")
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPOUND = (
@@ -82,6 +85,18 @@ class FileContext:
     def is_script_file(self) -> bool:
         """A script or command-line entry point (`[tool.bastion] script-paths`)."""
         return self.config.is_script_path(self.path)
+
+    def document_as(self, expected: type[D]) -> D:
+        """The parsed document, typed: what a rule that declares `takes = (expected,)` reads.
+        A document of another type is a bastion bug (the kinds table and the rule disagree):
+        `WrongDocument`, which the engine records as the rule's internal error."""
+        document = self.document
+        if not isinstance(document, expected):
+            raise WrongDocument(
+                f"{self.path}: a {self.kind} document is {type(document).__name__}, "
+                f"not {expected.__name__}"
+            )
+        return document
 
     # -- about the position of the walk -------------------------------------------------------
     @property
