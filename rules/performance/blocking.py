@@ -65,6 +65,9 @@ _SHUTIL = frozenset(
         "unpack_archive",
     )
 )
+# Deleting a file or a folder: a filesystem call that waits on the disk (on network and
+# container filesystems, for long).
+_OS_FILES = frozenset({"os.remove", "os.unlink", "os.rmdir", "os.removedirs"})
 # Opening an archive reads its index from disk; extracting writes every member.
 _ARCHIVES = frozenset({"zipfile.ZipFile", "tarfile.open", "tarfile.TarFile"})
 _PATH_IO = frozenset({"open", "read_text", "write_text", "read_bytes", "write_bytes"})
@@ -73,7 +76,13 @@ _PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.PurePath"
 _DBAPI_CALLS = frozenset({"execute", "executemany", "executescript"})
 # what every call `_classify` may flag is named (the last part of its dotted name)
 _CALL_NAMES = (
-    last_parts(_SUBPROCESS | _SHUTIL | _ARCHIVES | {"time.sleep", "urllib.request.urlopen", "open"})
+    last_parts(
+        _SUBPROCESS
+        | _SHUTIL
+        | _OS_FILES
+        | _ARCHIVES
+        | {"time.sleep", "urllib.request.urlopen", "open"}
+    )
     | _PATH_IO
     | _DBAPI_CALLS
     | {"connect"}
@@ -157,7 +166,8 @@ class BlockingCallInAsync(Rule):
       `with open(p) as f: f.read()`, `json.load(f)`, `for line in f`) - not when the handle is
       only passed to `asyncio.to_thread(f.read)`; `Path.open/read_text/write_text/read_bytes/
       write_bytes` on a known `pathlib.Path` (`Path(...)`, a parameter annotated `Path`, and
-      `/`, `.joinpath()`, `.parent` of one); `shutil` copies, moves, archives and `rmtree`;
+      `/`, `.parent` of one, and what `.joinpath()` returns on any receiver); `shutil` copies,
+      moves, archives and `rmtree`; `os.remove`/`os.unlink`/`os.rmdir`/`os.removedirs`;
       `zipfile.ZipFile(...)`, `tarfile.open(...)`;
     - `sqlite3.connect()` and `execute`/`executemany`/`executescript` on a connection or
       cursor of it opened in the function;
@@ -393,7 +403,7 @@ class BlockingCallInAsync(Rule):
             return f"`{name}()`", HINT_SUBPROCESS
         if name == "urllib.request.urlopen":
             return "`urllib.request.urlopen()`", HINT_HTTP
-        if name in _SHUTIL or name in _ARCHIVES:
+        if name in _SHUTIL or name in _ARCHIVES or name in _OS_FILES:
             return f"file I/O with `{name}()`", HINT_FILE
         if name == "sqlite3.connect":
             return "sync database call `sqlite3.connect()`", HINT_DB_API
@@ -455,6 +465,10 @@ def _is_path(node: ast.expr, fn: ast.AsyncFunctionDef, ctx: FileContext, depth: 
         if ctx.imports.qualname(node.func) in _PATH_TYPES:
             return True
         func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "joinpath":
+            # only paths have `.joinpath()` (pathlib, zipfile.Path, importlib's Traversable):
+            # whatever the receiver is (`temp_path` from a context manager), the result is one
+            return True
         return (
             isinstance(func, ast.Attribute)
             and func.attr in _PATH_STEPS

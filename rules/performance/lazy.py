@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from bastion.rules.performance.one_off import is_one_off
+
 from bastion.analysis.nodes import string_value, walk_local
 from bastion.analysis.orm import (
     EAGER_LOADERS,
@@ -185,7 +187,8 @@ class LazyLoadFacts(FactCollector):
         super().__init__(ctx)
         # one-off data migrations: a query per row there costs nothing at request time
         # migrations (also Alembic/`db_migrations`) run once (bench/ecosystem)
-        self._skip = ctx.is_test_file or is_migration(ctx.path)
+        # and data fix-ups, demo-data generators, test-support modules (`one_off`)
+        self._skip = ctx.is_test_file or is_migration(ctx.path) or is_one_off(ctx.path)
         # `_query_of` only knows queries spelled with `objects`, `query` or `select`: a module
         # without any of them has no loop over a query result (models are read elsewhere)
         text = ctx.source.text

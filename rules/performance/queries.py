@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection
 
+from bastion.rules.performance.one_off import is_one_off
+
 from bastion.analysis.function_facts import sessions
 from bastion.analysis.orm import (
     CONNECTION_QUERY_METHODS,
@@ -208,7 +210,8 @@ class QueryInLoop(Rule):
         super().__init__(ctx)
         # one-off data migrations: a query per row there costs nothing at request time
         # migrations (also Alembic/`db_migrations`) run once (bench/ecosystem)
-        self._skip = ctx.is_test_file or is_migration(ctx.path)
+        # and data fix-ups, demo-data generators, test-support modules (`one_off`)
+        self._skip = ctx.is_test_file or is_migration(ctx.path) or is_one_off(ctx.path)
         # what `uses_sqlalchemy`, `uses_django` and `uses_flask_sqlalchemy` answer (module-level
         # imports), from one pass over the imports instead of six
         roots = {name.partition(".")[0] for name in ctx.imports.aliases.values()}

@@ -257,7 +257,9 @@ class PipCacheInImage(Rule):
     built `FROM`) without `--no-cache-dir`, unless `PIP_NO_CACHE_DIR` is set by an `ENV` before
     it, the RUN mounts a BuildKit cache (`--mount=type=cache`), or the same RUN removes the
     cache (`pip cache purge`, `rm -rf /root/.cache`). Builder stages whose files are copied
-    selectively are not flagged: their cache never reaches the final image."""
+    selectively are not flagged: their cache never reaches the final image; nor is an upgrade
+    of pip's own tools alone (`pip install --upgrade pip setuptools wheel`: a few MB, judged
+    noise on real images in bench/ecosystem)."""
 
     id = "PROD004"
     name = "pip-cache-in-image"
@@ -297,6 +299,11 @@ class PipCacheInImage(Rule):
             "FROM python:3.12.4-slim\nCOPY --from=build /install /usr/local\n"
         ),
         _df("FROM python:3.12.4\nRUN uv pip install --system -r requirements.txt\n"),
+        # only pip's own upgrade is cached (healthchecks, bench/ecosystem)
+        _df(
+            "FROM python:3.12.4\nRUN pip install --upgrade pip && \\\n"
+            "    pip install --no-cache /wheels/*\n"
+        ),
     ]
 
     def check(self) -> None:
@@ -317,6 +324,8 @@ class PipCacheInImage(Rule):
                     continue
                 words = ins.arguments()
                 for install in _pip_installs(words):
+                    if _upgrades_pip_only(install):
+                        continue
                     if not any(w in {"--no-cache-dir", "--no-cache"} for w in install):
                         self.report_at(
                             ins.line,
@@ -329,6 +338,15 @@ class PipCacheInImage(Rule):
 
 
 _TOOLING = frozenset({"pip", "setuptools", "wheel", "uv", "poetry", "pipenv", "pdm", "--upgrade"})
+# pip's own packaging tools: upgrading them caches a few MB, not the application's wheels
+_PIP_ITSELF = frozenset({"pip", "setuptools", "wheel"})
+
+
+def _upgrades_pip_only(install: list[str]) -> bool:
+    """`pip install --upgrade pip` (setuptools, wheel): no application dependency
+    (healthchecks' image upgrades pip, then installs its wheels with `--no-cache`)."""
+    targets = [w.lower() for w in install[1:] if not w.startswith("-")]
+    return bool(targets) and all(t in _PIP_ITSELF for t in targets)
 
 
 def _is_dependency_install(ins: Instruction) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import ClassVar
 
 from bastion.analysis.tooling import PrecommitDocument, hook_categories, project_anchor
@@ -17,7 +18,9 @@ def _has(project: ProjectContext, key: str, fact_type: str) -> bool:
 
 class NoPreCommit(ProjectRule):
     """Flags a project (a scanned folder with a pyproject.toml, setup.cfg, setup.py or
-    requirements.txt) that has no `.pre-commit-config.yaml`. Reported on the manifest."""
+    requirements.txt) that has no `.pre-commit-config.yaml`. Reported on the manifest. A
+    configuration next to the manifest counts even when a `.gitignore` hides it from the scan
+    (in a checkout without git history bastion cannot tell that it is tracked)."""
 
     id = "WF001"
     needs = frozenset({"code", "tooling"})  # the facts it reads
@@ -52,7 +55,21 @@ class NoPreCommit(ProjectRule):
         anchor = project_anchor(self.project)
         if anchor is None or _has(self.project, "tooling", "precommit"):
             return
+        if _ignored_config_beside(self.project, anchor):
+            return
         self.report_at(anchor, 1, 1, "the project has no `.pre-commit-config.yaml`")
+
+
+def _ignored_config_beside(project: ProjectContext, anchor: str) -> bool:
+    """A `.pre-commit-config.yaml` next to the manifest that discovery left out because a
+    `.gitignore` lists it (lnbits names it; saleor ignores `.*`) and no git index says it is
+    tracked (a checkout without `.git`, an unpacked archive): the team has the hooks all the
+    same (bench/ecosystem)."""
+    folder = project.config.root / PurePosixPath(anchor).parent
+    return any(
+        (folder / name).is_file() and not (folder / name).is_symlink()
+        for name in (".pre-commit-config.yaml", ".pre-commit-config.yml")
+    )
 
 
 class PreCommitMissingChecks(Rule):
