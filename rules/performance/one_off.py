@@ -26,3 +26,13 @@ def is_one_off(path: str) -> bool:
     if any(word in name for word in _DEMO_DATA):
         return True
     return any(folder in _TEST_SUPPORT_DIRS for folder in parts[:-1])
+
+
+def is_command(path: str) -> bool:
+    """A Django management command (`management/commands/`) or a module of a `cli` package:
+    run by hand or by cron, where a query per row costs seconds once, not per request
+    (PERF003's findings there were judged mostly noise in bench/ecosystem)."""
+    parts = PurePosixPath(path.lower()).parts
+    folders = parts[:-1]
+    joined = "/" + "/".join(folders) + "/"
+    return "/management/commands/" in joined or "cli" in folders

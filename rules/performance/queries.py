@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Collection
 
-from bastion.rules.performance.one_off import is_one_off
+from bastion.rules.performance.one_off import is_command, is_one_off
 
 from bastion.analysis.function_facts import sessions
 from bastion.analysis.orm import (
@@ -58,12 +59,94 @@ def _is_repeat_loop(loop: ast.AST, rule: Rule) -> bool:
         root = root.func if isinstance(root, ast.Call) else root.value
     if isinstance(root, ast.Name) and root.id.isupper() and len(root.id) > 1:
         return True  # a module constant: a fixed, small set of passes
+    iterable = loop.iter
+    if isinstance(iterable, ast.Attribute) and iterable.attr.isupper() and len(iterable.attr) > 1:
+        return True  # a setting (`settings.REMOTE_AUTH_DEFAULT_GROUPS`): a configured handful
+    if isinstance(iterable, ast.Name) and _is_class_name(iterable.id):
+        return True  # `for tag in GitHubTag:` iterates an enum class: its fixed members
     target = loop.target
     if isinstance(target, ast.Name):
         name = target.id.lower()
         if any(w in name for w in ("query", "stmt", "statement", "sql")):
             return True  # running each of a list of statements
         return name.startswith("_") or any(w in name for w in _REPEAT_WORDS)
+    return False
+
+
+def _names_varying_in(loop: ast.AST) -> set[str]:
+    """The loop's targets and the names assigned in its body: what may differ per pass."""
+    if isinstance(loop, ast.For | ast.AsyncFor):
+        roots: list[ast.AST] = [loop.target]
+        roots += [
+            t
+            for stmt in loop.body
+            for n in ast.walk(stmt)
+            if isinstance(n, ast.Assign)
+            for t in n.targets
+        ]
+    elif isinstance(loop, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+        roots = [gen.target for gen in loop.generators]
+    else:
+        return set()
+    return {n.id for root in roots for n in ast.walk(root) if isinstance(n, ast.Name)}
+
+
+def _model_per_pass(call: ast.Call, loop: ast.AST) -> bool:
+    """A loop over models or tables, one query each (`for Model in models:
+    Model.objects.filter(...)`, `EventModel = apps.get_model(...)`, `session.query(model_class)`
+    in `for model_class in self.model_classes`): a different table per pass, not a query per
+    row (DefectDojo's history commands, dispatch's search, bench/ecosystem)."""
+    varying = _names_varying_in(loop)
+    if not varying:
+        return False
+    node: ast.expr = call
+    while isinstance(node, ast.Call | ast.Attribute | ast.Subscript):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            first = node.args[0] if node.args else None
+            if name in ("query", "select") and isinstance(first, ast.Name):
+                return first.id in varying
+            node = func
+        else:
+            node = node.value
+    # `Model.objects...` / `Model.query...`: the chain's root is the model
+    return isinstance(node, ast.Name) and node.id in varying and node.id[:1].isupper()
+
+
+def _is_class_name(name: str) -> bool:
+    """`GitHubTag`, `Color`: CamelCase, the spelling of a class (an iterated class is an enum)."""
+    return name[:1].isupper() and any(c.islower() for c in name) and "_" not in name
+
+
+_LOCKS = frozenset({"select_for_update", "with_for_update"})
+# what a comment says when the per-row statement is deliberate (saleor: "remove app by app to
+# prevent timeouts"; flagsmith: "to avoid deadlock")
+_DELIBERATE = re.compile(
+    r"timeout|deadlock|one by one|one at a time|on purpose|deliberate|\b(\w+) by \1\b",
+    re.IGNORECASE,
+)
+
+
+def _locks_rows(stack: list[ast.AST]) -> bool:
+    """The query's statement takes a row lock (`...filter(id=x).select_for_update().get()`):
+    one lock per row, on purpose."""
+    for ancestor in reversed(stack):
+        if isinstance(ancestor, ast.stmt):
+            return any(
+                isinstance(n, ast.Attribute) and n.attr in _LOCKS for n in ast.walk(ancestor)
+            )
+    return False
+
+
+def _explained(loop: ast.AST, call: ast.Call, ctx: FileContext) -> bool:
+    """A comment from just above the loop down to the query says the per-row statements are
+    deliberate (timeouts, deadlocks, "app by app")."""
+    first = max(1, getattr(loop, "lineno", call.lineno) - 3)
+    for number in range(first, call.lineno + 1):
+        text = ctx.source.line(number)
+        if "#" in text and _DELIBERATE.search(text.partition("#")[2]):
+            return True
     return False
 
 
@@ -151,7 +234,15 @@ class QueryInLoop(Rule):
     (`for _ in range(3)`, `for attempt in retrying()`, `for n in itertools.count()`), loops
     over module constants (`for key in CONFIG_KEYS`) or over a list of statements,
     queries in nested functions defined in the loop, files under
-    `migrations/` (one-off data migrations), and test files."""
+    `migrations/` (one-off data migrations), and test files.
+
+    Also not flagged, after judging real findings (bench/ecosystem): loops over settings
+    (`for name in settings.DEFAULT_GROUPS`) and enum classes (`for tag in GitHubTag`); a
+    different model or table per pass (`for Model in models: Model.objects.count()`); row
+    locks taken per row (`select_for_update()`); loops whose comment says the per-row
+    statements are deliberate (timeouts, deadlocks, "app by app"); management commands and
+    `cli` packages, data fix-ups and migration helpers outside `migrations/`, demo-data
+    generators and test-support packages (`testing/`, `unittests/`)."""
 
     id = "PERF003"
     name = "query-in-loop"
@@ -211,7 +302,13 @@ class QueryInLoop(Rule):
         # one-off data migrations: a query per row there costs nothing at request time
         # migrations (also Alembic/`db_migrations`) run once (bench/ecosystem)
         # and data fix-ups, demo-data generators, test-support modules (`one_off`)
-        self._skip = ctx.is_test_file or is_migration(ctx.path) or is_one_off(ctx.path)
+        # commands (`one_off.is_command`) too: per-row queries there were judged noise
+        self._skip = (
+            ctx.is_test_file
+            or is_migration(ctx.path)
+            or is_one_off(ctx.path)
+            or is_command(ctx.path)
+        )
         # what `uses_sqlalchemy`, `uses_django` and `uses_flask_sqlalchemy` answer (module-level
         # imports), from one pass over the imports instead of six
         roots = {name.partition(".")[0] for name in ctx.imports.aliases.values()}
@@ -271,7 +368,9 @@ class QueryInLoop(Rule):
             return
         if not self._is_query(node) or _is_bulk(node) or _is_ddl(node):
             return
-        if _is_batch_loop(loop) or _is_repeat_loop(loop, self):
+        if _is_batch_loop(loop) or _is_repeat_loop(loop, self) or _model_per_pass(node, loop):
+            return
+        if _locks_rows(self.ctx.stack) or _explained(loop, node, self.ctx):
             return
         kind = "loop" if isinstance(loop, ast.For | ast.AsyncFor) else "comprehension"
         line = getattr(loop, "lineno", "?")

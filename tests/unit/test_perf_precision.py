@@ -75,3 +75,80 @@ def test_wf001_gitignored_precommit_config_still_counts(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text(".*\n", encoding="utf-8")  # saleor's first pattern
     (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n", encoding="utf-8")
     assert _wf001(tmp_path) == []
+
+
+# -- PERF003: shapes judged noise on real applications ------------------------------------------
+
+DJANGO = "from django.db import models\n\n"
+
+
+def test_perf003_a_model_per_pass_is_not_n_plus_one() -> None:
+    # DefectDojo's pghistory commands, dispatch's composite search
+    code = DJANGO + (
+        "def counts(apps, names):\n"
+        "    for name in names:\n"
+        "        EventModel = apps.get_model('dojo', name)\n"
+        "        print(EventModel.objects.count())\n"
+        "    for Model in MODELS_TO_FLUSH_LIST:\n"
+        "        Model.objects.filter(x=1).delete()\n"
+        "    for order in orders:\n"
+        "        Customer.objects.get(pk=order.customer_id)\n"
+    )
+    assert lines(code, "PERF003") == [10]
+
+
+def test_perf003_settings_and_enum_loops_are_a_fixed_handful() -> None:
+    # netbox's REMOTE_AUTH_DEFAULT_GROUPS, flagsmith's GitHubTag
+    code = DJANGO + (
+        "def groups(settings, remote_groups):\n"
+        "    for name in settings.REMOTE_AUTH_DEFAULT_GROUPS:\n"
+        "        Group.objects.get(name=name)\n"
+        "    for tag_label in GitHubTag:\n"
+        "        Tag.objects.get_or_create(label=tag_label.value)\n"
+        "    for name in remote_groups:\n"
+        "        Group.objects.get(name=name)\n"
+    )
+    assert lines(code, "PERF003") == [9]
+
+
+def test_perf003_row_locks_and_explained_loops() -> None:
+    # saleor's gift-card gateway (select_for_update) and app deletion ("app by app")
+    code = DJANGO + (
+        "def capture(transactions):\n"
+        "    for t in transactions:\n"
+        "        GiftCard.objects.filter(id=t.gift_card_id).select_for_update().first()\n\n"
+        "def delete_apps(apps):\n"
+        "    # Saleor needs to remove app by app to prevent timeouts\n"
+        "    for app in apps:\n"
+        "        AppToken.objects.filter(app_id=app.id).delete()\n\n"
+        "def tokens(apps):\n"
+        "    for app in apps:\n"
+        "        AppToken.objects.filter(app_id=app.id).delete()\n"
+    )
+    assert lines(code, "PERF003") == [14]
+
+
+def test_perf003_and_perf004_skip_one_off_code() -> None:
+    code = DJANGO + ("def f(ids):\n    for i in ids:\n        Customer.objects.get(pk=i)\n")
+    assert lines(code, "PERF003", "dojo/endpoint/utils.py") == [5]
+    for path in (
+        "dojo/management/commands/clear_alerts.py",  # a management command
+        "redash/cli/database.py",  # a cli package
+        "lnbits/core/migrations.py",  # migrations outside migrations/
+        "mealie/db/fixes/fix_migration_data.py",
+        "saleor/core/utils/random_data.py",  # demo data
+        "netbox/utilities/testing/base.py",  # test support
+        "unittests/dojo_test_case.py",
+    ):
+        assert lines(code, "PERF003", path) == [], path
+
+
+def test_perf004_skips_migration_helpers_and_test_support() -> None:
+    from bastion.rules.performance.one_off import is_command, is_one_off
+
+    assert is_one_off("dojo/management/commands/jira_refactor_data_migration.py")
+    assert is_one_off("unittests/dojo_test_case.py")
+    assert not is_one_off("dojo/notifications/helper.py")
+    # commands stay in PERF004's scope (healthchecks' senddeletionscheduled was judged right)
+    assert is_command("hc/accounts/management/commands/senddeletionscheduled.py")
+    assert not is_one_off("hc/accounts/management/commands/senddeletionscheduled.py")
