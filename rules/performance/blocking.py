@@ -195,8 +195,9 @@ class BlockingCallInAsync(Rule):
     severity = Severity.ERROR
     precision = "very-high"
     precision_measured = (
-        "3 of 3 judged findings right (100%) on 15 application repositories, "
-        "bench/ecosystem; too few findings to be sure of the band"
+        "21 of 21 judged findings right (100%) on 15 application repositories, "
+        "bench/ecosystem (shutil/zipfile/os.remove/Path.open file work and subprocess waits "
+        "in async handlers)"
     )
     summary = "Blocking I/O call inside `async def`"
     why = (

@@ -228,11 +228,14 @@ class CodeFacts(FactCollector):
             return
         if self._model_reported:
             return
-        uses_orm = imports.is_imported("sqlalchemy") or imports.is_imported("sqlmodel")
         has_table = any(
             isinstance(s, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in s.targets)
             for s in node.body
+        )
+        # asked only of a class with a `__tablename__` (it scans every import of the module)
+        uses_orm = has_table and (
+            imports.is_imported("sqlalchemy") or imports.is_imported("sqlmodel")
         )
         sqlmodel_table = "sqlmodel.SQLModel" in bases and any(
             k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True
