@@ -11,9 +11,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from bastion.rules.performance.one_off import is_one_off
-
 from bastion.analysis.nodes import string_value, walk_local
+from bastion.analysis.one_off import is_one_off
 from bastion.analysis.orm import (
     EAGER_LOADERS,
     MANAGER,

@@ -6,9 +6,8 @@ import ast
 import re
 from collections.abc import Collection
 
-from bastion.rules.performance.one_off import is_command, is_one_off
-
 from bastion.analysis.function_facts import sessions
+from bastion.analysis.one_off import is_command, is_one_off
 from bastion.analysis.orm import (
     CONNECTION_QUERY_METHODS,
     DJANGO_QUERY_METHODS,

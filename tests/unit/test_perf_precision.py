@@ -144,7 +144,7 @@ def test_perf003_and_perf004_skip_one_off_code() -> None:
 
 
 def test_perf004_skips_migration_helpers_and_test_support() -> None:
-    from bastion.rules.performance.one_off import is_command, is_one_off
+    from bastion.analysis.one_off import is_command, is_one_off
 
     assert is_one_off("dojo/management/commands/jira_refactor_data_migration.py")
     assert is_one_off("unittests/dojo_test_case.py")
