@@ -13,6 +13,9 @@ from bastion.analysis.deps import (
 )
 from bastion.findings import Severity
 from bastion.kinds import kinds_taking
+from bastion.kinds.compose import ComposeDocument
+from bastion.kinds.dockerfile import DockerfileDocument
+from bastion.kinds.procfile import ProcfileDocument
 from bastion.rule import Example, FactCollector, ProjectRule, Rule
 
 # the documents DEP003/DEP004 take, and the kinds (`bastion.kinds.KINDS`) that produce them
@@ -50,9 +53,17 @@ class DependencyFacts(FactCollector):
     deployed as an application (Dockerfile, Procfile, compose file)."""
 
     key = "dependencies"
-    kinds: ClassVar[frozenset[str]] = frozenset(
-        {"requirements", "pyproject", "lockfile", "dockerfile", "procfile", "compose"}
+    # the documents it reads (the deployment files only for their presence); checked against
+    # the kinds table by tests/unit/test_kinds.py
+    takes: ClassVar[tuple[type, ...]] = (
+        RequirementsDocument,
+        PyprojectDocument,
+        LockDocument,
+        DockerfileDocument,
+        ProcfileDocument,
+        ComposeDocument,
     )
+    kinds: ClassVar[frozenset[str]] = kinds_taking(*takes)
 
     def check(self) -> None:
         doc = self.ctx.document

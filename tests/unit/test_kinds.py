@@ -163,11 +163,20 @@ def test_a_rule_that_would_get_a_document_it_does_not_take_is_refused() -> None:
 
 
 def test_the_non_python_rules_declare_what_they_take() -> None:
-    areas = ("rules.production", "rules.dependencies", "rules.workflow")
-    for rule in load_registry().file_rules:
-        documents = rule.kinds - {"python"}
+    from bastion.kinds import check_takes
+
+    areas = ("bastion.rules.production", "bastion.rules.dependencies", "bastion.rules.workflow")
+    registry = load_registry()
+    checked = []
+    for rule in [*registry.file_rules, *registry.collectors]:
+        documents = rule.kinds - {"python", "json"}  # json: no parser, rules read the text
         if rule.__module__.startswith(areas) and documents:
-            assert rule.takes, f"{rule.id} reads {sorted(documents)} but declares no `takes`"
+            takes = getattr(rule, "takes", ())
+            assert takes, f"{rule.__name__} reads {sorted(documents)} but declares no `takes`"
+            # collectors are no RuleMeta: their declaration is checked here
+            check_takes(rule.__name__, rule.kinds - {"python"}, takes)
+            checked.append(rule.__name__)
+    assert {"PipCacheInImage", "DependencyFacts", "ToolingFacts"} <= set(checked)
 
 
 def test_document_as_checks_the_type() -> None:
