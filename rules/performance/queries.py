@@ -39,7 +39,20 @@ _BULK_CALLS = frozenset({"in_", "any_", "notin_", "not_in", "tuple_"})
 
 _REPEAT_WORDS = ("attempt", "retry", "retries", "tries", "poll", "loop_count", "iteration")
 _ENDLESS = frozenset({"itertools.count", "itertools.repeat", "itertools.cycle"})
-_DDL = ("drop ", "create ", "alter ", "truncate ", "vacuum", "analyze", "grant ", "lock ", "set ")
+# schema and administration statements, one per object by nature (CTFd kills each idle
+# connection with `KILL {id}`)
+_DDL = (
+    "drop ",
+    "create ",
+    "alter ",
+    "truncate ",
+    "vacuum",
+    "analyze",
+    "grant ",
+    "lock ",
+    "set ",
+    "kill ",
+)
 
 
 def _is_repeat_loop(loop: ast.AST, rule: Rule) -> bool:
@@ -62,6 +75,8 @@ def _is_repeat_loop(loop: ast.AST, rule: Rule) -> bool:
         return True  # a setting (`settings.REMOTE_AUTH_DEFAULT_GROUPS`): a configured handful
     if isinstance(iterable, ast.Name) and _is_class_name(iterable.id):
         return True  # `for tag in GitHubTag:` iterates an enum class: its fixed members
+    if _iterates_kwargs(iterable, rule):
+        return True  # `for key, val in kwargs.items():` the call's keyword arguments
     target = loop.target
     if isinstance(target, ast.Name):
         name = target.id.lower()
@@ -103,13 +118,27 @@ def _model_per_pass(call: ast.Call, loop: ast.AST) -> bool:
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             first = node.args[0] if node.args else None
-            if name in ("query", "select") and isinstance(first, ast.Name):
-                return first.id in varying
+            if name in ("query", "select") and first is not None:
+                # `query(model_class)`, `query(model_class.id.label("id"))`
+                while isinstance(first, ast.Attribute | ast.Call):
+                    first = first.func if isinstance(first, ast.Call) else first.value
+                return isinstance(first, ast.Name) and first.id in varying
             node = func
         else:
             node = node.value
     # `Model.objects...` / `Model.query...`: the chain's root is the model
     return isinstance(node, ast.Name) and node.id in varying and node.id[:1].isupper()
+
+
+def _iterates_kwargs(iterable: ast.expr, rule: Rule) -> bool:
+    """`kwargs.items()` of the function's own `**kwargs` (mealie's model constructor): a
+    handful of keyword arguments, not rows."""
+    node = iterable.func if isinstance(iterable, ast.Call) else iterable
+    if isinstance(node, ast.Attribute):
+        node = node.value
+    fn = rule.ctx.enclosing_function()
+    kwarg = getattr(getattr(fn, "args", None), "kwarg", None)
+    return isinstance(node, ast.Name) and kwarg is not None and node.id == kwarg.arg
 
 
 def _is_class_name(name: str) -> bool:

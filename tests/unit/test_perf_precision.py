@@ -152,3 +152,23 @@ def test_perf004_skips_migration_helpers_and_test_support() -> None:
     # commands stay in PERF004's scope (healthchecks' senddeletionscheduled was judged right)
     assert is_command("hc/accounts/management/commands/senddeletionscheduled.py")
     assert not is_one_off("hc/accounts/management/commands/senddeletionscheduled.py")
+
+
+def test_perf003_kill_statements_kwargs_and_model_columns() -> None:
+    # CTFd's KILL per idle connection, mealie's auto_init over **kwargs, dispatch's union
+    code = (
+        "import sqlalchemy\n\n"
+        "def reset(db, processes):\n"
+        "    for proc in processes:\n"
+        "        db.session.execute(f'KILL {proc.Id}')\n\n"
+        "def init(self, session, **kwargs):\n"
+        "    for key, val in kwargs.items():\n"
+        "        session.execute(stmt)\n\n"
+        "def union(self):\n"
+        "    for model_class in self.model_classes:\n"
+        "        q = self.session.query(model_class.id.label('id'))\n\n"
+        "def rows(session, ids):\n"
+        "    for i in ids:\n"
+        "        session.execute(stmt, {'id': i})\n"
+    )
+    assert lines(code, "PERF003") == [17]
