@@ -18,16 +18,17 @@ def lines(code: str, rule: str, path: str = "app/example.py") -> list[int]:
 # -- PERF001 recall (tests/fixtures/recall/blocking: lnbits, mealie) ---------------------------
 
 
-def test_perf001_os_remove_in_async_def() -> None:
+def test_perf001_os_remove_of_one_file_is_left_alone() -> None:
+    # one quick syscall: an error that fails CI for it would be noise (the recall set keeps
+    # lnbits' `os.remove` as `expect-missed`, on purpose)
     code = (
-        "import os\n\n"
-        "async def api_build_extension(ext_zip_file):\n"
+        "import os, shutil\n\n"
+        "async def api_build_extension(ext_zip_file, build_dir):\n"
         "    if ext_zip_file.is_file():\n"
         "        os.remove(ext_zip_file)\n"
-        "    os.unlink('x')\n\n"
-        "def sync(p):\n    os.remove(p)\n"
+        "    shutil.rmtree(build_dir)\n"
     )
-    assert lines(code, "PERF001") == [5, 6]
+    assert lines(code, "PERF001") == [6]
 
 
 def test_perf001_open_on_what_joinpath_returns_whatever_the_receiver() -> None:
