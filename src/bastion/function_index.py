@@ -40,14 +40,18 @@ T = TypeVar("T")
 
 def walk_local(nodes: ast.AST | list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node below `nodes`, without entering nested functions, lambdas or classes (whose
-    bodies run at another time)."""
+    bodies run at another time). The `Load`/`Store`/`Del` markers of names and attributes are
+    not nodes anyone looks for, and are left out (a third fewer steps on real code)."""
     stack: list[ast.AST] = list(reversed(nodes)) if isinstance(nodes, list) else [nodes]
-    pop, push, AST = stack.pop, stack.append, ast.AST
+    pop, push, AST, fields_of = stack.pop, stack.append, ast.AST, _CHILD_FIELDS
     while stack:
         node = pop()
         yield node
         # `ast.iter_child_nodes(node)`, in its order, without its two generators per node
-        for name in node._fields:
+        fields = fields_of.get(type(node))
+        if fields is None:
+            fields = fields_of[type(node)] = tuple(f for f in node._fields if f != "ctx")
+        for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
                 for child in value:
@@ -55,6 +59,10 @@ def walk_local(nodes: ast.AST | list[ast.stmt]) -> Iterator[ast.AST]:
                         push(child)
             elif isinstance(value, AST) and not isinstance(value, _SCOPES):
                 push(value)
+
+
+# the fields of each node type that may hold child nodes, `ctx` left out (see walk_local)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def local_statements(nodes: list[ast.stmt]) -> Iterator[ast.stmt]:
