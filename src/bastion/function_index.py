@@ -9,6 +9,7 @@ the run shares it:
 
     index = self.ctx.function_index(fn)
     for node in index.nodes: ...                 # what `walk_local(fn.body)` yields
+    index.returns, index.loops                   # its `return` and `for` statements
     index.single_assignments.get("rows", [])     # `rows = ...` statements, in order
     index.bound_to_calls(imports, {"requests.Session"})  # `s = requests.Session()`, `with`
     index.memo("sessions", lambda: ...)          # a rule family's own per-function fact
@@ -129,6 +130,21 @@ class FunctionIndex:
             body = self.function.body
             self._statements = tuple(local_statements(body)) if isinstance(body, list) else ()
         return self._statements
+
+    @property
+    def returns(self) -> tuple[ast.Return, ...]:
+        """The `return` statements among `statements` (a route rule's returned values)."""
+        return self.memo(
+            "returns", lambda: tuple(s for s in self.statements if type(s) is ast.Return)
+        )
+
+    @property
+    def loops(self) -> tuple[ast.For | ast.AsyncFor, ...]:
+        """The `for`/`async for` statements among `statements`."""
+        return self.memo(
+            "loops",
+            lambda: tuple(s for s in self.statements if isinstance(s, ast.For | ast.AsyncFor)),
+        )
 
     # -- assignments ---------------------------------------------------------------------------
     def _index_assignments(self) -> None:

@@ -53,6 +53,13 @@ def test_nodes_and_statements_are_the_local_walks_in_their_order() -> None:
     assert not any(getattr(n, "id", "") == "hidden" for n in index.nodes)
 
 
+def test_returns_and_loops_are_statements_of_the_own_scope() -> None:
+    index, _, _ = _index()
+    assert [r.lineno for r in index.returns] == [16]
+    assert [loop.lineno for loop in index.loops] == [12]
+    assert index.returns is index.returns  # computed once
+
+
 def test_assignments_by_name() -> None:
     index, _, _ = _index()
     assert [a.lineno for a in index.assignments["rows"]] == [7, 8]
