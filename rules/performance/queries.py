@@ -172,6 +172,30 @@ def _locks_rows(stack: list[ast.AST]) -> bool:
     return False
 
 
+def _memoised(stack: list[ast.AST], loop: ast.AST) -> bool:
+    """`if key not in cache: cache[key] = Model.objects.filter(...)`: the query runs once per
+    distinct key, not once per pass (netbox's event rules cache)."""
+    inside = stack[stack.index(loop) + 1 :] if loop in stack else []
+    for index, node in enumerate(inside):
+        if not isinstance(node, ast.If) or index + 1 >= len(inside):
+            continue
+        test = node.test
+        statement = inside[index + 1]
+        if not (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.NotIn)
+            and statement in node.body
+            and isinstance(statement, ast.Assign)
+        ):
+            continue
+        cache = ast.dump(test.comparators[0])
+        for target in statement.targets:
+            if isinstance(target, ast.Subscript) and ast.dump(target.value) == cache:
+                return True
+    return False
+
+
 def _explained(loop: ast.AST, call: ast.Call, ctx: FileContext) -> bool:
     """A comment from just above the loop down to the query says the per-row statements are
     deliberate (timeouts, deadlocks, "app by app")."""
@@ -274,7 +298,8 @@ class QueryInLoop(Rule):
     different model or table per pass (`for Model in models: Model.objects.count()`); row
     locks taken per row (`select_for_update()`); loops whose comment says the per-row
     statements are deliberate (timeouts, deadlocks, "app by app"); `KILL` statements; loops
-    over the function's own `**kwargs`; management commands and
+    over the function's own `**kwargs`; a query cached per key (`if key not in cache:
+    cache[key] = ...`); management commands and
     `cli` packages, data fix-ups and migration helpers outside `migrations/`, demo-data
     generators and test-support packages (`testing/`, `unittests/`)."""
 
@@ -283,7 +308,7 @@ class QueryInLoop(Rule):
     severity = Severity.INFO
     precision = "low"
     precision_measured = (
-        "56 of 84 judged findings right (67%) on 15 application repositories, "
+        "56 of 83 judged findings right (67%) on 15 application repositories, "
         "bench/ecosystem: below the info bar (80%). The wrong ones are loops over a handful "
         "of configured items (workflow triggers, report widgets, filters, templates), each a "
         "different query by design, which the loop's shape does not tell apart from a query "
@@ -408,6 +433,8 @@ class QueryInLoop(Rule):
         if _is_batch_loop(loop) or _is_repeat_loop(loop, self) or _model_per_pass(node, loop):
             return
         if _locks_rows(self.ctx.stack) or _explained(loop, node, self.ctx):
+            return
+        if _memoised(self.ctx.stack, loop):
             return
         kind = "loop" if isinstance(loop, ast.For | ast.AsyncFor) else "comprehension"
         line = getattr(loop, "lineno", "?")

@@ -173,3 +173,17 @@ def test_perf003_kill_statements_kwargs_and_model_columns() -> None:
         "        session.execute(stmt, {'id': i})\n"
     )
     assert lines(code, "PERF003") == [17]
+
+
+def test_perf003_a_query_cached_per_key_runs_once_per_key() -> None:
+    # netbox's event rules: `if key not in cache: cache[key] = query`
+    code = DJANGO + (
+        "def process(events):\n"
+        "    cache = {}\n"
+        "    for event in events:\n"
+        "        if event.type not in cache[event.kind]:\n"
+        "            cache[event.kind][event.type] = EventRule.objects.filter(t=event.type)\n"
+        "        if event.type not in seen:\n"
+        "            other[event.type] = EventRule.objects.filter(t=event.type)\n"
+    )
+    assert lines(code, "PERF003") == [9]
