@@ -5,10 +5,14 @@
     python bench/run.py --peers            # also bandit and Fixit (installed in bench/.venv)
     python bench/run.py --peers bandit     # only bandit (Fixit takes minutes per run)
     python bench/run.py --json results.json
+    python bench/run.py --against /work/main/.venv/bin/python  # before/after, same run
 
 Scenarios (median of `--runs`; wall and CPU seconds, peak RSS, files/second):
   floor-1 / floor-N  `ast.parse` of every Python file, in 1 and N processes (the lower bound)
   cold-1 / cold-N    `bastion check --no-cache --jobs 1|N --select ALL`
+  cold-1-against     with `--against PYTHON`: the same as cold-1 with the bastion that
+                     interpreter imports (another checkout), its runs alternating with
+                     cold-1's so that both see the same machine load (a before/after)
   warm               `bastion check` again over the unchanged tree (the report is replayed)
   warm-no-replay     the same with the recorded report removed: the per-file cache alone
   warm-touch-1       the same after one file was modified (re-analyses that file)
@@ -134,9 +138,9 @@ def timed(command: Sequence[str], cwd: Path) -> tuple[float, float, float, str]:
     return wall, float(user) + float(system), int(rss_kb) / 1024, proc.stdout
 
 
-def bastion(*args: str) -> list[str]:
+def bastion(*args: str, python: str = sys.executable) -> list[str]:
     return [
-        sys.executable,
+        python,
         "-m",
         "bastion",
         "check",
@@ -147,6 +151,20 @@ def bastion(*args: str) -> list[str]:
         "never",
         "--quiet",
     ]
+
+
+def alternate(
+    ours: list[str], theirs: list[str], cwd: Path, runs: int
+) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """`runs` timings of each command, taken in turns (ours, theirs, ours...): on a shared
+    machine both then see the same load, which separate scenarios minutes apart do not."""
+    mine: list[tuple[float, float, float]] = []
+    other: list[tuple[float, float, float]] = []
+    for _ in range(runs):
+        for command, into in ((ours, mine), (theirs, other)):
+            wall, cpu, rss, _ = timed(command, cwd)
+            into.append((wall, cpu, rss))
+    return mine, other
 
 
 def peers_venv() -> Path:
@@ -189,6 +207,11 @@ def main() -> None:
         help="also time these peers (comma-separated; default when given: bandit,fixit)",
     )
     parser.add_argument("--json", type=Path, help="write the results as JSON")
+    parser.add_argument(
+        "--against",
+        help="another Python with bastion installed (e.g. main's venv): its cold --jobs 1 "
+        "runs alternate with this one's, for a before/after in the same run",
+    )
     args = parser.parse_args()
 
     # Byte-compile bastion first, as `pip install` does: with PYTHONDONTWRITEBYTECODE set (as on
@@ -242,7 +265,22 @@ def main() -> None:
         )
 
     cache_dir = work / ".bench_cache"
-    scenario("cold-1", bastion(".", "--no-cache", "--jobs", "1"))
+    if args.against:
+        cold_1, against = alternate(
+            bastion(".", "--no-cache", "--jobs", "1"),
+            bastion(".", "--no-cache", "--jobs", "1", python=args.against),
+            work,
+            args.runs,
+        )
+        for label, runs in (("cold-1", cold_1), ("cold-1-against", against)):
+            row = median_row(label, runs, n)
+            rows.append(row)
+            print(
+                f"  {label:<14} {row['wall_s']:>7.2f}s wall {row['cpu_s']:>7.2f}s cpu "
+                f"{row['peak_rss_mb']:>7.1f} MB  {row['files_per_s']:>8} files/s"
+            )
+    else:
+        scenario("cold-1", bastion(".", "--no-cache", "--jobs", "1"))
     cold = scenario(f"cold-{jobs}", bastion(".", "--no-cache", "--jobs", str(jobs)))
     shutil.rmtree(cache_dir, ignore_errors=True)
     timed(bastion(".", "--cache-dir", str(cache_dir), "--jobs", str(jobs)), work)  # fill
@@ -287,6 +325,10 @@ def main() -> None:
         return round(float(str(a["wall_s"])) / float(str(b["wall_s"])), 2)
 
     floor_n = next(r for r in rows if r["scenario"] == f"floor-{jobs}")
+    by_name = {str(r["scenario"]): r for r in rows}
+    for label in ("cold-1", "cold-1-against"):
+        if label in by_name:
+            print(f"ratio: {label}/floor-1 = {ratio(by_name[label], by_name['floor-1'])}")
     print(
         f"ratios: cold-{jobs}/floor-{jobs} = {ratio(cold, floor_n)}, "
         f"cold-{jobs}/warm = {ratio(cold, warm)}, cold-{jobs}/warm-no-replay = "

@@ -12,9 +12,15 @@ from bastion.analysis.deps import (
     requirements_role,
 )
 from bastion.findings import Severity
+from bastion.kinds import kinds_taking
+from bastion.kinds.compose import ComposeDocument
+from bastion.kinds.dockerfile import DockerfileDocument
+from bastion.kinds.procfile import ProcfileDocument
 from bastion.rule import Example, FactCollector, ProjectRule, Rule
 
-_DEP_KINDS = frozenset({"requirements", "pyproject"})
+# the documents DEP003/DEP004 take, and the kinds (`bastion.kinds.KINDS`) that produce them
+_TAKES = (RequirementsDocument, PyprojectDocument)
+_DEP_KINDS = kinds_taking(*_TAKES)
 
 
 def declared(rule: Rule | FactCollector) -> list[Dependency]:
@@ -47,9 +53,17 @@ class DependencyFacts(FactCollector):
     deployed as an application (Dockerfile, Procfile, compose file)."""
 
     key = "dependencies"
-    kinds: ClassVar[frozenset[str]] = frozenset(
-        {"requirements", "pyproject", "lockfile", "dockerfile", "procfile", "compose"}
+    # the documents it reads (the deployment files only for their presence); checked against
+    # the kinds table by tests/unit/test_kinds.py
+    takes: ClassVar[tuple[type, ...]] = (
+        RequirementsDocument,
+        PyprojectDocument,
+        LockDocument,
+        DockerfileDocument,
+        ProcfileDocument,
+        ComposeDocument,
     )
+    kinds: ClassVar[frozenset[str]] = kinds_taking(*takes)
 
     def check(self) -> None:
         doc = self.ctx.document
@@ -223,6 +237,7 @@ class DevDependencyInProduction(Rule):
         "Move it to a dev-only list: `requirements-dev.txt` (with `-r requirements.txt`), a "
         "`[dependency-groups] dev` group, or `[tool.poetry.group.dev.dependencies]`."
     )
+    takes = _TAKES
     kinds: ClassVar[frozenset[str]] = _DEP_KINDS
     bad = [
         Example("fastapi==0.115.6\npytest==8.3.4\n", path="requirements.txt"),
@@ -286,6 +301,7 @@ class UnmaintainedDependency(Rule):
         "releases; the longer it stays, the more code depends on it when it finally breaks."
     )
     hint = "Replace it with its maintained successor (named in the message)."
+    takes = _TAKES
     kinds: ClassVar[frozenset[str]] = _DEP_KINDS
     bad = [
         Example("fastapi==0.115.6\npython-jose[cryptography]==3.3.0\n", path="requirements.txt"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 
-from bastion.analysis.nodes import walk_local
 from bastion.analysis.orm import creation_kind
 from bastion.analysis.web import is_route_handler
 from bastion.context import FileContext
@@ -92,8 +91,8 @@ class SessionInHandler(Rule):
     def _check(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         if self._skip or not is_route_handler(node, self.ctx):
             return
-        for sub in walk_local(node.body):
-            if isinstance(sub, ast.Call) and creation_kind(sub, self.ctx) is not None:
+        for sub in self.ctx.function_index(node).calls:
+            if creation_kind(sub, self.ctx) is not None:
                 self.report(
                     sub,
                     f"route handler `{node.name}` creates its own database session with "
@@ -168,7 +167,7 @@ class DependencyWithoutCleanup(Rule):
         if cached is not None:
             return cached
         names: set[str] = set()
-        for sub in walk_local(node.body):
+        for sub in self.ctx.function_index(node).statements:
             if (
                 isinstance(sub, ast.Assign)
                 and isinstance(sub.value, ast.Call)

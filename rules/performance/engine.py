@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from bastion.analysis.nodes import has_kwargs_splat, is_true, keyword_value, walk_local
+from bastion.analysis.nodes import has_kwargs_splat, is_true, keyword_value
 from bastion.analysis.orm import ENGINE_FACTORIES
 from bastion.context import FileContext
 from bastion.findings import Severity
@@ -122,18 +122,21 @@ class EngineWithoutPoolPrePing(Rule):
         if not isinstance(node, ast.Name):
             return node
         fn = self.ctx.enclosing_function()
-        scopes: list[list[ast.stmt]] = []
+        scopes: list[list[ast.expr]] = []
         if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
-            scopes.append(fn.body)
+            index = self.ctx.function_index(fn)
+            scopes.append([a.value for a in index.assignments.get(node.id, ())])
         if self.ctx.tree is not None:
-            scopes.append(self.ctx.tree.body)
-        for body in scopes:
-            values = [
-                stmt.value
-                for stmt in (walk_local(body) if body is not scopes[-1] else body)
-                if isinstance(stmt, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets)
-            ]
+            # module level: its own statements only (not those nested in `if`/`try`)
+            scopes.append(
+                [
+                    stmt.value
+                    for stmt in self.ctx.tree.body
+                    if isinstance(stmt, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets)
+                ]
+            )
+        for values in scopes:
             if len(values) == 1:
                 return values[0]
             if values:

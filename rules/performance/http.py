@@ -7,7 +7,7 @@ from typing import Any
 
 from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.fixes import append_arg, keyword_arg
-from bastion.analysis.nodes import has_kwargs_splat, keyword, local_statements
+from bastion.analysis.nodes import has_kwargs_splat, keyword
 from bastion.analysis.scripts import is_script_file
 from bastion.context import FileContext
 from bastion.findings import Finding, FixSafety, Severity
@@ -124,7 +124,6 @@ class HttpCallWithoutTimeout(Rule):
         super().__init__(ctx)
         # tests and scripts: a hung call stops one run, not a server (bench/ecosystem)
         self._skip = ctx.is_test_file or is_script_file(ctx)
-        self._local_sessions: dict[int, set[str]] = {}
 
     _requests: bool | None = None
 
@@ -135,28 +134,12 @@ class HttpCallWithoutTimeout(Rule):
             self._requests = "requests" in self.ctx.source.text
         return self._requests
 
-    def _sessions_in(self, fn: ast.AST | None) -> set[str]:
-        if fn is None or isinstance(fn, ast.Lambda):
-            return set()
-        key = id(fn)
-        if key not in self._local_sessions:
-            names: set[str] = set()
-            body = fn.body if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) else []
-            for node in local_statements(body):  # assignments and `with` blocks
-                pairs: list[tuple[ast.expr, ast.expr | None]] = []
-                if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                    pairs.append((node.value, node.targets[0]))
-                elif isinstance(node, ast.With | ast.AsyncWith):
-                    pairs += [(i.context_expr, i.optional_vars) for i in node.items]
-                for value, target in pairs:
-                    if (
-                        isinstance(value, ast.Call)
-                        and isinstance(target, ast.Name)
-                        and self.ctx.imports.qualname(value.func) in _REQUESTS_SESSIONS
-                    ):
-                        names.add(target.id)
-            self._local_sessions[key] = names
-        return self._local_sessions[key]
+    def _sessions_in(self, fn: ast.AST | None) -> frozenset[str]:
+        """Names bound in the function to a new `requests` session (`s = requests.Session()`,
+        `with requests.Session() as s`), from the shared per-function index."""
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            return frozenset()
+        return self.ctx.function_index(fn).bound_to_calls(self.ctx.imports, _REQUESTS_SESSIONS)
 
     def visit_Call(self, node: ast.Call) -> None:
         if self._skip or not may_name(node.func, _CALL_NAMES, self.ctx.imports):

@@ -14,7 +14,11 @@ from bastion.analysis.deploy import (
 from bastion.analysis.nodes import is_true, keyword_value
 from bastion.analysis.web import FLASK_APPS
 from bastion.findings import Severity
+from bastion.kinds import kinds_taking
+from bastion.kinds.procfile import ProcfileDocument
 from bastion.rule import Example, Rule
+
+_TAKES = (DockerfileDocument, ComposeDocument, ProcfileDocument)
 
 
 def _is_main_guard(node: ast.AST) -> bool:
@@ -55,7 +59,8 @@ class DevServerInProduction(Rule):
         "uvicorn.workers.UvicornWorker main:app`, `uvicorn main:app --workers 4` (no "
         '`--reload`), and keep `app.run()` under `if __name__ == "__main__":`.'
     )
-    kinds: ClassVar[frozenset[str]] = frozenset({"python", "dockerfile", "procfile", "compose"})
+    takes = _TAKES  # and Python, through its visitors
+    kinds: ClassVar[frozenset[str]] = frozenset({"python"}) | kinds_taking(*_TAKES)
     requires = ("run", "dev", "reload")
     call_names = frozenset({"run"})  # visit_Call's only calls (see may_name)
     bad = [
@@ -121,7 +126,7 @@ class DevServerInProduction(Rule):
                         f"service `{command.service}` {command.key} runs `{server}`, a "
                         "development server",
                     )
-        elif isinstance(doc, list):
+        elif isinstance(doc, ProcfileDocument):
             for entry in doc:
                 if isinstance(entry, ProcfileEntry):
                     server = dev_server(entry.words())

@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from typing import ClassVar
 
 from bastion.analysis.deploy import simple_commands, split_shell, strip_launchers
-from bastion.analysis.deps import PyprojectDocument
+from bastion.analysis.deps import PyprojectDocument, RequirementsDocument
 from bastion.analysis.nodes import string_value
 from bastion.analysis.tooling import IniDocument, PrecommitDocument, hook_categories
 from bastion.analysis.web import FASTAPI_APPS, FLASK_APPS
@@ -25,6 +25,16 @@ class ToolingFacts(FactCollector):
     """Config files: manifests, type checker / coverage / pre-commit configuration, Alembic."""
 
     key = "tooling"
+    # the documents it reads (YAML: CI workflows and Codecov settings; JSON has no parser,
+    # `pyrightconfig.json` counts by its name); checked against the kinds table by
+    # tests/unit/test_kinds.py
+    takes: ClassVar[tuple[type, ...]] = (
+        PyprojectDocument,
+        IniDocument,
+        PrecommitDocument,
+        SettingsDocument,
+        RequirementsDocument,
+    )
     kinds: ClassVar[frozenset[str]] = frozenset(
         {"pyproject", "ini", "precommit", "json", "yaml", "requirements"}
     )
@@ -228,11 +238,14 @@ class CodeFacts(FactCollector):
             return
         if self._model_reported:
             return
-        uses_orm = imports.is_imported("sqlalchemy") or imports.is_imported("sqlmodel")
         has_table = any(
             isinstance(s, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in s.targets)
             for s in node.body
+        )
+        # asked only of a class with a `__tablename__` (it scans every import of the module)
+        uses_orm = has_table and (
+            imports.is_imported("sqlalchemy") or imports.is_imported("sqlmodel")
         )
         sqlmodel_table = "sqlmodel.SQLModel" in bases and any(
             k.arg == "table" and isinstance(k.value, ast.Constant) and k.value.value is True

@@ -6,17 +6,21 @@ import ast
 import functools
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bastion.astcompat import TRY_STAR
 from bastion.file_roles import is_script_named_test
 from bastion.findings import Finding, Severity
+from bastion.function_index import FunctionIndex
 from bastion.imports import ImportMap
+from bastion.kinds import WrongDocument
 from bastion.rulemeta import RuleMeta
 from bastion.source import SourceText
 
 if TYPE_CHECKING:
     from bastion.config import Config
+
+D = TypeVar("D")
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPOUND = (
@@ -55,6 +59,8 @@ class FileContext:
     stack: list[ast.AST] = field(default_factory=list)  # ancestors of the node being visited
     facts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    # the per-function indexes built so far (`function_index`), by the function node's id
+    _functions: dict[int, FunctionIndex] = field(default_factory=dict, repr=False)
 
     # -- about the file -----------------------------------------------------------------------
     @property
@@ -79,6 +85,18 @@ class FileContext:
     def is_script_file(self) -> bool:
         """A script or command-line entry point (`[tool.bastion] script-paths`)."""
         return self.config.is_script_path(self.path)
+
+    def document_as(self, expected: type[D]) -> D:
+        """The parsed document, typed: what a rule that declares `takes = (expected,)` reads.
+        A document of another type is a bastion bug (the kinds table and the rule disagree):
+        `WrongDocument`, which the engine records as the rule's internal error."""
+        document = self.document
+        if not isinstance(document, expected):
+            raise WrongDocument(
+                f"{self.path}: a {self.kind} document is {type(document).__name__}, "
+                f"not {expected.__name__}"
+            )
+        return document
 
     # -- about the position of the walk -------------------------------------------------------
     @property
@@ -106,6 +124,16 @@ class FileContext:
             if isinstance(node, types):
                 return node
         return None
+
+    def function_index(
+        self, function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    ) -> FunctionIndex:
+        """The shared per-function index of `function` (`bastion.function_index`): built on
+        first use, then reused by every rule that asks during this file's analysis."""
+        found = self._functions.get(id(function))
+        if found is None or found.function is not function:
+            found = self._functions[id(function)] = FunctionIndex(function)
+        return found
 
     def at_module_level(self) -> bool:
         return not any(isinstance(n, (*_FUNCTIONS, ast.ClassDef)) for n in self.stack)

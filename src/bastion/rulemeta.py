@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bastion.findings import Area, FixSafety, Severity
+from bastion.kinds import check_takes
 
 AREA_BY_PREFIX: dict[str, Area] = {
     "ERR": Area.ERRORS,
@@ -129,8 +130,20 @@ class RuleMeta:
     # rule's `check_project` or a file rule's `review` reads: only the collectors some enabled
     # rule needs run, and reading an undeclared key is an error.
     needs: ClassVar[frozenset[str]] = frozenset()
+    # The document types a rule for non-Python files reads from `ctx.document` (the `DOCUMENT`
+    # of a kind in `bastion.kinds.KINDS`: `DockerfileDocument`, `DotenvDocument`...). Set its
+    # `kinds` from them (`kinds = kinds_taking(DockerfileDocument)`) and read the document with
+    # `ctx.document_as(DockerfileDocument)`; a class whose `kinds` would hand it a document it
+    # does not take is refused when it is defined (`bastion.kinds.WrongDocument`).
+    takes: ClassVar[tuple[type, ...]] = ()
     bad: ClassVar[list[Example | str]] = []
     good: ClassVar[list[Example | str]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.takes:
+            kinds: frozenset[str] = getattr(cls, "kinds", frozenset())
+            check_takes(cls.__qualname__, kinds - {"python"}, cls.takes)
 
     @classmethod
     def area(cls) -> Area:

@@ -115,3 +115,82 @@ def test_the_precommit_hooks_files_pattern_covers_every_kind(kind: Kind) -> None
 def test_the_precommit_hooks_files_pattern_leaves_out_what_no_kind_reads(name: str) -> None:
     assert file_kind(name) is None
     assert not re.compile(HOOKS[0]["files"]).search(name), f"{name}: {FIX}"
+
+
+# -- rules declare the document type they take (issue #17) ------------------------------------
+
+
+def test_the_table_names_each_kinds_document_type() -> None:
+    """`Kind.document` (plain data, read without importing the kind's module) is the module's
+    `DOCUMENT`."""
+    for kind in KINDS:
+        document = kind.document_type()
+        expected = f"{document.__module__}.{document.__qualname__}" if document else ""
+        assert kind.document == expected, kind.name
+
+
+def test_kinds_taking_reads_the_table() -> None:
+    from bastion.kinds import kinds_taking
+    from bastion.kinds.common import SettingsDocument
+    from bastion.kinds.dockerfile import DockerfileDocument
+    from bastion.kinds.dotenv import DotenvDocument
+
+    assert kinds_taking(DockerfileDocument) == {"dockerfile"}
+    assert kinds_taking(SettingsDocument) == {"toml", "yaml"}
+    assert kinds_taking(DotenvDocument) == {"dotenv"}
+
+
+def test_a_rule_that_would_get_a_document_it_does_not_take_is_refused() -> None:
+    from bastion.findings import Severity
+    from bastion.kinds import WrongDocument
+    from bastion.kinds.dockerfile import DockerfileDocument
+    from bastion.rule import Rule
+
+    with pytest.raises(WrongDocument, match="runs on dotenv files"):
+
+        class Confused(Rule):  # a Dockerfile rule set to read `.env` files
+            id = "XX001"
+            severity = Severity.INFO
+            takes = (DockerfileDocument,)
+            kinds = frozenset({"dockerfile", "dotenv"})
+
+    with pytest.raises(WrongDocument, match="runs on no kind"):
+
+        class Unreachable(Rule):
+            id = "XX002"
+            takes = (DockerfileDocument,)
+            kinds = frozenset({"python"})
+
+
+def test_the_non_python_rules_declare_what_they_take() -> None:
+    from bastion.kinds import check_takes
+
+    areas = ("bastion.rules.production", "bastion.rules.dependencies", "bastion.rules.workflow")
+    registry = load_registry()
+    checked = []
+    for rule in [*registry.file_rules, *registry.collectors]:
+        documents = rule.kinds - {"python", "json"}  # json: no parser, rules read the text
+        if rule.__module__.startswith(areas) and documents:
+            takes = getattr(rule, "takes", ())
+            assert takes, f"{rule.__name__} reads {sorted(documents)} but declares no `takes`"
+            # collectors are no RuleMeta: their declaration is checked here
+            check_takes(rule.__name__, rule.kinds - {"python"}, takes)
+            checked.append(rule.__name__)
+    assert {"PipCacheInImage", "DependencyFacts", "ToolingFacts"} <= set(checked)
+
+
+def test_document_as_checks_the_type() -> None:
+    from bastion.config import Config
+    from bastion.context import FileContext
+    from bastion.kinds import WrongDocument
+    from bastion.kinds.dockerfile import DockerfileDocument
+    from bastion.kinds.dotenv import DotenvDocument
+    from bastion.source import SourceText
+
+    ctx = FileContext(
+        path=".env", kind="dotenv", source=SourceText("A=1\n"), config=Config(root=Path("."))
+    )
+    ctx.document = parse_document("dotenv", "A=1\n")
+    assert isinstance(ctx.document_as(DotenvDocument), DotenvDocument)
+    with pytest.raises(WrongDocument, match="not DockerfileDocument"):
+        ctx.document_as(DockerfileDocument)

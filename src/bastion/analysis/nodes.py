@@ -6,50 +6,10 @@ import ast
 from collections import deque
 from collections.abc import Iterator
 
+# the walks of a function's own scope live with the per-function index (core layer)
+from bastion.function_index import local_statements as local_statements
+from bastion.function_index import walk_local as walk_local
 from bastion.imports import ImportMap
-
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-
-
-def walk_local(nodes: ast.AST | list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node below `nodes`, without entering nested functions, lambdas or classes (whose
-    bodies run at another time)."""
-    stack: list[ast.AST] = list(reversed(nodes)) if isinstance(nodes, list) else [nodes]
-    pop, push, AST = stack.pop, stack.append, ast.AST
-    while stack:
-        node = pop()
-        yield node
-        # `ast.iter_child_nodes(node)`, in its order, without its two generators per node
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for child in value:
-                    if isinstance(child, AST) and not isinstance(child, _SCOPES):
-                        push(child)
-            elif isinstance(value, AST) and not isinstance(value, _SCOPES):
-                push(value)
-
-
-_STATEMENT_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)
-
-
-def local_statements(nodes: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements `walk_local(nodes)` yields, in the same order, without walking any
-    expression (no statement is ever inside one): for callers that look only at statements
-    (assignments, `with` blocks), at a fraction of the cost."""
-    stack: list[ast.AST] = list(reversed(nodes))
-    pop, push = stack.pop, stack.append
-    while stack:
-        node = pop()
-        if isinstance(node, ast.stmt):
-            yield node
-        # the children `walk_local` would push, less the expressions, in its order
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for child in value:
-                    if isinstance(child, _STATEMENT_HOLDERS) and not isinstance(child, _SCOPES):
-                        push(child)
 
 
 def walk_statements(root: ast.AST) -> Iterator[ast.AST]:

@@ -13,18 +13,23 @@ class EnvEntry:
     line: int  # 1-based line of the `KEY=value` binding
 
 
-def parse_dotenv(text: str) -> list[EnvEntry]:
+class DotenvDocument(list[EnvEntry]):
+    """A parsed `.env` file: one entry per binding, in order (a list, typed so that rules
+    can declare it)."""
+
+
+def parse_dotenv(text: str) -> DotenvDocument:
     # python-dotenv's own parser: the same quoting, `export`, comments and multi-line values
     # that applications loading the file will see.
     from dotenv.parser import parse_stream
 
-    return [
+    return DotenvDocument(
         EnvEntry(binding.key, binding.value, binding.original.line)
         for binding in parse_stream(io.StringIO(text))
         if binding.key is not None and not binding.error
-    ]
+    )
 
 
 # what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
 PARSER = parse_dotenv
-DOCUMENT = list
+DOCUMENT = DotenvDocument

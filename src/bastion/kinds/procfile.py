@@ -17,9 +17,13 @@ class ProcfileEntry:
         return split_shell(self.command)
 
 
-def parse_procfile(text: str) -> list[ProcfileEntry]:
+class ProcfileDocument(list[ProcfileEntry]):
+    """A parsed Procfile: its entries, in order (a list, typed so that rules can declare it)."""
+
+
+def parse_procfile(text: str) -> ProcfileDocument:
     """Heroku's format: `<process type>: <command>` per line, `#` comments."""
-    entries: list[ProcfileEntry] = []
+    entries = ProcfileDocument()
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -32,4 +36,4 @@ def parse_procfile(text: str) -> list[ProcfileEntry]:
 
 # what `bastion.kinds.KINDS` reads, when a file of this kind is first parsed
 PARSER = parse_procfile
-DOCUMENT = list
+DOCUMENT = ProcfileDocument
