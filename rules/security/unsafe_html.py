@@ -6,7 +6,14 @@ import ast
 import re
 
 from bastion.analysis.fastpath import last_parts, may_name
-from bastion.analysis.injection import StringBuilding, building_label, describe
+from bastion.analysis.html_provenance import HtmlProvenance
+from bastion.analysis.injection import (
+    Scope,
+    StringBuilding,
+    building_label,
+    building_parts,
+    describe,
+)
 from bastion.analysis.nodes import argument, is_false, keyword_value
 from bastion.analysis.scripts import is_script_file
 from bastion.context import FileContext
@@ -249,6 +256,7 @@ class UnsafeHtml(Rule):
             non_text=_non_text_name,
             class_attributes=True,
         )
+        self.provenance = HtmlProvenance(ctx, self.strings)
 
     def _escapes_nothing_by_default(self, node: ast.Call) -> bool:
         """`Environment(loader=FileSystemLoader(...))` with no `autoescape` (nor `**options`
@@ -335,41 +343,108 @@ class UnsafeHtml(Rule):
         if value is None:
             return
         scope = self.strings.enter(self.ctx)
-        found = self.strings.dynamic_building(value, scope, before=node.lineno)
-        if found is None and effect == "marks it safe" and _json_dump(value):
+        name = qualified.rpartition(".")[2]
+        if effect == "renders it as a template":
+            self._template_source(value, scope, node.lineno, name)
+            return
+        self.provenance.enter()
+        if _json_dump(value):
+            assert isinstance(value, ast.Call)  # for mypy: `_json_dump` checked it
+            origin = self.provenance.untrusted(value.args[0], scope)
+            if origin is not None:
+                self.report(
+                    value,
+                    f"JSON of `{describe(value.args[0])}` ({origin}) marked safe with "
+                    f"`{name}()`: a `</script>` in a value ends the script block "
+                    "(`json.dumps` does not escape it)",
+                    hint="Use Django's `json_script` filter / `django.utils.html.json_script()`, "
+                    "which escapes `<`, `>` and `&` inside the JSON.",
+                )
+            return
+        replaced = _replaced_with_value(value, scope)
+        if replaced is not None:
+            origin = self.provenance.untrusted(replaced, scope)
+            if origin is not None:
+                self.report(
+                    value,
+                    f"HTML built with `.replace()` from `{describe(replaced)}` ({origin}): "
+                    f"`{name}()` {effect} without escaping it",
+                )
+            return
+        read = _request_read(value, scope)
+        if read is not None:
             self.report(
                 value,
-                f"JSON marked safe with `{qualified.rpartition('.')[2]}()`: a `</script>` in "
-                "any value ends the script block (`json.dumps` does not escape it)",
-                hint="Use Django's `json_script` filter / `django.utils.html.json_script()`, "
-                "which escapes `<`, `>` and `&` inside the JSON.",
+                f"HTML from the request (`{describe(read)}`): `{name}()` {effect} "
+                "without escaping it",
             )
             return
-        replaced = _replaced_with_value(value, scope) if found is None else None
+        found = self._untrusted_building(value, scope, node.lineno)
+        if found is not None:
+            building, part, origin = found
+            self.report(
+                value,
+                f"HTML built with {building_label(building)} from `{describe(part)}` "
+                f"({origin}): `{name}()` {effect} without escaping it",
+            )
+
+    def _template_source(
+        self, value: ast.expr, scope: Scope | None, line: int, name: str
+    ) -> None:
+        """A template compiled from a string: any value built into it is template code
+        (server-side template injection), whatever its provenance."""
+        effect = "renders it as a template"
+        found = self.strings.dynamic_building(value, scope, before=line)
+        if found is not None:
+            building, values = found
+            self.report(
+                value,
+                f"HTML built with {building_label(building)} from `{describe(values[0])}`: "
+                f"`{name}()` {effect} without escaping it",
+            )
+            return
+        replaced = _replaced_with_value(value, scope)
         if replaced is not None:
             self.report(
                 value,
                 f"HTML built with `.replace()` from `{describe(replaced)}`: "
-                f"`{qualified.rpartition('.')[2]}()` {effect} without escaping it",
+                f"`{name}()` {effect} without escaping it",
             )
             return
-        if found is None:
-            read = _request_read(value, scope)
-            if read is not None:
-                name = qualified.rpartition(".")[2]
-                self.report(
-                    value,
-                    f"HTML from the request (`{describe(read)}`): `{name}()` {effect} "
-                    "without escaping it",
-                )
-            return
-        building, values = found
-        name = qualified.rpartition(".")[2]
-        self.report(
-            value,
-            f"HTML built with {building_label(building)} from `{describe(values[0])}`: "
-            f"`{name}()` {effect} without escaping it",
-        )
+        read = _request_read(value, scope)
+        if read is not None:
+            self.report(
+                value,
+                f"HTML from the request (`{describe(read)}`): `{name}()` {effect} "
+                "without escaping it",
+            )
+
+    def _untrusted_building(
+        self, value: ast.expr, scope: Scope | None, line: int
+    ) -> tuple[ast.expr, ast.expr, str] | None:
+        """The string building of `value` (itself, or any assignment of the variable before
+        `line`) with a value this file shows to be untrusted: (building, value, origin).
+        Values the string analysis proves safe are skipped, except text rendered by a
+        project's own `render` (trusted by name there, untrusted here)."""
+        candidates: list[tuple[ast.expr, list[ast.expr]]] = []
+        parts = building_parts(value)
+        if parts is not None:
+            candidates.append((value, parts))
+        elif isinstance(value, ast.Name) and scope is not None:
+            for assigned, aug in self.strings.locals_of(scope).values(value.id, line):
+                inner = building_parts(assigned)
+                if inner is not None:
+                    candidates.append((assigned, inner))
+                elif aug:
+                    candidates.append((assigned, [assigned]))
+        for building, values in candidates:
+            for part in values:
+                origin = self.provenance.untrusted(part, scope)
+                if origin is None:
+                    continue
+                if origin.startswith("text rendered") or not self.strings.is_safe(part, scope):
+                    return building, part, origin
+        return None
 
 
 def _file_loader(value: ast.expr | None, ctx: FileContext) -> bool:
