@@ -104,51 +104,58 @@ _FILE_LOADERS = frozenset({"FileSystemLoader", "PackageLoader"})
 
 
 class UnsafeHtml(Rule):
-    """Flags HTML built with an f-string, `%`, `.format()` or `+` from non-literal values that
-    is then trusted as markup: `Markup(...)` (markupsafe/Flask/Jinja2), Django `mark_safe(...)`
-    / `SafeString(...)`, the template of `format_html(...)`, Flask `render_template_string(...)`
-    (server-side template injection), `jinja2.Template(...)` / `env.from_string(...)` and
-    `HTMLResponse(...)` (FastAPI/Starlette). A variable is followed one assignment back in the
-    same function. Also flagged: a placeholder replaced by a value
-    (`TEMPLATE.replace("FOO", name)`), request data used as it is
-    (`render_template_string(request.args["t"])`, `Markup(request.form["bio"])`),
-    `json.dumps(...)` of values marked safe (a `</script>` in a value ends the script
-    block), and `autoescape=False` on a Jinja2 `Environment`/`Template` or
-    `aiohttp_jinja2.setup` (not on environments with their own delimiters: those render code
-    or text). A Flask view (`@app.route`, `@bp.get`, or a function registered with
-    `add_url_rule`) that returns HTML built from request data - read directly or through a
-    helper of the module that returns it - is flagged too: Flask sends a returned string as
-    HTML (issue #16: vulnpy). A Jinja2 `Environment(loader=FileSystemLoader(...))` (or
-    `PackageLoader`) with no `autoescape` at all is flagged too: Jinja2's default is to
-    escape nothing (issue #16: vulnpy); not with `**options` (they may set it), nor in
-    scripts and Django management commands (they render files, not pages).
+    """Flags HTML built with an f-string, `%`, `.format()` or `+` and then trusted as markup -
+    `Markup(...)` (markupsafe/Flask/Jinja2), Django `mark_safe(...)` / `SafeString(...)`, the
+    template of `format_html(...)`, `HTMLResponse(...)` (FastAPI/Starlette) - when a value
+    built into it comes from somewhere untrusted that the file shows
+    (`bastion.analysis.html_provenance`): request data (`request.GET[...]`,
+    `request.args.get(...)`...), a parameter of a plain function (a view's URL captures, a
+    helper's arguments - unless every call of it in the file passes a literal), the value of a
+    template filter (`@register.filter`) passed through as it is or sliced, or text rendered
+    outside an escaping template layer (the parts a project's own `render(...)` returns,
+    NetBox's custom links; a Jinja2 environment of the module without `autoescape`). A
+    variable is followed through its assignments in the function. Also flagged:
+    `json.dumps(...)` of such a value marked safe (a `</script>` in a value ends the script
+    block), a placeholder replaced by such a value (`TEMPLATE.replace("FOO", name)`), and
+    request data used as it is (`Markup(request.form["bio"])`).
 
-    Not flagged: `format_html("<b>{}</b>", name)` (it escapes its arguments - only a template
-    that is itself built from values is), values passed through an escaping call
-    (`escape()`, `conditional_escape()`, `html.escape()`, `format_html()`), other marked-safe
-    or rendered HTML (`mark_safe(...)`, `render_to_string(...)`), URLs from `reverse()` /
-    `url_for()` (they quote their arguments), `.count()`, constants, ALL_CAPS names,
-    numbers, dates formatted for display (`naturaltime()`, `isoformat()`, `strftime()`),
-    `get_absolute_url()`, and variables whose name says they already hold HTML (`html`,
-    `row_html`). Also trusted (issue #15, the shapes of the noise on real applications):
-    Django's `esc = conditional_escape` idiom, choice labels (`get_status_display()`),
-    methods named for HTML (`get_html()`), values named for colours, ids, sizes and counts
-    (`bg_color`, `job.pk`, `height`), and `self.`/`cls.` attributes that the class body binds
-    to constants. Test files are skipped. Default severity `info`: on 15 real applications
-    (bench/ecosystem) most findings interpolated values that were escaped or came from code
-    constants in ways the analysis cannot prove, so the finding asks for a review rather than
-    failing CI; raise it with `[tool.bastion.severity]` to gate on it."""
+    Templates compiled from strings - Flask `render_template_string(...)`,
+    `jinja2.Template(...)`, `env.from_string(...)` - are flagged for any value built into
+    them, whatever its provenance: that value is template code (server-side template
+    injection). So is `autoescape=False` on a Jinja2 `Environment`/`Template` or
+    `aiohttp_jinja2.setup` (not on environments with their own delimiters: those render code
+    or text), and a Jinja2 `Environment(loader=FileSystemLoader(...))` (or `PackageLoader`)
+    with no `autoescape` at all: Jinja2's default is to escape nothing (issue #16: vulnpy);
+    not with `**options` (they may set it), nor in scripts and Django management commands
+    (they render files, not pages). A Flask view (`@app.route`, `@bp.get`, or a function
+    registered with `add_url_rule`) that returns HTML built from request data - read directly
+    or through a helper of the module that returns it - is flagged too: Flask sends a
+    returned string as HTML (issue #16: vulnpy).
+
+    Not flagged (issue #15: on 15 real applications, bench/ecosystem, these were 18 of 22
+    findings, all wrong): values of unknown provenance - methods' parameters (framework hooks
+    such as a table column's `render(self, value)` or a widget's `render(self, name,
+    value)`), `self.` attributes, results of other calls (`job = Job.enqueue(...)`), loop
+    variables over constants, attributes of a model instance handed to a filter
+    (`finding.severity`), arguments of template tags (written in the template by its
+    authors), translated labels (`_(display)`), and `json.dumps` of data the view computes.
+    Nor values passed through an escaping call (`escape()`, `conditional_escape()`,
+    `format_html()`, Django's `esc = conditional_escape` idiom), `format_html("<b>{}</b>",
+    name)` (it escapes its arguments), or a Django `Template(...).render(...)` (autoescaped).
+    Test files are skipped. Default severity `info`: the finding asks for a review; raise it
+    with `[tool.bastion.severity]` to gate on it."""
 
     id = "SEC014"
     name = "unsafe-html"
     aliases = ("S308", "S703", "S704")  # ruff/flake8 codes honoured in `# noqa:`
     bandit = ("B308", "B703")  # bandit test ids honoured in `# nosec`
     severity = Severity.INFO
-    precision = "low"
+    precision = "medium"
     precision_measured = (
-        "4 of 22 judged findings right (18%) on 15 application repositories, bench/ecosystem "
-        "(before: 3 of 24 and 6 unjudged); the values left are escaped or constant in ways a "
-        "local analysis cannot prove; default severity lowered from error to info for it"
+        "4 of 5 judged findings right (80%) on 15 application repositories, bench/ecosystem, "
+        "after flagging only values of untrusted provenance (before: 4 of 22, 18%); the one "
+        "left is a helper's parameter whose callers, in another module, pass translated "
+        "literals"
     )
     cwe = (79, 1336)
     summary = "HTML built from non-literal values and marked safe, rendered or sent unescaped"
@@ -195,6 +202,11 @@ class UnsafeHtml(Rule):
         "from flask import Flask, request\n\napp = Flask(__name__)\n\n"
         "@app.route('/hello')\ndef hello():\n    name = request.args.get('name', '')\n"
         "    return '<h1>Hello ' + name + '</h1>'\n",
+        # issue #15 (NetBox truncate_middle): a template filter marks its own value safe
+        "from django import template\nfrom django.utils.safestring import mark_safe\n\n"
+        "register = template.Library()\n\n@register.filter\ndef truncate_middle(value, n):\n"
+        "    first, last = value[: n // 2], value[-n // 2 :]\n"
+        "    return mark_safe(f'{first}&hellip;{last}')\n",
         # issue #16 (vulnpy): Jinja2 escapes nothing unless asked to
         "from jinja2 import Environment, FileSystemLoader\n\n"
         "loader = FileSystemLoader('templates')\nenvironment = Environment(loader=loader)\n",
@@ -241,6 +253,20 @@ class UnsafeHtml(Rule):
         "    def show(self):\n        return mark_safe(f'<b>{self.outreach}</b>')\n",
         "from django.utils.safestring import mark_safe\n\ndef badge(record, bg_color):\n"
         "    return mark_safe(f'<span class=\"bg-{bg_color}\">{record.pk}</span>')\n",
+        # issue #15, from NetBox and DefectDojo: values of unknown provenance - a table
+        # column's `render(self, value)`, fields of a model instance handed to a filter
+        "from django.utils.safestring import mark_safe\n\nclass ColorColumn:\n"
+        "    def render(self, value):\n"
+        "        return mark_safe(f'<span style=\"background: #{value}\">&nbsp;</span>')\n",
+        "from django import template\nfrom django.utils.safestring import mark_safe\n\n"
+        "register = template.Library()\n\n@register.filter\ndef finding_sla(finding):\n"
+        "    text = 'Remediation for ' + finding.severity.lower() + ' findings'\n"
+        "    return mark_safe(f'<a data-content=\"{text}\">SLA</a>')\n",
+        # issue #15, from Flagsmith: JSON of counts and dates the view computes
+        "import json\nfrom django.utils.safestring import mark_safe\n\n"
+        "def dashboard(request, organisation_id):\n"
+        "    events, labels = get_event_list(organisation_id)\n"
+        "    return {'labels': mark_safe(json.dumps(labels))}\n",
         # templates from strings the code builds: `from_string` is checked where it is called
         "from jinja2.sandbox import SandboxedEnvironment\nfrom jinja2 import BaseLoader\n\n"
         "env = SandboxedEnvironment(loader=BaseLoader())\n",

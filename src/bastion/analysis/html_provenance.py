@@ -11,13 +11,15 @@ see it come from somewhere untrusted?". Untrusted, here:
 * **request data**: `request.GET[...]`, `request.args.get(...)`, `request.form`, `request.json`
   ... (Django, Flask, Starlette, aiohttp), and what is derived from it;
 * **a parameter of a plain function** (module level or nested, not a method): a view's URL
-  captures, a helper's arguments - its callers are not visible, whatever they pass ends up in
-  the markup. Attributes and items of such a parameter count too (`user.name`);
-* **the value of a template filter or the argument of a template tag** (`@register.filter`,
-  `@register.simple_tag`, Flask's `template_filter`), passed through as it is or sliced
-  (`value[:n]`), not its attributes: a filter that marks its own input safe makes every
-  `{{ x|filter }}` unescaped; attributes of a model instance handed to a filter are the model's
-  fields. Translations (`_(label)`) of a tag's argument are labels, not data;
+  captures, a helper's arguments - whatever its callers pass ends up in the markup, unless
+  every call of it in the file passes a literal. Attributes and items of such a parameter
+  count too (`user.name`);
+* **the value of a template filter** (`@register.filter`, Flask's `template_filter`: its first
+  parameter), passed through as it is or sliced (`value[:n]`), not its attributes: a filter
+  that marks its own input safe makes every `{{ x|filter }}` unescaped, while the attributes
+  of a model instance handed to a filter are the model's fields. A filter's argument and a
+  template tag's arguments are written in the template by its authors, and a translation
+  (`_(label)`) is a label: neither is data;
 * **text rendered outside an escaping template layer**: the parts of a project's own `render`
   (`rendered["text"]` from `link.render(context)`, NetBox custom links rendered by Jinja2), or
   the output of a Jinja2 template from an environment of this module without `autoescape`.
@@ -162,6 +164,7 @@ class HtmlProvenance:
         self.ctx = ctx
         self.strings = strings
         self.functions: list[_Function] = []
+        self._literal_callers: dict[tuple[int, str], bool] = {}
 
     def enter(self) -> None:
         """Point the analysis at the walk's current position (call after `strings.enter`)."""
@@ -254,6 +257,8 @@ class HtmlProvenance:
                     if found is not None:
                         return found
             if name in function.params:
+                if function.kind == "plain" and self._callers_pass_literals(function, name):
+                    return None
                 return _parameter_origin(function, name, whole)
             if values:
                 return None
@@ -267,6 +272,39 @@ class HtmlProvenance:
         return name.lstrip("_").startswith("render") is False and self.strings.is_safe(
             value, None
         )
+
+    def _callers_pass_literals(self, function: _Function, name: str) -> bool:
+        """Every call of `function` in this file passes a literal (or a translated literal)
+        for parameter `name`: its callers are visible and pass nothing untrusted. A function
+        called nowhere here is an entry point whose callers are not visible."""
+        key = (id(function.node), name)
+        known = self._literal_callers.get(key)
+        if known is not None:
+            return known
+        answer = False
+        node = function.node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and self.ctx.tree is not None:
+            positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+            index = positional.index(name) if name in positional else -1
+            arguments: list[ast.expr | None] = []
+            for call in ast.walk(self.ctx.tree):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Name)
+                    and call.func.id == node.name
+                ):
+                    unpacked = any(isinstance(a, ast.Starred) for a in call.args) or any(
+                        k.arg is None for k in call.keywords
+                    )
+                    given = call.args[index] if 0 <= index < len(call.args) else None
+                    given = given or keyword_value(call, name)
+                    # not passed: the default; `*args`/`**kwargs`: not visible
+                    arguments.append(call if unpacked else given)
+            answer = bool(arguments) and all(
+                value is None or _literal_text(value) for value in arguments
+            )
+        self._literal_callers[key] = answer
+        return answer
 
     # -- rendered text ------------------------------------------------------------------------
     def _rendered_parts(self, base: ast.expr, scope: Scope | None) -> str | None:
@@ -313,6 +351,21 @@ class HtmlProvenance:
             return False
         environment = imports.instance_call(made.value)
         return environment is not None and _escapes_nothing(environment)
+
+
+def _literal_text(node: ast.expr) -> bool:
+    """A constant, an ALL_CAPS name or attribute, or a translation of a constant."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Name):
+        return node.id.isupper()
+    if isinstance(node, ast.Attribute):
+        return node.attr.isupper()
+    return (
+        isinstance(node, ast.Call)
+        and _callee(node) in TRANSLATION_CALLS
+        and all(isinstance(a, ast.Constant) for a in node.args)
+    )
 
 
 def _callee(node: ast.expr) -> str:
