@@ -8,7 +8,9 @@ non-escaping template engine.
 
 from __future__ import annotations
 
+import ast
 import textwrap
+import time
 
 from bastion.testing import findings_for
 
@@ -293,3 +295,18 @@ def test_templates_from_strings_keep_flagging_any_building() -> None:
             return render_template_string(template), 404
     """
     assert lines(code, "app/views.py") == [5]
+
+
+def test_long_chains_of_assignments_are_followed_once() -> None:
+    # `html = html + ...` many times over: each variable is looked at once per question
+    steps = "".join(f"        html = html + '<td>' + part{i} + other\n" for i in range(80))
+    code = (
+        "from django.utils.safestring import mark_safe\n\nclass Table:\n"
+        "    def render(self, other):\n        html = ''\n"
+        + steps
+        + "        return mark_safe(html)\n"
+    )
+    ast.parse(code)
+    started = time.perf_counter()
+    assert lines(code, "app/tables.py") == []
+    assert time.perf_counter() - started < 5

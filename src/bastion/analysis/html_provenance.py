@@ -165,6 +165,7 @@ class HtmlProvenance:
         self.strings = strings
         self.functions: list[_Function] = []
         self._literal_callers: dict[tuple[int, str], bool] = {}
+        self._names: dict[tuple[int, str, bool], str | None] = {}
 
     def enter(self) -> None:
         """Point the analysis at the walk's current position (call after `strings.enter`)."""
@@ -173,6 +174,7 @@ class HtmlProvenance:
     # -- one value ----------------------------------------------------------------------------
     def untrusted(self, node: ast.expr, scope: Scope | None, depth: int = 0) -> str | None:
         """Why `node` is untrusted, or None when this file shows no untrusted origin."""
+        self._names = {}
         return self._origin(node, scope, depth, whole=True)
 
     def _origin(self, node: ast.expr, scope: Scope | None, depth: int, whole: bool) -> str | None:
@@ -244,6 +246,17 @@ class HtmlProvenance:
 
     # -- names --------------------------------------------------------------------------------
     def _name_origin(self, name: str, scope: Scope | None, depth: int, whole: bool) -> str | None:
+        # each variable is looked at once per question: `html = html + x` chains and loops of
+        # assignments would otherwise branch at every step
+        key = (id(scope), name, whole)
+        if key in self._names:
+            return self._names[key]
+        self._names[key] = None
+        found = self._lookup(name, scope, depth, whole)
+        self._names[key] = found
+        return found
+
+    def _lookup(self, name: str, scope: Scope | None, depth: int, whole: bool) -> str | None:
         chain = list(reversed(self.functions))
         # closures: a value of an outer function is looked up from that function outwards
         start = next((i for i, f in enumerate(chain) if f.node is scope), 0)
