@@ -414,9 +414,7 @@ class UnsafeHtml(Rule):
                 f"({origin}): `{name}()` {effect} without escaping it",
             )
 
-    def _template_source(
-        self, value: ast.expr, scope: Scope | None, line: int, name: str
-    ) -> None:
+    def _template_source(self, value: ast.expr, scope: Scope | None, line: int, name: str) -> None:
         """A template compiled from a string: any value built into it is template code
         (server-side template injection), whatever its provenance."""
         effect = "renders it as a template"

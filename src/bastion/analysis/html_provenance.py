@@ -282,9 +282,7 @@ class HtmlProvenance:
             return False
         func = value.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        return name.lstrip("_").startswith("render") is False and self.strings.is_safe(
-            value, None
-        )
+        return name.lstrip("_").startswith("render") is False and self.strings.is_safe(value, None)
 
     def _callers_pass_literals(self, function: _Function, name: str) -> bool:
         """Every call of `function` in this file passes a literal (or a translated literal)
@@ -356,9 +354,7 @@ class HtmlProvenance:
         if qualified in ("jinja2.Template", "jinja2.environment.Template"):
             return _escapes_nothing(template)
         made = template.func
-        if not (
-            isinstance(made, ast.Attribute) and made.attr in ("from_string", "get_template")
-        ):
+        if not (isinstance(made, ast.Attribute) and made.attr in ("from_string", "get_template")):
             return False
         if imports.instance_of(made.value) not in _JINJA_ENVIRONMENTS:
             return False
