@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Any
 
 from bastion.analysis.fastpath import last_parts, may_name
-from bastion.analysis.html_provenance import HtmlProvenance
+from bastion.analysis.html_provenance import HtmlProvenance, literal_argument
 from bastion.analysis.injection import (
     Scope,
     StringBuilding,
@@ -16,9 +17,10 @@ from bastion.analysis.injection import (
 )
 from bastion.analysis.nodes import argument, is_false, keyword_value
 from bastion.analysis.scripts import is_script_file
-from bastion.context import FileContext
-from bastion.findings import Severity
-from bastion.rule import Example, Rule
+from bastion.analysis.web import module_name_of
+from bastion.context import FileContext, ProjectContext
+from bastion.findings import Finding, Severity
+from bastion.rule import Example, FactCollector, Rule
 
 # qualified sink -> (what it does, argument position, keyword name)
 _SINKS: dict[str, tuple[str, int, str]] = {
@@ -98,6 +100,10 @@ _NON_TEXT = re.compile(r"(^|_)(colou?r|pk|id|height|width|count|total)$")
 def _non_text_name(name: str) -> bool:
     return bool(_NON_TEXT.search(name.lower()))
 
+
+# facts for `review`: findings that rest on a function's parameters, and the project's calls
+_PARAMETER_FINDINGS = "unsafe_html_parameter_findings_SEC014"
+_CALLS = "unsafe_html_calls"
 
 # Jinja2 loaders that read template files (issue #16: vulnpy's HTML pages)
 _FILE_LOADERS = frozenset({"FileSystemLoader", "PackageLoader"})
@@ -186,6 +192,7 @@ class UnsafeHtml(Rule):
         "route(",
     )
     call_names = _SINK_NAMES  # visit_Call's only calls (see may_name)
+    needs = frozenset({_PARAMETER_FINDINGS, _CALLS})  # the facts `review` reads
     bad = [
         "from markupsafe import Markup\n\ndef badge(user):\n"
         "    return Markup(f'<b>{user.name}</b>')\n",
@@ -378,11 +385,13 @@ class UnsafeHtml(Rule):
             assert isinstance(value, ast.Call)  # for mypy: `_json_dump` checked it
             origin = self.provenance.untrusted(value.args[0], scope)
             if origin is not None:
-                self.report(
+                self._report_markup(
                     value,
                     f"JSON of `{describe(value.args[0])}` ({origin}) marked safe with "
                     f"`{name}()`: a `</script>` in a value ends the script block "
                     "(`json.dumps` does not escape it)",
+                    [value.args[0]],
+                    scope,
                     hint="Use Django's `json_script` filter / `django.utils.html.json_script()`, "
                     "which escapes `<`, `>` and `&` inside the JSON.",
                 )
@@ -391,10 +400,12 @@ class UnsafeHtml(Rule):
         if replaced is not None:
             origin = self.provenance.untrusted(replaced, scope)
             if origin is not None:
-                self.report(
+                self._report_markup(
                     value,
                     f"HTML built with `.replace()` from `{describe(replaced)}` ({origin}): "
                     f"`{name}()` {effect} without escaping it",
+                    [replaced],
+                    scope,
                 )
             return
         read = _request_read(value, scope)
@@ -407,11 +418,13 @@ class UnsafeHtml(Rule):
             return
         found = self._untrusted_building(value, scope, node.lineno)
         if found is not None:
-            building, part, origin = found
-            self.report(
+            building, part, origin, parts = found
+            self._report_markup(
                 value,
                 f"HTML built with {building_label(building)} from `{describe(part)}` "
                 f"({origin}): `{name}()` {effect} without escaping it",
+                parts,
+                scope,
             )
 
     def _template_source(self, value: ast.expr, scope: Scope | None, line: int, name: str) -> None:
@@ -445,11 +458,11 @@ class UnsafeHtml(Rule):
 
     def _untrusted_building(
         self, value: ast.expr, scope: Scope | None, line: int
-    ) -> tuple[ast.expr, ast.expr, str] | None:
+    ) -> tuple[ast.expr, ast.expr, str, list[ast.expr]] | None:
         """The string building of `value` (itself, or any assignment of the variable before
-        `line`) with a value this file shows to be untrusted: (building, value, origin).
-        Values the string analysis proves safe are skipped, except text rendered by a
-        project's own `render` (trusted by name there, untrusted here)."""
+        `line`) with a value this file shows to be untrusted: (building, value, origin, every
+        value built in). Values the string analysis proves safe are skipped, except text
+        rendered by a project's own `render` (trusted by name there, untrusted here)."""
         candidates: list[tuple[ast.expr, list[ast.expr]]] = []
         parts = building_parts(value)
         if parts is not None:
@@ -461,14 +474,69 @@ class UnsafeHtml(Rule):
                     candidates.append((assigned, inner))
                 elif aug:
                     candidates.append((assigned, [assigned]))
+        every = [part for _building, values in candidates for part in values]
         for building, values in candidates:
             for part in values:
                 origin = self.provenance.untrusted(part, scope)
                 if origin is None:
                     continue
                 if origin.startswith("text rendered") or not self.strings.is_safe(part, scope):
-                    return building, part, origin
+                    return building, part, origin, every
         return None
+
+    def _report_markup(
+        self,
+        value: ast.expr,
+        message: str,
+        parts: list[ast.expr],
+        scope: Scope | None,
+        hint: str | None = None,
+    ) -> None:
+        """Report; when the finding rests only on parameters of a module-level function (no
+        request data, no rendered text), record them: `review` drops the finding when every
+        call of that function elsewhere in the project passes literals for them."""
+        self.report(value, message, hint=hint)
+        function = next((f for f in self.provenance.functions if f.top), None)
+        if function is None:
+            return
+        provenance = self.provenance
+        provenance.trust_parameters = True
+        provenance.parameter_hits = set()
+        try:
+            if any(provenance.untrusted(part, scope) is not None for part in parts):
+                return  # untrusted whatever the callers pass
+            hits = sorted(provenance.parameter_hits)
+        finally:
+            provenance.trust_parameters = False
+        if not hits:
+            return
+        module, _package = module_name_of(self.ctx.path)
+        self.ctx.facts.setdefault(_PARAMETER_FINDINGS, []).append(
+            {
+                "line": value.lineno,
+                "function": f"{module}.{function.name}",
+                "params": [[name, index] for _function, name, index in hits],
+            }
+        )
+
+    @classmethod
+    def review(cls, findings: list[Finding], project: ProjectContext) -> list[Finding]:
+        """Drop a finding that rests only on parameters of a function when its callers are
+        visible in the project (in other modules) and every one passes a literal or a
+        translated literal for those parameters (issue #15: ihatemoney's
+        `format_form_errors(form, _("Error deleting bill"))`)."""
+        candidates = project.facts(_PARAMETER_FINDINGS)
+        if not candidates:
+            return findings
+        calls = [fact for _path, fact in project.facts(_CALLS)]
+        drop: set[tuple[str, int]] = set()
+        for path, fact in candidates:
+            function = str(fact["function"])
+            matched = [c for c in calls if _same_function(str(c["callee"]), function)]
+            params = [(str(name), int(index)) for name, index in fact["params"]]
+            if matched and all(_passes_literals(call, params) for call in matched):
+                drop.add((path, int(fact["line"])))
+        return [f for f in findings if f.rule != cls.id or (f.path, f.line) not in drop]
 
 
 def _file_loader(value: ast.expr | None, ctx: FileContext) -> bool:
@@ -650,3 +718,59 @@ def _json_dump(value: ast.expr) -> bool:
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return True  # built from values
     return False
+
+
+def _same_function(callee: str, function: str) -> bool:
+    """`app.utils.fmt` called as `app.utils.fmt` (or from a layout that roots the package
+    elsewhere: one name ends with the other)."""
+    return callee == function or function.endswith("." + callee) or callee.endswith("." + function)
+
+
+def _passes_literals(call: dict[str, Any], params: list[tuple[str, int]]) -> bool:
+    """The recorded call passes a literal (or nothing: the default) for each parameter."""
+    if call.get("unpacked"):
+        return False
+    args = str(call.get("args", ""))
+    keywords = call.get("kw", {})
+    for name, index in params:
+        kind = args[index] if 0 <= index < len(args) else str(keywords.get(name, "l"))
+        if kind != "l":
+            return False
+    return True
+
+
+def _absolute(qualified: str, path: str) -> str:
+    """`.utils.fmt` imported in `app/views.py` -> `app.utils.fmt`."""
+    level = len(qualified) - len(qualified.lstrip("."))
+    if not level:
+        return qualified
+    module, package = module_name_of(path)
+    parts = module.split(".") if package else module.split(".")[:-1]
+    base = parts[: len(parts) - (level - 1)] if level > 1 else parts
+    return ".".join([*base, qualified[level:]]) if base else qualified[level:]
+
+
+class CallArgumentFacts(FactCollector):
+    """Calls of the project's own functions (imported from a module of the project) and what
+    each passes: a literal (`l`) or anything else (`o`), for SEC014's `review`."""
+
+    key = _CALLS
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self.ctx.imports.imported_qualname(node.func)
+        if not qualified:
+            return
+        internal = qualified.startswith(".")
+        qualified = _absolute(qualified, self.ctx.path)
+        module, _package = module_name_of(self.ctx.path)
+        if not internal and qualified.partition(".")[0] not in module.split("."):
+            return  # another distribution's function (django, flask...)
+        unpacked = any(isinstance(a, ast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords
+        )
+        self.add(
+            callee=qualified,
+            args="".join("l" if literal_argument(a) else "o" for a in node.args),
+            kw={k.arg: "l" if literal_argument(k.value) else "o" for k in node.keywords if k.arg},
+            unpacked=unpacked,
+        )

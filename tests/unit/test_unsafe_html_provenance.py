@@ -12,6 +12,10 @@ import ast
 import textwrap
 import time
 
+from pathlib import Path
+
+from bastion.config import load_config
+from bastion.engine import run
 from bastion.testing import findings_for
 
 
@@ -310,3 +314,79 @@ def test_long_chains_of_assignments_are_followed_once() -> None:
     started = time.perf_counter()
     assert lines(code, "app/tables.py") == []
     assert time.perf_counter() - started < 5
+
+
+# -- callers in other modules ----------------------------------------------------------------
+
+_UTILS = """\
+    from flask_babel import gettext as _
+    from markupsafe import Markup
+
+    def format_form_errors(form, prefix):
+        errors = "".join(f"<li>{e}</li>" for e in form.errors)
+        return Markup(_("{prefix}:<br />{errors}").format(prefix=prefix, errors=errors))
+"""
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> list[tuple[str, int]]:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "0"\n\n[tool.bastion]\nselect = ["SEC014"]\n'
+    )
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    result = run([tmp_path], load_config([tmp_path]))
+    assert not result.internal_errors
+    return sorted((f.path, f.line) for f in result.findings)
+
+
+def test_helper_whose_callers_elsewhere_pass_translated_literals(tmp_path: Path) -> None:
+    # ihatemoney ihatemoney/utils.py format_form_errors, called from ihatemoney/web.py
+    views = """\
+        from flask import flash
+        from flask_babel import gettext as _
+        from ihatemoney.utils import format_form_errors
+        from . import utils
+
+        def delete_bill(form):
+            flash(format_form_errors(form, _("Error deleting bill")), category="danger")
+
+        def logout(form):
+            flash(utils.format_form_errors(form, prefix="Unable to logout"))
+    """
+    found = _project(tmp_path, {"ihatemoney/utils.py": _UTILS, "ihatemoney/web.py": views})
+    assert found == []
+
+
+def test_helper_with_a_caller_elsewhere_passing_other_values(tmp_path: Path) -> None:
+    views = """\
+        from flask import flash, request
+        from flask_babel import gettext as _
+        from .utils import format_form_errors
+
+        def delete_bill(form):
+            flash(format_form_errors(form, _("Error deleting bill")))
+
+        def search(form):
+            flash(format_form_errors(form, request.args["q"]))
+    """
+    found = _project(tmp_path, {"ihatemoney/utils.py": _UTILS, "ihatemoney/web.py": views})
+    assert found == [("ihatemoney/utils.py", 6)]
+
+
+def test_helper_with_no_visible_caller_is_an_entry_point(tmp_path: Path) -> None:
+    assert _project(tmp_path, {"ihatemoney/utils.py": _UTILS}) == [("ihatemoney/utils.py", 6)]
+
+
+def test_request_data_is_flagged_whatever_the_callers_pass(tmp_path: Path) -> None:
+    helper = """\
+        from flask import request
+        from markupsafe import Markup
+
+        def banner(prefix):
+            return Markup(f"<b>{prefix}</b> {request.args['q']}")
+    """
+    views = "from app.helpers import banner\n\ndef page():\n    return banner('Hi')\n"
+    found = _project(tmp_path, {"app/helpers.py": helper, "app/views.py": views})
+    assert found == [("app/helpers.py", 5)]

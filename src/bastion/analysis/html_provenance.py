@@ -108,6 +108,7 @@ class _Function:
     kind: str  # "plain" | "filter" | "tag" | "method"
     params: frozenset[str]
     first: str  # the first parameter (a filter's value)
+    top: bool  # defined at module level (other modules may call it)
 
     @property
     def name(self) -> str:
@@ -152,7 +153,7 @@ def functions_around(stack: Sequence[ast.AST]) -> list[_Function]:
             kind = "plain"
         positional = [*node.args.posonlyargs, *node.args.args]
         first = positional[0].arg if positional else ""
-        out.append(_Function(node, kind, _params(node), first))
+        out.append(_Function(node, kind, _params(node), first, isinstance(parent, ast.Module)))
     return out
 
 
@@ -166,6 +167,11 @@ class HtmlProvenance:
         self.functions: list[_Function] = []
         self._literal_callers: dict[tuple[int, str], bool] = {}
         self._names: dict[tuple[int, str, bool], str | None] = {}
+        # When set, parameters of module-level plain functions count as trusted and are
+        # collected in `parameter_hits` instead: (function, parameter, positional index or
+        # -1) - a finding that rests on them alone is decided by their callers elsewhere.
+        self.trust_parameters = False
+        self.parameter_hits: set[tuple[str, str, int]] = set()
 
     def enter(self) -> None:
         """Point the analysis at the walk's current position (call after `strings.enter`)."""
@@ -272,6 +278,9 @@ class HtmlProvenance:
             if name in function.params:
                 if function.kind == "plain" and self._callers_pass_literals(function, name):
                     return None
+                if function.kind == "plain" and function.top and self.trust_parameters:
+                    self.parameter_hits.add((function.name, name, _position(function, name)))
+                    return None
                 return _parameter_origin(function, name, whole)
             if values:
                 return None
@@ -360,6 +369,18 @@ class HtmlProvenance:
             return False
         environment = imports.instance_call(made.value)
         return environment is not None and _escapes_nothing(environment)
+
+
+def _position(function: _Function, name: str) -> int:
+    node = function.node
+    positional = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+    return positional.index(name) if name in positional else -1
+
+
+def literal_argument(node: ast.expr) -> bool:
+    """What a caller passes that carries nothing untrusted: a literal, a constant, a
+    translated literal."""
+    return _literal_text(node)
 
 
 def _literal_text(node: ast.expr) -> bool:
