@@ -12,8 +12,9 @@ see it come from somewhere untrusted?". Untrusted, here:
   ... (Django, Flask, Starlette, aiohttp), and what is derived from it;
 * **a parameter of a plain function** (module level or nested, not a method): a view's URL
   captures, a helper's arguments - whatever its callers pass ends up in the markup, unless
-  every call of it in the file passes a literal. Attributes and items of such a parameter
-  count too (`user.name`);
+  every call of it in the file passes a literal (calls from other modules are SEC014's
+  `review`: see `trust_parameters`). Attributes and items of such a parameter count too
+  (`user.name`);
 * **the value of a template filter** (`@register.filter`, Flask's `template_filter`: its first
   parameter), passed through as it is or sliced (`value[:n]`), not its attributes: a filter
   that marks its own input safe makes every `{{ x|filter }}` unescaped, while the attributes
