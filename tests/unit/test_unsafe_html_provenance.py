@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import textwrap
 import time
-
 from pathlib import Path
 
 from bastion.config import load_config
