@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Any
 
 from bastion.analysis.fastpath import last_parts, may_name
-from bastion.analysis.injection import StringBuilding, building_label, describe
+from bastion.analysis.html_provenance import HtmlProvenance, literal_argument
+from bastion.analysis.injection import (
+    Scope,
+    StringBuilding,
+    building_label,
+    building_parts,
+    describe,
+)
 from bastion.analysis.nodes import argument, is_false, keyword_value
 from bastion.analysis.scripts import is_script_file
-from bastion.context import FileContext
-from bastion.findings import Severity
-from bastion.rule import Example, Rule
+from bastion.analysis.web import module_name_of
+from bastion.context import FileContext, ProjectContext
+from bastion.findings import Finding, Severity
+from bastion.rule import Example, FactCollector, Rule
 
 # qualified sink -> (what it does, argument position, keyword name)
 _SINKS: dict[str, tuple[str, int, str]] = {
@@ -92,56 +101,68 @@ def _non_text_name(name: str) -> bool:
     return bool(_NON_TEXT.search(name.lower()))
 
 
+# facts for `review`: findings that rest on a function's parameters, and the project's calls
+_PARAMETER_FINDINGS = "unsafe_html_parameter_findings_SEC014"
+_CALLS = "unsafe_html_calls"
+
 # Jinja2 loaders that read template files (issue #16: vulnpy's HTML pages)
 _FILE_LOADERS = frozenset({"FileSystemLoader", "PackageLoader"})
 
 
 class UnsafeHtml(Rule):
-    """Flags HTML built with an f-string, `%`, `.format()` or `+` from non-literal values that
-    is then trusted as markup: `Markup(...)` (markupsafe/Flask/Jinja2), Django `mark_safe(...)`
-    / `SafeString(...)`, the template of `format_html(...)`, Flask `render_template_string(...)`
-    (server-side template injection), `jinja2.Template(...)` / `env.from_string(...)` and
-    `HTMLResponse(...)` (FastAPI/Starlette). A variable is followed one assignment back in the
-    same function. Also flagged: a placeholder replaced by a value
-    (`TEMPLATE.replace("FOO", name)`), request data used as it is
-    (`render_template_string(request.args["t"])`, `Markup(request.form["bio"])`),
-    `json.dumps(...)` of values marked safe (a `</script>` in a value ends the script
-    block), and `autoescape=False` on a Jinja2 `Environment`/`Template` or
-    `aiohttp_jinja2.setup` (not on environments with their own delimiters: those render code
-    or text). A Flask view (`@app.route`, `@bp.get`, or a function registered with
-    `add_url_rule`) that returns HTML built from request data - read directly or through a
-    helper of the module that returns it - is flagged too: Flask sends a returned string as
-    HTML (issue #16: vulnpy). A Jinja2 `Environment(loader=FileSystemLoader(...))` (or
-    `PackageLoader`) with no `autoescape` at all is flagged too: Jinja2's default is to
-    escape nothing (issue #16: vulnpy); not with `**options` (they may set it), nor in
-    scripts and Django management commands (they render files, not pages).
+    """Flags HTML built with an f-string, `%`, `.format()` or `+` and then trusted as markup -
+    `Markup(...)` (markupsafe/Flask/Jinja2), Django `mark_safe(...)` / `SafeString(...)`, the
+    template of `format_html(...)`, `HTMLResponse(...)` (FastAPI/Starlette) - when a value
+    built into it comes from somewhere untrusted that the file shows
+    (`bastion.analysis.html_provenance`): request data (`request.GET[...]`,
+    `request.args.get(...)`...), a parameter of a plain function (a view's URL captures, a
+    helper's arguments - unless its callers are visible, in the file or in other modules of
+    the project that import it, and every one passes a literal or a translated literal for
+    it: ihatemoney's `format_form_errors(form, _("Error deleting bill"))`), the value of a
+    template filter (`@register.filter`) passed through as it is or sliced, or text rendered
+    outside an escaping template layer (the parts a project's own `render(...)` returns,
+    NetBox's custom links; a Jinja2 environment of the module without `autoescape`). A
+    variable is followed through its assignments in the function. Also flagged:
+    `json.dumps(...)` of such a value marked safe (a `</script>` in a value ends the script
+    block), a placeholder replaced by such a value (`TEMPLATE.replace("FOO", name)`), and
+    request data used as it is (`Markup(request.form["bio"])`).
 
-    Not flagged: `format_html("<b>{}</b>", name)` (it escapes its arguments - only a template
-    that is itself built from values is), values passed through an escaping call
-    (`escape()`, `conditional_escape()`, `html.escape()`, `format_html()`), other marked-safe
-    or rendered HTML (`mark_safe(...)`, `render_to_string(...)`), URLs from `reverse()` /
-    `url_for()` (they quote their arguments), `.count()`, constants, ALL_CAPS names,
-    numbers, dates formatted for display (`naturaltime()`, `isoformat()`, `strftime()`),
-    `get_absolute_url()`, and variables whose name says they already hold HTML (`html`,
-    `row_html`). Also trusted (issue #15, the shapes of the noise on real applications):
-    Django's `esc = conditional_escape` idiom, choice labels (`get_status_display()`),
-    methods named for HTML (`get_html()`), values named for colours, ids, sizes and counts
-    (`bg_color`, `job.pk`, `height`), and `self.`/`cls.` attributes that the class body binds
-    to constants. Test files are skipped. Default severity `info`: on 15 real applications
-    (bench/ecosystem) most findings interpolated values that were escaped or came from code
-    constants in ways the analysis cannot prove, so the finding asks for a review rather than
-    failing CI; raise it with `[tool.bastion.severity]` to gate on it."""
+    Templates compiled from strings - Flask `render_template_string(...)`,
+    `jinja2.Template(...)`, `env.from_string(...)` - are flagged for any value built into
+    them, whatever its provenance: that value is template code (server-side template
+    injection). So is `autoescape=False` on a Jinja2 `Environment`/`Template` or
+    `aiohttp_jinja2.setup` (not on environments with their own delimiters: those render code
+    or text), and a Jinja2 `Environment(loader=FileSystemLoader(...))` (or `PackageLoader`)
+    with no `autoescape` at all: Jinja2's default is to escape nothing (issue #16: vulnpy);
+    not with `**options` (they may set it), nor in scripts and Django management commands
+    (they render files, not pages). A Flask view (`@app.route`, `@bp.get`, or a function
+    registered with `add_url_rule`) that returns HTML built from request data - read directly
+    or through a helper of the module that returns it - is flagged too: Flask sends a
+    returned string as HTML (issue #16: vulnpy).
+
+    Not flagged (issue #15: on 15 real applications, bench/ecosystem, these were 18 of 22
+    findings, all wrong): values of unknown provenance - methods' parameters (framework hooks
+    such as a table column's `render(self, value)` or a widget's `render(self, name,
+    value)`), `self.` attributes, results of other calls (`job = Job.enqueue(...)`), loop
+    variables over constants, attributes of a model instance handed to a filter
+    (`finding.severity`), arguments of template tags (written in the template by its
+    authors), translated labels (`_(display)`), and `json.dumps` of data the view computes.
+    Nor values passed through an escaping call (`escape()`, `conditional_escape()`,
+    `format_html()`, Django's `esc = conditional_escape` idiom), `format_html("<b>{}</b>",
+    name)` (it escapes its arguments), or a Django `Template(...).render(...)` (autoescaped).
+    Test files are skipped. Default severity `info`: the finding asks for a review; raise it
+    with `[tool.bastion.severity]` to gate on it."""
 
     id = "SEC014"
     name = "unsafe-html"
     aliases = ("S308", "S703", "S704")  # ruff/flake8 codes honoured in `# noqa:`
     bandit = ("B308", "B703")  # bandit test ids honoured in `# nosec`
     severity = Severity.INFO
-    precision = "low"
+    precision = "very-high"
     precision_measured = (
-        "4 of 22 judged findings right (18%) on 15 application repositories, bench/ecosystem "
-        "(before: 3 of 24 and 6 unjudged); the values left are escaped or constant in ways a "
-        "local analysis cannot prove; default severity lowered from error to info for it"
+        "4 of 4 judged findings right (100%) on 15 application repositories, bench/ecosystem, "
+        "too few findings to be sure of the band (before flagging only values of untrusted "
+        "provenance: 4 of 22, 18%); severity kept at info"
     )
     cwe = (79, 1336)
     summary = "HTML built from non-literal values and marked safe, rendered or sent unescaped"
@@ -172,6 +193,7 @@ class UnsafeHtml(Rule):
         "route(",
     )
     call_names = _SINK_NAMES  # visit_Call's only calls (see may_name)
+    needs = frozenset({_PARAMETER_FINDINGS, _CALLS})  # the facts `review` reads
     bad = [
         "from markupsafe import Markup\n\ndef badge(user):\n"
         "    return Markup(f'<b>{user.name}</b>')\n",
@@ -188,6 +210,11 @@ class UnsafeHtml(Rule):
         "from flask import Flask, request\n\napp = Flask(__name__)\n\n"
         "@app.route('/hello')\ndef hello():\n    name = request.args.get('name', '')\n"
         "    return '<h1>Hello ' + name + '</h1>'\n",
+        # issue #15 (NetBox truncate_middle): a template filter marks its own value safe
+        "from django import template\nfrom django.utils.safestring import mark_safe\n\n"
+        "register = template.Library()\n\n@register.filter\ndef truncate_middle(value, n):\n"
+        "    first, last = value[: n // 2], value[-n // 2 :]\n"
+        "    return mark_safe(f'{first}&hellip;{last}')\n",
         # issue #16 (vulnpy): Jinja2 escapes nothing unless asked to
         "from jinja2 import Environment, FileSystemLoader\n\n"
         "loader = FileSystemLoader('templates')\nenvironment = Environment(loader=loader)\n",
@@ -234,6 +261,20 @@ class UnsafeHtml(Rule):
         "    def show(self):\n        return mark_safe(f'<b>{self.outreach}</b>')\n",
         "from django.utils.safestring import mark_safe\n\ndef badge(record, bg_color):\n"
         "    return mark_safe(f'<span class=\"bg-{bg_color}\">{record.pk}</span>')\n",
+        # issue #15, from NetBox and DefectDojo: values of unknown provenance - a table
+        # column's `render(self, value)`, fields of a model instance handed to a filter
+        "from django.utils.safestring import mark_safe\n\nclass ColorColumn:\n"
+        "    def render(self, value):\n"
+        "        return mark_safe(f'<span style=\"background: #{value}\">&nbsp;</span>')\n",
+        "from django import template\nfrom django.utils.safestring import mark_safe\n\n"
+        "register = template.Library()\n\n@register.filter\ndef finding_sla(finding):\n"
+        "    text = 'Remediation for ' + finding.severity.lower() + ' findings'\n"
+        "    return mark_safe(f'<a data-content=\"{text}\">SLA</a>')\n",
+        # issue #15, from Flagsmith: JSON of counts and dates the view computes
+        "import json\nfrom django.utils.safestring import mark_safe\n\n"
+        "def dashboard(request, organisation_id):\n"
+        "    events, labels = get_event_list(organisation_id)\n"
+        "    return {'labels': mark_safe(json.dumps(labels))}\n",
         # templates from strings the code builds: `from_string` is checked where it is called
         "from jinja2.sandbox import SandboxedEnvironment\nfrom jinja2 import BaseLoader\n\n"
         "env = SandboxedEnvironment(loader=BaseLoader())\n",
@@ -249,6 +290,7 @@ class UnsafeHtml(Rule):
             non_text=_non_text_name,
             class_attributes=True,
         )
+        self.provenance = HtmlProvenance(ctx, self.strings)
 
     def _escapes_nothing_by_default(self, node: ast.Call) -> bool:
         """`Environment(loader=FileSystemLoader(...))` with no `autoescape` (nor `**options`
@@ -335,41 +377,167 @@ class UnsafeHtml(Rule):
         if value is None:
             return
         scope = self.strings.enter(self.ctx)
-        found = self.strings.dynamic_building(value, scope, before=node.lineno)
-        if found is None and effect == "marks it safe" and _json_dump(value):
+        name = qualified.rpartition(".")[2]
+        if effect == "renders it as a template":
+            self._template_source(value, scope, node.lineno, name)
+            return
+        self.provenance.enter()
+        if _json_dump(value):
+            assert isinstance(value, ast.Call)  # for mypy: `_json_dump` checked it
+            origin = self.provenance.untrusted(value.args[0], scope)
+            if origin is not None:
+                self._report_markup(
+                    value,
+                    f"JSON of `{describe(value.args[0])}` ({origin}) marked safe with "
+                    f"`{name}()`: a `</script>` in a value ends the script block "
+                    "(`json.dumps` does not escape it)",
+                    [value.args[0]],
+                    scope,
+                    hint="Use Django's `json_script` filter / `django.utils.html.json_script()`, "
+                    "which escapes `<`, `>` and `&` inside the JSON.",
+                )
+            return
+        replaced = _replaced_with_value(value, scope)
+        if replaced is not None:
+            origin = self.provenance.untrusted(replaced, scope)
+            if origin is not None:
+                self._report_markup(
+                    value,
+                    f"HTML built with `.replace()` from `{describe(replaced)}` ({origin}): "
+                    f"`{name}()` {effect} without escaping it",
+                    [replaced],
+                    scope,
+                )
+            return
+        read = _request_read(value, scope)
+        if read is not None:
             self.report(
                 value,
-                f"JSON marked safe with `{qualified.rpartition('.')[2]}()`: a `</script>` in "
-                "any value ends the script block (`json.dumps` does not escape it)",
-                hint="Use Django's `json_script` filter / `django.utils.html.json_script()`, "
-                "which escapes `<`, `>` and `&` inside the JSON.",
+                f"HTML from the request (`{describe(read)}`): `{name}()` {effect} "
+                "without escaping it",
             )
             return
-        replaced = _replaced_with_value(value, scope) if found is None else None
+        found = self._untrusted_building(value, scope, node.lineno)
+        if found is not None:
+            building, part, origin, parts = found
+            self._report_markup(
+                value,
+                f"HTML built with {building_label(building)} from `{describe(part)}` "
+                f"({origin}): `{name}()` {effect} without escaping it",
+                parts,
+                scope,
+            )
+
+    def _template_source(self, value: ast.expr, scope: Scope | None, line: int, name: str) -> None:
+        """A template compiled from a string: any value built into it is template code
+        (server-side template injection), whatever its provenance."""
+        effect = "renders it as a template"
+        found = self.strings.dynamic_building(value, scope, before=line)
+        if found is not None:
+            building, values = found
+            self.report(
+                value,
+                f"HTML built with {building_label(building)} from `{describe(values[0])}`: "
+                f"`{name}()` {effect} without escaping it",
+            )
+            return
+        replaced = _replaced_with_value(value, scope)
         if replaced is not None:
             self.report(
                 value,
                 f"HTML built with `.replace()` from `{describe(replaced)}`: "
-                f"`{qualified.rpartition('.')[2]}()` {effect} without escaping it",
+                f"`{name}()` {effect} without escaping it",
             )
             return
-        if found is None:
-            read = _request_read(value, scope)
-            if read is not None:
-                name = qualified.rpartition(".")[2]
-                self.report(
-                    value,
-                    f"HTML from the request (`{describe(read)}`): `{name}()` {effect} "
-                    "without escaping it",
-                )
+        read = _request_read(value, scope)
+        if read is not None:
+            self.report(
+                value,
+                f"HTML from the request (`{describe(read)}`): `{name}()` {effect} "
+                "without escaping it",
+            )
+
+    def _untrusted_building(
+        self, value: ast.expr, scope: Scope | None, line: int
+    ) -> tuple[ast.expr, ast.expr, str, list[ast.expr]] | None:
+        """The string building of `value` (itself, or any assignment of the variable before
+        `line`) with a value this file shows to be untrusted: (building, value, origin, every
+        value built in). Values the string analysis proves safe are skipped, except text
+        rendered by a project's own `render` (trusted by name there, untrusted here)."""
+        candidates: list[tuple[ast.expr, list[ast.expr]]] = []
+        parts = building_parts(value)
+        if parts is not None:
+            candidates.append((value, parts))
+        elif isinstance(value, ast.Name) and scope is not None:
+            for assigned, aug in self.strings.locals_of(scope).values(value.id, line):
+                inner = building_parts(assigned)
+                if inner is not None:
+                    candidates.append((assigned, inner))
+                elif aug:
+                    candidates.append((assigned, [assigned]))
+        every = [part for _building, values in candidates for part in values]
+        for building, values in candidates:
+            for part in values:
+                origin = self.provenance.untrusted(part, scope)
+                if origin is None:
+                    continue
+                if origin.startswith("text rendered") or not self.strings.is_safe(part, scope):
+                    return building, part, origin, every
+        return None
+
+    def _report_markup(
+        self,
+        value: ast.expr,
+        message: str,
+        parts: list[ast.expr],
+        scope: Scope | None,
+        hint: str | None = None,
+    ) -> None:
+        """Report; when the finding rests only on parameters of a module-level function (no
+        request data, no rendered text), record them: `review` drops the finding when every
+        call of that function elsewhere in the project passes literals for them."""
+        self.report(value, message, hint=hint)
+        function = next((f for f in self.provenance.functions if f.top), None)
+        if function is None:
             return
-        building, values = found
-        name = qualified.rpartition(".")[2]
-        self.report(
-            value,
-            f"HTML built with {building_label(building)} from `{describe(values[0])}`: "
-            f"`{name}()` {effect} without escaping it",
+        provenance = self.provenance
+        provenance.trust_parameters = True
+        provenance.parameter_hits = set()
+        try:
+            if any(provenance.untrusted(part, scope) is not None for part in parts):
+                return  # untrusted whatever the callers pass
+            hits = sorted(provenance.parameter_hits)
+        finally:
+            provenance.trust_parameters = False
+        if not hits:
+            return
+        module, _package = module_name_of(self.ctx.path)
+        self.ctx.facts.setdefault(_PARAMETER_FINDINGS, []).append(
+            {
+                "line": value.lineno,
+                "function": f"{module}.{function.name}",
+                "params": [[name, index] for _function, name, index in hits],
+            }
         )
+
+    @classmethod
+    def review(cls, findings: list[Finding], project: ProjectContext) -> list[Finding]:
+        """Drop a finding that rests only on parameters of a function when its callers are
+        visible in the project (in other modules) and every one passes a literal or a
+        translated literal for those parameters (issue #15: ihatemoney's
+        `format_form_errors(form, _("Error deleting bill"))`)."""
+        candidates = project.facts(_PARAMETER_FINDINGS)
+        if not candidates:
+            return findings
+        calls = [fact for _path, fact in project.facts(_CALLS)]
+        drop: set[tuple[str, int]] = set()
+        for path, fact in candidates:
+            function = str(fact["function"])
+            matched = [c for c in calls if _same_function(str(c["callee"]), function)]
+            params = [(str(name), int(index)) for name, index in fact["params"]]
+            if matched and all(_passes_literals(call, params) for call in matched):
+                drop.add((path, int(fact["line"])))
+        return [f for f in findings if f.rule != cls.id or (f.path, f.line) not in drop]
 
 
 def _file_loader(value: ast.expr | None, ctx: FileContext) -> bool:
@@ -551,3 +719,59 @@ def _json_dump(value: ast.expr) -> bool:
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return True  # built from values
     return False
+
+
+def _same_function(callee: str, function: str) -> bool:
+    """`app.utils.fmt` called as `app.utils.fmt` (or from a layout that roots the package
+    elsewhere: one name ends with the other)."""
+    return callee == function or function.endswith("." + callee) or callee.endswith("." + function)
+
+
+def _passes_literals(call: dict[str, Any], params: list[tuple[str, int]]) -> bool:
+    """The recorded call passes a literal (or nothing: the default) for each parameter."""
+    if call.get("unpacked"):
+        return False
+    args = str(call.get("args", ""))
+    keywords = call.get("kw", {})
+    for name, index in params:
+        kind = args[index] if 0 <= index < len(args) else str(keywords.get(name, "l"))
+        if kind != "l":
+            return False
+    return True
+
+
+def _absolute(qualified: str, path: str) -> str:
+    """`.utils.fmt` imported in `app/views.py` -> `app.utils.fmt`."""
+    level = len(qualified) - len(qualified.lstrip("."))
+    if not level:
+        return qualified
+    module, package = module_name_of(path)
+    parts = module.split(".") if package else module.split(".")[:-1]
+    base = parts[: len(parts) - (level - 1)] if level > 1 else parts
+    return ".".join([*base, qualified[level:]]) if base else qualified[level:]
+
+
+class CallArgumentFacts(FactCollector):
+    """Calls of the project's own functions (imported from a module of the project) and what
+    each passes: a literal (`l`) or anything else (`o`), for SEC014's `review`."""
+
+    key = _CALLS
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self.ctx.imports.imported_qualname(node.func)
+        if not qualified:
+            return
+        internal = qualified.startswith(".")
+        qualified = _absolute(qualified, self.ctx.path)
+        module, _package = module_name_of(self.ctx.path)
+        if not internal and qualified.partition(".")[0] not in module.split("."):
+            return  # another distribution's function (django, flask...)
+        unpacked = any(isinstance(a, ast.Starred) for a in node.args) or any(
+            k.arg is None for k in node.keywords
+        )
+        self.add(
+            callee=qualified,
+            args="".join("l" if literal_argument(a) else "o" for a in node.args),
+            kw={k.arg: "l" if literal_argument(k.value) else "o" for k in node.keywords if k.arg},
+            unpacked=unpacked,
+        )
