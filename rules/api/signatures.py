@@ -184,7 +184,7 @@ class PathParamNotInSignature(Rule):
 
     id = "API009"
     name = "path-param-not-in-signature"
-    aliases = ("FAST003",)  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("FAST003",)  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.ERROR
     precision = "very-high"
     precision_measured = (
@@ -418,7 +418,7 @@ class RedundantResponseModel(Rule):
 
     id = "API010"
     name = "redundant-response-model"
-    aliases = ("FAST001",)  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("FAST001",)  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.INFO
     precision = "very-high"
     precision_measured = (
@@ -505,7 +505,7 @@ class NonAnnotatedDependency(Rule):
 
     id = "API011"
     name = "non-annotated-dependency"
-    aliases = ("FAST002",)  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("FAST002",)  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.INFO
     precision = "very-high"
     precision_measured = (

@@ -23,7 +23,7 @@ class BareExcept(Rule):
 
     id = "ERR001"
     name = "bare-except"
-    aliases = ("E722", "B001")  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("E722", "B001")  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.ERROR
     precision = "very-high"
     precision_measured = (
@@ -135,7 +135,7 @@ class SwallowedException(Rule):
 
     id = "ERR002"
     name = "swallowed-exception"
-    aliases = ("S110", "S112")  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("S110", "S112")  # ruff/flake8 codes honoured in noqa comments
     bandit = ("B110", "B112")  # bandit test ids honoured in `# nosec`
     severity = Severity.INFO
     enabled_by_default = False
@@ -241,7 +241,7 @@ class BroadExceptUnlogged(Rule):
 
     id = "ERR003"
     name = "broad-except-unlogged"
-    aliases = ("BLE001",)  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("BLE001",)  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.INFO
     enabled_by_default = False
     precision = "low"

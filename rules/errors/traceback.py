@@ -182,7 +182,7 @@ class LogErrorWithoutTraceback(Rule):
 
     id = "ERR005"
     name = "log-error-without-traceback"
-    aliases = ("TRY400",)  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("TRY400",)  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.INFO
     precision = "medium"
     precision_measured = (
@@ -326,7 +326,7 @@ class RaiseWithoutFrom(Rule):
 
     id = "ERR006"
     name = "raise-without-from"
-    aliases = ("B904",)  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("B904",)  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.WARNING
     precision = "very-high"
     precision_measured = (

@@ -32,7 +32,7 @@ class NaiveUtcnow(Rule):
 
     id = "LOG005"
     name = "naive-utcnow"
-    aliases = ("DTZ003", "DTZ004")  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("DTZ003", "DTZ004")  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.WARNING
     precision = "very-high"
     precision_measured = (

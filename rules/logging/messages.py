@@ -63,7 +63,7 @@ class LogEagerFormatting(Rule):
 
     id = "LOG002"
     name = "log-eager-formatting"
-    aliases = ("G001", "G002", "G003", "G004")  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("G001", "G002", "G003", "G004")  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.INFO
     precision = "medium"
     precision_measured = (

@@ -55,7 +55,7 @@ class PrintInAppCode(Rule):
 
     id = "LOG001"
     name = "print-in-app-code"
-    aliases = ("T201", "T203")  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("T201", "T203")  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.INFO
     precision = "very-high"
     precision_measured = (

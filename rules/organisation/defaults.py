@@ -66,7 +66,7 @@ class MutableDefaultArgument(Rule):
 
     id = "ORG006"
     name = "mutable-default-argument"
-    aliases = ("B006",)  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("B006",)  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.WARNING
     precision = "very-high"
     precision_measured = (

@@ -184,7 +184,7 @@ class BlockingCallInAsync(Rule):
         "ASYNC222",
         "ASYNC230",
         "ASYNC251",
-    )  # ruff/flake8 codes honoured in `# noqa:`
+    )  # ruff/flake8 codes honoured in noqa comments
     severity = Severity.ERROR
     precision = "very-high"
     precision_measured = (

@@ -41,7 +41,7 @@ class HttpCallWithoutTimeout(Rule):
 
     id = "PERF005"
     name = "http-call-without-timeout"
-    aliases = ("S113",)  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("S113",)  # ruff/flake8 codes honoured in noqa comments
     bandit = ("B113",)  # bandit test ids honoured in `# nosec`
     severity = Severity.WARNING
     precision = "very-high"

@@ -95,7 +95,7 @@ class DebugEnabled(Rule):
 
     id = "SEC008"
     name = "debug-enabled"
-    aliases = ("S201",)  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("S201",)  # ruff/flake8 codes honoured in noqa comments
     bandit = ("B201",)  # bandit test ids honoured in `# nosec`
     severity = Severity.ERROR
     precision = "low"

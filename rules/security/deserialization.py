@@ -127,7 +127,7 @@ class UnsafeDeserialization(Rule):
 
     id = "SEC013"
     name = "unsafe-deserialization"
-    aliases = ("S301", "S302", "S307", "S506")  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("S301", "S302", "S307", "S506")  # ruff/flake8 codes honoured in noqa comments
     bandit = ("B301", "B302", "B307", "B506")  # bandit test ids honoured in `# nosec`
     severity = Severity.WARNING
     precision = "low"

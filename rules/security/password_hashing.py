@@ -118,7 +118,7 @@ class WeakPasswordHash(Rule):
 
     id = "SEC006"
     name = "weak-password-hash"
-    aliases = ("S303", "S324")  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("S303", "S324")  # ruff/flake8 codes honoured in noqa comments
     bandit = ("B303", "B324")  # bandit test ids honoured in `# nosec`
     severity = Severity.ERROR
     precision = "low"

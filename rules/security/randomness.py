@@ -177,7 +177,7 @@ class InsecureRandomness(Rule):
 
     id = "SEC019"
     name = "insecure-randomness"
-    aliases = ("S311",)  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("S311",)  # ruff/flake8 codes honoured in noqa comments
     bandit = ("B311",)  # bandit test ids honoured in `# nosec`
     severity = Severity.WARNING
     summary = "`random` module used to generate tokens, passwords, keys or OTPs"

@@ -166,7 +166,7 @@ class HardcodedSecret(Rule):
 
     id = "SEC001"
     name = "hardcoded-secret"
-    aliases = ("S105", "S106", "S107")  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("S105", "S106", "S107")  # ruff/flake8 codes honoured in noqa comments
     bandit = ("B105", "B106", "B107")  # bandit test ids honoured in `# nosec`
     severity = Severity.ERROR
     precision = "very-high"

@@ -62,7 +62,7 @@ class ShellInjection(Rule):
 
     id = "SEC017"
     name = "shell-injection"
-    aliases = ("S602", "S604", "S605")  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("S602", "S604", "S605")  # ruff/flake8 codes honoured in noqa comments
     bandit = ("B602", "B604", "B605")  # bandit test ids honoured in `# nosec`
     severity = Severity.ERROR
     precision = "low"

@@ -161,7 +161,7 @@ class SqlStringBuilding(Rule):
 
     id = "SEC007"
     name = "sql-string-building"
-    aliases = ("S608",)  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("S608",)  # ruff/flake8 codes honoured in noqa comments
     bandit = ("B608",)  # bandit test ids honoured in `# nosec`
     severity = Severity.INFO
     precision = "low"

@@ -51,7 +51,7 @@ class TlsVerifyDisabled(Rule):
 
     id = "SEC012"
     name = "tls-verify-disabled"
-    aliases = ("S323", "S501")  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("S323", "S501")  # ruff/flake8 codes honoured in noqa comments
     bandit = ("B323", "B501")  # bandit test ids honoured in `# nosec`
     severity = Severity.ERROR
     precision = "very-high"

@@ -155,7 +155,7 @@ class UnsafeHtml(Rule):
 
     id = "SEC014"
     name = "unsafe-html"
-    aliases = ("S308", "S703", "S704")  # ruff/flake8 codes honoured in `# noqa:`
+    aliases = ("S308", "S703", "S704")  # ruff/flake8 codes honoured in noqa comments
     bandit = ("B308", "B703")  # bandit test ids honoured in `# nosec`
     severity = Severity.INFO
     precision = "very-high"

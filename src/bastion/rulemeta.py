@@ -101,7 +101,7 @@ class RuleMeta:
     fix_safety_note: ClassVar[str] = ""
     cwe: ClassVar[tuple[int, ...]] = ()
     # The codes of equivalent rules in other linters, honoured in their suppression comments:
-    # ruff/flake8 codes for `# noqa: CODE` (`("E722",)`), bandit test ids for `# nosec BXXX`.
+    # ruff/flake8 codes for noqa comments (`("E722",)`), bandit test ids for nosec comments.
     aliases: ClassVar[tuple[str, ...]] = ()
     bandit: ClassVar[tuple[str, ...]] = ()
     # How often a finding is a true positive (SARIF `precision`, bandit's "confidence"):
