@@ -147,6 +147,7 @@ class UnpinnedDependency(ProjectRule):
         Example("django>=4.2,<5\n", path="requirements.txt"),
         Example('[project]\nname = "lib"\ndependencies = ["httpx>=0.25"]\n', path="pyproject.toml"),
         Example("fastapi\n", path="requirements.in"),
+        Example("bleach==6.3.0\nbleach[css]\n", path="requirements.txt"),  # an extra only
     ]
 
     def check_project(self) -> None:
@@ -156,8 +157,17 @@ class UnpinnedDependency(ProjectRule):
         files = {path: f for path, f in facts if f["type"] in {"requirements", "pyproject"}}
         deployed = any(f["type"] == "deployed" for _, f in facts)
         has_requirements = any(f["type"] == "requirements" for f in files.values())
+        # `bleach==6.3.0` then `bleach[css]`: the second line only adds an extra, and the
+        # version is pinned by the first (issue #15: DefectDojo)
+        pinned = {
+            (path, _normalized(fact["name"]))
+            for path, fact in facts
+            if fact["type"] == "dep" and fact["bounded"]
+        }
         for path, fact in facts:
             if fact["type"] != "dep" or fact["bounded"] or fact["group"] != "main":
+                continue
+            if (path, _normalized(fact["name"])) in pinned:
                 continue
             origin = files.get(path, {})
             if origin.get("type") == "requirements":
@@ -174,6 +184,11 @@ class UnpinnedDependency(ProjectRule):
                 1,
                 f"`{fact['raw']}` has no upper bound and the project has no lock file",
             )
+
+
+def _normalized(name: str) -> str:
+    """A distribution name as PEP 503 compares them (`Foo_Bar` is `foo-bar`)."""
+    return "-".join(name.lower().replace("_", "-").replace(".", "-").split("-"))
 
 
 _DEV_TOOLS = frozenset(

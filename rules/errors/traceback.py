@@ -393,6 +393,15 @@ class RaiseWithoutFrom(Rule):
         "        raise ValidationError('bad')\n    defer(fail)\n",
         "try:\n    value = int(raw)\nexcept ValueError as e:\n"
         "    raise ValidationError('bad') from None\n",
+        # Celery's retry idiom (saleor, issue #15): control flow that carries `exc` itself
+        """
+        @app.task(bind=True)
+        def send(self, url):
+            try:
+                post(url)
+            except ConnectionError as error:
+                raise self.retry(exc=error, countdown=60)
+        """,
     ]
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
@@ -410,7 +419,7 @@ class RaiseWithoutFrom(Rule):
             func = exc.func
             if isinstance(func, ast.Attribute) and _references(func.value, bound):
                 continue  # `raise e.with_traceback(tb)`
-            if self.ctx.imports.qualname(func) in _NO_TRACEBACK:
+            if self.ctx.imports.qualname(func) in _NO_TRACEBACK or _celery_retry(exc):
                 continue  # `raise SystemExit("usage: ...")` prints no traceback to chain
             if fixable is None:
                 fixable = not _rebinds(node.body, bound)
@@ -435,7 +444,7 @@ class RaiseWithoutFrom(Rule):
                 continue
             if not isinstance(sub.exc, ast.Call):
                 continue
-            if self.ctx.imports.qualname(sub.exc.func) in _NO_TRACEBACK:
+            if self.ctx.imports.qualname(sub.exc.func) in _NO_TRACEBACK or _celery_retry(sub.exc):
                 continue
             label = ast.unparse(sub.exc.func)
             if len(label) > 40:
@@ -460,6 +469,13 @@ class RaiseWithoutFrom(Rule):
         if handler is None or not handler.name:
             return None
         return Fix(node.with_changes(cause=cst.From(item=cst.Name(handler.name))))
+
+
+def _celery_retry(call: ast.Call) -> bool:
+    """`raise self.retry(exc=e, countdown=5)`: Celery's idiom to reschedule a task; the
+    `Retry` it raises is control flow that Celery catches, and it carries `exc` itself
+    (issue #15: saleor)."""
+    return isinstance(call.func, ast.Attribute) and call.func.attr == "retry"
 
 
 def _may_return_same(call: ast.Call, bound: str) -> bool:
