@@ -14,6 +14,7 @@ only known to project rules: the `routes` and `router_mounts` facts (see
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import weakref
 from dataclasses import dataclass, field, replace
@@ -292,6 +293,7 @@ def mentions_version(text: str) -> bool:
     return bool(_VERSION_TEXT.search(text))
 
 
+@functools.lru_cache(maxsize=4096)  # asked per module by several project facts (8k calls on django)
 def module_name_of(path: str) -> tuple[str, bool]:
     """(`app.api.users`, is_package) for `app/api/users.py`; `src/` layouts keep their `src`
     (references are matched by suffix, see `WebProject.find_module`)."""
