@@ -259,3 +259,32 @@ def test_perf003_filters_of_one_kind_split_text_and_time_buckets() -> None:
         "        Endpoint.objects.get(host=line)\n"
     )
     assert lines(code, "PERF003") == [22]
+
+
+def test_perf003_an_in_list_later_in_the_chain_is_one_statement_over_many_rows() -> None:
+    # dispatch's term matching: `db_session.query(Term).filter(...in_(terms)).all()` per
+    # document reads every matching term at once; a lookup by one key still counts
+    code = (
+        "from sqlalchemy.orm import Session\n\n"
+        "def sync(db_session: Session, documents):\n"
+        "    for document in documents:\n"
+        "        terms = extract(document)\n"
+        "        matched = (\n"
+        "            db_session.query(Term)\n"
+        "            .filter(func.upper(Term.text).in_([t.upper() for t in terms]))\n"
+        "            .all()\n"
+        "        )\n"
+        "        owner = db_session.query(User).filter(User.id == document.owner_id).first()\n"
+    )
+    assert lines(code, "PERF003") == [11]
+
+
+def test_perf003_django_values_of_a_field_is_not_a_bulk_statement() -> None:
+    # DefectDojo's endpoint clean-up: `.values("finding")` names the columns to read, unlike
+    # SQLAlchemy's `insert(X).values(rows)`; the query still runs once per endpoint
+    code = DJANGO + (
+        "def clean(endpoints):\n"
+        "    for ep in endpoints:\n"
+        "        Status.objects.filter(endpoint=ep.id).values('finding').annotate(n=Count('id'))\n"
+    )
+    assert lines(code, "PERF003") == [5]
