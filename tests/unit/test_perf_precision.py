@@ -187,3 +187,104 @@ def test_perf003_a_query_cached_per_key_runs_once_per_key() -> None:
         "            other[event.type] = EventRule.objects.filter(t=event.type)\n"
     )
     assert lines(code, "PERF003") == [9]
+
+
+def test_perf003_items_of_several_kinds_each_with_its_own_query() -> None:
+    # DefectDojo's report widgets (an if/elif chain on the widget's kind) and paperless'
+    # scheduled workflow triggers (a match on the trigger's date field): configuration
+    code = DJANGO + (
+        "def widgets(json_data):\n"
+        "    for idx, widget in enumerate(json.loads(json_data)):\n"
+        "        kind = list(widget.keys())[0]\n"
+        "        if kind == 'page-break':\n"
+        "            out.append(PageBreak())\n"
+        "        if kind == 'finding-list':\n"
+        "            out.append(Finding.objects.all())\n\n"
+        "def scheduled(triggers):\n"
+        "    for trigger in triggers:\n"
+        "        match trigger.schedule_date_field:\n"
+        "            case DateField.ADDED:\n"
+        "                docs = Document.objects.filter(added__lte=trigger.threshold)\n"
+        "            case DateField.CREATED:\n"
+        "                docs = Document.objects.filter(created__lte=trigger.threshold)\n\n"
+        "def options(self):\n"
+        "    for field in self.field_names:\n"
+        "        value = getattr(self, field)\n"
+        "        if isinstance(value, list):\n"
+        "            out[field] = list(value)\n"
+        "        elif isinstance(value, int):\n"
+        "            out[field] = User.objects.get(id=value)\n"
+    )
+    assert lines(code, "PERF003") == []
+
+
+def test_perf003_one_condition_on_a_row_is_still_n_plus_one() -> None:
+    # the look-alikes: one kind tested (a filter on the rows, not a dispatch), and a guard that
+    # skips other kinds in a loop over a query's rows
+    code = DJANGO + (
+        "def names(orders):\n"
+        "    for order in orders:\n"
+        "        if order.status == 'paid':\n"
+        "            Customer.objects.get(pk=order.customer_id)\n\n"
+        "def paid():\n"
+        "    for order in Order.objects.filter(shop=1):\n"
+        "        if order.status != Status.PAID:\n"
+        "            continue\n"
+        "        Customer.objects.get(pk=order.customer_id)\n"
+    )
+    assert lines(code, "PERF003") == [6, 12]
+
+
+def test_perf003_filters_of_one_kind_split_text_and_time_buckets() -> None:
+    # dispatch's signal filters (`if f.action != SignalFilterAction.snooze: continue` over
+    # `signal.filters`), paperless' barcode tags (`tag_texts.split(",")`), DefectDojo's chart
+    # buckets (`for bucket in series`)
+    code = DJANGO + (
+        "def snooze(signal_instance):\n"
+        "    for f in signal_instance.signal.filters:\n"
+        "        if f.action != SignalFilterAction.snooze:\n"
+        "            continue\n"
+        "        SignalInstance.objects.filter(expr=f.expression).count()\n\n"
+        "def tags(tag_texts, template):\n"
+        "    for raw in tag_texts.split(','):\n"
+        "        Tag.objects.get_or_create(name=raw.strip())\n"
+        "    urls = [u.strip() for u in template.endpoints.split('\\n') if u.strip()]\n"
+        "    for url in urls:\n"
+        "        Endpoint.objects.get_or_create(url=url)\n\n"
+        "def accepted(series):\n"
+        "    for bucket in series:\n"
+        "        Finding.objects.filter(created__gte=bucket[0]).count()\n\n"
+        "def imported(upload):\n"
+        "    for line in upload.read().split('\\n'):\n"
+        "        Endpoint.objects.get(host=line)\n"
+    )
+    assert lines(code, "PERF003") == [22]
+
+
+def test_perf003_an_in_list_later_in_the_chain_is_one_statement_over_many_rows() -> None:
+    # dispatch's term matching: `db_session.query(Term).filter(...in_(terms)).all()` per
+    # document reads every matching term at once; a lookup by one key still counts
+    code = (
+        "from sqlalchemy.orm import Session\n\n"
+        "def sync(db_session: Session, documents):\n"
+        "    for document in documents:\n"
+        "        terms = extract(document)\n"
+        "        matched = (\n"
+        "            db_session.query(Term)\n"
+        "            .filter(func.upper(Term.text).in_([t.upper() for t in terms]))\n"
+        "            .all()\n"
+        "        )\n"
+        "        owner = db_session.query(User).filter(User.id == document.owner_id).first()\n"
+    )
+    assert lines(code, "PERF003") == [11]
+
+
+def test_perf003_django_values_of_a_field_is_not_a_bulk_statement() -> None:
+    # DefectDojo's endpoint clean-up: `.values("finding")` names the columns to read, unlike
+    # SQLAlchemy's `insert(X).values(rows)`; the query still runs once per endpoint
+    code = DJANGO + (
+        "def clean(endpoints):\n"
+        "    for ep in endpoints:\n"
+        "        Status.objects.filter(endpoint=ep.id).values('finding').annotate(n=Count('id'))\n"
+    )
+    assert lines(code, "PERF003") == [5]
