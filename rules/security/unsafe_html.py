@@ -637,9 +637,9 @@ def _from_request_helper(value: ast.expr, scope: ast.AST | None, ctx: FileContex
     return False
 
 
-def _replaced_with_value(value: ast.expr, scope: ast.AST | None) -> ast.expr | None:
-    """`TEMPLATE.replace("FOO", name)` - or a name assigned one in `scope` -: a placeholder
-    replaced by a value that is not a literal; that value."""
+def _first_assigned(value: ast.expr, scope: ast.AST | None) -> ast.expr:
+    """A name's value as the first plain `name = ...` in `scope` assigns it (the expression
+    itself when it is not a name, or nothing in `scope` assigns it)."""
     if isinstance(value, ast.Name) and scope is not None:
         for node in ast.walk(scope):
             if (
@@ -648,8 +648,14 @@ def _replaced_with_value(value: ast.expr, scope: ast.AST | None) -> ast.expr | N
                 and isinstance(node.targets[0], ast.Name)
                 and node.targets[0].id == value.id
             ):
-                value = node.value
-                break
+                return node.value
+    return value
+
+
+def _replaced_with_value(value: ast.expr, scope: ast.AST | None) -> ast.expr | None:
+    """`TEMPLATE.replace("FOO", name)` - or a name assigned one in `scope` -: a placeholder
+    replaced by a value that is not a literal; that value."""
+    value = _first_assigned(value, scope)
     if (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Attribute)
@@ -674,16 +680,7 @@ def _is_from_string(node: ast.Call, ctx: FileContext) -> bool:
 def _request_read(value: ast.expr, scope: ast.AST | None) -> ast.expr | None:
     """`request.args["t"]`, `request.form.get("bio")` - or a name assigned one in `scope` - :
     what the client sent, used as markup or as a template as it is."""
-    if isinstance(value, ast.Name) and scope is not None:
-        for node in ast.walk(scope):
-            if (
-                isinstance(node, ast.Assign)
-                and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id == value.id
-            ):
-                value = node.value
-                break
+    value = _first_assigned(value, scope)
     inner = value
     if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
         if inner.func.attr not in ("get", "getlist"):
