@@ -13,6 +13,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from bastion.config import load_config
 from bastion.engine import run
 from bastion.testing import findings_for
@@ -389,3 +391,30 @@ def test_request_data_is_flagged_whatever_the_callers_pass(tmp_path: Path) -> No
     views = "from app.helpers import banner\n\ndef page():\n    return banner('Hi')\n"
     found = _project(tmp_path, {"app/helpers.py": helper, "app/views.py": views})
     assert found == [("app/helpers.py", 5)]
+
+
+_KEYWORD_ONLY_UTILS = """\
+    from markupsafe import Markup
+
+    def banner(*, title):
+        return Markup(f"<h1>{title}</h1>")
+"""
+
+
+@pytest.mark.parametrize(
+    ("calls", "kept"),
+    [
+        ('banner(title="Welcome")\nbanner(title="Bye")\n', False),
+        ('banner(title="Welcome")\nbanner(title=user.name)\n', True),
+        ("banner(**options)\n", True),
+    ],
+    ids=["literals", "one-other-value", "unpacked"],
+)
+def test_callers_of_a_keyword_only_parameter(tmp_path: Path, calls: str, kept: bool) -> None:
+    """The callers' summary per callee (one fact per callee and file) keeps what each call
+    passes by keyword: a keyword-only parameter has no position to look at."""
+    views = "from app.utils import banner\n\n\ndef page(user, options):\n" + "".join(
+        f"    {line}\n" for line in calls.splitlines()
+    )
+    found = _project(tmp_path, {"app/utils.py": _KEYWORD_ONLY_UTILS, "app/views.py": views})
+    assert found == ([("app/utils.py", 4)] if kept else [])
