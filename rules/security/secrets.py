@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from bastion.analysis.deploy import ComposeDocument, DockerfileDocument
 from bastion.analysis.deploy import EnvEntry as DeployEntry
 from bastion.analysis.django import production_overrides
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import string_value, target_names
 from bastion.analysis.secret_sinks import (
     SinkSecret,
@@ -51,6 +52,8 @@ _ENV_LOOKUPS = frozenset(
         "environ.Env",
     }
 )
+# their last names (and `environ.get`'s): the calls worth resolving
+_ENV_LOOKUP_NAMES = last_parts(_ENV_LOOKUPS) | {"get"}
 
 
 def _service_entries(document: object) -> list[tuple[str, DeployEntry]]:
@@ -351,10 +354,11 @@ class HardcodedSecret(Rule):
         self._report_sinks(compare_sinks(node, self.ctx))
 
     def visit_Call(self, node: ast.Call) -> None:
-        qualified = self.ctx.imports.qualname(node.func) or ""
-        if qualified in _ENV_LOOKUPS or qualified.endswith((".environ.get", "environ.get")):
-            self._check_env_default(node)
-            return
+        if may_name(node.func, _ENV_LOOKUP_NAMES, self.ctx.imports):
+            qualified = self.ctx.imports.qualname(node.func) or ""
+            if qualified in _ENV_LOOKUPS or qualified.endswith((".environ.get", "environ.get")):
+                self._check_env_default(node)
+                return
         for kw in node.keywords:
             if kw.arg is not None:
                 self._check(kw.value, kw.arg, f"passed as `{kw.arg}=`")

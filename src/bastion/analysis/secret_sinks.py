@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 from bastion.analysis.django import is_deployment_settings, is_dev_name
+from bastion.analysis.fastpath import may_name
 from bastion.analysis.nodes import argument, string_value
 from bastion.context import FileContext
 from bastion.secret_formats import is_placeholder
@@ -106,8 +107,10 @@ def call_sinks(call: ast.Call, ctx: FileContext) -> list[SinkSecret]:
     if _skipped(ctx):
         return []
     out: list[SinkSecret] = []
-    qualified = ctx.imports.imported_qualname(call.func) or ""
-    sink = _KEY_SINKS.get(qualified)
+    sink = None
+    if may_name(call.func, KEY_SINK_NAMES, ctx.imports):  # most calls: no sink to resolve
+        qualified = ctx.imports.imported_qualname(call.func) or ""
+        sink = _KEY_SINKS.get(qualified)
     if sink is not None:
         position, keyword, description = sink
         key = argument(call, position, keyword)
