@@ -26,6 +26,7 @@ from bastion.analysis.whole_collections import (
     LIST_MODEL_CANDIDATES,
     LIST_MODEL_FACTS,
     django_view_methods,
+    limits_rows,
     resolve_module,
     router_urls,
     view_collection,
@@ -198,15 +199,7 @@ def _is_bounded_chain(
     if depth > 4:
         return False
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Slice):
-            return True
-        if (
-            isinstance(sub, ast.Call)
-            and isinstance(sub.func, ast.Attribute)
-            and sub.func.attr in _BOUNDING_CALLS
-        ):
-            return True
-        if _is_sized_to_list(sub):
+        if limits_rows(sub, _BOUNDING_CALLS) or _is_sized_to_list(sub):
             return True
         if (
             assigned is not None

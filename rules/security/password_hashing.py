@@ -8,7 +8,13 @@ import re
 from bastion.analysis.django import is_deployment_settings, is_overridden, top_level_settings
 from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.injection import LocalAssignments, Scope
-from bastion.analysis.nodes import argument, keyword_value, string_elements, string_value
+from bastion.analysis.nodes import (
+    argument,
+    held_name,
+    keyword_value,
+    string_elements,
+    string_value,
+)
 from bastion.context import FileContext
 from bastion.findings import Severity
 from bastion.rule import Example, Rule
@@ -76,20 +82,7 @@ def _password_value(node: ast.expr) -> str | None:
     """The password-like name used in an expression (`password`, `user.password`,
     `form["password"]`), if any."""
     for sub in ast.walk(node):
-        name: str | None = None
-        if isinstance(sub, ast.Name):
-            name = sub.id
-        elif isinstance(sub, ast.Attribute):
-            name = sub.attr
-        elif isinstance(sub, ast.Subscript):
-            name = string_value(sub.slice)
-        elif (
-            isinstance(sub, ast.Call)
-            and isinstance(sub.func, ast.Attribute)
-            and sub.func.attr == "get"
-            and sub.args
-        ):
-            name = string_value(sub.args[0])
+        name = held_name(sub)
         if name and _is_password_name(name):
             return name
     return None

@@ -95,6 +95,25 @@ def string_value(node: ast.expr | None) -> str | None:
     return None
 
 
+def held_name(node: ast.AST) -> str | None:
+    """The name a value is held under: a variable (`password`), an attribute
+    (`user.password`), a string subscript (`form["password"]`) or a `.get("password")`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript):
+        return string_value(node.slice)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and node.args
+    ):
+        return string_value(node.args[0])
+    return None
+
+
 def string_elements(node: ast.expr | None) -> list[str] | None:
     """The strings of a list/tuple/set literal of string constants (or a single string); None
     when the value is not such a literal."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from bastion.analysis.django import is_deployment_settings, is_dev_name
 from bastion.analysis.fastpath import may_name
-from bastion.analysis.nodes import argument, string_value
+from bastion.analysis.nodes import argument, held_name, string_value
 from bastion.context import FileContext
 from bastion.secret_formats import is_placeholder
 
@@ -232,20 +232,7 @@ def _is_token_literal(value: str) -> bool:
 
 def _held_name(node: ast.expr) -> str | None:
     """The password-like name of a variable, attribute or string subscript."""
-    name: str | None = None
-    if isinstance(node, ast.Name):
-        name = node.id
-    elif isinstance(node, ast.Attribute):
-        name = node.attr
-    elif isinstance(node, ast.Subscript):
-        name = string_value(node.slice)
-    elif (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "get"
-        and node.args
-    ):
-        name = string_value(node.args[0])  # `request.form.get("password")`
+    name = held_name(node)
     if name is None:
         return None
     bare = name.strip("_")

@@ -77,17 +77,20 @@ def assignments(func: FunctionNode) -> dict[str, ast.expr]:
     return assigned
 
 
+def limits_rows(node: ast.AST, calls: frozenset[str]) -> bool:
+    """This one node cuts a query's rows: a slice (`qs[:10]`) or a method call named in
+    `calls` (`.first()`, `.limit(n)`...)."""
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Slice)
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in calls
+    )
+
+
 def _is_bounded(node: ast.AST) -> bool:
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Slice):
-            return True
-        if (
-            isinstance(sub, ast.Call)
-            and isinstance(sub.func, ast.Attribute)
-            and sub.func.attr in _REDUCING
-        ):
-            return True
-    return False
+    return any(limits_rows(sub, _REDUCING) for sub in ast.walk(node))
 
 
 def is_queryset(node: ast.expr, assigned: dict[str, ast.expr], depth: int = 0) -> bool:
