@@ -282,6 +282,7 @@ class UnsafeHtml(Rule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
+        self._url_rule_views: frozenset[str] | None = None  # asked once per file
         self.strings = StringBuilding(
             extra_safe_calls=_HTML_SAFE_CALLS,
             fragment_word="html",
@@ -312,7 +313,11 @@ class UnsafeHtml(Rule):
         function = self.ctx.enclosing_function()
         if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
             return
-        if not self.ctx.imports.is_imported("flask") or not _flask_view(function, self.ctx):
+        if not self.ctx.imports.is_imported("flask"):
+            return
+        if self._url_rule_views is None:
+            self._url_rule_views = _url_rule_views(self.ctx)
+        if not _flask_view(function, self._url_rule_views):
             return
         scope = self.strings.enter(self.ctx)
         found = self.strings.dynamic_building(node.value, scope, before=node.lineno)
@@ -562,9 +567,11 @@ def _file_loader(value: ast.expr | None, ctx: FileContext) -> bool:
 _ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete"})
 
 
-def _flask_view(function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext) -> bool:
-    """Decorated with `@app.route(...)`/`@bp.get(...)`, or registered in this module with
-    `add_url_rule(rule, endpoint, function)` / `add_url_rule(..., view_func=function)`."""
+def _flask_view(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, registered: frozenset[str]
+) -> bool:
+    """Decorated with `@app.route(...)`/`@bp.get(...)`, or named in `registered` (see
+    `_url_rule_views`)."""
     for decorator in function.decorator_list:
         if (
             isinstance(decorator, ast.Call)
@@ -572,8 +579,16 @@ def _flask_view(function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileConte
             and decorator.func.attr in _ROUTE_METHODS
         ):
             return True
+    return function.name in registered
+
+
+def _url_rule_views(ctx: FileContext) -> frozenset[str]:
+    """Names of the functions this module registers with `add_url_rule(rule, endpoint,
+    function)` / `add_url_rule(..., view_func=function)`: one walk per file, not one per
+    `return` (a long Flask module would otherwise cost returns x nodes)."""
     if ctx.tree is None or "add_url_rule" not in ctx.source.text:
-        return False
+        return frozenset()
+    names: set[str] = set()
     for node in ast.walk(ctx.tree):
         if (
             isinstance(node, ast.Call)
@@ -583,9 +598,9 @@ def _flask_view(function: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileConte
             view = keyword_value(node, "view_func") or (
                 node.args[2] if len(node.args) > 2 else None
             )
-            if isinstance(view, ast.Name) and view.id == function.name:
-                return True
-    return False
+            if isinstance(view, ast.Name):
+                names.add(view.id)
+    return frozenset(names)
 
 
 def _escaping_format(building: ast.expr, ctx: FileContext) -> bool:

@@ -418,3 +418,18 @@ def test_callers_of_a_keyword_only_parameter(tmp_path: Path, calls: str, kept: b
     )
     found = _project(tmp_path, {"app/utils.py": _KEYWORD_ONLY_UTILS, "app/views.py": views})
     assert found == ([("app/utils.py", 4)] if kept else [])
+
+
+def test_views_registered_with_add_url_rule_are_found_once_per_file() -> None:
+    """The `add_url_rule` registrations are read once per file, not once per `return`: a
+    module of 1,500 registered views took 7 s that way (returns x nodes), now well under 1."""
+    n = 1500
+    code = "from flask import Flask, request\napp = Flask(__name__)\n" + "".join(
+        f"def v{i}():\n    return '<b>' + request.args['q'] + '</b>'\n"
+        f"app.add_url_rule('/v{i}', 'v{i}', v{i})\n"
+        for i in range(n)
+    )
+    started = time.perf_counter()
+    found = findings_for(code, "SEC014", "app/views.py")
+    assert len(found) == n
+    assert time.perf_counter() - started < 5
