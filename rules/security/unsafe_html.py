@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import weakref
 from typing import Any
 
 from bastion.analysis.fastpath import last_parts, may_name
@@ -652,19 +653,31 @@ def _from_request_helper(value: ast.expr, scope: ast.AST | None, ctx: FileContex
     return False
 
 
+# name -> the value of its first plain `name = ...` (in `ast.walk` order), per scope: read
+# once per scope, not once per value asked about (a function with thousands of markup calls
+# would otherwise cost calls x nodes); kept only while the tree lives
+_FIRST_ASSIGNMENTS: weakref.WeakKeyDictionary[ast.AST, dict[str, ast.expr]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _first_assigned(value: ast.expr, scope: ast.AST | None) -> ast.expr:
     """A name's value as the first plain `name = ...` in `scope` assigns it (the expression
     itself when it is not a name, or nothing in `scope` assigns it)."""
-    if isinstance(value, ast.Name) and scope is not None:
+    if not isinstance(value, ast.Name) or scope is None:
+        return value
+    assigned = _FIRST_ASSIGNMENTS.get(scope)
+    if assigned is None:
+        assigned = {}
         for node in ast.walk(scope):
             if (
                 isinstance(node, ast.Assign)
                 and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id == value.id
             ):
-                return node.value
-    return value
+                assigned.setdefault(node.targets[0].id, node.value)
+        _FIRST_ASSIGNMENTS[scope] = assigned
+    return assigned.get(value.id, value)
 
 
 def _replaced_with_value(value: ast.expr, scope: ast.AST | None) -> ast.expr | None:

@@ -433,3 +433,16 @@ def test_views_registered_with_add_url_rule_are_found_once_per_file() -> None:
     found = findings_for(code, "SEC014", "app/views.py")
     assert len(found) == n
     assert time.perf_counter() - started < 5
+
+
+def test_a_function_with_thousands_of_markup_calls_reads_its_assignments_once() -> None:
+    """Each value's first assignment is looked up in a table built once per scope: 3,000
+    `Markup(x)` calls in one function took 13 s when each walked the function again."""
+    n = 3000
+    code = "from markupsafe import Markup\n\ndef page(a):\n" + "".join(
+        f"    x{i} = a + 'y'\n    Markup(x{i})\n" for i in range(n)
+    )
+    started = time.perf_counter()
+    found = findings_for(code, "SEC014", "app/views.py")
+    assert len(found) == n
+    assert time.perf_counter() - started < 5
