@@ -535,11 +535,18 @@ class UnsafeHtml(Rule):
         candidates = project.facts(_PARAMETER_FINDINGS)
         if not candidates:
             return findings
-        calls = [fact for _path, fact in project.facts(_CALLS)]
+        # `_same_function` names share their last part: look only among those
+        by_last: dict[str, list[dict[str, Any]]] = {}
+        for _path, call in project.facts(_CALLS):
+            by_last.setdefault(str(call["callee"]).rpartition(".")[2], []).append(call)
         drop: set[tuple[str, int]] = set()
         for path, fact in candidates:
             function = str(fact["function"])
-            matched = [c for c in calls if _same_function(str(c["callee"]), function)]
+            matched = [
+                c
+                for c in by_last.get(function.rpartition(".")[2], [])
+                if _same_function(str(c["callee"]), function)
+            ]
             params = [(str(name), int(index)) for name, index in fact["params"]]
             if matched and all(_passes_literals(call, params) for call in matched):
                 drop.add((path, int(fact["line"])))
