@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import gc
 import signal
 import threading
@@ -557,6 +558,7 @@ def _wanted_in(text: str) -> Callable[[type[Rule] | type[FactCollector]], bool]:
     """Whether a rule's text pre-filter (`requires`) lets it run on `text`: any of its tokens
     occurs there. Each token is searched once per text, since rules share tokens."""
     seen: dict[str, bool] = {}
+    contains = _TokenSearch(text).contains
 
     def wanted(rule: type[Rule] | type[FactCollector]) -> bool:
         if not rule.requires:
@@ -564,12 +566,44 @@ def _wanted_in(text: str) -> Callable[[type[Rule] | type[FactCollector]], bool]:
         for token in rule.requires:
             found = seen.get(token)
             if found is None:
-                found = seen[token] = token in text
+                found = seen[token] = contains(token)
             if found:
                 return True
         return False
 
     return wanted
+
+
+# ASCII characters that cannot be part of a word (`\w` in ASCII: letters, digits, `_`)
+_NOT_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
+
+
+class _TokenSearch:
+    """`token in text`, answered faster for the ~150 tokens of the pre-filters, most of which
+    are absent from any one file. A token made of word characters only can only occur inside
+    a run of word characters, so in ASCII text it is searched in the file's distinct words
+    (about a fifth of its length) instead of the whole text: same answer, less to scan."""
+
+    __slots__ = ("ascii", "distinct", "text", "words")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.ascii = text.isascii()
+        self.distinct: set[str] | None = None
+        self.words = ""
+
+    def contains(self, token: str) -> bool:
+        if not self.ascii or not _is_word(token):
+            return token in self.text
+        if self.distinct is None:
+            self.distinct = set(self.text.translate(_NOT_WORD).split())
+            self.words = " ".join(self.distinct)
+        return token in self.distinct or token in self.words
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_word(token: str) -> bool:
+    return token.isascii() and token.replace("_", "a").isalnum()
 
 
 # The hooks' own no-op `finish`: not worth a guarded call per rule and file.

@@ -23,9 +23,13 @@ class ImportMap:
         self.instances: dict[str, str] = {}
         self.instance_calls: dict[str, ast.Call] = {}
         self._package = module_name.rpartition(".")[0]
+        # `is_imported` answers, forgotten whenever an import is added
+        self._imported: dict[str, bool] = {}
 
     # -- building -----------------------------------------------------------------------------
     def add_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if self._imported:
+            self._imported.clear()
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -122,5 +126,10 @@ class ImportMap:
 
     def is_imported(self, module: str) -> bool:
         """True when the module imports `module` or anything from it."""
-        prefix = module + "."
-        return any(v == module or v.startswith(prefix) for v in self.aliases.values())
+        # asked per call node by some rules: answered once per module name
+        found = self._imported.get(module)
+        if found is None:
+            prefix = module + "."
+            found = any(v == module or v.startswith(prefix) for v in self.aliases.values())
+            self._imported[module] = found
+        return found

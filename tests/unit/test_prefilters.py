@@ -8,10 +8,11 @@ from pathlib import Path
 
 import hypothesmith
 from hypothesis import given
+from hypothesis import strategies as st
 
 from bastion.config import Config
 from bastion.discovery import SourceFile, discover, file_kind
-from bastion.engine import FileAnalyzer, FileResult
+from bastion.engine import FileAnalyzer, FileResult, _TokenSearch
 from bastion.registry import load_registry
 
 CONFIG = Config(root=Path("."), select=("ALL",))
@@ -73,3 +74,28 @@ def test_call_filters_see_aliases_and_late_imports() -> None:
         assert with_filter == without_filter, code
         if rule is not None:
             assert rule in {f["rule"] for f in with_filter}, code  # type: ignore[index]
+
+
+# -- the token search behind `requires` ----------------------------------------------------------
+
+_TOKENS = sorted({t for r in load_registry().rules for t in getattr(r, "requires", ())})
+_PIECES = [*_TOKENS, " ", "\n", ".", "(", "_", "é", "\u017f", "\u00a0", "\t", "#", "x", "9", "-"]
+
+
+@given(
+    st.lists(st.sampled_from(_PIECES), max_size=30).map("".join),
+    st.one_of(st.sampled_from(_TOKENS), st.text(min_size=1, max_size=6)),
+)
+def test_the_token_search_answers_as_a_substring_search(text: str, token: str) -> None:
+    """Word tokens are looked up among the text's distinct words (ASCII text only): the answer
+    must be `token in text` every time, for pre-filter tokens and arbitrary strings alike."""
+    search = _TokenSearch(text)
+    assert search.contains(token) == (token in text)
+    assert search.contains(token) == (token in text)  # the second ask reuses the words
+
+
+def test_the_token_search_on_the_example_projects() -> None:
+    for path in sorted(EXAMPLES.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        search = _TokenSearch(text)
+        assert [search.contains(t) for t in _TOKENS] == [t in text for t in _TOKENS]

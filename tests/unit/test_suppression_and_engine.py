@@ -152,6 +152,10 @@ def test_import_map_resolves_aliases() -> None:
     assert imports.instances["app"] == "fastapi.FastAPI"
     assert imports.is_imported("fastapi")
     assert not imports.is_imported("flask")
+    # answers are remembered, and forgotten when the walk meets an import inside a function
+    imports.add_import(ast.parse("from flask import Flask").body[0])  # type: ignore[arg-type]
+    assert imports.is_imported("flask")
+    assert not imports.is_imported("flask_cors")
 
 
 def test_config_root_is_used_for_relative_paths(tmp_path: Path) -> None:
