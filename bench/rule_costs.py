@@ -25,7 +25,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / ".cache" / "corpus"
-_HOOKS = ("finish", "check", "review", "visit_route")
+_HOOKS = ("__init__", "finish", "check", "review", "visit_route")
 
 spent: dict[str, float] = defaultdict(float)
 calls: dict[str, int] = defaultdict(int)
@@ -57,7 +57,10 @@ def instrument() -> None:
             if not (name.startswith(("visit_", "leave_")) or name in _HOOKS):
                 continue
             value = getattr(cls, name)
-            # inherited methods are wrapped too (rules share visitors through base classes)
+            # inherited methods are wrapped too (rules share visitors through base classes);
+            # the base classes' own `__init__` is not worth a wrapper per rule and file
+            if name == "__init__" and "__init__" not in vars(cls):
+                continue
             if callable(value) and not getattr(value, "__wrapped__", None):
                 setattr(cls, name, _timed(owner, value))
     parse = ast.parse
