@@ -6,9 +6,11 @@ into parsing, the engine's own walk and bookkeeping, and each rule.
     python bench/rule_costs.py --corpus django --top 15
     python bench/rule_costs.py -- --select ERR,SEC   # options after `--` go to `bastion check`
 
-The timing wrapper costs about a microsecond per call, so rules called for many nodes look a
-little dearer than they are; compare rules with each other and one commit with the next, not
-with `bench/run.py`'s wall times. Nothing is asserted: the numbers go in the issue notes.
+Each call is timed in the thread's CPU time, so a machine busy with other work changes the
+numbers less than it changes wall time. The timing wrapper costs about a microsecond per call,
+so rules called for many nodes look a little dearer than they are; compare rules with each
+other and one commit with the next, not with `bench/run.py`'s wall times. Nothing is
+asserted: the numbers go in the issue notes.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ calls: dict[str, int] = defaultdict(int)
 def _timed(owner: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def timed(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
+        start = time.thread_time()
         try:
             return fn(*args, **kwargs)
         finally:
-            spent[owner] += time.perf_counter() - start
+            spent[owner] += time.thread_time() - start
             calls[owner] += 1
 
     return timed
