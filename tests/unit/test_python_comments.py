@@ -45,8 +45,18 @@ def parses(text: str) -> bool:
 
 # -- generated sources ------------------------------------------------------------------------
 
-_COMMENTS = ["# noqa: E722", "# NOSEC B101", "# bastion: ignore[ERR001] why", "# plain", "#",
-             "# é € noqa: E1", "# nosec", "#bastion:ignore[X]", "# no qa", "# 'quote\" #"]
+_COMMENTS = [
+    "# noqa: E722",
+    "# NOSEC B101",
+    "# bastion: ignore[ERR001] why",
+    "# plain",
+    "#",
+    "# é € noqa: E1",
+    "# nosec",
+    "#bastion:ignore[X]",
+    "# no qa",
+    "# 'quote\" #",
+]
 _TEXT = ["a", " ", "# noqa: E1", "bastion:", "#", "é", "€", "𝄞", "\\\\", "\\n", "{{", "}}",
          "{x}", "'", '"', "\\'", '\\"', "\n", "nosec", "\t"]  # fmt: skip
 _FIELDS = ["{x}", "{x!r}", "{x:>10}", "{x:#x}", "{x:>{w}}", "{x=}", "{d['k']}", '{d["k"]}',
@@ -193,7 +203,7 @@ def test_fstrings_the_scan_cannot_vouch_for_go_to_tokenize(text: str) -> None:
         ('v = 1 if"{"else 2  # noqa: E1\n', {1: 19}),
         ('v = 1 if"#"else 2\n', {}),
         # plain f-strings are answered by the scan on every version
-        ('v = f"{x!r:>{w}} {{#}} {d[\'k\']}"  # nosec\n', {1: 34}),
+        ("v = f\"{x!r:>{w}} {{#}} {d['k']}\"  # nosec\n", {1: 34}),
         # a string continued by a backslash, with CRLF line ends
         ("v = 'a\\\r\n# noqa: E1'  # nosec\r\n", {2: 13}),
     ],
