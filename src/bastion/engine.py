@@ -419,7 +419,14 @@ class FileAnalyzer:
         if not may_suppress(ctx.source.text, external):
             result.findings.extend(findings)
             return
-        comments = python_comments(ctx.source.text) if ctx.kind == "python" else None
+        check = INVALID_SUPPRESSION in self.enabled_ids
+        if not findings and not (check and "bastion:" in ctx.source.text):
+            return  # nothing to silence and no `# bastion:` directive to check
+        comments = (
+            python_comments(ctx.source.text, parses=ctx.tree is not None)
+            if ctx.kind == "python"
+            else None
+        )
         suppressions = parse_suppressions(ctx.source.lines, comments, external=external)
         for finding in findings:
             directive = suppressions.match(finding.rule, finding.line, finding.statement_line)
@@ -427,7 +434,7 @@ class FileAnalyzer:
                 result.findings.append(finding)
             else:
                 result.suppressed.append(_with_reason(finding, directive.reason))
-        if INVALID_SUPPRESSION in self.enabled_ids:
+        if check:
             self._check_directives(ctx, suppressions, result)
 
     def _check_directives(
