@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ from bastion.analysis.django import production_overrides
 from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import string_value, target_names
 from bastion.analysis.secret_sinks import (
+    KEY_SINK_NAMES,
     SinkSecret,
     assign_sinks,
     call_sinks,
@@ -30,6 +32,7 @@ from bastion.parsers import EnvEntry, SettingsDocument
 from bastion.rule import Example, Rule
 from bastion.secret_formats import (
     SecretMatch,
+    is_secret_name,
     is_template_file,
     known_format,
     looks_random,
@@ -54,6 +57,12 @@ _ENV_LOOKUPS = frozenset(
 )
 # their last names (and `environ.get`'s): the calls worth resolving
 _ENV_LOOKUP_NAMES = last_parts(_ENV_LOOKUPS) | {"get"}
+# calls that matter even without a literal keyword argument: environment lookups and key sinks
+_NAMED_CALLS = _ENV_LOOKUP_NAMES | KEY_SINK_NAMES
+
+# `secret_for(name, value)` is None whenever the name is not secret-like and the value is in
+# no known format: the name's half of that answer, once per distinct name
+_secret_name = functools.lru_cache(maxsize=4096)(is_secret_name)
 
 
 def _service_entries(document: object) -> list[tuple[str, DeployEntry]]:
@@ -244,13 +253,17 @@ class HardcodedSecret(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._seen: set[int] = set()
-        # CI workflows, dev/test compose and env files, test settings modules: treated like
-        # test files (only service-issued credential formats are reported)
-        self._relaxed = ctx.is_test_file or secret_context(ctx.path) is not None
         self._reported: set[int] = set()  # literals already reported (sinks check them again)
         self._skipped: set[int] = set()  # literals known not to be secrets (visit_ClassDef)
         # settings a production module next to this base settings module assigns again
         self._overridden = production_overrides(ctx) if ctx.kind == "python" else frozenset()
+
+    @functools.cached_property
+    def _relaxed(self) -> bool:
+        """CI workflows, dev/test compose and env files, test settings modules: treated like
+        test files (only service-issued credential formats are reported). Asked only once
+        something is found: most files never need the path's roles."""
+        return self.ctx.is_test_file or secret_context(self.ctx.path) is not None
 
     # -- Python -----------------------------------------------------------------------------
     def _check(self, node: ast.expr | None, name: str, where: str) -> None:
@@ -259,6 +272,8 @@ class HardcodedSecret(Rule):
         if value is None or node is None or id(node) in self._skipped:
             return
         self._seen.add(id(node))
+        if not _secret_name(name) and known_format(value) is None:
+            return  # what `secret_for` answers for most bindings, without its name parsing
         match = secret_for(name, value, names_only=False)
         if match is None:
             return
@@ -307,6 +322,12 @@ class HardcodedSecret(Rule):
                     self._report_node(sink.node, match, sink.where)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        value = node.value
+        if type(value) is ast.Constant:
+            if not isinstance(value.value, str | bytes):
+                return  # numbers, None, booleans: no secret by name nor by position
+        elif type(value) is not ast.Tuple:
+            return  # only a literal (or a tuple of them, unpacked) can be checked below
         for target in node.targets:
             if isinstance(target, ast.Tuple | ast.List) and isinstance(node.value, ast.Tuple):
                 # `user, password = "bob", "..."`
@@ -351,9 +372,21 @@ class HardcodedSecret(Rule):
         self._report_sinks(dict_sinks(node, self.ctx))
 
     def visit_Compare(self, node: ast.Compare) -> None:
+        if len(node.ops) != 1 or (
+            type(node.left) is not ast.Constant and type(node.comparators[0]) is not ast.Constant
+        ):
+            return  # `compare_sinks` needs one comparison with a literal on one side
         self._report_sinks(compare_sinks(node, self.ctx))
 
     def visit_Call(self, node: ast.Call) -> None:
+        if not may_name(node.func, _NAMED_CALLS, self.ctx.imports):
+            # neither an environment lookup nor a key sink: only a literal passed by keyword
+            # can be a secret (by name, or as a short `password=`)
+            for kw in node.keywords:
+                if type(kw.value) is ast.Constant:
+                    break
+            else:
+                return
         if may_name(node.func, _ENV_LOOKUP_NAMES, self.ctx.imports):
             qualified = self.ctx.imports.qualname(node.func) or ""
             if qualified in _ENV_LOOKUPS or qualified.endswith((".environ.get", "environ.get")):
@@ -387,6 +420,8 @@ class HardcodedSecret(Rule):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         args = node.args
+        if not args.defaults and not args.kw_defaults:
+            return
         positional = [*args.posonlyargs, *args.args]
         for arg, default in zip(
             positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
@@ -399,7 +434,8 @@ class HardcodedSecret(Rule):
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if id(node) in self._seen or not isinstance(node.value, str) or len(node.value) < 16:
+        # the cheapest tests first: most constants are short or not strings
+        if not isinstance(node.value, str) or len(node.value) < 16 or id(node) in self._seen:
             return
         if isinstance(self.ctx.parent, ast.JoinedStr) or is_template(self.ctx.parent):
             return  # a fragment of an f-string: `f"postgres://u:{pw}@h"` is not a password

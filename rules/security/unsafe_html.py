@@ -802,16 +802,30 @@ class CallArgumentFacts(FactCollector):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._callees: dict[str, tuple[set[int], set[tuple[str, int]], list[bool]]] = {}
+        # the parts of this module's dotted name: an absolute import from the project starts
+        # with one of them (computed once per file, asked for every call)
+        self._module_parts = frozenset(module_name_of(ctx.path)[0].split("."))
 
     def visit_Call(self, node: ast.Call) -> None:
+        # The root name decides first, before any string is built: most calls are of names
+        # not imported (locals, builtins, methods of `self`) or imported from another
+        # distribution (django, flask...). Imports met later in the walk update `aliases`,
+        # so it is read at each call.
+        root = node.func
+        while type(root) is ast.Attribute:
+            root = root.value
+        if type(root) is not ast.Name:
+            return
+        imported = self.ctx.imports.aliases.get(root.id)
+        if imported is None:
+            return  # not imported in this module
+        internal = imported.startswith(".")
+        if not internal and imported.partition(".")[0] not in self._module_parts:
+            return  # another distribution's function (django, flask...)
         qualified = self.ctx.imports.imported_qualname(node.func)
         if not qualified:
             return
-        internal = qualified.startswith(".")
         qualified = _absolute(qualified, self.ctx.path)
-        module, _package = module_name_of(self.ctx.path)
-        if not internal and qualified.partition(".")[0] not in module.split("."):
-            return  # another distribution's function (django, flask...)
         other_args, other_kw, unpacked = self._callees.setdefault(
             qualified, (set(), set(), [False])
         )
