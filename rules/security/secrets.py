@@ -351,13 +351,20 @@ class HardcodedSecret(Rule):
         = "mealie"`: a local container's default, overridden by the environment."""
         pairs: list[tuple[str, str, ast.expr]] = []
         for stmt in node.body:
-            target: ast.expr | None = stmt.target if isinstance(stmt, ast.AnnAssign) else None
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target: ast.expr
+            if type(stmt) is ast.AnnAssign:
+                target = stmt.target
+            elif type(stmt) is ast.Assign and len(stmt.targets) == 1:
                 target = stmt.targets[0]
-            value = getattr(stmt, "value", None)
-            text = string_value(value) if isinstance(value, ast.expr) else None
-            if isinstance(target, ast.Name) and text is not None and value is not None:
-                pairs.append((target.id, text, value))
+            else:
+                continue  # methods, docstrings, multiple targets: no `NAME = "text"` pair
+            value = stmt.value
+            if type(target) is ast.Name and type(value) is ast.Constant:
+                text = value.value
+                if isinstance(text, str):
+                    pairs.append((target.id, text, value))
+        if not pairs:
+            return
         plain = [(name, text) for name, text, _ in pairs]
         for name, text, value in pairs:
             if password_is_user_name(name, text, plain):
@@ -379,7 +386,16 @@ class HardcodedSecret(Rule):
         self._report_sinks(compare_sinks(node, self.ctx))
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not may_name(node.func, _NAMED_CALLS, self.ctx.imports):
+        # `may_name(node.func, _NAMED_CALLS, ...)` spelled out: asked for every call
+        func = node.func
+        if type(func) is ast.Attribute:
+            named = func.attr in _NAMED_CALLS
+        elif type(func) is ast.Name:
+            local = func.id
+            named = self.ctx.imports.aliases.get(local, local).rpartition(".")[2] in _NAMED_CALLS
+        else:
+            named = True
+        if not named:
             # neither an environment lookup nor a key sink: only a literal passed by keyword
             # can be a secret (by name, or as a short `password=`)
             for kw in node.keywords:

@@ -185,6 +185,8 @@ class SqlStringBuilding(Rule):
         "`connection.ops.quote_name()` or use the ORM/`sqlalchemy.select()`."
     )
     requires = ("execute", "text", "raw", "extra", "RawSQL", "exec_driver_sql")
+    # visit_Call's only calls (see may_name): the methods below and `text`/`RawSQL`
+    call_names = _SQL_METHODS
     bad = [
         "def find(cursor, name):\n"
         "    cursor.execute(f\"SELECT * FROM users WHERE name = '{name}'\")\n",

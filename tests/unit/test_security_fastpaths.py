@@ -11,10 +11,19 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from bastion.rules.security.headers import _SHORTEST_HEADER as _SHORTEST
+from bastion.rules.security.headers import _last_name
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bastion import secret_formats
+from bastion.analysis.django import is_dev_settings_path, is_settings_module
+from bastion.analysis.headers import (
+    DJANGO_DEPLOY_FACTS,
+    SECURITY_HEADERS,
+    header_name,
+    settings_events,
+)
 from bastion.analysis.html_provenance import literal_argument
 from bastion.analysis.web import module_name_of
 from bastion.imports import ImportMap
@@ -300,3 +309,104 @@ def test_non_secret_names_still_report_known_formats() -> None:
     value = "postgresql://app:" + "Pr0dPassw0rd" + "@db.internal:5432/app"
     assert _lines(f'DATABASE_URL = "{value}"\nconnect(dsn="{value}")\n') == [1, 2]
     assert _lines('label = "k7#q9!vLx2@pR4zT8wYb"\n') == []
+
+
+# -- SEC010's collectors (headers.SecurityHeaderFacts, headers.DjangoDeployFacts) -------------
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(
+        st.text(max_size=_SHORTEST + 2),
+        st.binary(max_size=_SHORTEST + 2),
+        st.sampled_from(sorted(SECURITY_HEADERS)).map(lambda h: f" {h.upper()}\t"),
+    )
+)
+def test_short_constants_spell_no_header(value: str | bytes) -> None:
+    """`visit_Constant` skips constants shorter than the shortest header name."""
+    if len(value) < _SHORTEST:
+        assert header_name(ast.Constant(value)) is None
+
+
+_EXPRESSIONS = ["a", "b.c", "a.b.c", "x().y", "x[0].y", "(a or b).c", "f()", "x[0]"]
+
+
+@settings(max_examples=100)
+@given(
+    st.sampled_from(_EXPRESSIONS),
+    st.dictionaries(st.sampled_from(["a", "b", "x"]), st.sampled_from(["m.Secure", "n", "p.q"])),
+)
+def test_last_name_is_the_qualified_names_last_part(
+    expression: str, aliases: dict[str, str]
+) -> None:
+    node = ast.parse(expression, mode="eval").body
+    imports = ImportMap()
+    imports.aliases.update(aliases)
+    qualified = imports.qualname(node)
+    expected = qualified.rpartition(".")[2] if qualified is not None else None
+    assert _last_name(node, imports.aliases) == expected
+
+
+def _deploy_facts_reference(code: str, path: str) -> list[dict[str, Any]]:
+    """`DjangoDeployFacts.visit_Module` as it was: the events of every module first."""
+    tree = ast.parse(code)
+    named = is_settings_module(path, tree)
+    events = settings_events(tree)
+    if not named and not any(event[0] == "import" for event in events):
+        return []
+    if not named and all(event[0] in ("import", "cond_import") for event in events):
+        return []
+    dev = is_dev_settings_path(path)
+    return [{"events": events, "dev": dev, "derived": not named, "line": 1}]
+
+
+_SETTINGS_LINES = [
+    "from .base import *",
+    "from base import *",
+    "from os import path",
+    "DEBUG = False",
+    "SECRET_KEY = 'x'",
+    "DATABASES = {}",
+    "INSTALLED_APPS = []",
+    "SECURE_HSTS_SECONDS = 3600",
+    "MIDDLEWARE = []",
+    "MIDDLEWARE.append('x')",
+    "try:\n    from .local import *\nexcept ImportError:\n    pass",
+    "if DEBUG:\n    SESSION_COOKIE_SECURE = False",
+    "def helper():\n    from .base import *",
+    "x: int",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(_SETTINGS_LINES), max_size=5),
+    st.sampled_from(
+        ["config/production.py", "app/settings.py", "app/views.py", "site/settings/dev.py"]
+    ),
+)
+def test_deploy_facts_match_reading_every_module(lines: list[str], path: str) -> None:
+    code = "\n".join(lines) + "\n"
+    try:
+        ast.parse(code)
+    except SyntaxError:  # `import *` inside a function
+        return
+    result = lint_source(code, path, select=["SEC010"])
+    assert not result.internal_errors
+    assert result.facts is not None
+    recorded = result.facts.facts.get(DJANGO_DEPLOY_FACTS, [])
+    assert recorded == _deploy_facts_reference(code, path)
+
+
+# -- SEC012: calls passing none of the switches -------------------------------------------------
+
+
+def test_tls_switches_are_still_read_among_other_keywords() -> None:
+    code = (
+        "import requests, ssl, urllib3\n"
+        "requests.get(url, timeout=5, verify=False)\n"
+        "urllib3.PoolManager(num_pools=2, cert_reqs='CERT_NONE')\n"
+        "ssl._create_unverified_context()\n"
+        "requests.get(url, timeout=5, headers={})\n"
+    )
+    assert [f.line for f in findings_for(code, "SEC012")] == [2, 3, 4]
