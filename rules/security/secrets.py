@@ -255,8 +255,14 @@ class HardcodedSecret(Rule):
         self._seen: set[int] = set()
         self._reported: set[int] = set()  # literals already reported (sinks check them again)
         self._skipped: set[int] = set()  # literals known not to be secrets (visit_ClassDef)
-        # settings a production module next to this base settings module assigns again
-        self._overridden = production_overrides(ctx) if ctx.kind == "python" else frozenset()
+
+    @functools.cached_property
+    def _overridden(self) -> frozenset[str]:
+        """Settings a production module next to this base settings module assigns again.
+        Asked only for a string assigned at module level: most files never need it."""
+        if self.ctx.kind != "python" or "settings/" not in self.ctx.path:
+            return frozenset()  # only a module of a `settings/` package has such a neighbour
+        return production_overrides(self.ctx)
 
     @functools.cached_property
     def _relaxed(self) -> bool:

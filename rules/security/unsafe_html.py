@@ -805,6 +805,7 @@ class CallArgumentFacts(FactCollector):
         # the parts of this module's dotted name: an absolute import from the project starts
         # with one of them (computed once per file, asked for every call)
         self._module_parts = frozenset(module_name_of(ctx.path)[0].split("."))
+        self._absolute: dict[str, str] = {}  # `_absolute(name, path)` by name: same path
 
     def visit_Call(self, node: ast.Call) -> None:
         # The root name decides first, before any string is built: most calls are of names
@@ -822,23 +823,26 @@ class CallArgumentFacts(FactCollector):
         internal = imported.startswith(".")
         if not internal and imported.partition(".")[0] not in self._module_parts:
             return  # another distribution's function (django, flask...)
-        qualified = self.ctx.imports.imported_qualname(node.func)
-        if not qualified:
+        written = self.ctx.imports.imported_qualname(node.func)
+        if not written:
             return
-        qualified = _absolute(qualified, self.ctx.path)
+        qualified = self._absolute.get(written)
+        if qualified is None:
+            qualified = self._absolute[written] = _absolute(written, self.ctx.path)
         other_args, other_kw, unpacked = self._callees.setdefault(
             qualified, (set(), set(), [False])
         )
-        if any(isinstance(a, ast.Starred) for a in node.args) or any(
-            k.arg is None for k in node.keywords
-        ):
-            unpacked[0] = True
-        other_args.update(i for i, a in enumerate(node.args) if not literal_argument(a))
-        other_kw.update(
-            (k.arg, len(node.args))
-            for k in node.keywords
-            if k.arg and not literal_argument(k.value)
-        )
+        args = node.args
+        for index, arg in enumerate(args):
+            if type(arg) is ast.Starred:
+                unpacked[0] = True
+            if not literal_argument(arg):
+                other_args.add(index)
+        for kw in node.keywords:
+            if kw.arg is None:
+                unpacked[0] = True  # `**options`
+            elif not literal_argument(kw.value):
+                other_kw.add((kw.arg, len(args)))
 
     def finish(self) -> None:
         for callee, (other_args, other_kw, unpacked) in sorted(self._callees.items()):
