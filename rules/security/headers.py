@@ -106,6 +106,16 @@ def _last_name(node: ast.expr, aliases: dict[str, str]) -> str | None:
     return None
 
 
+def _star_imports(body: list[ast.stmt]) -> bool:
+    """Whether a top-level statement is a star-import (`from .base import *`)."""
+    for stmt in body:
+        if type(stmt) is ast.ImportFrom:
+            for alias in stmt.names:
+                if alias.name == "*":
+                    return True
+    return False
+
+
 class DjangoDeployFacts(FactCollector):
     """The deploy-relevant top-level statements of each Django settings module."""
 
@@ -113,10 +123,7 @@ class DjangoDeployFacts(FactCollector):
 
     def visit_Module(self, node: ast.Module) -> None:
         named = is_settings_module(self.ctx.path, node)
-        if not named and not any(
-            type(stmt) is ast.ImportFrom and any(a.name == "*" for a in stmt.names)
-            for stmt in node.body
-        ):
+        if not named and not _star_imports(node.body):
             # the events' "import"s are these top-level star-imports: without one, a module
             # that is not a settings module has nothing to record, and most modules are such
             return  # `config/production.py` with `from .base import *`: kept, see below

@@ -410,3 +410,17 @@ def test_tls_switches_are_still_read_among_other_keywords() -> None:
         "requests.get(url, timeout=5, headers={})\n"
     )
     assert [f.line for f in findings_for(code, "SEC012")] == [2, 3, 4]
+
+
+# -- SEC007: migrations and scripts are asked for last ------------------------------------------
+
+
+def test_sql_building_still_skips_migrations_and_scripts() -> None:
+    """`_skip_file` is asked just before a report instead of at each SQL call: the files it
+    skips stay silent, the others are unchanged."""
+    code = (
+        "def find(cursor, name):\n    cursor.execute(f\"SELECT * FROM t WHERE name = '{name}'\")\n"
+    )
+    assert [f.line for f in findings_for(code, "SEC007", "app/db.py")] == [2]
+    assert findings_for(code, "SEC007", "app/migrations/0002_fill.py") == []
+    assert findings_for("#!/usr/bin/env python\n" + code, "SEC007", "tools/fill.py") == []
