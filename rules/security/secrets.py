@@ -62,7 +62,12 @@ _NAMED_CALLS = _ENV_LOOKUP_NAMES | KEY_SINK_NAMES
 
 # `secret_for(name, value)` is None whenever the name is not secret-like and the value is in
 # no known format: the name's half of that answer, once per distinct name
-_secret_name = functools.lru_cache(maxsize=4096)(is_secret_name)
+_cached_secret_name = functools.lru_cache(maxsize=4096)(is_secret_name)
+
+
+def _secret_name(name: str) -> bool:
+    # names are identifiers and dict keys: a long key (a sentence, a blob) is not kept alive
+    return _cached_secret_name(name) if len(name) <= 80 else is_secret_name(name)
 
 
 def _service_entries(document: object) -> list[tuple[str, DeployEntry]]:
