@@ -284,6 +284,7 @@ class UnsafeHtml(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._url_rule_views: frozenset[str] | None = None  # asked once per file
+        self._flask_text: bool | None = None  # the text may import flask (`visit_Return`)
         self.strings = StringBuilding(
             extra_safe_calls=_HTML_SAFE_CALLS,
             fragment_word="html",
@@ -310,6 +311,14 @@ class UnsafeHtml(Rule):
         """A Flask view returning HTML built from request data: Flask sends a returned
         string as `text/html`, unescaped (issue #16: vulnpy's Flask blueprint)."""
         if self.ctx.is_test_file or node.value is None:
+            return
+        if self._flask_text is None:
+            # an import of flask spells `flask` in the source (NFKC-normalised identifiers
+            # aside: a non-ASCII text is always asked): one search per file, where
+            # `is_imported` scans every import at every `return`
+            text = self.ctx.source.text
+            self._flask_text = "flask" in text or not text.isascii()
+        if not self._flask_text:
             return
         function = self.ctx.enclosing_function()
         if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):

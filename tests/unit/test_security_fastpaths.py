@@ -424,3 +424,21 @@ def test_sql_building_still_skips_migrations_and_scripts() -> None:
     assert [f.line for f in findings_for(code, "SEC007", "app/db.py")] == [2]
     assert findings_for(code, "SEC007", "app/migrations/0002_fill.py") == []
     assert findings_for("#!/usr/bin/env python\n" + code, "SEC007", "tools/fill.py") == []
+
+
+# -- SEC014: a module that cannot import flask has no Flask view ---------------------------------
+
+_FLASK_VIEW = (
+    "{imports}\napp = Flask(__name__)\n\n@app.route('/hi')\ndef hi():\n"
+    "    return '<b>' + request.args['name'] + '</b>'\n"
+)
+
+
+def test_flask_views_are_found_however_flask_is_spelled() -> None:
+    """`visit_Return` looks for `flask` in the text before scanning the imports; identifiers
+    are NFKC-normalised by the parser, so a non-ASCII spelling still imports flask."""
+    for imports in ("from flask import Flask, request", "from \uff46lask import Flask, request"):
+        code = _FLASK_VIEW.format(imports=imports)
+        assert [f.line for f in findings_for(code, "SEC014", "app/views.py")] == [6], imports
+    code = _FLASK_VIEW.format(imports="from quart import Quart as Flask, request")
+    assert findings_for(code, "SEC014", "app/views.py") == []
