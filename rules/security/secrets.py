@@ -278,7 +278,8 @@ class HardcodedSecret(Rule):
 
     # -- Python -----------------------------------------------------------------------------
     def _check(self, node: ast.expr | None, name: str, where: str) -> None:
-        """`node` bound to `name`: report it when it is a literal secret."""
+        """`node` bound to `name`: report it when it is a literal secret. `where` places it,
+        `{}` standing for the name: worded only for a report, most bindings are not."""
         value = string_value(node)
         if value is None or node is None or id(node) in self._skipped:
             return
@@ -290,7 +291,7 @@ class HardcodedSecret(Rule):
             return
         if not self._reportable(match):
             return
-        self._report_node(node, match, where)
+        self._report_node(node, match, where.format(name))
 
     def _reportable(self, match: SecretMatch) -> bool:
         return reportable(match, test_file=self._relaxed)
@@ -345,17 +346,17 @@ class HardcodedSecret(Rule):
                 if len(target.elts) == len(node.value.elts):
                     for element, value in zip(target.elts, node.value.elts, strict=True):
                         for name in target_names(element):
-                            self._check(value, name, f"assigned to `{name}`")
+                            self._check(value, name, "assigned to `{}`")
                 continue
             for name in target_names(target):
                 if name in self._overridden and self.ctx.at_module_level():
                     return  # production replaces it: a development default
-                self._check(node.value, name, f"assigned to `{name}`")
+                self._check(node.value, name, "assigned to `{}`")
         self._report_sinks(assign_sinks(node, self.ctx))
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         for name in target_names(node.target):
-            self._check(node.value, name, f"assigned to `{name}`")
+            self._check(node.value, name, "assigned to `{}`")
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         """A settings class's `POSTGRES_PASSWORD: str = "mealie"` next to `POSTGRES_USER: str
@@ -386,7 +387,7 @@ class HardcodedSecret(Rule):
         for key, value in zip(node.keys, node.values, strict=True):
             name = string_value(key)
             if name is not None:
-                self._check(value, name, f'under the key "{name}"')
+                self._check(value, name, 'under the key "{}"')
         self._report_sinks(dict_sinks(node, self.ctx))
 
     def visit_Compare(self, node: ast.Compare) -> None:
@@ -421,7 +422,7 @@ class HardcodedSecret(Rule):
                 return
         for kw in node.keywords:
             if kw.arg is not None:
-                self._check(kw.value, kw.arg, f"passed as `{kw.arg}=`")
+                self._check(kw.value, kw.arg, "passed as `{}=`")
         self._report_sinks(call_sinks(node, self.ctx))
 
     def _check_env_default(self, node: ast.Call) -> None:
@@ -446,17 +447,19 @@ class HardcodedSecret(Rule):
             self._report_node(default, match, f"as the fallback of env var `{var or '?'}`")
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        # only a literal default can be a secret (`_check` returns at once for the others)
         args = node.args
-        if not args.defaults and not args.kw_defaults:
-            return
-        positional = [*args.posonlyargs, *args.args]
-        for arg, default in zip(
-            positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
-        ):
-            self._check(default, arg.arg, f"as the default of parameter `{arg.arg}`")
+        defaults = args.defaults
+        if defaults:
+            positional = [*args.posonlyargs, *args.args] if args.posonlyargs else args.args
+            first = len(positional) - len(defaults)  # the parameters with a default
+            for index, default in enumerate(defaults):
+                if type(default) is ast.Constant:
+                    name = positional[first + index].arg
+                    self._check(default, name, "as the default of parameter `{}`")
         for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            if kw_default is not None:
-                self._check(kw_default, arg.arg, f"as the default of parameter `{arg.arg}`")
+            if type(kw_default) is ast.Constant:
+                self._check(kw_default, arg.arg, "as the default of parameter `{}`")
 
     visit_AsyncFunctionDef = visit_FunctionDef
 

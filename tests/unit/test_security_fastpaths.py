@@ -442,3 +442,18 @@ def test_flask_views_are_found_however_flask_is_spelled() -> None:
         assert [f.line for f in findings_for(code, "SEC014", "app/views.py")] == [6], imports
     code = _FLASK_VIEW.format(imports="from quart import Quart as Flask, request")
     assert findings_for(code, "SEC014", "app/views.py") == []
+
+
+def test_defaults_are_matched_to_their_parameters() -> None:
+    """`visit_FunctionDef` reads only literal defaults, by index: each finding still names its
+    own parameter, positional-only ones included."""
+    code = (
+        "def login(user, api_key='a8F3k2L9q7Z1x5C0v6B4', /, mode=MODE, "
+        "password='S3cure!Pass', *, token=None, passwd='Tr0ub4dor&3'):\n    ...\n"
+    )
+    messages = [f.message for f in findings_for(code, "SEC001")]
+    assert messages == [
+        "hardcoded API key as the default of parameter `api_key`",
+        "hardcoded password as the default of parameter `password`",
+        "hardcoded password as the default of parameter `passwd`",
+    ]
