@@ -12,6 +12,7 @@ from bastion.analysis.headers import (
     DJANGO_DEPLOY_FACTS,
     HEADER_PACKAGES,
     SECURITY_HEADER_FACTS,
+    SECURITY_HEADERS,
     DjangoDeploy,
     deploy_problems,
     header_name,
@@ -22,6 +23,10 @@ from bastion.analysis.headers import (
 from bastion.analysis.web import served_apps, web_project
 from bastion.findings import Severity
 from bastion.rule import Example, FactCollector, ProjectRule
+
+# No character lower-cases to more than one ASCII character, so a constant that spells a
+# header name (stripped, lower-cased) is at least as long as the name.
+_SHORTEST_HEADER = min(len(name) for name in SECURITY_HEADERS)
 
 
 class SecurityHeaderFacts(FactCollector):
@@ -57,6 +62,9 @@ class SecurityHeaderFacts(FactCollector):
     )
 
     def visit_Constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if not isinstance(value, str | bytes) or len(value) < _SHORTEST_HEADER:
+            return  # no header name: `header_name` strips and lower-cases, never lengthens
         name = header_name(node)
         if name is not None and header_set_position(node, self.ctx.parent):
             self.add(kind="header", name=name, line=node.lineno)
@@ -76,10 +84,36 @@ class SecurityHeaderFacts(FactCollector):
         """`app.add_middleware(SecurityHeadersMiddleware)`, `Middleware(CSPMiddleware)`,
         `SecureHeaders(app)`: a middleware or wrapper named for security headers."""
         for candidate in (node.func, *node.args[:1]):
+            last = _last_name(candidate, self.ctx.imports.aliases)
+            if last is None or not looks_like_header_middleware(last):
+                continue  # the test below reads only the name's last part
             name = self.ctx.imports.qualname(candidate)
             if name and looks_like_header_middleware(name):
                 self.add(kind="middleware", name=name, line=node.lineno)
                 return
+
+
+def _last_name(node: ast.expr, aliases: dict[str, str]) -> str | None:
+    """The last part of `ImportMap.qualname(node)` (None where that is None), without
+    building the dotted name: most calls name no middleware."""
+    if type(node) is ast.Attribute:
+        root = node.value
+        while type(root) is ast.Attribute:
+            root = root.value
+        return node.attr if type(root) is ast.Name else None
+    if type(node) is ast.Name:
+        return aliases.get(node.id, node.id).rpartition(".")[2]
+    return None
+
+
+def _star_imports(body: list[ast.stmt]) -> bool:
+    """Whether a top-level statement is a star-import (`from .base import *`)."""
+    for stmt in body:
+        if type(stmt) is ast.ImportFrom:
+            for alias in stmt.names:
+                if alias.name == "*":
+                    return True
+    return False
 
 
 class DjangoDeployFacts(FactCollector):
@@ -89,9 +123,13 @@ class DjangoDeployFacts(FactCollector):
 
     def visit_Module(self, node: ast.Module) -> None:
         named = is_settings_module(self.ctx.path, node)
+        if not named and not _star_imports(node.body):
+            # the events' "import"s are these top-level star-imports: without one, a module
+            # that is not a settings module has nothing to record, and most modules are such
+            return  # `config/production.py` with `from .base import *`: kept, see below
         events = settings_events(node)
         if not named and not any(event[0] == "import" for event in events):
-            return  # `config/production.py` with `from .base import *`: kept, see below
+            return
         if not named and all(event[0] in ("import", "cond_import") for event in events):
             return
         dev = is_dev_settings_path(self.ctx.path) or self.ctx.is_test_file

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ from bastion.analysis.django import production_overrides
 from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import string_value, target_names
 from bastion.analysis.secret_sinks import (
+    KEY_SINK_NAMES,
     SinkSecret,
     assign_sinks,
     call_sinks,
@@ -30,6 +32,7 @@ from bastion.parsers import EnvEntry, SettingsDocument
 from bastion.rule import Example, Rule
 from bastion.secret_formats import (
     SecretMatch,
+    is_secret_name,
     is_template_file,
     known_format,
     looks_random,
@@ -54,6 +57,17 @@ _ENV_LOOKUPS = frozenset(
 )
 # their last names (and `environ.get`'s): the calls worth resolving
 _ENV_LOOKUP_NAMES = last_parts(_ENV_LOOKUPS) | {"get"}
+# calls that matter even without a literal keyword argument: environment lookups and key sinks
+_NAMED_CALLS = _ENV_LOOKUP_NAMES | KEY_SINK_NAMES
+
+# `secret_for(name, value)` is None whenever the name is not secret-like and the value is in
+# no known format: the name's half of that answer, once per distinct name
+_cached_secret_name = functools.lru_cache(maxsize=4096)(is_secret_name)
+
+
+def _secret_name(name: str) -> bool:
+    # names are identifiers and dict keys: a long key (a sentence, a blob) is not kept alive
+    return _cached_secret_name(name) if len(name) <= 80 else is_secret_name(name)
 
 
 def _service_entries(document: object) -> list[tuple[str, DeployEntry]]:
@@ -244,27 +258,40 @@ class HardcodedSecret(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._seen: set[int] = set()
-        # CI workflows, dev/test compose and env files, test settings modules: treated like
-        # test files (only service-issued credential formats are reported)
-        self._relaxed = ctx.is_test_file or secret_context(ctx.path) is not None
         self._reported: set[int] = set()  # literals already reported (sinks check them again)
         self._skipped: set[int] = set()  # literals known not to be secrets (visit_ClassDef)
-        # settings a production module next to this base settings module assigns again
-        self._overridden = production_overrides(ctx) if ctx.kind == "python" else frozenset()
+
+    @functools.cached_property
+    def _overridden(self) -> frozenset[str]:
+        """Settings a production module next to this base settings module assigns again.
+        Asked only for a string assigned at module level: most files never need it."""
+        if self.ctx.kind != "python" or "settings/" not in self.ctx.path:
+            return frozenset()  # only a module of a `settings/` package has such a neighbour
+        return production_overrides(self.ctx)
+
+    @functools.cached_property
+    def _relaxed(self) -> bool:
+        """CI workflows, dev/test compose and env files, test settings modules: treated like
+        test files (only service-issued credential formats are reported). Asked only once
+        something is found: most files never need the path's roles."""
+        return self.ctx.is_test_file or secret_context(self.ctx.path) is not None
 
     # -- Python -----------------------------------------------------------------------------
     def _check(self, node: ast.expr | None, name: str, where: str) -> None:
-        """`node` bound to `name`: report it when it is a literal secret."""
+        """`node` bound to `name`: report it when it is a literal secret. `where` places it,
+        `{}` standing for the name: worded only for a report, most bindings are not."""
         value = string_value(node)
         if value is None or node is None or id(node) in self._skipped:
             return
         self._seen.add(id(node))
+        if not _secret_name(name) and known_format(value) is None:
+            return  # what `secret_for` answers for most bindings, without its name parsing
         match = secret_for(name, value, names_only=False)
         if match is None:
             return
         if not self._reportable(match):
             return
-        self._report_node(node, match, where)
+        self._report_node(node, match, where.format(name))
 
     def _reportable(self, match: SecretMatch) -> bool:
         return reportable(match, test_file=self._relaxed)
@@ -307,36 +334,49 @@ class HardcodedSecret(Rule):
                     self._report_node(sink.node, match, sink.where)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        value = node.value
+        if type(value) is ast.Constant:
+            if not isinstance(value.value, str | bytes):
+                return  # numbers, None, booleans: no secret by name nor by position
+        elif type(value) is not ast.Tuple:
+            return  # only a literal (or a tuple of them, unpacked) can be checked below
         for target in node.targets:
             if isinstance(target, ast.Tuple | ast.List) and isinstance(node.value, ast.Tuple):
                 # `user, password = "bob", "..."`
                 if len(target.elts) == len(node.value.elts):
                     for element, value in zip(target.elts, node.value.elts, strict=True):
                         for name in target_names(element):
-                            self._check(value, name, f"assigned to `{name}`")
+                            self._check(value, name, "assigned to `{}`")
                 continue
             for name in target_names(target):
                 if name in self._overridden and self.ctx.at_module_level():
                     return  # production replaces it: a development default
-                self._check(node.value, name, f"assigned to `{name}`")
+                self._check(node.value, name, "assigned to `{}`")
         self._report_sinks(assign_sinks(node, self.ctx))
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         for name in target_names(node.target):
-            self._check(node.value, name, f"assigned to `{name}`")
+            self._check(node.value, name, "assigned to `{}`")
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         """A settings class's `POSTGRES_PASSWORD: str = "mealie"` next to `POSTGRES_USER: str
         = "mealie"`: a local container's default, overridden by the environment."""
         pairs: list[tuple[str, str, ast.expr]] = []
         for stmt in node.body:
-            target: ast.expr | None = stmt.target if isinstance(stmt, ast.AnnAssign) else None
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target: ast.expr
+            if type(stmt) is ast.AnnAssign:
+                target = stmt.target
+            elif type(stmt) is ast.Assign and len(stmt.targets) == 1:
                 target = stmt.targets[0]
-            value = getattr(stmt, "value", None)
-            text = string_value(value) if isinstance(value, ast.expr) else None
-            if isinstance(target, ast.Name) and text is not None and value is not None:
-                pairs.append((target.id, text, value))
+            else:
+                continue  # methods, docstrings, multiple targets: no `NAME = "text"` pair
+            value = stmt.value
+            if type(target) is ast.Name and type(value) is ast.Constant:
+                text = value.value
+                if isinstance(text, str):
+                    pairs.append((target.id, text, value))
+        if not pairs:
+            return
         plain = [(name, text) for name, text, _ in pairs]
         for name, text, value in pairs:
             if password_is_user_name(name, text, plain):
@@ -347,13 +387,34 @@ class HardcodedSecret(Rule):
         for key, value in zip(node.keys, node.values, strict=True):
             name = string_value(key)
             if name is not None:
-                self._check(value, name, f'under the key "{name}"')
+                self._check(value, name, 'under the key "{}"')
         self._report_sinks(dict_sinks(node, self.ctx))
 
     def visit_Compare(self, node: ast.Compare) -> None:
+        if len(node.ops) != 1 or (
+            type(node.left) is not ast.Constant and type(node.comparators[0]) is not ast.Constant
+        ):
+            return  # `compare_sinks` needs one comparison with a literal on one side
         self._report_sinks(compare_sinks(node, self.ctx))
 
     def visit_Call(self, node: ast.Call) -> None:
+        # `may_name(node.func, _NAMED_CALLS, ...)` spelled out: asked for every call
+        func = node.func
+        if type(func) is ast.Attribute:
+            named = func.attr in _NAMED_CALLS
+        elif type(func) is ast.Name:
+            local = func.id
+            named = self.ctx.imports.aliases.get(local, local).rpartition(".")[2] in _NAMED_CALLS
+        else:
+            named = True
+        if not named:
+            # neither an environment lookup nor a key sink: only a literal passed by keyword
+            # can be a secret (by name, or as a short `password=`)
+            for kw in node.keywords:
+                if type(kw.value) is ast.Constant:
+                    break
+            else:
+                return
         if may_name(node.func, _ENV_LOOKUP_NAMES, self.ctx.imports):
             qualified = self.ctx.imports.qualname(node.func) or ""
             if qualified in _ENV_LOOKUPS or qualified.endswith((".environ.get", "environ.get")):
@@ -361,7 +422,7 @@ class HardcodedSecret(Rule):
                 return
         for kw in node.keywords:
             if kw.arg is not None:
-                self._check(kw.value, kw.arg, f"passed as `{kw.arg}=`")
+                self._check(kw.value, kw.arg, "passed as `{}=`")
         self._report_sinks(call_sinks(node, self.ctx))
 
     def _check_env_default(self, node: ast.Call) -> None:
@@ -386,20 +447,25 @@ class HardcodedSecret(Rule):
             self._report_node(default, match, f"as the fallback of env var `{var or '?'}`")
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        # only a literal default can be a secret (`_check` returns at once for the others)
         args = node.args
-        positional = [*args.posonlyargs, *args.args]
-        for arg, default in zip(
-            positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
-        ):
-            self._check(default, arg.arg, f"as the default of parameter `{arg.arg}`")
+        defaults = args.defaults
+        if defaults:
+            positional = [*args.posonlyargs, *args.args] if args.posonlyargs else args.args
+            first = len(positional) - len(defaults)  # the parameters with a default
+            for index, default in enumerate(defaults):
+                if type(default) is ast.Constant:
+                    name = positional[first + index].arg
+                    self._check(default, name, "as the default of parameter `{}`")
         for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            if kw_default is not None:
-                self._check(kw_default, arg.arg, f"as the default of parameter `{arg.arg}`")
+            if type(kw_default) is ast.Constant:
+                self._check(kw_default, arg.arg, "as the default of parameter `{}`")
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if id(node) in self._seen or not isinstance(node.value, str) or len(node.value) < 16:
+        # the cheapest tests first: most constants are short or not strings
+        if not isinstance(node.value, str) or len(node.value) < 16 or id(node) in self._seen:
             return
         if isinstance(self.ctx.parent, ast.JoinedStr) or is_template(self.ctx.parent):
             return  # a fragment of an f-string: `f"postgres://u:{pw}@h"` is not a password

@@ -185,6 +185,8 @@ class SqlStringBuilding(Rule):
         "`connection.ops.quote_name()` or use the ORM/`sqlalchemy.select()`."
     )
     requires = ("execute", "text", "raw", "extra", "RawSQL", "exec_driver_sql")
+    # visit_Call's only calls (see may_name): the methods below and `text`/`RawSQL`
+    call_names = _SQL_METHODS
     bad = [
         "def find(cursor, name):\n"
         "    cursor.execute(f\"SELECT * FROM users WHERE name = '{name}'\")\n",
@@ -236,8 +238,8 @@ class SqlStringBuilding(Rule):
         method = func.attr if type(func) is ast.Attribute else ""
         if method and method not in _SQL_METHODS:
             return  # most calls: a method by another name
-        if self.ctx.is_test_file or self._skip_file():
-            return
+        if self.ctx.is_test_file:
+            return  # (migrations and scripts are asked for last: see `_check`)
         if method in _EXECUTE_METHODS:
             if _binds_parameters(node):
                 return  # values are bound: what the text interpolates is its structure
@@ -280,6 +282,8 @@ class SqlStringBuilding(Rule):
             text = self.strings.literal_text(query, scope, call.lineno)
             if not receiver_ok and not looks_like_sql(text):
                 return
+        if self._skip_file():
+            return  # asked only here: what a file is for costs more than most calls' answer
         sink = describe(call.func)
         if "(" in sink and isinstance(call.func, ast.Attribute):
             sink = "..." + call.func.attr  # a chained receiver: name the method only

@@ -29,6 +29,8 @@ _CLIENTS = frozenset(
 )
 _UNVERIFIED_CONTEXTS = frozenset({"ssl._create_unverified_context", "ssl._create_stdlib_context"})
 _UNVERIFIED_NAMES = last_parts(_UNVERIFIED_CONTEXTS)
+# the keywords `visit_Call` reads: a call passing none of them has nothing to flag
+_SWITCH_KEYWORDS = frozenset({"cert_reqs", "verify", "ssl", "verify_ssl"})
 
 
 class TlsVerifyDisabled(Rule):
@@ -98,8 +100,13 @@ class TlsVerifyDisabled(Rule):
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not node.keywords and not may_name(node.func, _UNVERIFIED_NAMES, self.ctx.imports):
-            return  # without keywords, only `ssl._create_unverified_context()` is flagged
+        if not may_name(node.func, _UNVERIFIED_NAMES, self.ctx.imports):
+            # only `ssl._create_unverified_context()` is flagged whatever its arguments
+            for kw in node.keywords:
+                if kw.arg in _SWITCH_KEYWORDS:
+                    break
+            else:
+                return
         imports = self.ctx.imports
         qualified = imports.qualname(node.func) or ""
         if qualified in _UNVERIFIED_CONTEXTS:

@@ -284,6 +284,7 @@ class UnsafeHtml(Rule):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._url_rule_views: frozenset[str] | None = None  # asked once per file
+        self._flask_text: bool | None = None  # the text may import flask (`visit_Return`)
         self.strings = StringBuilding(
             extra_safe_calls=_HTML_SAFE_CALLS,
             fragment_word="html",
@@ -310,6 +311,14 @@ class UnsafeHtml(Rule):
         """A Flask view returning HTML built from request data: Flask sends a returned
         string as `text/html`, unescaped (issue #16: vulnpy's Flask blueprint)."""
         if self.ctx.is_test_file or node.value is None:
+            return
+        if self._flask_text is None:
+            # an import of flask spells `flask` in the source (NFKC-normalised identifiers
+            # aside: a non-ASCII text is always asked): one search per file, where
+            # `is_imported` scans every import at every `return`
+            text = self.ctx.source.text
+            self._flask_text = "flask" in text or not text.isascii()
+        if not self._flask_text:
             return
         function = self.ctx.enclosing_function()
         if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -802,29 +811,47 @@ class CallArgumentFacts(FactCollector):
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._callees: dict[str, tuple[set[int], set[tuple[str, int]], list[bool]]] = {}
+        # the parts of this module's dotted name: an absolute import from the project starts
+        # with one of them (computed once per file, asked for every call)
+        self._module_parts = frozenset(module_name_of(ctx.path)[0].split("."))
+        self._absolute: dict[str, str] = {}  # `_absolute(name, path)` by name: same path
 
     def visit_Call(self, node: ast.Call) -> None:
-        qualified = self.ctx.imports.imported_qualname(node.func)
-        if not qualified:
+        # The root name decides first, before any string is built: most calls are of names
+        # not imported (locals, builtins, methods of `self`) or imported from another
+        # distribution (django, flask...). Imports met later in the walk update `aliases`,
+        # so it is read at each call.
+        root = node.func
+        while type(root) is ast.Attribute:
+            root = root.value
+        if type(root) is not ast.Name:
             return
-        internal = qualified.startswith(".")
-        qualified = _absolute(qualified, self.ctx.path)
-        module, _package = module_name_of(self.ctx.path)
-        if not internal and qualified.partition(".")[0] not in module.split("."):
+        imported = self.ctx.imports.aliases.get(root.id)
+        if imported is None:
+            return  # not imported in this module
+        internal = imported.startswith(".")
+        if not internal and imported.partition(".")[0] not in self._module_parts:
             return  # another distribution's function (django, flask...)
+        written = self.ctx.imports.imported_qualname(node.func)
+        if not written:
+            return
+        qualified = self._absolute.get(written)
+        if qualified is None:
+            qualified = self._absolute[written] = _absolute(written, self.ctx.path)
         other_args, other_kw, unpacked = self._callees.setdefault(
             qualified, (set(), set(), [False])
         )
-        if any(isinstance(a, ast.Starred) for a in node.args) or any(
-            k.arg is None for k in node.keywords
-        ):
-            unpacked[0] = True
-        other_args.update(i for i, a in enumerate(node.args) if not literal_argument(a))
-        other_kw.update(
-            (k.arg, len(node.args))
-            for k in node.keywords
-            if k.arg and not literal_argument(k.value)
-        )
+        args = node.args
+        for index, arg in enumerate(args):
+            if type(arg) is ast.Starred:
+                unpacked[0] = True
+            if not literal_argument(arg):
+                other_args.add(index)
+        for kw in node.keywords:
+            if kw.arg is None:
+                unpacked[0] = True  # `**options`
+            elif not literal_argument(kw.value):
+                other_kw.add((kw.arg, len(args)))
 
     def finish(self) -> None:
         for callee, (other_args, other_kw, unpacked) in sorted(self._callees.items()):

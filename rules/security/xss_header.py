@@ -62,6 +62,7 @@ class DeprecatedXssProtectionHeader(Rule):
     # The header name is case-insensitive: the module must spell "xss" in some case. Asked by
     # `visit_Module` on the lower-cased text (one search, not eight of the text).
     requires = ()
+    call_names = _SETTERS  # visit_Call's only calls (see may_name)
     bad = [
         Example(
             'def secure(response):\n    response.headers["X-XSS-Protection"] = "1; mode=block"\n'

@@ -156,6 +156,22 @@ _TRIGGER = _re(
     r"AKIA|ASIA|gh[pousr]_|github_pat_|xox[bpars]-|hooks\.slack|_live_|AIza|PRIVATE KEY|eyJ|://"
 )
 
+# The texts of `_TRIGGER` each format (in `FORMATS` order) cannot match without: a text that
+# holds none of a format's is not searched with its pattern (most triggered texts are URLs in
+# docstrings, which only `dsn_password` reads). Plain substrings, searched only once
+# `_TRIGGER` has matched.
+_FORMAT_TRIGGERS: tuple[tuple[str, ...], ...] = (
+    ("AKIA", "ASIA"),
+    ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    ("github_pat_",),
+    ("xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-"),
+    ("hooks.slack",),
+    ("_live_",),
+    ("AIza",),
+    ("PRIVATE KEY",),
+    ("eyJ",),
+)
+
 # `scheme://user:password@host`: the password is the secret.
 _DSN = _re(r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,30}://([^\s:/@'\"]*):([^\s@/'\"]+)@[^\s/@'\"]+")
 
@@ -195,7 +211,9 @@ def known_format(value: str) -> SecretMatch | None:
     is a placeholder (`postgres://user:${DB_PASSWORD}@db`) do not count."""
     if len(value) < 16 or not _TRIGGER.search(value):
         return None
-    for fmt in FORMATS:
+    for fmt, trigger in zip(FORMATS, _FORMAT_TRIGGERS, strict=True):
+        if not any(text in value for text in trigger):
+            continue  # cannot hold this format
         for text in fmt.find(value):
             if _FORMAT_FILLER.search(text) or _low_variety(text):
                 continue
