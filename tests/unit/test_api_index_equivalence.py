@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bastion.rules.api import pagination as p
 
 from bastion.analysis.nodes import string_value, walk_local
 from bastion.config import Config
 from bastion.context import FileContext
 from bastion.imports import ImportMap
 from bastion.source import SourceText
-from rules.api import pagination as p
 
 ROOT = Path(__file__).resolve().parents[2]
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
