@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 
 from bastion.analysis.api_design import handler_params, words
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import keyword_value, string_value, walk_local
 from bastion.analysis.urlconf import URLCONF_FACTS
 from bastion.analysis.web import (
@@ -107,6 +108,7 @@ _DRF_PAGINATION = {
     "rest_framework.pagination.PageNumberPagination": ("page_size_query_param", "max_page_size"),
     "rest_framework.pagination.LimitOffsetPagination": ("", "max_limit"),
 }
+_DRF_PAGINATION_NAMES = last_parts(_DRF_PAGINATION)
 
 
 # -- what a handler returns ------------------------------------------------------------------
@@ -962,6 +964,10 @@ class MissingPagination(Rule):
         )
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        # the cheap name test first: most classes have no base named like a list view
+        imports = self.ctx.imports
+        if not any(may_name(base, _LIST_VIEW_NAMES, imports) for base in node.bases):
+            return
         bases = base_names(node, self.ctx)
         kind = next((b for b in bases if b in DRF_LIST_VIEWS), None)
         if kind is None:
@@ -1033,6 +1039,7 @@ _ROUTE_IN_MESSAGE = re.compile(r"`GET [^`]*`")
 _DJANGO_LIST_VIEWS = frozenset(
     {"django.views.generic.ListView", "django.views.generic.list.ListView"}
 )
+_LIST_VIEW_NAMES = last_parts({*DRF_LIST_VIEWS, *_DJANGO_LIST_VIEWS})
 
 
 AIOHTTP_VIEW_CANDIDATES = "api001_aiohttp_views"
@@ -1520,6 +1527,9 @@ class UnboundedPageSize(Rule):
                     f"`{node.name}` uses `LimitOffsetPagination` as is: no `max_limit`",
                     hint=_LIMIT_OFFSET_HINT,
                 )
+        imports = self.ctx.imports
+        if not any(may_name(base, _DRF_PAGINATION_NAMES, imports) for base in node.bases):
+            return  # (the cheap name test before resolving the bases)
         for base in base_names(node, self.ctx):
             if base not in _DRF_PAGINATION:
                 continue
