@@ -779,10 +779,12 @@ class MissingPagination(Rule):
         """Views that are not decorator routes (their routes went to `visit_route` first)."""
         if node is self._answered:
             return
-        routes = routes_of(node, self.ctx)
-        if not routes and self._django_view(node):
-            return
-        if not routes and self._aiohttp_view(node):
+        # Django and aiohttp views are module-level functions: the routes only matter there
+        if (
+            isinstance(self.ctx.parent, ast.Module)
+            and not routes_of(node, self.ctx)
+            and (self._django_view(node) or self._aiohttp_view(node))
+        ):
             return
         if node.name == "get":
             view = method_view_of(node, self.ctx)
