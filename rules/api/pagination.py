@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from bastion.analysis.api_design import handler_params, words
 from bastion.analysis.fastpath import last_parts, may_name
+from bastion.analysis.function_text import function_text
 from bastion.analysis.nodes import keyword_value, string_value, walk_local
 from bastion.analysis.urlconf import URLCONF_FACTS
 from bastion.analysis.web import (
@@ -219,10 +220,23 @@ def _returned_collection(handler: FunctionNode, ctx: FileContext) -> ast.expr | 
     `jsonify(...)`/`{"items": ...}` wrapper. Purely structural, so kept in the function's
     shared index: the collector of collection functions and API001 ask about the same ones."""
     index = ctx.function_index(handler)
-    return index.memo("api.returned_collection", lambda: _find_returned_collection(index))
+    return index.memo(
+        "api.returned_collection", lambda: _find_returned_collection(handler, index, ctx)
+    )
 
 
-def _find_returned_collection(index: FunctionIndex) -> ast.expr | None:
+# Every whole query `_is_query_result` recognises is a call spelled `fetchall`, `all` or
+# `list`, in the function's own lines: a function whose text has neither `all` nor `list`
+# returns none (see `function_text`).
+_COLLECTION_WORDS = ("all", "list")
+
+
+def _find_returned_collection(
+    handler: FunctionNode, index: FunctionIndex, ctx: FileContext
+) -> ast.expr | None:
+    text = function_text(handler, ctx)
+    if text is not None and not any(word in text for word in _COLLECTION_WORDS):
+        return None
     returns = [ret for ret in index.returns if ret.value is not None]
     if not returns:
         return None

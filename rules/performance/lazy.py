@@ -12,6 +12,7 @@ import ast
 from typing import Any
 
 from bastion.analysis.fastpath import last_parts, may_name
+from bastion.analysis.function_text import function_text
 from bastion.analysis.nodes import string_value, walk_local
 from bastion.analysis.one_off import is_one_off
 from bastion.analysis.orm import (
@@ -27,7 +28,7 @@ from bastion.analysis.orm import (
 from bastion.context import FileContext
 from bastion.file_roles import is_migration
 from bastion.findings import Severity
-from bastion.function_index import FunctionIndex, walk_breadth
+from bastion.function_index import walk_breadth
 from bastion.rule import FactCollector, ProjectRule
 
 FACT_KEY = "perf004"
@@ -159,19 +160,8 @@ def _query_of(trees: list[ast.expr], ctx: FileContext) -> _Query | None:
 
 _SELECT_NAMES = last_parts(SELECT_FUNCTIONS)
 # the words every query `_query_of` recognises spells (`X.objects`, `X.query`, `.query(...)`,
-# `select(...)`), and the line breaks of `str.splitlines` that are none of Python's
+# `select(...)`)
 _WORDS = ("objects", "query", *sorted(_SELECT_NAMES))
-_OTHER_BREAKS = "\v\f\x1c\x1d\x1e"
-
-
-def _mentions(
-    lines: list[str], scope: ast.FunctionDef | ast.AsyncFunctionDef, words: tuple[str, ...]
-) -> bool:
-    end = scope.end_lineno or len(lines)
-    segment = "\n".join(lines[scope.lineno - 1 : end])
-    return any(word in segment for word in words)
-
-
 _CALL_OR_ATTRIBUTE = (ast.Call, ast.Attribute)
 _EVALUATING = frozenset({"count", "exists", "first", "last", "get", "aggregate", "earliest"})
 _CONSUMERS = frozenset({"list", "len", "set", "tuple", "sorted", "sum", "any", "all", "max", "min"})
@@ -213,8 +203,7 @@ class LazyLoadFacts(FactCollector):
         # (decided on the first loop that needs it: most modules have none)
         self._skip: bool | None = None
         self._module: str | None = None
-        self._lines: list[str] | None = None  # for `_may_query`; [] when not usable
-        self._renames = True
+        self._renames: bool | None = None  # for `_may_query`
         # `_query_of` only knows queries spelled with `objects`, `query` or `select`: a module
         # without any of them has no loop over a query result (models are read elsewhere)
         text = ctx.source.text
@@ -271,10 +260,9 @@ class LazyLoadFacts(FactCollector):
         scope = self.ctx.enclosing(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
         if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
             return  # module level, class bodies and lambdas hold no request-time loops
-        index = self.ctx.function_index(scope)
-        if not self._may_query(scope, index):
+        if not self._may_query(scope):
             return
-        assigned = index.single_assignments
+        assigned = self.ctx.function_index(scope).single_assignments
         trees = _trees(iterable, assigned, getattr(node, "lineno", 0))
         if trees is None:
             return
@@ -283,34 +271,29 @@ class LazyLoadFacts(FactCollector):
             return
         self._reads(target.id, query, loop_body, node)
 
-    def _may_query(
-        self, scope: ast.FunctionDef | ast.AsyncFunctionDef, index: FunctionIndex
-    ) -> bool:
+    def _may_query(self, scope: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         """False when the function's text spells no query `_query_of` knows: no `objects`,
         `query` or `select` (nor a name imported as `select`), so no loop of it iterates over
         one. Every node `_query_of` reads (the loop's iterable, the values assigned to its
-        names) lies in the function's lines. Only for ASCII text without the characters
-        `str.splitlines` breaks at and Python does not (lines then match `ast` line numbers,
-        and identifiers are spelled as in the text); otherwise True (no shortcut)."""
-        if self._lines is None:
-            text = self.ctx.source.text
-            plain = text.isascii() and not any(c in text for c in _OTHER_BREAKS)
-            self._lines = self.ctx.source.lines if plain else []
-            # a name imported as `select` comes from an import statement that spells it
-            self._renames = "select" in text
-        if not self._lines:
+        names) lies in the function's lines; `function_text` is None (no shortcut) where the
+        text cannot be trusted for that."""
+        text = function_text(scope, self.ctx)
+        if text is None:
             return True
-        if not index.memo("perf004.text", lambda: _mentions(self._lines or [], scope, _WORDS)):
-            if not self._renames:
-                return False
-            aliases = self.ctx.imports.aliases  # as `may_name` reads them, at this point
-            renamed = tuple(
-                local
-                for local, qualified in aliases.items()
-                if qualified.rpartition(".")[2] in _SELECT_NAMES and local not in _WORDS
-            )
-            return bool(renamed) and _mentions(self._lines, scope, renamed)
-        return True
+        if any(word in text for word in _WORDS):
+            return True
+        if self._renames is None:
+            # a name imported as `select` comes from an import statement that spells it
+            self._renames = "select" in self.ctx.source.text
+        if not self._renames:
+            return False
+        aliases = self.ctx.imports.aliases  # as `may_name` reads them, at this point
+        renamed = [
+            local
+            for local, qualified in aliases.items()
+            if qualified.rpartition(".")[2] in _SELECT_NAMES and local not in _WORDS
+        ]
+        return any(local in text for local in renamed)
 
     def _reads(self, var: str, query: _Query, body: list[ast.AST], loop: ast.AST) -> None:
         model = absolute_qualname(query.model, self.ctx)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from bastion.rules.api import pagination as p
 
+from bastion.analysis.function_text import function_text
 from bastion.analysis.nodes import string_value, walk_local
 from bastion.config import Config
 from bastion.context import FileContext
@@ -67,8 +68,20 @@ SYNTHETIC = textwrap.dedent(
 )
 
 
+# Files where a text test on the function's lines would go wrong (`function_text` is None
+# for them): identifiers spelled otherwise than in the tree, lines that `str.splitlines` splits
+# where Python does not (the function's lines would be the wrong ones).
+TRICKY = {
+    "fullwidth.py": "def rows(q):\n    return q.\uff41ll()\n",
+    "formfeed.py": "\x0c\x0c\x0c\x0c\ndef rows(db):\n    return db.query(User).all()\n\n\n\n"
+    "def other():\n    return 1\n",
+    "spaced.py": "def rows(db):\n    return db.query(User) . all ( )\n",
+}
+
+
 def _files() -> Iterator[tuple[str, str]]:
     yield "synthetic.py", SYNTHETIC
+    yield from TRICKY.items()
     globs = ("tests/fixtures/**/*.py", "examples/**/*.py", "src/**/*.py", "rules/**/*.py")
     for path in sorted(path for pattern in globs for path in ROOT.glob(pattern)):
         if not path.is_file():
@@ -240,6 +253,28 @@ def test_the_corpus_of_functions_is_not_trivial() -> None:
     assert len(FUNCTIONS) > 1000
     collections = [f for _, _, f in FUNCTIONS if _ref_returned_collection(f) is not None]
     assert len(collections) > 20  # the comparisons below see whole queries, not only None
+
+
+@pytest.mark.parametrize("name", sorted(TRICKY))
+def test_text_shortcut_never_hides_a_collection(name: str) -> None:
+    found = [(ctx, f) for path, ctx, f in FUNCTIONS if path == name and f.name == "rows"]
+    assert len(found) == 1
+    ctx, fn = found[0]
+    assert p._returned_collection(fn, ctx) is _ref_returned_collection(fn) is not None
+
+
+def test_function_text_is_none_where_lines_or_names_differ() -> None:
+    texts = {
+        path: function_text(f, ctx)
+        for path, ctx, f in FUNCTIONS
+        if path in TRICKY
+        if f.name == "rows"
+    }
+    assert texts == {
+        "fullwidth.py": None,
+        "formfeed.py": None,
+        "spaced.py": "def rows(db):\n    return db.query(User) . all ( )",
+    }
 
 
 @pytest.mark.parametrize("function", ["filled", "filled_late", "reassigned", "wrapped"])
