@@ -415,7 +415,8 @@ def local_sessions(
             found[arg.arg] = kind
     if isinstance(func, ast.Lambda):
         return found
-    for node in local_statements(func.body):  # assignments and `with` blocks: statements
+    # assignments and `with` blocks: statements (the function's shared index holds them)
+    for node in ctx.function_index(func).statements:
         if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
             kind = creation_kind(node.value, ctx)
             if isinstance(node, ast.AnnAssign):
