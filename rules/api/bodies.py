@@ -13,6 +13,7 @@ from bastion.analysis.api_design import (
 )
 from bastion.analysis.nodes import walk_local
 from bastion.analysis.web import Route, method_view_of, routes_of
+from bastion.context import FileContext
 from bastion.findings import Severity
 from bastion.rule import Rule
 
@@ -139,7 +140,7 @@ def _loop_names(func: Handler, name: str) -> set[str]:
     return found
 
 
-def _verifies_raw_body(func: Handler) -> bool:
+def _verifies_raw_body(func: Handler, ctx: FileContext) -> bool:
     """The handler also takes the raw bytes (`await request.body()`, a `body: bytes`
     parameter): a webhook that verifies a third party's signature (Stripe, Slack, PayPal) over
     a payload whose format that party defines."""
@@ -147,11 +148,8 @@ def _verifies_raw_body(func: Handler) -> bool:
         if isinstance(param.annotation, ast.Name) and param.annotation.id == "bytes":
             return True
     return any(
-        isinstance(n, ast.Call)
-        and isinstance(n.func, ast.Attribute)
-        and n.func.attr == "body"
-        and not n.args
-        for n in walk_local(func.body)
+        isinstance(n.func, ast.Attribute) and n.func.attr == "body" and not n.args
+        for n in ctx.function_index(func).calls
     )
 
 
@@ -252,7 +250,8 @@ class UntypedRequestBody(Rule):
 
     def visit_FunctionDef(self, node: Handler) -> None:
         """Flask `MethodView` methods (decorator routes went to `visit_route`)."""
-        if not routes_of(node, self.ctx) and method_view_of(node, self.ctx) is not None:
+        # the cheap test first: only `get`/`post`/... methods of a view class can be one
+        if method_view_of(node, self.ctx) is not None and not routes_of(node, self.ctx):
             self._check_flask(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -279,13 +278,12 @@ class UntypedRequestBody(Rule):
                 "not validated",
             )
             return
-        if not request_names or _verifies_raw_body(node):
+        if not request_names or _verifies_raw_body(node, self.ctx):
             return
         parents = _parents(node)
-        for sub in walk_local(node.body):
+        for sub in self.ctx.function_index(node).calls:
             if (
-                isinstance(sub, ast.Call)
-                and isinstance(sub.func, ast.Attribute)
+                isinstance(sub.func, ast.Attribute)
                 and sub.func.attr in ("json", "form")
                 and isinstance(sub.func.value, ast.Name)
                 and sub.func.value.id in request_names
@@ -301,7 +299,7 @@ class UntypedRequestBody(Rule):
         imports = self.ctx.imports
         parents: dict[int, ast.AST] | None = None
         html: bool | None = None
-        for sub in walk_local(node.body):
+        for sub in self.ctx.function_index(node).nodes:
             if not isinstance(sub, ast.Attribute) or sub.attr not in ("get_json", "json", "form"):
                 continue
             if imports.qualname(sub.value) not in _FLASK_REQUEST:

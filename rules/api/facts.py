@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import keyword_value, string_value, walk_local
 from bastion.analysis.web import (
     DJANGO_SETTINGS_FACTS,
@@ -68,6 +69,19 @@ def _exception_key(node: ast.expr, collector: FactCollector) -> str | None:
     return None
 
 
+# the last parts of every name `WebFacts.visit_Call` resolves the called function against
+_FACTORY_NAMES = last_parts(
+    {
+        *FASTAPI_APPS,
+        *FLASK_APPS,
+        *FASTAPI_ROUTERS,
+        *FLASK_BLUEPRINTS,
+        *_STARLETTE_ROUTES,
+        *_STARLETTE_MOUNT,
+    }
+)
+
+
 class WebFacts(FactCollector):
     key = WEB_FACTS
     requires = ("fastapi", "starlette", "flask", "quart", "Flask", "FastAPI")
@@ -96,7 +110,10 @@ class WebFacts(FactCollector):
 
     def visit_Call(self, node: ast.Call) -> None:
         imports = self.ctx.imports
-        qualified = imports.qualname(node.func) or ""
+        # the cheap name test before resolving: most calls are none of the factories below
+        qualified = ""
+        if may_name(node.func, _FACTORY_NAMES, imports):
+            qualified = imports.qualname(node.func) or ""
         if qualified in FASTAPI_APPS or qualified in FLASK_APPS:
             self._app(node, "flask" if qualified in FLASK_APPS else "fastapi")
             return

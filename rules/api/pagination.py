@@ -7,6 +7,8 @@ import re
 from dataclasses import replace
 
 from bastion.analysis.api_design import handler_params, words
+from bastion.analysis.fastpath import last_parts, may_name
+from bastion.analysis.function_text import function_text
 from bastion.analysis.nodes import keyword_value, string_value, walk_local
 from bastion.analysis.urlconf import URLCONF_FACTS
 from bastion.analysis.web import (
@@ -35,6 +37,7 @@ from bastion.analysis.whole_collections import (
 )
 from bastion.context import FileContext, ProjectContext
 from bastion.findings import Finding, Severity
+from bastion.function_index import FunctionIndex
 from bastion.rule import Example, FactCollector, Rule
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -106,6 +109,7 @@ _DRF_PAGINATION = {
     "rest_framework.pagination.PageNumberPagination": ("page_size_query_param", "max_page_size"),
     "rest_framework.pagination.LimitOffsetPagination": ("", "max_limit"),
 }
+_DRF_PAGINATION_NAMES = last_parts(_DRF_PAGINATION)
 
 
 # -- what a handler returns ------------------------------------------------------------------
@@ -211,35 +215,51 @@ def _is_bounded_chain(
     return False
 
 
-def _returned_collection(handler: FunctionNode) -> ast.expr | None:
+def _returned_collection(handler: FunctionNode, ctx: FileContext) -> ast.expr | None:
     """The `return` value that is a whole query result, also inside a comprehension or a
-    `jsonify(...)`/`{"items": ...}` wrapper."""
-    returns = [
-        node
-        for node in walk_local(handler.body)
-        if isinstance(node, ast.Return) and node.value is not None
-    ]
+    `jsonify(...)`/`{"items": ...}` wrapper. Purely structural, so kept in the function's
+    shared index: the collector of collection functions and API001 ask about the same ones."""
+    index = ctx.function_index(handler)
+    return index.memo(
+        "api.returned_collection", lambda: _find_returned_collection(handler, index, ctx)
+    )
+
+
+# Every whole query `_is_query_result` recognises is a call spelled `fetchall`, `all` or
+# `list`, in the function's own lines: a function whose text has neither `all` nor `list`
+# returns none (see `function_text`).
+_COLLECTION_WORDS = ("all", "list")
+
+
+def _find_returned_collection(
+    handler: FunctionNode, index: FunctionIndex, ctx: FileContext
+) -> ast.expr | None:
+    text = function_text(handler, ctx)
+    if text is not None and not any(word in text for word in _COLLECTION_WORDS):
+        return None
+    returns = [ret for ret in index.returns if ret.value is not None]
     if not returns:
         return None
-    assigned = _handler_assignments(handler)
-    filled = _names_filled_from_queries(handler, assigned)
+    assigned = _assigned(index)
+    filled: set[str] | None = None  # read only when a bare name is returned
     for ret in returns:
         value = ret.value
         assert value is not None
         for sub in _returned_parts(value):
             if _is_query_result(sub, assigned):
                 return sub
-            if isinstance(sub, ast.Name) and sub.id in filled:
-                return sub
+            if isinstance(sub, ast.Name):
+                if filled is None:
+                    filled = _names_filled_from_queries(index, assigned)
+                if sub.id in filled:
+                    return sub
     return None
 
 
-def _names_filled_from_queries(handler: FunctionNode, assigned: dict[str, ast.expr]) -> set[str]:
+def _names_filled_from_queries(index: FunctionIndex, assigned: dict[str, ast.expr]) -> set[str]:
     """`out = []; for row in Model.query.all(): out.append(...)`: `out` holds the whole query."""
     filled: set[str] = set()
-    for node in walk_local(handler.body):
-        if not isinstance(node, ast.For | ast.AsyncFor):
-            continue
+    for node in index.loops:
         if not _is_query_result(node.iter, assigned):
             continue
         for inner in walk_local(node.body):
@@ -263,22 +283,40 @@ def _returned_parts(value: ast.expr) -> list[ast.expr]:
     indexed (`len(q.all())`, `q.all()[0]`), nor the targets of a lambda."""
     out: list[ast.expr] = []
     stack: list[ast.AST] = [value]
+    pop, push, AST, expr = stack.pop, stack.append, ast.AST, ast.expr
     while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Call):
-            func = node.func
+        node = pop()
+        kind = type(node)
+        if kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
             name = func.id if isinstance(func, ast.Name) else ""
             called = func.attr if isinstance(func, ast.Attribute) else name
             if name in _AGGREGATES or called in _TEMPLATES:
                 continue
-        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+        elif kind is ast.Subscript:
+            if not isinstance(node.slice, ast.Slice):  # type: ignore[attr-defined]
+                continue
+        elif kind is ast.Lambda:
             continue
-        if isinstance(node, ast.Lambda):
-            continue
-        if isinstance(node, ast.expr):
+        if isinstance(node, expr):
             out.append(node)
-        stack.extend(ast.iter_child_nodes(node))
+        # `ast.iter_child_nodes(node)`, in its order, less the `Load`/`Store` markers (no
+        # children, never an expression) and without its generators
+        fields = _FIELDS.get(kind)
+        if fields is None:
+            fields = _FIELDS[kind] = tuple(f for f in node._fields if f != "ctx")
+        for field in fields:
+            child = getattr(node, field, None)
+            if type(child) is list:
+                for item in child:
+                    if isinstance(item, AST):
+                        push(item)
+            elif isinstance(child, AST):
+                push(child)
     return out
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # the fields of each node type `_returned_parts` reads
 
 
 # -- how a handler pages -----------------------------------------------------------------------
@@ -371,7 +409,7 @@ def _takes_pagination(handler: FunctionNode, ctx: FileContext) -> bool:
             qualified = ctx.imports.qualname(sub) if isinstance(sub, ast.expr) else None
             if qualified and qualified.startswith("fastapi_pagination"):
                 return True
-    return _pages_in_body(handler)
+    return _pages_in_body(handler, ctx)
 
 
 # A view named for one of these builds a report, an export or statistics: a document or an
@@ -412,14 +450,15 @@ def _one_parents_small_children(handler: FunctionNode, path: str | None) -> bool
 _ONE_ROW = frozenset({"first", "last", "get", "count", "exists", "aggregate", "earliest", "latest"})
 
 
-def _user_scoped(func: FunctionNode) -> bool:
+def _user_scoped(func: FunctionNode, ctx: FileContext) -> bool:
     """The page lists the requesting user's own records (`filter(user=request.user)`,
     `users_assigned=request.user.id`): what grows with use. Measured on real server-rendered
     applications (bench/ecosystem), the other whole-queryset pages were reference and
     configuration tables (`Tool_Type.objects.all()`) and one parent's settings, small by
     construction: 2 of 23 were real problems, both lists of the user's own records."""
     reduced: set[int] = set()  # `filter(user=request.user).first()`: one row, not a list
-    for node in walk_local(func.body):
+    calls = ctx.function_index(func).calls
+    for node in calls:
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -429,8 +468,8 @@ def _user_scoped(func: FunctionNode) -> bool:
             while isinstance(chain, ast.Call) and isinstance(chain.func, ast.Attribute):
                 reduced.add(id(chain))
                 chain = chain.func.value
-    for node in walk_local(func.body):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+    for node in calls:
+        if not isinstance(node.func, ast.Attribute):
             continue
         if node.func.attr not in ("filter", "exclude") or id(node) in reduced:
             continue
@@ -454,11 +493,11 @@ def _page_helper(name: str, call: ast.Call) -> bool:
     )
 
 
-def _pages_in_body(handler: FunctionNode) -> bool:
+def _pages_in_body(handler: FunctionNode, ctx: FileContext) -> bool:
     """Flask and friends read paging from the query string or call a paginator:
     `request.args.get("page")`, `query.paginate(...)`, `paginate(...)`,
     `get_page_items(request, qs, 25)`."""
-    for node in walk_local(handler.body):
+    for node in ctx.function_index(handler).nodes:
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
@@ -477,24 +516,27 @@ def _pages_in_body(handler: FunctionNode) -> bool:
     return False
 
 
-def _handler_assignments(handler: FunctionNode) -> dict[str, ast.expr]:
-    assigned: dict[str, ast.expr] = {}
-    for node in walk_local(handler.body):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
-                assigned[target.id] = node.value
-    return assigned
+def _assigned(index: FunctionIndex) -> dict[str, ast.expr]:
+    """Name -> the value of its last `name = value` in the function (read-only, shared)."""
+    return index.memo(
+        "api.assigned",
+        lambda: {name: stmts[-1].value for name, stmts in index.single_assignments.items()},
+    )
 
 
-def _returns_bounded(handler: FunctionNode) -> bool:
+def _handler_assignments(handler: FunctionNode, ctx: FileContext) -> dict[str, ast.expr]:
+    return _assigned(ctx.function_index(handler))
+
+
+def _returns_bounded(handler: FunctionNode, ctx: FileContext) -> bool:
     """Some `return` hands back a query that is already limited (`.limit(10).all()`)."""
-    assigned = _handler_assignments(handler)
-    return any(
-        isinstance(node, ast.Return)
-        and node.value is not None
-        and _is_bounded_chain(node.value, assigned)
-        for node in walk_local(handler.body)
+    index = ctx.function_index(handler)
+    return index.memo(
+        "api.returns_bounded",
+        lambda: any(
+            ret.value is not None and _is_bounded_chain(ret.value, _assigned(index))
+            for ret in index.returns
+        ),
     )
 
 
@@ -502,7 +544,7 @@ _DATA_WORDS = ("db", "session", "conn", "repo", "database", "collection", "uow",
 _DATA_TYPES = ("Session", "Database", "Repository", "Connection", "Collection", "Engine")
 
 
-def _touches_data(handler: FunctionNode) -> bool:
+def _touches_data(handler: FunctionNode, ctx: FileContext) -> bool:
     """The handler reads a data store: it takes a db/session/repository, or queries one in
     its body. A route typed `list[...]` that only returns an in-memory or configuration list
     (available models, enum values) is not what pagination is about."""
@@ -515,7 +557,7 @@ def _touches_data(handler: FunctionNode) -> bool:
             word in ast.unparse(arg.annotation) for word in _DATA_TYPES
         ):
             return True
-    for node in walk_local(handler.body):
+    for node in ctx.function_index(handler).nodes:
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in _QUERY_METHODS | {"fetchall"}:
@@ -528,16 +570,16 @@ def _touches_data(handler: FunctionNode) -> bool:
 
 
 def _returns_collection(handler: FunctionNode, route: Route | None, ctx: FileContext) -> bool:
-    if _returns_bounded(handler):
+    if _returns_bounded(handler, ctx):
         return False
-    if _returned_collection(handler) is not None:
+    if _returned_collection(handler, ctx) is not None:
         return True
     declared = handler.returns
     if route is not None and route.call is not None:
         response_model = keyword_value(route.call, "response_model")
         if response_model is not None:
             declared = response_model
-    return _is_list_type(declared, ctx) and _touches_data(handler)
+    return _is_list_type(declared, ctx) and _touches_data(handler, ctx)
 
 
 def _scoped_to_parent(node: ast.ClassDef) -> bool:
@@ -751,10 +793,12 @@ class MissingPagination(Rule):
         """Views that are not decorator routes (their routes went to `visit_route` first)."""
         if node is self._answered:
             return
-        routes = routes_of(node, self.ctx)
-        if not routes and self._django_view(node):
-            return
-        if not routes and self._aiohttp_view(node):
+        # Django and aiohttp views are module-level functions: the routes only matter there
+        if (
+            isinstance(self.ctx.parent, ast.Module)
+            and not routes_of(node, self.ctx)
+            and (self._django_view(node) or self._aiohttp_view(node))
+        ):
             return
         if node.name == "get":
             view = method_view_of(node, self.ctx)
@@ -762,7 +806,7 @@ class MissingPagination(Rule):
                 view is not None
                 and not _DOCUMENT_WORDS & {*words(view.name), *self.ctx.path.split("/")[:-1]}
                 and not _one_parents_small_children(node, None)
-                and _returned_collection(node) is not None
+                and _returned_collection(node, self.ctx) is not None
                 and not _takes_pagination(node, self.ctx)
             ):
                 self.report(node, f"`{view.name}.get` returns a whole query without pagination")
@@ -775,9 +819,9 @@ class MissingPagination(Rule):
         one - in single-file runs, where the model cannot be seen, nothing is reported."""
         declared = keyword_value(route.call, "response_model") if route.call else None
         declared = declared if declared is not None else node.returns
-        if not isinstance(declared, ast.Name) or not _touches_data(node):
+        if not isinstance(declared, ast.Name) or not _touches_data(node, self.ctx):
             return False
-        if _returns_bounded(node) or _takes_pagination(node, self.ctx):
+        if _returns_bounded(node, self.ctx) or _takes_pagination(node, self.ctx):
             return False
         local = _local_definitions(self.ctx).get(declared.id)
         qualified = self.ctx.imports.imported_qualname(declared)
@@ -806,9 +850,9 @@ class MissingPagination(Rule):
         found = view_collection(node, _local_definitions(self.ctx))
         if found is None or _takes_pagination(node, self.ctx):
             return False
-        if found.helper is not None and _pages_in_body(found.helper):
+        if found.helper is not None and _pages_in_body(found.helper, self.ctx):
             return False
-        if found.html and not _user_scoped(found.helper or node):
+        if found.html and not _user_scoped(found.helper or node, self.ctx):
             return False
         self.ctx.facts.setdefault(DJANGO_VIEW_CANDIDATES, []).append(
             {"line": node.lineno, "function": node.name}
@@ -876,13 +920,14 @@ class MissingPagination(Rule):
         whose response holds what a function of another module returns
         (`await Student.get_all(conn)`): a candidate that `review` keeps only when a route
         table of the project registers it for GET and that function returns a whole query."""
-        imports = self.ctx.imports
-        if not isinstance(node, ast.AsyncFunctionDef) or not imports.is_imported("aiohttp"):
+        if not isinstance(node, ast.AsyncFunctionDef) or not isinstance(
+            self.ctx.parent, ast.Module
+        ):
             return False
-        params = [*node.args.posonlyargs, *node.args.args]
-        if not isinstance(self.ctx.parent, ast.Module) or not params:
+        params = node.args.posonlyargs or node.args.args
+        if not params or params[0].arg != "request":
             return False
-        if params[0].arg != "request" or self.ctx.is_test_file:
+        if not self.ctx.imports.is_imported("aiohttp") or self.ctx.is_test_file:
             return False
         if _takes_pagination(node, self.ctx):
             return False
@@ -935,6 +980,10 @@ class MissingPagination(Rule):
         )
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        # the cheap name test first: most classes have no base named like a list view
+        imports = self.ctx.imports
+        if not any(may_name(base, _LIST_VIEW_NAMES, imports) for base in node.bases):
+            return
         bases = base_names(node, self.ctx)
         kind = next((b for b in bases if b in DRF_LIST_VIEWS), None)
         if kind is None:
@@ -1006,21 +1055,27 @@ _ROUTE_IN_MESSAGE = re.compile(r"`GET [^`]*`")
 _DJANGO_LIST_VIEWS = frozenset(
     {"django.views.generic.ListView", "django.views.generic.list.ListView"}
 )
+_LIST_VIEW_NAMES = last_parts({*DRF_LIST_VIEWS, *_DJANGO_LIST_VIEWS})
 
 
 AIOHTTP_VIEW_CANDIDATES = "api001_aiohttp_views"
 COLLECTION_FUNCTIONS = "api001_collection_functions"
 AIOHTTP_ROUTES = "api001_aiohttp_routes"
 _AIOHTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head"})
+# the attributes `CollectionFunctionFacts.visit_Call` reads: `router.register`,
+# `app.router.add_route` / `add_get`..., `web.get`...
+_REGISTRATION_NAMES = frozenset(
+    {"register", "add_route", *_AIOHTTP_VERBS, *(f"add_{verb}" for verb in _AIOHTTP_VERBS)}
+)
 
 
 def _external_calls_returned(node: FunctionNode, ctx: FileContext) -> list[str]:
     """Dotted names of imported functions whose awaited result the handler returns (in a
     dict, a `json_response(...)`, a template context): `sqli.dao.student.Student.get_all`."""
-    assigned = _handler_assignments(node)
+    assigned = _handler_assignments(node, ctx)
     names: set[str] = set()
-    for ret in walk_local(node.body):
-        if isinstance(ret, ast.Return) and ret.value is not None:
+    for ret in ctx.function_index(node).returns:
+        if ret.value is not None:
             names |= {n.id for n in ast.walk(ret.value) if isinstance(n, ast.Name)}
     calls: list[str] = []
     for name in sorted(names):
@@ -1041,6 +1096,7 @@ class CollectionFunctionFacts(FactCollector):
 
     key = COLLECTION_FUNCTIONS
     requires = ("fetchall", ".all()", "add_route", "add_get", "web.get", "register")
+    call_names = _REGISTRATION_NAMES  # visit_Call's only calls (see may_name)
 
     def visit_Module(self, node: ast.Module) -> None:
         text = self.ctx.source.text
@@ -1056,7 +1112,9 @@ class CollectionFunctionFacts(FactCollector):
                         self._function(item, f"{module}.{stmt.name}.{item.name}")
 
     def _function(self, func: FunctionNode, qualname: str) -> None:
-        if _returned_collection(func) is not None and not _returns_bounded(func):
+        if _returned_collection(func, self.ctx) is not None and not _returns_bounded(
+            func, self.ctx
+        ):
             self.add(kind="collection", qualname=qualname)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -1282,11 +1340,11 @@ def _is_int_like(annotation: ast.expr | None, default: ast.expr | None) -> bool:
     return "int" in text
 
 
-def _clamped_in_body(handler: FunctionNode, name: str) -> bool:
+def _clamped_in_body(handler: FunctionNode, name: str, ctx: FileContext) -> bool:
     """`min(limit, 100)`, `if limit > 100: ...`, `limit = clamp(limit, ...)`,
     `.paginate(..., max_per_page=100)`. Lower bounds (`max(limit, 1)`, `if limit < 1:`) are
     not ceilings."""
-    for node in walk_local(handler.body):
+    for node in ctx.function_index(handler).nodes:
         if isinstance(node, ast.Call):
             if any(isinstance(a, ast.Name) and a.id == name for a in node.args):
                 func = node.func
@@ -1442,7 +1500,7 @@ class UnboundedPageSize(Rule):
                 continue
             if default is not None and _has_upper_bound(default, self.ctx):
                 continue
-            if _clamped_in_body(node, arg.arg):
+            if _clamped_in_body(node, arg.arg, self.ctx):
                 continue
             self.report(
                 arg,
@@ -1451,7 +1509,7 @@ class UnboundedPageSize(Rule):
             )
 
     def _check_flask(self, node: FunctionNode, route: Route) -> None:
-        for stmt in walk_local(node.body):
+        for stmt in self.ctx.function_index(node).statements:
             if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
                 continue
             target = stmt.targets[0]
@@ -1462,7 +1520,7 @@ class UnboundedPageSize(Rule):
                 continue
             if read.lower() in AMBIGUOUS_SIZE_PARAMS and not _pages(node, route, self.ctx):
                 continue
-            if _clamped_in_body(node, target.id):
+            if _clamped_in_body(node, target.id, self.ctx):
                 continue
             self.report(
                 stmt.value,
@@ -1485,6 +1543,9 @@ class UnboundedPageSize(Rule):
                     f"`{node.name}` uses `LimitOffsetPagination` as is: no `max_limit`",
                     hint=_LIMIT_OFFSET_HINT,
                 )
+        imports = self.ctx.imports
+        if not any(may_name(base, _DRF_PAGINATION_NAMES, imports) for base in node.bases):
+            return  # (the cheap name test before resolving the bases)
         for base in base_names(node, self.ctx):
             if base not in _DRF_PAGINATION:
                 continue
@@ -1535,12 +1596,19 @@ def _pages(node: FunctionNode, route: Route, ctx: FileContext) -> bool:
     beside the size, or it returns a collection."""
     if any(p.lower() in _PAGE_COMPANIONS for p in parameter_names(node)):
         return True
-    for sub in walk_local(node.body):
-        if isinstance(sub, ast.Call) and sub.args:
+    if _reads_companion_key(node, ctx):
+        return True
+    return _returns_collection(node, route, ctx)
+
+
+def _reads_companion_key(node: FunctionNode, ctx: FileContext) -> bool:
+    """A call whose first argument is another paging key: `request.args.get("page")`."""
+    for sub in ctx.function_index(node).calls:
+        if sub.args:
             key = string_value(sub.args[0])
             if key is not None and key.lower() in _PAGE_COMPANIONS:
                 return True
-    return _returns_collection(node, route, ctx)
+    return False
 
 
 def _query_arg_read(value: ast.expr, ctx: FileContext) -> str | None:

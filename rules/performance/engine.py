@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from bastion.analysis.fastpath import last_parts
 from bastion.analysis.nodes import has_kwargs_splat, is_true, keyword_value
 from bastion.analysis.orm import ENGINE_FACTORIES
 from bastion.context import FileContext
@@ -88,6 +89,7 @@ class EngineWithoutPoolPrePing(Rule):
         "Pass `pool_pre_ping=True` (and consider `pool_recycle=` below the server's idle timeout)."
     )
     requires = ("create_engine", "create_async_engine")
+    call_names = last_parts(ENGINE_FACTORIES)  # visit_Call's only calls (see may_name)
     bad = [
         "from sqlalchemy import create_engine\n\n"
         "engine = create_engine('postgresql+psycopg://app@db/app')\n",

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from bastion.analysis.fastpath import last_parts, may_name
+from bastion.analysis.function_text import function_text
 from bastion.analysis.nodes import string_value, walk_local
 from bastion.analysis.one_off import is_one_off
 from bastion.analysis.orm import (
@@ -26,6 +28,7 @@ from bastion.analysis.orm import (
 from bastion.context import FileContext
 from bastion.file_roles import is_migration
 from bastion.findings import Severity
+from bastion.function_index import walk_breadth
 from bastion.rule import FactCollector, ProjectRule
 
 FACT_KEY = "perf004"
@@ -72,8 +75,8 @@ def _trees(
     out = [expr]
     if depth > _MAX_DEPTH:
         return out
-    for node in ast.walk(expr):
-        if isinstance(node, ast.Name) and node.id in assigned:
+    for node in walk_breadth(expr):
+        if type(node) is ast.Name and node.id in assigned:
             candidates = [a for a in assigned[node.id] if a.lineno < before]
             if not candidates:
                 continue
@@ -111,9 +114,10 @@ def _query_of(trees: list[ast.expr], ctx: FileContext) -> _Query | None:
     scalars = False
     executes = False
     line = 0
+    imports = ctx.imports
     for tree in trees:
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call | ast.Attribute):
+        for node in walk_breadth(tree):
+            if not isinstance(node, _CALL_OR_ATTRIBUTE):
                 continue
             if isinstance(node, ast.Attribute):
                 if is_django_manager(node) or is_flask_query_property(node):
@@ -134,7 +138,11 @@ def _query_of(trees: list[ast.expr], ctx: FileContext) -> _Query | None:
             elif method in _NOT_INSTANCES:
                 return None
             is_query = method == "query" and isinstance(node.func, ast.Attribute)
-            if is_query or ctx.imports.qualname(node.func) in SELECT_FUNCTIONS:
+            # the cheap name test before resolving through the imports (see `may_name`)
+            if is_query or (
+                may_name(node.func, _SELECT_NAMES, imports)
+                and imports.qualname(node.func) in SELECT_FUNCTIONS
+            ):
                 if len(node.args) != 1:
                     return None
                 models.append(node.args[0])
@@ -150,6 +158,11 @@ def _query_of(trees: list[ast.expr], ctx: FileContext) -> _Query | None:
     return _Query(model, covered, line)
 
 
+_SELECT_NAMES = last_parts(SELECT_FUNCTIONS)
+# the words every query `_query_of` recognises spells (`X.objects`, `X.query`, `.query(...)`,
+# `select(...)`)
+_WORDS = ("objects", "query", *sorted(_SELECT_NAMES))
+_CALL_OR_ATTRIBUTE = (ast.Call, ast.Attribute)
 _EVALUATING = frozenset({"count", "exists", "first", "last", "get", "aggregate", "earliest"})
 _CONSUMERS = frozenset({"list", "len", "set", "tuple", "sorted", "sum", "any", "all", "max", "min"})
 
@@ -187,7 +200,10 @@ class LazyLoadFacts(FactCollector):
         # one-off data migrations: a query per row there costs nothing at request time
         # migrations (also Alembic/`db_migrations`) run once (bench/ecosystem)
         # and data fix-ups, demo-data generators, test-support modules (`one_off`)
-        self._skip = ctx.is_test_file or is_migration(ctx.path) or is_one_off(ctx.path)
+        # (decided on the first loop that needs it: most modules have none)
+        self._skip: bool | None = None
+        self._module: str | None = None
+        self._renames: bool | None = None  # for `_may_query`
         # `_query_of` only knows queries spelled with `objects`, `query` or `select`: a module
         # without any of them has no loop over a query result (models are read elsewhere)
         text = ctx.source.text
@@ -198,7 +214,9 @@ class LazyLoadFacts(FactCollector):
             return
         own, reverse = model_relationships(node, self.ctx.imports)
         if own:
-            module = self.ctx.module_name
+            if self._module is None:
+                self._module = self.ctx.module_name  # (a path computation: once per file)
+            module = self._module
             self.add(kind="model", model=f"{module}.{node.name}", name=node.name, attrs=own)
         for target, attrs in reverse.items():
             self.add(kind="reverse", model="", name=target, attrs=attrs)
@@ -215,6 +233,8 @@ class LazyLoadFacts(FactCollector):
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
     ) -> None:
         gen = node.generators[0]
+        if self._no_queries or type(gen.target) is not ast.Name:
+            return  # what `_loop` returns on first, before the body is gathered
         body: list[ast.AST] = list(gen.ifs) + [g for g in node.generators[1:]]
         if isinstance(node, ast.DictComp):
             body += [node.key, node.value]
@@ -230,11 +250,18 @@ class LazyLoadFacts(FactCollector):
     def _loop(
         self, node: ast.AST, target: ast.expr, iterable: ast.expr, loop_body: list[ast.AST]
     ) -> None:
-        if self._skip or self._no_queries or not isinstance(target, ast.Name):
+        if self._no_queries or not isinstance(target, ast.Name):
+            return
+        if self._skip is None:
+            path = self.ctx.path
+            self._skip = self.ctx.is_test_file or is_migration(path) or is_one_off(path)
+        if self._skip:
             return
         scope = self.ctx.enclosing(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
         if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
             return  # module level, class bodies and lambdas hold no request-time loops
+        if not self._may_query(scope):
+            return
         assigned = self.ctx.function_index(scope).single_assignments
         trees = _trees(iterable, assigned, getattr(node, "lineno", 0))
         if trees is None:
@@ -243,6 +270,30 @@ class LazyLoadFacts(FactCollector):
         if query is None:
             return
         self._reads(target.id, query, loop_body, node)
+
+    def _may_query(self, scope: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """False when the function's text spells no query `_query_of` knows: no `objects`,
+        `query` or `select` (nor a name imported as `select`), so no loop of it iterates over
+        one. Every node `_query_of` reads (the loop's iterable, the values assigned to its
+        names) lies in the function's lines; `function_text` is None (no shortcut) where the
+        text cannot be trusted for that."""
+        text = function_text(scope, self.ctx)
+        if text is None:
+            return True
+        if any(word in text for word in _WORDS):
+            return True
+        if self._renames is None:
+            # a name imported as `select` comes from an import statement that spells it
+            self._renames = "select" in self.ctx.source.text
+        if not self._renames:
+            return False
+        aliases = self.ctx.imports.aliases  # as `may_name` reads them, at this point
+        renamed = [
+            local
+            for local, qualified in aliases.items()
+            if qualified.rpartition(".")[2] in _SELECT_NAMES and local not in _WORDS
+        ]
+        return any(local in text for local in renamed)
 
     def _reads(self, var: str, query: _Query, body: list[ast.AST], loop: ast.AST) -> None:
         model = absolute_qualname(query.model, self.ctx)

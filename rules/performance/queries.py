@@ -554,18 +554,22 @@ class QueryInLoop(Rule):
         # migrations (also Alembic/`db_migrations`) run once (bench/ecosystem)
         # and data fix-ups, demo-data generators, test-support modules (`one_off`)
         # commands (`one_off.is_command`) too: per-row queries there were judged noise
-        self._skip = (
-            ctx.is_test_file
-            or is_migration(ctx.path)
-            or is_one_off(ctx.path)
-            or is_command(ctx.path)
-        )
+        # (`_skipped`: decided at the first query in a loop, as most modules have none)
+        self._skip: bool | None = None
         # what `uses_sqlalchemy`, `uses_django` and `uses_flask_sqlalchemy` answer (module-level
         # imports), from one pass over the imports instead of six
         roots = {name.partition(".")[0] for name in ctx.imports.aliases.values()}
         self._sqlalchemy = not roots.isdisjoint(("sqlalchemy", "sqlmodel", "flask_sqlalchemy"))
         self._django = "django" in roots
         self._flask = not roots.isdisjoint(("flask_sqlalchemy", "flask", "sqlalchemy"))
+
+    def _skipped(self) -> bool:
+        if self._skip is None:
+            path = self.ctx.path
+            self._skip = (
+                self.ctx.is_test_file or is_migration(path) or is_one_off(path) or is_command(path)
+            )
+        return self._skip
 
     def _local(self, fn: ast.AST | None) -> Collection[str]:
         """The function's database sessions (shared with PERF001 through the index)."""
@@ -609,13 +613,13 @@ class QueryInLoop(Rule):
         func = node.func
         if type(func) is not ast.Attribute or func.attr not in _QUERY_METHODS:
             return
-        if self._skip or not (self._sqlalchemy or self._django or self._flask):
+        if not (self._sqlalchemy or self._django or self._flask):
             return
         if not self._may_be_query(func):
             return
         # most calls are in no loop at all: ask that before resolving the receiver
         loop = enclosing_loop(self.ctx.stack, node)
-        if loop is None:
+        if loop is None or self._skipped():
             return
         if not self._is_query(node) or _is_bulk(_whole_chain(node, self.ctx.stack)):
             return

@@ -66,6 +66,30 @@ def walk_local(nodes: ast.AST | list[ast.stmt]) -> Iterator[ast.AST]:
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
+def walk_breadth(node: ast.AST) -> Iterator[ast.AST]:
+    """`ast.walk(node)`: every node below `node` (nested scopes included), breadth first, in
+    its order - less the `Load`/`Store`/`Del` markers, which no rule looks for - at about
+    half its cost (no `iter_child_nodes`/`iter_fields` generators per node)."""
+    queue: list[ast.AST] = [node]
+    push, AST, fields_of = queue.append, ast.AST, _CHILD_FIELDS
+    position = 0
+    while position < len(queue):
+        current = queue[position]
+        position += 1
+        yield current
+        fields = fields_of.get(type(current))
+        if fields is None:
+            fields = fields_of[type(current)] = tuple(f for f in current._fields if f != "ctx")
+        for name in fields:
+            value = getattr(current, name, None)
+            if type(value) is list:
+                for child in value:
+                    if isinstance(child, AST):
+                        push(child)
+            elif isinstance(value, AST):
+                push(value)
+
+
 def local_statements(nodes: list[ast.stmt]) -> Iterator[ast.stmt]:
     """The statements `walk_local(nodes)` yields, in the same order, without walking any
     expression (no statement is ever inside one): for callers that look only at statements

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import Literal
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import local_statements, walk_local
 from bastion.context import FileContext
 from bastion.imports import ImportMap
@@ -414,7 +415,8 @@ def local_sessions(
             found[arg.arg] = kind
     if isinstance(func, ast.Lambda):
         return found
-    for node in local_statements(func.body):  # assignments and `with` blocks: statements
+    # assignments and `with` blocks: statements (the function's shared index holds them)
+    for node in ctx.function_index(func).statements:
         if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
             kind = creation_kind(node.value, ctx)
             if isinstance(node, ast.AnnAssign):
@@ -608,6 +610,10 @@ DJANGO_RELATIONS = {
 }
 
 
+# the last parts of the relationship constructors `model_relationships` resolves
+_RELATION_NAMES = last_parts({*SQLALCHEMY_RELATIONSHIPS, *DJANGO_RELATIONS})
+
+
 def _lazy_option(call: ast.Call) -> str | None:
     value = _keyword(call, "lazy")
     if value is None:
@@ -672,7 +678,10 @@ def model_relationships(
             continue
         if not isinstance(target, ast.Name) or not isinstance(value, ast.Call):
             continue
-        name = imports.qualname(value.func)
+        # the cheap name test before resolving through the imports (`fastpath.may_name`)
+        name = (
+            imports.qualname(value.func) if may_name(value.func, _RELATION_NAMES, imports) else None
+        )
         if name in SQLALCHEMY_RELATIONSHIPS or _is_flask_relationship(value.func, imports):
             lazy = _lazy_option(value)
             if lazy in ("select", "True"):  # the default: one SELECT per object on first read

@@ -172,13 +172,14 @@ def django_view_methods(func: FunctionNode, ctx: FileContext) -> tuple[str, ...]
     """The HTTP methods of a Django/DRF function view (None when `func` is not one): a
     module-level function of a module that imports Django or DRF, whose first parameter is
     the request. `@api_view([...])`, `@require_POST`, `@require_http_methods([...])` narrow it."""
-    imports = ctx.imports
-    if not (imports.is_imported("django") or imports.is_imported("rest_framework")):
-        return None
+    # the cheap tests first: most functions are methods, or take no request
     if not isinstance(ctx.parent, ast.Module):
         return None
-    params = [*func.args.posonlyargs, *func.args.args]
+    params = func.args.posonlyargs or func.args.args
     if not params or params[0].arg not in _VIEW_PARAMS:
+        return None
+    imports = ctx.imports
+    if not (imports.is_imported("django") or imports.is_imported("rest_framework")):
         return None
     methods: tuple[str, ...] = ("GET", "POST")
     for decorator in func.decorator_list:
