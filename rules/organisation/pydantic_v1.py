@@ -374,11 +374,16 @@ class PydanticV1Api(Rule):
 
     def visit_Module(self, node: ast.Module) -> None:
         self._active = declared_pydantic_major(self.ctx.config.root) != 1
-        self._models, self._v1_models = model_classes(node, self.ctx.imports)
+        # a model (or `pydantic.v1` class) has a base whose qualified name starts with
+        # `pydantic` or `sqlmodel`, which the text then spells out (in an import or in the
+        # base itself): without either word there is no class worth collecting
+        text = self.ctx.source.text
+        classes = class_definitions(node) if "pydantic" in text or "sqlmodel" in text else []
+        self._models, self._v1_models = model_classes(node, self.ctx.imports, classes)
         # v1 methods a model of this module overrides: renaming a call would skip the override
         self._overridden = {
             stmt.name
-            for cls in (class_definitions(node) if self._models else ())
+            for cls in (classes if self._models else ())
             if cls.name in self._models
             for stmt in cls.body
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in _RENAMED
@@ -463,9 +468,15 @@ class PydanticV1Api(Rule):
         if not self._tracks_variables:
             self._scopes.append(scope)
             return
-        route_params = self._route_body_params(func)
         args = func.args
-        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        # an argument without annotation is neither a route body nor a model
+        annotated = [
+            arg
+            for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+            if arg.annotation is not None
+        ]
+        route_params = self._route_body_params(func) if annotated else set()
+        for arg in annotated:
             cls = _annotation_class(arg.annotation)
             if cls is not None and arg.arg in route_params:
                 scope[arg.arg] = cls

@@ -196,20 +196,43 @@ def _is_startup_function(node: ast.AST) -> bool:
     return False
 
 
+def _path_parts(path: str) -> tuple[str, ...]:
+    """`PurePosixPath(path).parts`, by a split when the path is already normal (no empty or
+    `.` part: what discovery produces); building the path was most of a file's `finish`."""
+    rooted = path.startswith("/")
+    parts = (path[1:] if rooted else path).split("/")
+    if "" in parts or "." in parts:  # `//`, `a//b`, `./a`, a trailing `/`...
+        return PurePosixPath(path).parts
+    return ("/", *parts) if rooted else tuple(parts)
+
+
+def _assigns_tablename(cls: ast.ClassDef) -> bool:
+    """A statement of the class body assigns `__tablename__` (a bare-name target)."""
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name) and target.id == "__tablename__":
+                    return True
+    return False
+
+
 class CodeFacts(FactCollector):
     """Python files: test files, setup.py, Alembic env, ORM models, migrations, and
     `metadata.create_all()` run at start-up."""
 
     key = "code"
     kinds: ClassVar[frozenset[str]] = frozenset({"python"})
+    # visit_Call looks only at `x.create_all(...)` and `conn.run_sync(x.create_all)`
+    call_names = frozenset({"create_all", "run_sync"})
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._model_reported = False
+        self._tablename: bool | None = None  # whether the text says `__tablename__`, once asked
 
     def finish(self) -> None:
-        path = PurePosixPath(self.ctx.path)
-        name = path.name
+        parts = _path_parts(self.ctx.path)
+        name = parts[-1] if parts else ""
         apps = set(self.ctx.imports.instances.values()) & _WEB_APPS
         if apps:
             self.add(type="web_app")
@@ -218,13 +241,15 @@ class CodeFacts(FactCollector):
         if name == "setup.py":
             self.add(type="manifest")
         # `migrations/`, or a MIGRATION_MODULES folder such as DefectDojo's `db_migrations/`
-        folders = [i for i, p in enumerate(path.parts[:-1]) if p.endswith("migrations")]
+        folders = [i for i, p in enumerate(parts[:-1]) if p.endswith("migrations")]
         if folders and name != "__init__.py":
-            self.add(type="migration", app="/".join(path.parts[: folders[-1]]))
+            self.add(type="migration", app="/".join(parts[: folders[-1]]))
         if name == "env.py" and self.ctx.imports.is_imported("alembic"):
             self.add(type="alembic")
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if not node.bases and self._model_reported:
+            return  # without a base, a class only matters while no model was reported
         imports = self.ctx.imports
         bases = [imports.qualname(b) or "" for b in node.bases]
         if "django.db.models.Model" in bases:
@@ -238,11 +263,9 @@ class CodeFacts(FactCollector):
             return
         if self._model_reported:
             return
-        has_table = any(
-            isinstance(s, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in s.targets)
-            for s in node.body
-        )
+        if self._tablename is None:
+            self._tablename = "__tablename__" in self.ctx.source.text
+        has_table = self._tablename and _assigns_tablename(node)
         # asked only of a class with a `__tablename__` (it scans every import of the module)
         uses_orm = has_table and (
             imports.is_imported("sqlalchemy") or imports.is_imported("sqlmodel")
