@@ -11,6 +11,7 @@ from typing import ClassVar
 from bastion.analysis.deploy import simple_commands, split_shell, strip_launchers
 from bastion.analysis.deps import PyprojectDocument, RequirementsDocument
 from bastion.analysis.nodes import string_value
+from bastion.analysis.posix_paths import path_parts
 from bastion.analysis.tooling import IniDocument, PrecommitDocument, hook_categories
 from bastion.analysis.web import FASTAPI_APPS, FLASK_APPS
 from bastion.context import FileContext
@@ -196,16 +197,6 @@ def _is_startup_function(node: ast.AST) -> bool:
     return False
 
 
-def _path_parts(path: str) -> tuple[str, ...]:
-    """`PurePosixPath(path).parts`, by a split when the path is already normal (no empty or
-    `.` part: what discovery produces); building the path was most of a file's `finish`."""
-    rooted = path.startswith("/")
-    parts = (path[1:] if rooted else path).split("/")
-    if "" in parts or "." in parts:  # `//`, `a//b`, `./a`, a trailing `/`...
-        return PurePosixPath(path).parts
-    return ("/", *parts) if rooted else tuple(parts)
-
-
 def _assigns_tablename(cls: ast.ClassDef) -> bool:
     """A statement of the class body assigns `__tablename__` (a bare-name target)."""
     for stmt in cls.body:
@@ -231,7 +222,7 @@ class CodeFacts(FactCollector):
         self._tablename: bool | None = None  # whether the text says `__tablename__`, once asked
 
     def finish(self) -> None:
-        parts = _path_parts(self.ctx.path)
+        parts = path_parts(self.ctx.path)
         name = parts[-1] if parts else ""
         apps = set(self.ctx.imports.instances.values()) & _WEB_APPS
         if apps:
