@@ -205,6 +205,14 @@ def _annotation_class(annotation: ast.expr | None) -> str | None:
     return None
 
 
+_DECORATOR_NAMES = last_parts(_DECORATORS)
+
+
+def _attribute_bases(cls: ast.ClassDef) -> bool:
+    """A base spelled `x.BaseSettings`, the only spelling of `pydantic.BaseSettings` flagged."""
+    return any(isinstance(b, ast.Attribute) and b.attr == "BaseSettings" for b in cls.bases)
+
+
 # the last part of every call name looked at below
 _CALL_NAMES = last_parts([*_FUNCTIONS, *_FIELD_FUNCTIONS, *_INSTANCE_METHODS, *_CLASS_METHODS])
 
@@ -465,6 +473,10 @@ class PydanticV1Api(Rule):
     # -- scopes -----------------------------------------------------------------------------------
     def _enter(self, func: FunctionNode) -> None:
         scope: dict[str, str] = {}
+        if func.decorator_list and self._tracks_variables:
+            # the routes are computed once per function, here as before (whoever asks later
+            # gets them as the imports were at this point)
+            routes_of(func, self.ctx)
         if not self._tracks_variables:
             self._scopes.append(scope)
             return
@@ -598,15 +610,20 @@ class PydanticV1Api(Rule):
                 )
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        if self._silenced():
-            return
         parent = self.ctx.parent
-        if (
+        config = (
             node.name == "Config"
             and isinstance(parent, ast.ClassDef)
             and parent.name in self._models
             and node in parent.body
-        ):
+        )
+        # whether the walk up the stack (`_silenced`) is worth it: most classes have nothing
+        if not (config or self._may_have_v1_decorators(node) or _attribute_bases(node)):
+            return
+        if self._silenced():
+            return
+        if config:
+            assert isinstance(parent, ast.ClassDef)
             self.report(
                 node,
                 f"inner `class Config` in model `{parent.name}` is the Pydantic v1 spelling",
@@ -626,6 +643,17 @@ class PydanticV1Api(Rule):
                     "`pydantic.BaseSettings` does not exist on Pydantic 2",
                     hint="Use `pydantic_settings.BaseSettings` (package pydantic-settings).",
                 )
+
+    def _may_have_v1_decorators(self, cls: ast.ClassDef) -> bool:
+        """A method decorator of `cls` whose name can be one of `_DECORATORS` (`may_name`)."""
+        imports = self.ctx.imports
+        for stmt in cls.body:
+            if isinstance(stmt, FunctionNode):
+                for decorator in stmt.decorator_list:
+                    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                    if may_name(target, _DECORATOR_NAMES, imports):
+                        return True
+        return False
 
     def _check_decorators(self, func: FunctionNode) -> None:
         for decorator in func.decorator_list:
