@@ -20,26 +20,34 @@ _NOT_IN_BODY = (*_SCOPES, ast.ExceptHandler)
 _STATEMENT_HOLDERS = (ast.stmt, ast.match_case)
 
 
-def _handler_body(handler: ast.ExceptHandler) -> Iterator[ast.AST]:
+def _handler_body(handler: ast.ExceptHandler) -> list[ast.AST]:
     """The nodes that run while `handler` handles its exception: its body, without nested
     functions/classes (they run later) and without nested handlers (they handle another
-    exception, and are visited on their own). `ctx` markers (Load/Store) are left out."""
-    stack: list[ast.AST] = [s for s in reversed(handler.body) if not isinstance(s, _SCOPES)]
+    exception, and are visited on their own). `ctx` markers (Load/Store) are left out. In the
+    order of a depth-first walk (`ast.iter_child_nodes` order), as a list: no generator."""
     skip = _NOT_IN_BODY
+    stack: list[ast.AST] = [s for s in reversed(handler.body) if not isinstance(s, _SCOPES)]
+    found: list[ast.AST] = []
+    pop, push, keep, AST, fields_of = stack.pop, stack.append, found.append, ast.AST, _CHILD_FIELDS
     while stack:
-        node = stack.pop()
-        yield node
-        # `ast.iter_child_nodes`, in its order, without its generators
-        for field in node._fields:
-            if field == "ctx":
-                continue
+        node = pop()
+        keep(node)
+        fields = fields_of.get(type(node))
+        if fields is None:
+            fields = fields_of[type(node)] = tuple(f for f in node._fields if f != "ctx")
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 for child in value:
-                    if isinstance(child, ast.AST) and not isinstance(child, skip):
-                        stack.append(child)
-            elif isinstance(value, ast.AST) and not isinstance(value, skip):
-                stack.append(value)
+                    if isinstance(child, AST) and not isinstance(child, skip):
+                        push(child)
+            elif isinstance(value, AST) and not isinstance(value, skip):
+                push(value)
+    return found
+
+
+# the fields of each node type that may hold child nodes, `ctx` left out (`_handler_body`)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _handler_statements(handler: ast.ExceptHandler) -> Iterator[ast.stmt]:
@@ -234,7 +242,7 @@ class LogErrorWithoutTraceback(Rule):
             self._cli = _is_cli_module(self.ctx.path)
         if self._cli:
             return
-        nodes = list(_handler_body(node))
+        nodes = _handler_body(node)
         # most handlers call no `.error(...)`: look for one before the costlier questions
         imports = self.ctx.imports
         errors = [

@@ -8,6 +8,7 @@ import ast
 from pathlib import Path, PurePosixPath
 
 import hypothesmith
+from bastion.rules.errors.traceback import _handler_body
 from bastion.rules.testing.asserts import _walk
 from bastion.rules.workflow.facts import _assigns_tablename
 from hypothesis import given
@@ -134,3 +135,48 @@ def test_org006_defaults_after_the_type_filter() -> None:
     )
     found = [(f.line, f.column) for f in _findings(code, "ORG006")]
     assert found == [(4, 26), (4, 45), (4, 70), (7, 16)]  # k, m, s and the lambda
+
+
+def _handler_body_reference(handler: ast.ExceptHandler) -> list[ast.AST]:
+    """ERR005's walk of a handler as it was: a generator over `node._fields`."""
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+    skip = (*scopes, ast.ExceptHandler)
+    stack: list[ast.AST] = [s for s in reversed(handler.body) if not isinstance(s, scopes)]
+    out: list[ast.AST] = []
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        for field in node._fields:
+            if field == "ctx":
+                continue
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(c for c in value if isinstance(c, ast.AST) and not isinstance(c, skip))
+            elif isinstance(value, ast.AST) and not isinstance(value, skip):
+                stack.append(value)
+    return out
+
+
+HANDLER_SHAPES = """
+try:
+    f()
+except Exception as e:
+    logger.error("x %s", e, extra={"a": [i for i in y]})
+    def later():
+        logger.error("no")
+    try:
+        g()
+    except ValueError:
+        logger.error("inner")
+    match e:
+        case KeyError():
+            raise HTTPException(500) from None
+"""
+
+
+@given(hypothesmith.from_grammar())
+def test_err005_handler_walk_is_the_old_walk(code: str) -> None:
+    for source in (code, HANDLER_SHAPES):
+        for handler in ast.walk(ast.parse(source)):
+            if isinstance(handler, ast.ExceptHandler):
+                assert _handler_body(handler) == _handler_body_reference(handler)
