@@ -489,6 +489,18 @@ class PydanticV1Api(Rule):
         ]
         route_params = self._route_body_params(func) if annotated else set()
         for arg in annotated:
+            annotation = arg.annotation
+            kind = type(annotation)
+            if kind is ast.Constant:
+                continue  # `"User"`, `None`: neither helper below names a class for it
+            if kind is ast.Name:
+                # what the two helpers below say of a bare name, without the union lists
+                name = annotation.id  # type: ignore[union-attr]
+                if arg.arg in route_params or (
+                    name not in _DICT_LIKE and self._is_model_name(name)
+                ):
+                    scope[arg.arg] = name
+                continue
             cls = _annotation_class(arg.annotation)
             if cls is not None and arg.arg in route_params:
                 scope[arg.arg] = cls

@@ -180,3 +180,24 @@ def test_err005_handler_walk_is_the_old_walk(code: str) -> None:
         for handler in ast.walk(ast.parse(source)):
             if isinstance(handler, ast.ExceptHandler):
                 assert _handler_body(handler) == _handler_body_reference(handler)
+
+
+def test_org004_parameter_annotations_by_kind() -> None:
+    """Bare names take a shortcut past the union helpers, constants are skipped: a model named
+    bare or in a union is known, a string annotation, a dict-like or an unknown class is not."""
+    code = (
+        "from fastapi import FastAPI\nfrom typing import Optional\n"
+        "from pydantic import BaseModel\nfrom app.schemas import Item\n\napp = FastAPI()\n\n"
+        "class User(BaseModel):\n    name: str\n\n"
+        "def a(u: User, s: 'User', d: dict, o: Optional[User], i: Item, x: Other):\n"
+        "    return u.dict(), s.dict(), d.copy(), o.json(), i.dict(), x.dict()\n\n"
+        "@app.post('/x')\nasync def create(body: Payload, n: None = None):\n"
+        "    return body.dict(), n.dict()\n"
+    )
+    found = [(f.line, f.message.split(" instance")[0]) for f in _findings(code, "ORG004")]
+    assert found == [
+        (12, "`.dict()` on `User`"),
+        (12, "`.json()` on `User`"),
+        (12, "`.dict()` on `Item`"),
+        (16, "`.dict()` on `Payload`"),
+    ]
