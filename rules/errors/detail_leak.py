@@ -216,6 +216,7 @@ class ErrorDetailLeak(Rule):
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
+        self._route_cache: dict[int, bool] = {}
         self._named_handlers = 0  # `except ... as name:` blocks the walk is in
         self._text_reasons: bool | None = None
 
@@ -436,8 +437,9 @@ class ErrorDetailLeak(Rule):
         func = self.ctx.enclosing_function()
         if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
             return False
-        ctx = self.ctx
-        return ctx.function_index(func).memo(
-            "ERR004.route_handler",
-            lambda: bool(routes_of(func, ctx)) or method_view_of(func, ctx) is not None,
-        )
+        key = id(func)
+        if key not in self._route_cache:
+            self._route_cache[key] = bool(routes_of(func, self.ctx)) or (
+                method_view_of(func, self.ctx) is not None
+            )
+        return self._route_cache[key]
