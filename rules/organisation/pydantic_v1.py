@@ -416,6 +416,10 @@ class PydanticV1Api(Rule):
     def _typevars_bound_to_models(self, tree: ast.Module) -> set[str]:
         """`SchemaT = TypeVar("SchemaT", bound=BaseModel)`."""
         out: set[str] = set()
+        text = self.ctx.source.text
+        if "TypeVar" not in text and text.isascii():
+            # a name resolving to `...TypeVar` is spelled so in the call or in its import
+            return out
         for stmt in tree.body:
             if not (
                 isinstance(stmt, ast.Assign)

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from bastion.analysis.deploy import simple_commands, split_shell, strip_launchers
 from bastion.analysis.deps import PyprojectDocument, RequirementsDocument
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import string_value
 from bastion.analysis.posix_paths import path_parts
 from bastion.analysis.tooling import IniDocument, PrecommitDocument, hook_categories
@@ -197,6 +198,9 @@ def _is_startup_function(node: ast.AST) -> bool:
     return False
 
 
+_BASE_NAMES = last_parts({"django.db.models.Model", "sqlmodel.SQLModel", *_SQLA_BASES})
+
+
 def _assigns_tablename(cls: ast.ClassDef) -> bool:
     """A statement of the class body assigns `__tablename__` (a bare-name target)."""
     for stmt in cls.body:
@@ -242,7 +246,9 @@ class CodeFacts(FactCollector):
         if not node.bases and self._model_reported:
             return  # without a base, a class only matters while no model was reported
         imports = self.ctx.imports
-        bases = [imports.qualname(b) or "" for b in node.bases]
+        # only these qualified names are looked for below: a base whose last name cannot end
+        # one of them (`may_name`) is left out without resolving it
+        bases = [imports.qualname(b) or "" for b in node.bases if may_name(b, _BASE_NAMES, imports)]
         if "django.db.models.Model" in bases:
             path = PurePosixPath(self.ctx.path)
             app_parts = path.parts[:-1]

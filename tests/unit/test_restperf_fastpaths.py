@@ -201,3 +201,32 @@ def test_org004_parameter_annotations_by_kind() -> None:
         (12, "`.dict()` on `Item`"),
         (16, "`.dict()` on `Payload`"),
     ]
+
+
+def _code_facts(code: str, path: str) -> list[dict[str, object]]:
+    analyzer = FileAnalyzer(Config(root=Path("."), select=("PROD007",)))  # reads "code" facts
+    result = FileResult()
+    analyzer.analyze_bytes(SourceFile(path, Path(path), "python"), code.encode(), result)
+    assert result.facts is not None
+    return result.facts.facts.get("code", [])
+
+
+def test_codefacts_models_through_the_base_name_filter() -> None:
+    """Bases are resolved only when their last name can be one looked for: aliased and
+    dotted spellings still count, other bases never did."""
+    django = (
+        "from django.db import models as m\nfrom django.db.models import Model as Base\n\n"
+        "class A(m.Model):\n    pass\n\nclass B(Base, Mixin):\n    pass\n\n"
+        "class C(Other):\n    pass\n"
+    )
+    facts = _code_facts(django, "shop/models.py")
+    assert [f["line"] for f in facts if f["type"] == "django_model"] == [4, 7]
+    sqla = (
+        "from sqlalchemy.orm import DeclarativeBase as DB\n\nclass Base(DB):\n    pass\n\n"
+        "class User(Base, Mixin):\n    __tablename__ = 'users'\n"
+    )
+    assert [f for f in _code_facts(sqla, "app/models.py") if f["type"] == "sqla_model"] == [
+        {"type": "sqla_model", "line": 6}
+    ]
+    sqlmodel = "import sqlmodel\n\nclass Hero(sqlmodel.SQLModel, table=True):\n    id: int\n"
+    assert {"type": "sqla_model", "line": 3} in _code_facts(sqlmodel, "app/db.py")
