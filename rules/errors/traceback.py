@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 from typing import Any
 
 from bastion.analysis.calls import is_error_report_call, is_logging_call
 from bastion.analysis.fixes import ast_path_at
 from bastion.analysis.nodes import has_kwargs_splat, keyword
+from bastion.analysis.posix_paths import path_parts
 from bastion.astcompat import TRY_NODES
 from bastion.findings import Finding, FixSafety, Severity
 from bastion.imports import ImportMap
@@ -17,28 +17,37 @@ from bastion.rule import Example, Fix, Rule
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _NOT_IN_BODY = (*_SCOPES, ast.ExceptHandler)
+_STATEMENT_HOLDERS = (ast.stmt, ast.match_case)
 
 
-def _handler_body(handler: ast.ExceptHandler) -> Iterator[ast.AST]:
+def _handler_body(handler: ast.ExceptHandler) -> list[ast.AST]:
     """The nodes that run while `handler` handles its exception: its body, without nested
     functions/classes (they run later) and without nested handlers (they handle another
-    exception, and are visited on their own). `ctx` markers (Load/Store) are left out."""
-    stack: list[ast.AST] = [s for s in reversed(handler.body) if not isinstance(s, _SCOPES)]
+    exception, and are visited on their own). `ctx` markers (Load/Store) are left out. In the
+    order of a depth-first walk (`ast.iter_child_nodes` order), as a list: no generator."""
     skip = _NOT_IN_BODY
+    stack: list[ast.AST] = [s for s in reversed(handler.body) if not isinstance(s, _SCOPES)]
+    found: list[ast.AST] = []
+    pop, push, keep, AST, fields_of = stack.pop, stack.append, found.append, ast.AST, _CHILD_FIELDS
     while stack:
-        node = stack.pop()
-        yield node
-        # `ast.iter_child_nodes`, in its order, without its generators
-        for field in node._fields:
-            if field == "ctx":
-                continue
+        node = pop()
+        keep(node)
+        fields = fields_of.get(type(node))
+        if fields is None:
+            fields = fields_of[type(node)] = tuple(f for f in node._fields if f != "ctx")
+        for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
                 for child in value:
-                    if isinstance(child, ast.AST) and not isinstance(child, skip):
-                        stack.append(child)
-            elif isinstance(value, ast.AST) and not isinstance(value, skip):
-                stack.append(value)
+                    if isinstance(child, AST) and not isinstance(child, skip):
+                        push(child)
+            elif isinstance(value, AST) and not isinstance(value, skip):
+                push(value)
+    return found
+
+
+# the fields of each node type that may hold child nodes, `ctx` left out (`_handler_body`)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _handler_statements(handler: ast.ExceptHandler) -> Iterator[ast.stmt]:
@@ -53,9 +62,7 @@ def _handler_statements(handler: ast.ExceptHandler) -> Iterator[ast.stmt]:
             value = getattr(node, field, None)
             if type(value) is list:
                 for child in value:
-                    if isinstance(child, ast.stmt | ast.match_case) and not isinstance(
-                        child, _SCOPES
-                    ):
+                    if isinstance(child, _STATEMENT_HOLDERS) and not isinstance(child, _SCOPES):
                         stack.append(child)
 
 
@@ -91,8 +98,8 @@ def _is_cli_module(path: str) -> bool:
     """Command-line code (`cli.py`, `__main__.py`, `commands/`, `management/commands/`,
     `scripts/`): an error line without a traceback is the intended output for a user at a
     terminal."""
-    parts = PurePosixPath(path).parts
-    return parts[-1] in _CLI_FILES or any(part in _CLI_DIRS for part in parts[:-1])
+    parts = path_parts(path)
+    return parts[-1] in _CLI_FILES or not _CLI_DIRS.isdisjoint(parts[:-1])
 
 
 # Exceptions whose message is the whole story: bad input or configuration, a missing row or
@@ -235,7 +242,7 @@ class LogErrorWithoutTraceback(Rule):
             self._cli = _is_cli_module(self.ctx.path)
         if self._cli:
             return
-        nodes = list(_handler_body(node))
+        nodes = _handler_body(node)
         # most handlers call no `.error(...)`: look for one before the costlier questions
         imports = self.ctx.imports
         errors = [
@@ -436,9 +443,7 @@ class RaiseWithoutFrom(Rule):
     def _unnamed(self, node: ast.ExceptHandler) -> None:
         """`except Article.DoesNotExist: raise NotFound(...)`: the same implicit chaining,
         with nothing named to chain - `from None` (or binding the exception) says which."""
-        caught = ast.unparse(node.type) if node.type is not None else ""
-        if len(caught) > 30:
-            caught = caught[:27] + "..."
+        caught: str | None = None  # the handler's type as written, once there is a finding
         for sub in _handler_statements(node):
             if not isinstance(sub, ast.Raise) or sub.exc is None or sub.cause is not None:
                 continue
@@ -449,6 +454,10 @@ class RaiseWithoutFrom(Rule):
             label = ast.unparse(sub.exc.func)
             if len(label) > 40:
                 label = label[:37] + "..."
+            if caught is None:
+                caught = ast.unparse(node.type) if node.type is not None else ""
+                if len(caught) > 30:
+                    caught = caught[:27] + "..."
             self.report(
                 sub,
                 f"`raise {label}(...)` inside `except {caught}:` without `from`",

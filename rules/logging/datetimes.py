@@ -54,7 +54,7 @@ class NaiveUtcnow(Rule):
         "`.isoformat()` gains `+00:00`, and a naive database column may reject or convert it. "
         "Applied only with `--unsafe-fixes`."
     )
-    requires = ("utc",)
+    requires = ("utcnow", "utcfromtimestamp")  # the two attributes it looks at
     bad = [
         Example(
             """

@@ -34,6 +34,9 @@ class DjangoUrlConfFacts(FactCollector):
         self._urlpatterns_at: tuple[int, int] | None = None
 
     def visit_Module(self, node: ast.Module) -> None:
+        text = self.ctx.source.text
+        if "urlpatterns" not in text and text.isascii():
+            return  # no name can be `urlpatterns` (non-ASCII letters may spell one otherwise)
         for stmt in import_time_statements(node.body):
             targets: list[ast.expr] = []
             if isinstance(stmt, ast.Assign):

@@ -6,6 +6,7 @@ import ast
 import re
 from typing import Any
 
+from bastion.analysis.calls import LOG_METHODS
 from bastion.analysis.logs import (
     LOGURU,
     STDLIB,
@@ -90,6 +91,8 @@ class LogEagerFormatting(Rule):
         "`{x=}` with a spec, `*args`) are reported without a fix."
     )
     requires = ("log",)
+    # a log call is `<receiver>.<level>(...)` or a bare level imported from `logging`
+    call_names = LOG_METHODS
     bad = [
         Example(
             "import logging\nlogger = logging.getLogger(__name__)\n\ndef login(user):\n"
@@ -334,6 +337,8 @@ class SensitiveDataLogged(Rule):
     )
     cwe = (532,)
     requires = ("log",)
+    # a log call is `<receiver>.<level>(...)` or a bare level imported from `logging`
+    call_names = LOG_METHODS
     bad = [
         "import logging\nlogger = logging.getLogger(__name__)\n\ndef login(username, password):\n"
         "    logger.info('login %s with %s', username, password)\n",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.web import routes_of
 from bastion.findings import Severity
 from bastion.rule import Rule
@@ -22,6 +23,11 @@ _MUTABLE_CALLS = frozenset(
     }
 )
 
+_MUTABLE_CALL_NAMES = last_parts(_MUTABLE_CALLS)
+# the node types `_mutable_kind` can call mutable
+_MAY_BE_MUTABLE = frozenset(
+    {ast.List, ast.ListComp, ast.Dict, ast.DictComp, ast.Set, ast.SetComp, ast.Call}
+)
 
 # read-only protocols in the annotation say the default is never mutated
 _READ_ONLY = frozenset(
@@ -106,7 +112,10 @@ class MutableDefaultArgument(Rule):
     def _check(
         self, args: ast.arguments, function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
     ) -> None:
-        if not args.defaults and not args.kw_defaults:
+        # most defaults are `None`, constants or names: nothing that can be mutable, no pairs
+        if _MAY_BE_MUTABLE.isdisjoint(map(type, args.defaults)) and _MAY_BE_MUTABLE.isdisjoint(
+            map(type, args.kw_defaults)
+        ):
             return
         routes_checked = function is None
         positional = [*args.posonlyargs, *args.args]
@@ -118,7 +127,10 @@ class MutableDefaultArgument(Rule):
         ]
         for arg, default in pairs:
             qualname = (
-                self.ctx.imports.qualname(default.func) if isinstance(default, ast.Call) else None
+                self.ctx.imports.qualname(default.func)
+                if isinstance(default, ast.Call)
+                and may_name(default.func, _MUTABLE_CALL_NAMES, self.ctx.imports)
+                else None  # `Query(default=[])`, `Depends(...)`: none of the mutable calls
             )
             kind = _mutable_kind(default, qualname)
             if kind is None or _read_only_annotation(arg.annotation):
@@ -139,14 +151,11 @@ class MutableDefaultArgument(Rule):
                 "shared by all calls",
             )
 
-    def _check_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self._check(node.args, node)
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        self._check_function(node)
-
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
-        self._check_function(node)
+        self._check(node.args, node)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self._check(node.args)

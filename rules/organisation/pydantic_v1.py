@@ -205,6 +205,14 @@ def _annotation_class(annotation: ast.expr | None) -> str | None:
     return None
 
 
+_DECORATOR_NAMES = last_parts(_DECORATORS)
+
+
+def _attribute_bases(cls: ast.ClassDef) -> bool:
+    """A base spelled `x.BaseSettings`, the only spelling of `pydantic.BaseSettings` flagged."""
+    return any(isinstance(b, ast.Attribute) and b.attr == "BaseSettings" for b in cls.bases)
+
+
 # the last part of every call name looked at below
 _CALL_NAMES = last_parts([*_FUNCTIONS, *_FIELD_FUNCTIONS, *_INSTANCE_METHODS, *_CLASS_METHODS])
 
@@ -374,11 +382,16 @@ class PydanticV1Api(Rule):
 
     def visit_Module(self, node: ast.Module) -> None:
         self._active = declared_pydantic_major(self.ctx.config.root) != 1
-        self._models, self._v1_models = model_classes(node, self.ctx.imports)
+        # a model (or `pydantic.v1` class) has a base whose qualified name starts with
+        # `pydantic` or `sqlmodel`, which the text then spells out (in an import or in the
+        # base itself): without either word there is no class worth collecting
+        text = self.ctx.source.text
+        classes = class_definitions(node) if "pydantic" in text or "sqlmodel" in text else []
+        self._models, self._v1_models = model_classes(node, self.ctx.imports, classes)
         # v1 methods a model of this module overrides: renaming a call would skip the override
         self._overridden = {
             stmt.name
-            for cls in (class_definitions(node) if self._models else ())
+            for cls in (classes if self._models else ())
             if cls.name in self._models
             for stmt in cls.body
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in _RENAMED
@@ -403,6 +416,10 @@ class PydanticV1Api(Rule):
     def _typevars_bound_to_models(self, tree: ast.Module) -> set[str]:
         """`SchemaT = TypeVar("SchemaT", bound=BaseModel)`."""
         out: set[str] = set()
+        text = self.ctx.source.text
+        if "TypeVar" not in text and text.isascii():
+            # a name resolving to `...TypeVar` is spelled so in the call or in its import
+            return out
         for stmt in tree.body:
             if not (
                 isinstance(stmt, ast.Assign)
@@ -460,12 +477,34 @@ class PydanticV1Api(Rule):
     # -- scopes -----------------------------------------------------------------------------------
     def _enter(self, func: FunctionNode) -> None:
         scope: dict[str, str] = {}
+        if func.decorator_list and self._tracks_variables:
+            # the routes are computed once per function, here as before (whoever asks later
+            # gets them as the imports were at this point)
+            routes_of(func, self.ctx)
         if not self._tracks_variables:
             self._scopes.append(scope)
             return
-        route_params = self._route_body_params(func)
         args = func.args
-        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        # an argument without annotation is neither a route body nor a model
+        annotated = [
+            arg
+            for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+            if arg.annotation is not None
+        ]
+        route_params = self._route_body_params(func) if annotated else set()
+        for arg in annotated:
+            annotation = arg.annotation
+            kind = type(annotation)
+            if kind is ast.Constant:
+                continue  # `"User"`, `None`: neither helper below names a class for it
+            if kind is ast.Name:
+                # what the two helpers below say of a bare name, without the union lists
+                name = annotation.id  # type: ignore[union-attr]
+                if arg.arg in route_params or (
+                    name not in _DICT_LIKE and self._is_model_name(name)
+                ):
+                    scope[arg.arg] = name
+                continue
             cls = _annotation_class(arg.annotation)
             if cls is not None and arg.arg in route_params:
                 scope[arg.arg] = cls
@@ -587,15 +626,20 @@ class PydanticV1Api(Rule):
                 )
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        if self._silenced():
-            return
         parent = self.ctx.parent
-        if (
+        config = (
             node.name == "Config"
             and isinstance(parent, ast.ClassDef)
             and parent.name in self._models
             and node in parent.body
-        ):
+        )
+        # whether the walk up the stack (`_silenced`) is worth it: most classes have nothing
+        if not (config or self._may_have_v1_decorators(node) or _attribute_bases(node)):
+            return
+        if self._silenced():
+            return
+        if config:
+            assert isinstance(parent, ast.ClassDef)
             self.report(
                 node,
                 f"inner `class Config` in model `{parent.name}` is the Pydantic v1 spelling",
@@ -615,6 +659,17 @@ class PydanticV1Api(Rule):
                     "`pydantic.BaseSettings` does not exist on Pydantic 2",
                     hint="Use `pydantic_settings.BaseSettings` (package pydantic-settings).",
                 )
+
+    def _may_have_v1_decorators(self, cls: ast.ClassDef) -> bool:
+        """A method decorator of `cls` whose name can be one of `_DECORATORS` (`may_name`)."""
+        imports = self.ctx.imports
+        for stmt in cls.body:
+            if isinstance(stmt, FunctionNode):
+                for decorator in stmt.decorator_list:
+                    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                    if may_name(target, _DECORATOR_NAMES, imports):
+                        return True
+        return False
 
     def _check_decorators(self, func: FunctionNode) -> None:
         for decorator in func.decorator_list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from bastion.analysis.orm import creation_kind
-from bastion.analysis.web import is_route_handler
+from bastion.analysis.web import HTTP_METHODS, is_route_handler
 from bastion.context import FileContext
 from bastion.findings import Severity
 from bastion.rule import Rule
@@ -89,7 +89,13 @@ class SessionInHandler(Rule):
         self._check(node)
 
     def _check(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        if self._skip or not is_route_handler(node, self.ctx):
+        if self._skip:
+            return
+        # a route needs a decorator, a `MethodView` handler an HTTP method's name: most
+        # functions have neither, and are no handler without asking
+        if not node.decorator_list and node.name not in HTTP_METHODS:
+            return
+        if not is_route_handler(node, self.ctx):
             return
         for sub in self.ctx.function_index(node).calls:
             if creation_kind(sub, self.ctx) is not None:

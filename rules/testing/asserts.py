@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 
 from bastion.findings import Severity
 from bastion.rule import Example, Rule
@@ -86,6 +87,41 @@ def _passes_self(call: ast.Call) -> bool:
 
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+# the fields of each node type that may hold child nodes, `ctx` left out (see `_walk`)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _walk(root: ast.AST) -> Iterator[ast.AST]:
+    """`ast.walk(root)`, in its breadth-first order (which helper a test reaches first, and at
+    what depth, depends on it), without the `Load`/`Store` markers nobody looks at and without
+    `ast.iter_child_nodes`' generators."""
+    todo = deque([root])
+    pop, push, extend, AST, fields_of = (
+        todo.popleft,
+        todo.append,
+        todo.extend,
+        ast.AST,
+        _CHILD_FIELDS,
+    )
+    while todo:
+        node = pop()
+        yield node
+        fields = fields_of.get(type(node))
+        if fields is None:
+            fields = fields_of[type(node)] = tuple(f for f in node._fields if f != "ctx")
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                extend([child for child in value if isinstance(child, AST)])
+            elif isinstance(value, AST):
+                push(value)
+
+
+def _yields(func: FunctionNode) -> bool:
+    """A generator test (`yield`, nested functions included): pytest does not run it."""
+    return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in _walk(func))
+
 
 # A test whose name or comments say that not raising is the point (measured on real
 # applications, bench/ecosystem: `test_..._does_not_crash`, `# Should not raise.`,
@@ -274,12 +310,14 @@ class TestWithoutAssert(Rule):
             cls = parent
         elif not isinstance(parent, ast.Module):
             return
-        if self._exempt(node) or _says_does_not_raise(node, self.ctx.source.line):
-            return
-        if _disabled(node):
+        # every question below is a pure yes/no: the cheap ones and the one most tests answer
+        # early (an `assert` near the top) first, the walks of the whole test last
+        if self._exempt(node) or _disabled(node):
             return  # `def test_x(self): return`: an inherited test switched off
         methods = {s.name: s for s in (cls.body if cls else []) if isinstance(s, FunctionNode)}
         if self._checks(node, methods, depth=0, seen=set()):
+            return
+        if _yields(node) or _says_does_not_raise(node, self.ctx.source.line):
             return
         self.report(
             node, f"test `{node.name}` asserts nothing: it passes whenever the code does not raise"
@@ -294,7 +332,7 @@ class TestWithoutAssert(Rule):
             qualified = self.ctx.imports.qualname(target) or ast.unparse(target)
             if any(word in qualified for word in _EXEMPT_DECORATORS):
                 return True
-        return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(node))
+        return False
 
     def _checks(
         self,
@@ -306,7 +344,7 @@ class TestWithoutAssert(Rule):
         """Whether `func` (its body, nested functions included) checks anything."""
         imports = self.ctx.imports
         params = {a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
-        for node in ast.walk(func):
+        for node in _walk(func):
             if isinstance(node, ast.Assert | ast.Raise):
                 return True
             if not isinstance(node, ast.Call):

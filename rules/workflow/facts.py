@@ -10,7 +10,9 @@ from typing import ClassVar
 
 from bastion.analysis.deploy import simple_commands, split_shell, strip_launchers
 from bastion.analysis.deps import PyprojectDocument, RequirementsDocument
+from bastion.analysis.fastpath import last_parts, may_name
 from bastion.analysis.nodes import string_value
+from bastion.analysis.posix_paths import path_parts
 from bastion.analysis.tooling import IniDocument, PrecommitDocument, hook_categories
 from bastion.analysis.web import FASTAPI_APPS, FLASK_APPS
 from bastion.context import FileContext
@@ -196,20 +198,36 @@ def _is_startup_function(node: ast.AST) -> bool:
     return False
 
 
+_BASE_NAMES = last_parts({"django.db.models.Model", "sqlmodel.SQLModel", *_SQLA_BASES})
+
+
+def _assigns_tablename(cls: ast.ClassDef) -> bool:
+    """A statement of the class body assigns `__tablename__` (a bare-name target)."""
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name) and target.id == "__tablename__":
+                    return True
+    return False
+
+
 class CodeFacts(FactCollector):
     """Python files: test files, setup.py, Alembic env, ORM models, migrations, and
     `metadata.create_all()` run at start-up."""
 
     key = "code"
     kinds: ClassVar[frozenset[str]] = frozenset({"python"})
+    # visit_Call looks only at `x.create_all(...)` and `conn.run_sync(x.create_all)`
+    call_names = frozenset({"create_all", "run_sync"})
 
     def __init__(self, ctx: FileContext) -> None:
         super().__init__(ctx)
         self._model_reported = False
+        self._tablename: bool | None = None  # whether the text says `__tablename__`, once asked
 
     def finish(self) -> None:
-        path = PurePosixPath(self.ctx.path)
-        name = path.name
+        parts = path_parts(self.ctx.path)
+        name = parts[-1] if parts else ""
         apps = set(self.ctx.imports.instances.values()) & _WEB_APPS
         if apps:
             self.add(type="web_app")
@@ -218,15 +236,19 @@ class CodeFacts(FactCollector):
         if name == "setup.py":
             self.add(type="manifest")
         # `migrations/`, or a MIGRATION_MODULES folder such as DefectDojo's `db_migrations/`
-        folders = [i for i, p in enumerate(path.parts[:-1]) if p.endswith("migrations")]
+        folders = [i for i, p in enumerate(parts[:-1]) if p.endswith("migrations")]
         if folders and name != "__init__.py":
-            self.add(type="migration", app="/".join(path.parts[: folders[-1]]))
+            self.add(type="migration", app="/".join(parts[: folders[-1]]))
         if name == "env.py" and self.ctx.imports.is_imported("alembic"):
             self.add(type="alembic")
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if not node.bases and self._model_reported:
+            return  # without a base, a class only matters while no model was reported
         imports = self.ctx.imports
-        bases = [imports.qualname(b) or "" for b in node.bases]
+        # only these qualified names are looked for below: a base whose last name cannot end
+        # one of them (`may_name`) is left out without resolving it
+        bases = [imports.qualname(b) or "" for b in node.bases if may_name(b, _BASE_NAMES, imports)]
         if "django.db.models.Model" in bases:
             path = PurePosixPath(self.ctx.path)
             app_parts = path.parts[:-1]
@@ -238,11 +260,9 @@ class CodeFacts(FactCollector):
             return
         if self._model_reported:
             return
-        has_table = any(
-            isinstance(s, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "__tablename__" for t in s.targets)
-            for s in node.body
-        )
+        if self._tablename is None:
+            self._tablename = "__tablename__" in self.ctx.source.text
+        has_table = self._tablename and _assigns_tablename(node)
         # asked only of a class with a `__tablename__` (it scans every import of the module)
         uses_orm = has_table and (
             imports.is_imported("sqlalchemy") or imports.is_imported("sqlmodel")

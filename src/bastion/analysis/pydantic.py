@@ -80,16 +80,18 @@ def class_definitions(tree: ast.Module) -> list[ast.ClassDef]:
     statement), never expressions, which is most of a tree."""
     found: list[ast.ClassDef] = []
     todo: list[ast.stmt] = list(tree.body)
+    simple = _SIMPLE_STATEMENTS
     while todo:
         stmt = todo.pop()
-        if type(stmt) in _SIMPLE_STATEMENTS:
+        if type(stmt) in simple:
             continue  # most statements: no statement lists inside
         if isinstance(stmt, ast.ClassDef):
             found.append(stmt)
+        # a statement's `body`/`orelse`/`finalbody`, when it has one, is a list of statements
         for name in ("body", "orelse", "finalbody"):
             block = getattr(stmt, name, None)
-            if isinstance(block, list):
-                todo.extend(s for s in block if isinstance(s, ast.stmt))
+            if block:
+                todo.extend(block)
         for handler in getattr(stmt, "handlers", None) or ():
             todo.extend(handler.body)
         for case in getattr(stmt, "cases", None) or ():
@@ -98,10 +100,14 @@ def class_definitions(tree: ast.Module) -> list[ast.ClassDef]:
     return found
 
 
-def model_classes(tree: ast.Module, imports: ImportMap) -> tuple[set[str], set[str]]:
+def model_classes(
+    tree: ast.Module, imports: ImportMap, classes: list[ast.ClassDef] | None = None
+) -> tuple[set[str], set[str]]:
     """(names of the classes of this module that are pydantic models - directly or through
-    another model class of the module -, names of those built on the `pydantic.v1` shim)."""
-    classes = class_definitions(tree)
+    another model class of the module -, names of those built on the `pydantic.v1` shim).
+    `classes`: the module's `class_definitions(tree)` when the caller has them already."""
+    if classes is None:
+        classes = class_definitions(tree)
     models: set[str] = set()
     v1: set[str] = set()
     changed = True
