@@ -11,6 +11,7 @@ import ast
 import contextlib
 import functools
 import gc
+import operator
 import signal
 import threading
 import warnings
@@ -57,7 +58,25 @@ INVALID_SUPPRESSION = "BAS002"
 NOT_ANALYSED = "BAS003"
 
 
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_CHILD_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def _child_values(node_type: type[ast.AST]) -> Callable[[Any], tuple[Any, ...]]:
+    """A getter of a node type's fields that may hold nodes, last field first (the walk pushes
+    them in reverse so that they pop in source order). `ctx` (the Load/Store/Del singletons)
+    is left out: no rule visits it, and every name and attribute would cost one more step.
+    One C call per node instead of a `getattr` per field."""
+    fields = tuple(reversed([f for f in node_type._fields if f != "ctx"]))
+    if not fields:
+        return _no_values
+    if len(fields) == 1:
+        single = operator.attrgetter(fields[0])
+        return lambda node: (single(node),)
+    return operator.attrgetter(*fields)
+
+
+def _no_values(node: Any) -> tuple[Any, ...]:
+    return ()
 
 
 def _leaf_types() -> frozenset[type]:
@@ -163,7 +182,7 @@ class FileAnalyzer:
             result = FileResult()
         alarm = Alarm()
         try:
-            with _time_budget(self.config.file_timeout, alarm), _collector_paused():
+            with _time_budget(self.config.file_timeout, alarm), _CollectorPaused():
                 self.analyze_bytes(source, data, result)
         except SystemError:
             if not alarm.fired:
@@ -361,14 +380,10 @@ class FileAnalyzer:
                 push(_LEAVE)
                 # children pushed in reverse so that they pop in source order (what
                 # `ast.iter_child_nodes` yields, without its two generators per node)
-                fields = child_fields.get(node_type)
-                if fields is None:
-                    # `ctx` (Load/Store/Del singletons) is left out: no rule visits it, and
-                    # every name and attribute would otherwise cost one more step
-                    fields = tuple(reversed([f for f in node_type._fields if f != "ctx"]))
-                    child_fields[node_type] = fields
-                for name in fields:
-                    value = getattr(node, name, None)
+                values = child_fields.get(node_type)
+                if values is None:
+                    values = child_fields[node_type] = _child_values(node_type)
+                for value in values(node):
                     if type(value) is list:
                         for element in reversed(value):
                             if type(element) not in unvisited and isinstance(element, ast.AST):
@@ -617,20 +632,23 @@ def _is_word(token: str) -> bool:
 _NO_FINISH = (Rule.finish, FactCollector.finish)
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+class _CollectorPaused:
     """Python's cycle collector is paused while one file is analysed: a file's tree and facts
     are freed by reference counting, and every collection in between would walk the whole
     growing heap for nothing (~6% of a cold run). What a file leaves in cycles is bounded by
-    its size and time budgets, and collected once it is done."""
-    if not gc.isenabled():  # the caller manages it (tests, an embedding application)
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+    its size and time budgets, and collected once it is done. A caller that manages the
+    collector itself (tests, an embedding application) keeps it as it was."""
+
+    __slots__ = ("paused",)
+
+    def __enter__(self) -> None:
+        self.paused = gc.isenabled()
+        if self.paused:
+            gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.paused:
+            gc.enable()
 
 
 class _Timeout(BaseException):
