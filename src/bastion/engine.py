@@ -91,6 +91,23 @@ def _leaf_types() -> frozenset[type]:
 _LEAF_TYPES = _leaf_types()
 
 
+def _node_types() -> frozenset[type]:
+    """Every node class of the running Python's `ast` (what `ast.parse` can build)."""
+    found: set[type] = set()
+    todo: list[type] = [ast.AST]
+    while todo:
+        cls = todo.pop()
+        subclasses: list[type] = cls.__subclasses__()
+        for sub in subclasses:
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return frozenset(found)
+
+
+_NODE_TYPES = _node_types()
+
+
 class _Leave:
     """Marks, on the walk's work list, the point where a node's children are done."""
 
@@ -325,8 +342,9 @@ class FileAnalyzer:
         stack = ctx.stack
         child_fields = _CHILD_FIELDS
         leaves = _LEAF_TYPES
-        # leaves no visitor handles are never pushed (operators, contexts, most names)
-        unvisited = _LEAF_TYPES.difference(enter, leave)
+        # node types worth pushing: leaves no visitor handles (operators, contexts, most
+        # names) never are; a set lookup also stands in for `isinstance(value, ast.AST)`
+        walked = _NODE_TYPES - _LEAF_TYPES.difference(enter, leave)
 
         # Iterative, not recursive: generated code nests 100,000 deep (a long `a + b + ...`)
         # and a scanned file must never be able to exhaust the interpreter's stack.
@@ -386,9 +404,9 @@ class FileAnalyzer:
                 for value in values(node):
                     if type(value) is list:
                         for element in reversed(value):
-                            if type(element) not in unvisited and isinstance(element, ast.AST):
+                            if type(element) in walked:
                                 push(element)
-                    elif type(value) not in unvisited and isinstance(value, ast.AST):
+                    elif type(value) in walked:
                         push(value)
         finally:
             stack.clear()
