@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 import re
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from bastion.findings import Severity
+from bastion.function_index import walk_breadth
 from bastion.rule import Example, Rule
 
 # call names (last dotted part, leading underscores dropped) that check something
@@ -88,39 +88,10 @@ def _passes_self(call: ast.Call) -> bool:
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
-# the fields of each node type that may hold child nodes, `ctx` left out (see `_walk`)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _walk(root: ast.AST) -> Iterator[ast.AST]:
-    """`ast.walk(root)`, in its breadth-first order (which helper a test reaches first, and at
-    what depth, depends on it), without the `Load`/`Store` markers nobody looks at and without
-    `ast.iter_child_nodes`' generators."""
-    todo = deque([root])
-    pop, push, extend, AST, fields_of = (
-        todo.popleft,
-        todo.append,
-        todo.extend,
-        ast.AST,
-        _CHILD_FIELDS,
-    )
-    while todo:
-        node = pop()
-        yield node
-        fields = fields_of.get(type(node))
-        if fields is None:
-            fields = fields_of[type(node)] = tuple(f for f in node._fields if f != "ctx")
-        for name in fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                extend([child for child in value if isinstance(child, AST)])
-            elif isinstance(value, AST):
-                push(value)
-
 
 def _yields(func: FunctionNode) -> bool:
     """A generator test (`yield`, nested functions included): pytest does not run it."""
-    return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in _walk(func))
+    return any(isinstance(n, ast.Yield | ast.YieldFrom) for n in walk_breadth(func))
 
 
 # A test whose name or comments say that not raising is the point (measured on real
@@ -344,7 +315,7 @@ class TestWithoutAssert(Rule):
         """Whether `func` (its body, nested functions included) checks anything."""
         imports = self.ctx.imports
         params = {a.arg for a in (*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs)}
-        for node in _walk(func):
+        for node in walk_breadth(func):
             if isinstance(node, ast.Assert | ast.Raise):
                 return True
             if not isinstance(node, ast.Call):

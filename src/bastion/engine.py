@@ -341,7 +341,7 @@ class FileAnalyzer:
 
         stack = ctx.stack
         child_fields = _CHILD_FIELDS
-        leaves = _LEAF_TYPES
+        leaves = _LEAF_TYPES.difference(leave)  # a leaf with leave handlers: as any node
         # node types worth pushing: leaves no visitor handles (operators, contexts, most
         # names) never are; a set lookup also stands in for `isinstance(value, ast.AST)`
         walked = _NODE_TYPES - _LEAF_TYPES.difference(enter, leave)
@@ -381,18 +381,8 @@ class FileAnalyzer:
                         except Exception as exc:  # a rule's bug: reported, never swallowed
                             crashed(handler, node, exc)
                 if node_type in leaves:
-                    # no children: its leave handlers run now, and the stack and the walk
-                    # skip the two steps an inner node costs (names and constants are a
-                    # third of all nodes)
-                    handlers = leave.get(node_type)
-                    if handlers:
-                        for handler in handlers:
-                            try:
-                                handler(node)
-                            except RecursionError:
-                                raise
-                            except Exception as exc:  # a rule's bug: reported, never swallowed
-                                crashed(handler, node, exc)
+                    # no children and no leave handler: the stack and the walk skip the two
+                    # steps an inner node costs (names and constants are a third of all nodes)
                     continue
                 stack.append(node)
                 push(_LEAVE)

@@ -9,7 +9,6 @@ from pathlib import Path, PurePosixPath
 
 import hypothesmith
 from bastion.rules.errors.traceback import _handler_body
-from bastion.rules.testing.asserts import _walk
 from bastion.rules.workflow.facts import _assigns_tablename
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,6 +18,7 @@ from bastion.config import Config
 from bastion.discovery import SourceFile
 from bastion.engine import FileAnalyzer, FileResult
 from bastion.findings import Finding
+from bastion.function_index import walk_breadth
 
 
 @given(st.text(alphabet="ab./_", max_size=12))
@@ -52,12 +52,12 @@ def test_x(self, fixture):
 
 @given(hypothesmith.from_grammar())
 def test_test002_walk_is_ast_walk_without_context_markers(code: str) -> None:
-    """`_walk` keeps `ast.walk`'s breadth-first order: which helper TEST002 follows first, and
-    how deep, depends on it."""
+    """`walk_breadth` (TEST002's walk) keeps `ast.walk`'s breadth-first order: which helper
+    TEST002 follows first, and how deep, depends on it."""
     for source in (code, WALK_SHAPES):
         tree = ast.parse(source)
         expected = [n for n in ast.walk(tree) if not isinstance(n, ast.expr_context)]
-        assert list(_walk(tree)) == expected
+        assert list(walk_breadth(tree)) == expected
 
 
 def _findings(code: str, rule: str, path: str = "app/models.py") -> list[Finding]:
