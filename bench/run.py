@@ -8,7 +8,8 @@
     python bench/run.py --against /work/main/.venv/bin/python  # before/after, same run
 
 Scenarios (median of `--runs`; wall and CPU seconds, peak RSS, files/second):
-  floor-1 / floor-N  `ast.parse` of every Python file, in 1 and N processes (the lower bound)
+  floor-1 / floor-N  `ast.parse` of every Python file, in 1 and N processes (the lower bound);
+                     floor-1 is measured again next to each cold-1 run, for the paired ratio
   cold-1 / cold-N    `bastion check --no-cache --jobs 1|N --select ALL`
   cold-1-against     with `--against PYTHON`: the same as cold-1 with the bastion that
                      interpreter imports (another checkout), its runs alternating with
@@ -37,7 +38,7 @@ import tempfile
 import time
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -154,14 +155,23 @@ def bastion(*args: str, python: str = sys.executable) -> list[str]:
 
 
 def alternate(
-    ours: list[str], theirs: list[str], cwd: Path, runs: int
+    ours: list[str],
+    theirs: list[str] | None,
+    cwd: Path,
+    runs: int,
+    before: Callable[[], object] | None = None,
 ) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
     """`runs` timings of each command, taken in turns (ours, theirs, ours...): on a shared
-    machine both then see the same load, which separate scenarios minutes apart do not."""
+    machine both then see the same load, which separate scenarios minutes apart do not.
+    `before` runs at the start of each turn (the floor measured next to each cold run)."""
     mine: list[tuple[float, float, float]] = []
     other: list[tuple[float, float, float]] = []
     for _ in range(runs):
+        if before is not None:
+            before()
         for command, into in ((ours, mine), (theirs, other)):
+            if command is None:
+                continue
             wall, cpu, rss, _ = timed(command, cwd)
             into.append((wall, cpu, rss))
     return mine, other
@@ -265,12 +275,16 @@ def main() -> None:
         )
 
     cache_dir = work / ".bench_cache"
+    # the floor again next to each cold-1 run: the machine's speed drifts between scenarios
+    # measured minutes apart, so the paired ratio is the steadier one (both see one machine)
+    next_floor: list[float] = []
     if args.against:
         cold_1, against = alternate(
             bastion(".", "--no-cache", "--jobs", "1"),
             bastion(".", "--no-cache", "--jobs", "1", python=args.against),
             work,
             args.runs,
+            before=lambda: next_floor.append(floor(files, 1)[1]),
         )
         for label, runs in (("cold-1", cold_1), ("cold-1-against", against)):
             row = median_row(label, runs, n)
@@ -280,7 +294,19 @@ def main() -> None:
                 f"{row['peak_rss_mb']:>7.1f} MB  {row['files_per_s']:>8} files/s"
             )
     else:
-        scenario("cold-1", bastion(".", "--no-cache", "--jobs", "1"))
+        cold_1, _ = alternate(
+            bastion(".", "--no-cache", "--jobs", "1"),
+            None,
+            work,
+            args.runs,
+            before=lambda: next_floor.append(floor(files, 1)[1]),
+        )
+        rows.append(median_row("cold-1", cold_1, n))
+        print(
+            f"  {'cold-1':<14} {rows[-1]['wall_s']:>7.2f}s wall {rows[-1]['cpu_s']:>7.2f}s cpu "
+            f"{rows[-1]['peak_rss_mb']:>7.1f} MB  {rows[-1]['files_per_s']:>8} files/s"
+        )
+    paired = statistics.median(c[1] / f for c, f in zip(cold_1, next_floor, strict=True))
     cold = scenario(f"cold-{jobs}", bastion(".", "--no-cache", "--jobs", str(jobs)))
     shutil.rmtree(cache_dir, ignore_errors=True)
     timed(bastion(".", "--cache-dir", str(cache_dir), "--jobs", str(jobs)), work)  # fill
@@ -330,6 +356,10 @@ def main() -> None:
         if label in by_name:
             print(f"ratio: {label}/floor-1 = {ratio(by_name[label], by_name['floor-1'])}")
     print(
+        f"ratio: cold-1/floor-1, paired (CPU, median of each run over the floor next to it) = "
+        f"{paired:.2f}"
+    )
+    print(
         f"ratios: cold-{jobs}/floor-{jobs} = {ratio(cold, floor_n)}, "
         f"cold-{jobs}/warm = {ratio(cold, warm)}, cold-{jobs}/warm-no-replay = "
         f"{ratio(cold, warm_files)}",
@@ -339,7 +369,18 @@ def main() -> None:
         print(f", {peer}/bastion = {ratio(row, cold)}", end="")
     print()
     if args.json:
-        args.json.write_text(json.dumps({"files": n, "jobs": jobs, "rows": rows}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "files": n,
+                    "jobs": jobs,
+                    "rows": rows,
+                    "paired_cold_1_over_floor_1": round(paired, 3),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     shutil.rmtree(work, ignore_errors=True)
 
 
