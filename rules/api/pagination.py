@@ -37,7 +37,7 @@ from bastion.analysis.whole_collections import (
 )
 from bastion.context import FileContext, ProjectContext
 from bastion.findings import Finding, Severity
-from bastion.function_index import FunctionIndex
+from bastion.function_index import CHILD_FIELDS, FunctionIndex, child_fields
 from bastion.rule import Example, FactCollector, Rule
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -302,9 +302,9 @@ def _returned_parts(value: ast.expr) -> list[ast.expr]:
             out.append(node)
         # `ast.iter_child_nodes(node)`, in its order, less the `Load`/`Store` markers (no
         # children, never an expression) and without its generators
-        fields = _FIELDS.get(kind)
+        fields = CHILD_FIELDS.get(kind)
         if fields is None:
-            fields = _FIELDS[kind] = tuple(f for f in node._fields if f != "ctx")
+            fields = child_fields(kind)
         for field in fields:
             child = getattr(node, field, None)
             if type(child) is list:
@@ -314,9 +314,6 @@ def _returned_parts(value: ast.expr) -> list[ast.expr]:
             elif isinstance(child, AST):
                 push(child)
     return out
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}  # the fields of each node type `_returned_parts` reads
 
 
 # -- how a handler pages -----------------------------------------------------------------------

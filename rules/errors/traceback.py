@@ -12,6 +12,7 @@ from bastion.analysis.nodes import has_kwargs_splat, keyword
 from bastion.analysis.posix_paths import path_parts
 from bastion.astcompat import TRY_NODES
 from bastion.findings import Finding, FixSafety, Severity
+from bastion.function_index import CHILD_FIELDS, child_fields
 from bastion.imports import ImportMap
 from bastion.rule import Example, Fix, Rule
 
@@ -28,13 +29,13 @@ def _handler_body(handler: ast.ExceptHandler) -> list[ast.AST]:
     skip = _NOT_IN_BODY
     stack: list[ast.AST] = [s for s in reversed(handler.body) if not isinstance(s, _SCOPES)]
     found: list[ast.AST] = []
-    pop, push, keep, AST, fields_of = stack.pop, stack.append, found.append, ast.AST, _CHILD_FIELDS
+    pop, push, keep, AST, fields_of = stack.pop, stack.append, found.append, ast.AST, CHILD_FIELDS
     while stack:
         node = pop()
         keep(node)
         fields = fields_of.get(type(node))
         if fields is None:
-            fields = fields_of[type(node)] = tuple(f for f in node._fields if f != "ctx")
+            fields = child_fields(type(node))
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
@@ -44,10 +45,6 @@ def _handler_body(handler: ast.ExceptHandler) -> list[ast.AST]:
             elif isinstance(value, AST) and not isinstance(value, skip):
                 push(value)
     return found
-
-
-# the fields of each node type that may hold child nodes, `ctx` left out (`_handler_body`)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _handler_statements(handler: ast.ExceptHandler) -> Iterator[ast.stmt]:

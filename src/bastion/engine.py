@@ -27,6 +27,7 @@ from bastion.config import Config
 from bastion.context import FileContext, FileFacts, ProjectContext
 from bastion.discovery import Discovery, SourceFile, discover
 from bastion.findings import Finding, assign_fingerprints
+from bastion.function_index import child_fields
 from bastion.imports import ImportMap
 from bastion.parsers import DocumentError, parse_document
 from bastion.registry import Registry, load_registry
@@ -66,7 +67,7 @@ def _child_values(node_type: type[ast.AST]) -> Callable[[Any], tuple[Any, ...]]:
     them in reverse so that they pop in source order). `ctx` (the Load/Store/Del singletons)
     is left out: no rule visits it, and every name and attribute would cost one more step.
     One C call per node instead of a `getattr` per field."""
-    fields = tuple(reversed([f for f in node_type._fields if f != "ctx"]))
+    fields = tuple(reversed(child_fields(node_type)))
     if not fields:
         return _no_values
     if len(fields) == 1:

@@ -44,14 +44,14 @@ def walk_local(nodes: ast.AST | list[ast.stmt]) -> Iterator[ast.AST]:
     bodies run at another time). The `Load`/`Store`/`Del` markers of names and attributes are
     not nodes anyone looks for, and are left out (a third fewer steps on real code)."""
     stack: list[ast.AST] = list(reversed(nodes)) if isinstance(nodes, list) else [nodes]
-    pop, push, AST, fields_of = stack.pop, stack.append, ast.AST, _CHILD_FIELDS
+    pop, push, AST, fields_of = stack.pop, stack.append, ast.AST, CHILD_FIELDS
     while stack:
         node = pop()
         yield node
         # `ast.iter_child_nodes(node)`, in its order, without its two generators per node
         fields = fields_of.get(type(node))
         if fields is None:
-            fields = fields_of[type(node)] = tuple(f for f in node._fields if f != "ctx")
+            fields = child_fields(type(node))
         for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
@@ -62,8 +62,18 @@ def walk_local(nodes: ast.AST | list[ast.stmt]) -> Iterator[ast.AST]:
                 push(value)
 
 
-# the fields of each node type that may hold child nodes, `ctx` left out (see walk_local)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+# the fields of each node type that may hold child nodes, `ctx` left out: filled by
+# `child_fields`, read directly by the walks (a dict lookup per node, no call)
+CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of node type `kind` that may hold child nodes, in `_fields` order, without
+    `ctx` (the Load/Store/Del markers no rule looks for): what every walk here iterates."""
+    fields = CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f != "ctx")
+    return fields
 
 
 def walk_breadth(node: ast.AST) -> Iterator[ast.AST]:
@@ -71,7 +81,7 @@ def walk_breadth(node: ast.AST) -> Iterator[ast.AST]:
     its order - less the `Load`/`Store`/`Del` markers, which no rule looks for - at about
     half its cost (no `iter_child_nodes`/`iter_fields` generators per node)."""
     queue: list[ast.AST] = [node]
-    push, AST, fields_of = queue.append, ast.AST, _CHILD_FIELDS
+    push, AST, fields_of = queue.append, ast.AST, CHILD_FIELDS
     position = 0
     while position < len(queue):
         current = queue[position]
@@ -79,7 +89,7 @@ def walk_breadth(node: ast.AST) -> Iterator[ast.AST]:
         yield current
         fields = fields_of.get(type(current))
         if fields is None:
-            fields = fields_of[type(current)] = tuple(f for f in current._fields if f != "ctx")
+            fields = child_fields(type(current))
         for name in fields:
             value = getattr(current, name, None)
             if type(value) is list:
